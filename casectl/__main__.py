@@ -1,0 +1,3 @@
+from casectl.cli import main
+
+main()

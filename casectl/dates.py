@@ -1,0 +1,95 @@
+"""Dates, note times and durations: the contract's text forms, parsed strictly.
+
+* dates are ISO ``2026-11-22``;
+* note times are ``2026-11-22 14:30``, ``2026-11-22T14:30:00`` or full ISO with an
+  offset (``2026-11-22T14:30:00-06:00``); a bare date means midnight;
+* durations are ``<n> day|days|week|weeks|month|months|year|years``; months and
+  years are calendar months (2026-01-31 + 1 month = 2026-02-28).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from dateutil.relativedelta import relativedelta
+
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATETIME_RE = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?"
+    r"\s*(Z|[+-]\d{2}:?\d{2})?)?$"
+)
+_DURATION_RE = re.compile(r"^\s*(\d{1,5})\s*(day|week|month|year)s?\s*$", re.IGNORECASE)
+
+
+def parse_date(value: object) -> date | None:
+    """A ``date`` from a date object or a strict ISO string; None otherwise."""
+    if isinstance(value, datetime):
+        return None
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _DATE_RE.match(value.strip()):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def parse_datetime(value: object) -> datetime | None:
+    """A note time. Naive unless the text carries an offset; None if invalid."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    m = _DATETIME_RE.match(text)
+    if not m:
+        return None
+    day, hh, mm, ss, tz = m.groups()
+    iso = day
+    if hh is not None:
+        iso += f"T{hh}:{mm}:{ss or '00'}"
+        if tz:
+            tz = "+00:00" if tz == "Z" else tz
+            if ":" not in tz:
+                tz = tz[:3] + ":" + tz[3:]
+            iso += tz
+    try:
+        return datetime.fromisoformat(iso)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Duration:
+    """A cadence length such as ``90 days`` or ``6 months``."""
+
+    count: int
+    unit: str  # "days" | "weeks" | "months" | "years"
+
+    def delta(self) -> relativedelta:
+        return relativedelta(**{self.unit: self.count})
+
+    def __str__(self) -> str:
+        unit = self.unit if self.count != 1 else self.unit[:-1]
+        return f"{self.count} {unit}"
+
+
+def parse_duration(value: object) -> Duration | None:
+    """A Duration from ``90 days`` style text; None when it is not one."""
+    if not isinstance(value, str):
+        return None
+    m = _DURATION_RE.match(value)
+    if not m:
+        return None
+    return Duration(int(m.group(1)), m.group(2).lower() + "s")
+
+
+def add(day: date, duration: Duration) -> date:
+    """``day`` plus ``duration`` with calendar months (clamped to month end)."""
+    result: date = day + duration.delta()
+    return result

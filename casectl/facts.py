@@ -1,0 +1,164 @@
+"""Case facts: the small slice of a client's records that scheduling and listings need.
+
+Built from full records by :func:`facts_from_records` (pure) and cached as JSON in
+``.casectl/`` so ``list``, ``due``, ``digest`` and ``caseload`` never re-parse
+unchanged files. Everything here is plain data: dates, strings, ints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from casectl import dates
+from casectl.model import CONTACT_TYPES, AssessmentFile, Client, LogEntry, Plan
+
+
+@dataclass(frozen=True, slots=True)
+class ActionFact:
+    goal_id: str
+    index: int  # position in the goal's actions list
+    action: str
+    who: str | None
+    due: date | None
+    done: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class GoalFact:
+    id: str
+    goal: str
+    domain: str | None
+    status: str
+    target: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClientFacts:
+    """What ``schedule`` and the listings know of one client."""
+
+    id: str
+    name: str
+    status: str  # active | on_hold | closed
+    manager: str
+    program: str | None
+    opened: date
+    closed: date | None
+    consent_expires: date | None
+    cadence: dict[str, str] = field(default_factory=dict)  # per-client overrides, text form
+    plan_created: date | None = None
+    last_review: date | None = None  # last log entry of type review
+    last_contact: date | None = None  # last entry of a contact type
+    last_assessment: date | None = None
+    assessment_count: int = 0
+    goals: tuple[GoalFact, ...] = ()
+    actions: tuple[ActionFact, ...] = ()
+    note_count: int = 0
+    contact_dates: tuple[date, ...] = ()  # dates of contact-type entries, oldest first
+
+    def cadence_override(self, key: str) -> dates.Duration | None:
+        text = self.cadence.get(key)
+        return dates.parse_duration(text) if text else None
+
+    # -- JSON round trip for the cache --------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        return _encode(asdict(self))
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ClientFacts:
+        d = dict(data)
+        for key in ("opened", "closed", "consent_expires", "plan_created", "last_review",
+                    "last_contact", "last_assessment"):
+            d[key] = _d(d.get(key))
+        d["goals"] = tuple(
+            GoalFact(g["id"], g["goal"], g["domain"], g["status"], _d(g["target"]))
+            for g in d.get("goals", ())
+        )
+        d["actions"] = tuple(
+            ActionFact(a["goal_id"], a["index"], a["action"], a["who"], _d(a["due"]),
+                       _d(a["done"]))
+            for a in d.get("actions", ())
+        )
+        d["contact_dates"] = tuple(date.fromisoformat(x) for x in d.get("contact_dates", ()))
+        d["cadence"] = dict(d.get("cadence") or {})
+        return cls(**d)
+
+
+def _d(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _encode(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encode(v) for v in value]
+    return value
+
+
+def _day(moment: datetime) -> date:
+    return moment.date()
+
+
+def facts_from_records(
+    client: Client,
+    assessments: AssessmentFile | None,
+    plan: Plan | None,
+    log: list[LogEntry],
+) -> ClientFacts:
+    """Reduce one client's (valid) records to its facts. Pure."""
+    last_review: date | None = None
+    last_contact: date | None = None
+    contact_dates: list[date] = []
+    for entry in log:
+        day = _day(entry.date)
+        if entry.type == "review" and (last_review is None or day > last_review):
+            last_review = day
+        if entry.type in CONTACT_TYPES:
+            contact_dates.append(day)
+            if last_contact is None or day > last_contact:
+                last_contact = day
+    contact_dates.sort()
+    last_assessment: date | None = None
+    count = 0
+    if assessments is not None:
+        count = len(assessments.assessments)
+        for a in assessments.assessments:
+            if last_assessment is None or a.date > last_assessment:
+                last_assessment = a.date
+    goals: list[GoalFact] = []
+    actions: list[ActionFact] = []
+    if plan is not None:
+        for g in plan.goals:
+            goals.append(GoalFact(g.id, g.goal, g.domain, g.status, g.target))
+            for i, a in enumerate(g.actions):
+                actions.append(ActionFact(g.id, i, a.action, a.who, a.due, a.done))
+    cadence: dict[str, str] = {}
+    if client.cadence is not None:
+        for key, value in client.cadence.model_dump(exclude_none=True).items():
+            if key in ("plan_review", "reassessment", "initial_assessment", "contact",
+                       "due_soon"):
+                cadence[key] = str(value)
+    return ClientFacts(
+        id=client.id,
+        name=client.name,
+        status=client.status,
+        manager=client.manager,
+        program=client.program,
+        opened=client.opened,
+        closed=client.closed.date if client.closed else None,
+        consent_expires=client.consent.expires if client.consent else None,
+        cadence=cadence,
+        plan_created=plan.created if plan else None,
+        last_review=last_review,
+        last_contact=last_contact,
+        last_assessment=last_assessment,
+        assessment_count=count,
+        goals=tuple(goals),
+        actions=tuple(actions),
+        note_count=len(log),
+        contact_dates=tuple(contact_dates),
+    )

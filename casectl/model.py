@@ -1,0 +1,304 @@
+"""Records: typed, immutable objects for the five file kinds.
+
+These pydantic models are the one source of truth for field types, allowed values
+and descriptions: ``checks`` validates data with them and ``casectl schema`` emits
+their JSON Schemas. Unknown keys are kept (``model_extra``) so a typo such as
+``stauts`` becomes a warning, not a lost value.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+)
+from pydantic_core import PydanticCustomError
+
+from casectl import dates
+
+CLIENT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+STATUSES = ("active", "on_hold", "closed")
+CLOSE_REASONS = (
+    "goals_met", "moved", "declined", "transferred", "deceased", "lost_contact", "other",
+)
+GOAL_STATUSES = ("active", "met", "partly_met", "not_met", "dropped")
+NOTE_TYPES = (
+    "contact", "visit", "phone", "email", "meeting", "referral", "review",
+    "assessment", "crisis", "note", "closure", "amendment",
+)
+CONTACT_TYPES = frozenset({"contact", "visit", "phone", "email", "meeting", "crisis"})
+DEFAULT_DOMAINS = (
+    "housing", "income", "employment", "food", "health", "mental_health", "substance_use",
+    "legal", "education", "transportation", "family", "safety",
+)
+FORMAT_VERSION = 1
+
+Status = Literal["active", "on_hold", "closed"]
+CloseReason = Literal[
+    "goals_met", "moved", "declined", "transferred", "deceased", "lost_contact", "other"
+]
+GoalStatus = Literal["active", "met", "partly_met", "not_met", "dropped"]
+NoteType = Literal[
+    "contact", "visit", "phone", "email", "meeting", "referral", "review",
+    "assessment", "crisis", "note", "closure", "amendment",
+]
+
+
+def _to_date(value: Any) -> date:
+    parsed = dates.parse_date(value)
+    if parsed is None:
+        raise PydanticCustomError("cm_date", "{value} is not a date (use YYYY-MM-DD)",
+                                  {"value": _show(value)})
+    return parsed
+
+
+def _to_datetime(value: Any) -> datetime:
+    parsed = dates.parse_datetime(value)
+    if parsed is None:
+        raise PydanticCustomError(
+            "cm_datetime", "{value} is not a date and time (use YYYY-MM-DD HH:MM)",
+            {"value": _show(value)},
+        )
+    return parsed
+
+
+def _to_duration(value: Any) -> dates.Duration:
+    if isinstance(value, dates.Duration):
+        return value
+    parsed = dates.parse_duration(value)
+    if parsed is None:
+        raise PydanticCustomError(
+            "cm_duration", "{value} is not a duration (use e.g. '90 days', '6 months')",
+            {"value": _show(value)},
+        )
+    return parsed
+
+
+def _to_client_id(value: Any) -> str:
+    if not isinstance(value, str) or not CLIENT_ID_RE.match(value):
+        raise PydanticCustomError(
+            "cm_id", "{value} is not a valid client id (lower-case letters, digits and '-')",
+            {"value": _show(value)},
+        )
+    return value
+
+
+def _to_text(value: Any) -> str:
+    """Plain text. Numbers are refused rather than guessed at (quote them)."""
+    if isinstance(value, str):
+        return value
+    raise PydanticCustomError("cm_text", "expected text, got {value}", {"value": _show(value)})
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value) if len(value) <= 60 else repr(value[:57] + "...")
+    if value is None:
+        return "nothing"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, date | datetime):
+        return repr(value.isoformat())
+    return repr(value)
+
+
+_iso = PlainSerializer(lambda v: v.isoformat(), return_type=str)
+Date = Annotated[
+    date, BeforeValidator(_to_date), _iso,
+    WithJsonSchema({"type": "string", "format": "date", "description": "ISO date, YYYY-MM-DD"}),
+]
+NoteTime = Annotated[
+    datetime, BeforeValidator(_to_datetime), _iso,
+    WithJsonSchema({"type": "string",
+                    "pattern": r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?.*)?$",
+                    "description": "YYYY-MM-DD HH:MM, or ISO 8601 with offset"}),
+]
+DurationField = Annotated[
+    dates.Duration, BeforeValidator(_to_duration), PlainSerializer(str, return_type=str),
+    WithJsonSchema({"type": "string",
+                    "pattern": r"^\s*\d+\s*(day|week|month|year)s?\s*$",
+                    "description": "'<n> days|weeks|months|years'"}),
+]
+Text = Annotated[str, BeforeValidator(_to_text), WithJsonSchema({"type": "string"})]
+ClientId = Annotated[
+    str, BeforeValidator(_to_client_id),
+    WithJsonSchema({"type": "string", "pattern": CLIENT_ID_RE.pattern}),
+]
+
+
+class Record(BaseModel):
+    """Base: immutable, unknown keys kept aside for a warning."""
+
+    model_config = ConfigDict(frozen=True, extra="allow", arbitrary_types_allowed=True)
+
+
+# ---------------------------------------------------------------- casectl.yaml
+
+
+class Cadence(Record):
+    """How often things are due. Every key optional; defaults below."""
+
+    plan_review: DurationField = Field(dates.Duration(90, "days"),
+                                       description="a plan is reviewed at least this often")
+    reassessment: DurationField = Field(dates.Duration(180, "days"),
+                                        description="a new assessment at least this often")
+    initial_assessment: DurationField = Field(
+        dates.Duration(14, "days"), description="first assessment due this long after `opened`")
+    contact: DurationField = Field(dates.Duration(30, "days"),
+                                   description="longest allowed gap between contacts")
+    due_soon: DurationField = Field(dates.Duration(14, "days"),
+                                    description='window for "due soon"')
+
+
+class CadenceOverride(Record):
+    """Per-client override of any cadence key."""
+
+    plan_review: DurationField | None = None
+    reassessment: DurationField | None = None
+    initial_assessment: DurationField | None = None
+    contact: DurationField | None = None
+    due_soon: DurationField | None = None
+
+
+class Manager(Record):
+    name: Text
+    email: Text | None = None
+
+
+class Agency(Record):
+    """casectl.yaml: agency settings; marks the repository root."""
+
+    format: int = Field(FORMAT_VERSION, description="version of the file format", ge=1)
+    agency: Text = Field(description="the agency's name")
+    timezone: Text = Field("UTC", description="IANA time zone; 'today' is taken in it")
+    cadence: Cadence = Field(default_factory=Cadence)
+    managers: dict[str, Text | Manager] | None = Field(
+        None, description="when present, every manager/by must be a key here")
+    domains: list[Text] = Field(default_factory=lambda: list(DEFAULT_DOMAINS))
+
+    def manager_name(self, key: str) -> str:
+        entry = (self.managers or {}).get(key)
+        if entry is None:
+            return key
+        return entry if isinstance(entry, str) else entry.name
+
+    def manager_email(self, key: str) -> str | None:
+        entry = (self.managers or {}).get(key)
+        return entry.email if isinstance(entry, Manager) else None
+
+
+# ---------------------------------------------------------------- client.yaml
+
+
+class Consent(Record):
+    signed: Date | None = None
+    expires: Date | None = Field(None, description="records may not be shared after it")
+
+
+class Closure(Record):
+    date: Date
+    reason: CloseReason
+    note: Text | None = None
+
+
+class Client(Record):
+    """client.yaml: who the client is."""
+
+    id: ClientId
+    name: Text
+    born: Date | None = None
+    status: Status
+    opened: Date
+    manager: Text
+    program: Text | None = None
+    phone: Text | None = None
+    email: Text | None = None
+    address: Text | None = None
+    consent: Consent | None = None
+    cadence: CadenceOverride | None = None
+    closed: Closure | None = Field(None, description="required when status is closed")
+
+
+# ------------------------------------------------------------ assessment.yaml
+
+
+class DomainScore(Record):
+    score: int = Field(ge=1, le=5, description="1 in crisis .. 5 thriving")
+    note: Text | None = None
+
+
+class Assessment(Record):
+    date: Date
+    by: Text
+    domains: dict[str, DomainScore] = Field(default_factory=dict)
+    strengths: list[Text] | None = None
+    summary: Text | None = None
+
+
+class AssessmentFile(Record):
+    """assessment.yaml: assessments over time, oldest first."""
+
+    assessments: list[Assessment] = Field(default_factory=list)
+
+
+# ------------------------------------------------------------------- plan.yaml
+
+
+class Action(Record):
+    action: Text
+    who: Text | None = None
+    due: Date | None = None
+    done: Date | None = None
+
+
+class Goal(Record):
+    id: Text
+    domain: Text | None = None
+    goal: Text
+    target: Date | None = None
+    status: GoalStatus = "active"
+    actions: list[Action] = Field(default_factory=list)
+
+
+class Plan(Record):
+    """plan.yaml: the care plan."""
+
+    created: Date | None = None
+    goals: list[Goal] = Field(default_factory=list)
+
+
+# -------------------------------------------------------------------- log.yaml
+
+
+class LogEntry(Record):
+    """One progress note. Never edited once written."""
+
+    id: Text
+    date: NoteTime
+    by: Text
+    type: NoteType
+    minutes: int | None = Field(None, ge=0, le=24 * 60)
+    goals: list[Text] | None = None
+    text: Text
+    amends: Text | None = None
+    to: Text | None = None
+
+
+FILE_MODELS: dict[str, type[Record]] = {
+    "casectl.yaml": Agency,
+    "client.yaml": Client,
+    "assessment.yaml": AssessmentFile,
+    "plan.yaml": Plan,
+    "log.yaml": LogEntry,  # the file is a list of these
+}
