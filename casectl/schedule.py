@@ -1,0 +1,173 @@
+"""What is due: client facts + cadence + an as-of day -> due items (contract section 2).
+
+Pure: no I/O and no clock, except :func:`today_in`, which reads the clock only when
+no ``now`` is given. Every date here is a calendar day; "today" is always the
+agency's day (its IANA zone), never the machine's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from casectl import dates
+from casectl.facts import ClientFacts
+from casectl.model import Cadence
+
+Kind = Literal["plan_review", "assessment", "contact", "goal", "action", "consent"]
+ItemStatus = Literal["overdue", "due_soon"]
+
+# The contract's table order; used to break ties when sorting.
+KINDS: tuple[Kind, ...] = ("plan_review", "assessment", "contact", "goal", "action", "consent")
+CADENCE_KEYS = ("plan_review", "reassessment", "initial_assessment", "contact", "due_soon")
+
+# (kind, what, ref, due)
+DueDate = tuple[Kind, str, str, date]
+
+
+@dataclass(frozen=True, slots=True)
+class DueItem:
+    """One overdue or due-soon item of one client."""
+
+    client: str
+    name: str
+    manager: str
+    kind: Kind
+    what: str
+    due: date
+    status: ItemStatus
+    days: int  # (as_of - due).days: positive when overdue, negative when not yet due
+    ref: str  # stable identity across runs, e.g. "rc-0042/action/G1/0" (calendar UIDs)
+
+    def to_json(self) -> dict[str, Any]:
+        """The contract's ``due --format json`` object (``ref`` is internal)."""
+        return {
+            "client": self.client,
+            "name": self.name,
+            "manager": self.manager,
+            "kind": self.kind,
+            "what": self.what,
+            "due": self.due.isoformat(),
+            "status": self.status,
+            "days": self.days,
+        }
+
+
+def effective_cadence(agency: Cadence, facts: ClientFacts) -> dict[str, dates.Duration]:
+    """The agency cadence with the client's per-key overrides applied."""
+    result: dict[str, dates.Duration] = {}
+    for key in CADENCE_KEYS:
+        override = facts.cadence_override(key)
+        base: dates.Duration = getattr(agency, key)
+        result[key] = override if override is not None else base
+    return result
+
+
+def due_dates(facts: ClientFacts, agency_cadence: Cadence) -> list[DueDate]:
+    """Every due date of one client, however far away, per the client's status."""
+    if facts.status not in ("active", "on_hold"):
+        return []
+    cadence = effective_cadence(agency_cadence, facts)
+    result: list[DueDate] = [_plan_review(facts, cadence)]
+    if facts.status != "active":
+        return result  # on hold: the plan is still reviewed, nothing else is chased
+    result.append(_assessment(facts, cadence))
+    contact_base = facts.last_contact or facts.opened
+    result.append(
+        ("contact", "contact", f"{facts.id}/contact", dates.add(contact_base, cadence["contact"]))
+    )
+    for goal in facts.goals:
+        if goal.status == "active" and goal.target is not None:
+            result.append(
+                ("goal", f"{goal.id}: {goal.goal}", f"{facts.id}/goal/{goal.id}", goal.target)
+            )
+    for action in facts.actions:
+        if action.due is not None and action.done is None:
+            ref = f"{facts.id}/action/{action.goal_id}/{action.index}"
+            result.append(("action", f"{action.goal_id}: {action.action}", ref, action.due))
+    if facts.consent_expires is not None:
+        result.append(("consent", "consent expires", f"{facts.id}/consent", facts.consent_expires))
+    return result
+
+
+def _plan_review(facts: ClientFacts, cadence: dict[str, dates.Duration]) -> DueDate:
+    base = facts.last_review or facts.plan_created or facts.opened
+    due = dates.add(base, cadence["plan_review"])
+    return ("plan_review", "plan review", f"{facts.id}/plan_review", due)
+
+
+def _assessment(facts: ClientFacts, cadence: dict[str, dates.Duration]) -> DueDate:
+    # One ref for initial and re-assessment: it is the same rolling obligation, so a
+    # calendar entry moves instead of a second one appearing.
+    ref = f"{facts.id}/assessment"
+    if facts.last_assessment is None:
+        due = dates.add(facts.opened, cadence["initial_assessment"])
+        return ("assessment", "initial assessment", ref, due)
+    return (
+        "assessment",
+        "reassessment",
+        ref,
+        dates.add(facts.last_assessment, cadence["reassessment"]),
+    )
+
+
+def due_items(
+    facts: ClientFacts,
+    agency_cadence: Cadence,
+    as_of: date,
+    within: dates.Duration | None = None,
+) -> list[DueItem]:
+    """Overdue and due-soon items of one client as of ``as_of``, in due_dates order.
+
+    Due soon means ``as_of <= due <= as_of + window`` (inclusive), the window being
+    ``within`` when given, else the client's effective ``due_soon``.
+    """
+    window = within if within is not None else effective_cadence(agency_cadence, facts)["due_soon"]
+    horizon = dates.add(as_of, window)
+    items: list[DueItem] = []
+    for kind, what, ref, due in due_dates(facts, agency_cadence):
+        if due > horizon:
+            continue
+        status: ItemStatus = "overdue" if due < as_of else "due_soon"
+        items.append(
+            DueItem(
+                client=facts.id,
+                name=facts.name,
+                manager=facts.manager,
+                kind=kind,
+                what=what,
+                due=due,
+                status=status,
+                days=(as_of - due).days,
+                ref=ref,
+            )
+        )
+    return items
+
+
+def sort_items(items: list[DueItem]) -> list[DueItem]:
+    """By due date, then client id, then kind (contract table order), then what."""
+    return sorted(items, key=lambda i: (i.due, i.client, KINDS.index(i.kind), i.what))
+
+
+def today_in(tz_name: str, now: datetime | None = None) -> date:
+    """The current date in the IANA zone ``tz_name``.
+
+    ``now`` (an aware datetime) replaces the clock in tests. Raises ValueError for an
+    unknown or malformed zone name, or a naive ``now``.
+    """
+    try:
+        zone = ZoneInfo(tz_name)
+    # A directory ("America") or a non-TZif file fails with OSError / ValueError, not
+    # ZoneInfoNotFoundError; all of them mean "not a zone" to the user.
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError) as err:
+        raise ValueError(
+            f"unknown time zone {tz_name!r} (use an IANA name such as 'America/Chicago')"
+        ) from err
+    if now is None:
+        now = datetime.now(UTC)
+    elif now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be an aware datetime")
+    return now.astimezone(zone).date()
