@@ -72,7 +72,14 @@ class Duration:
     unit: str  # "days" | "weeks" | "months" | "years"
 
     def delta(self) -> relativedelta:
-        return relativedelta(**{self.unit: self.count})
+        n = self.count
+        if self.unit == "days":
+            return relativedelta(days=n)
+        if self.unit == "weeks":
+            return relativedelta(weeks=n)
+        if self.unit == "months":
+            return relativedelta(months=n)
+        return relativedelta(years=n)
 
     def __str__(self) -> str:
         unit = self.unit if self.count != 1 else self.unit[:-1]

@@ -63,26 +63,34 @@ class ClientFacts:
 
     # -- JSON round trip for the cache --------------------------------------
     def to_json(self) -> dict[str, Any]:
-        return _encode(asdict(self))
+        encoded: dict[str, Any] = _encode(asdict(self))
+        return encoded
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ClientFacts:
         d = dict(data)
-        for key in ("opened", "closed", "consent_expires", "plan_created", "last_review",
-                    "last_contact", "last_assessment"):
+        for key in (
+            "opened",
+            "closed",
+            "consent_expires",
+            "plan_created",
+            "last_review",
+            "last_contact",
+            "last_assessment",
+        ):
             d[key] = _d(d.get(key))
         d["goals"] = tuple(
             GoalFact(g["id"], g["goal"], g["domain"], g["status"], _d(g["target"]))
             for g in d.get("goals", ())
         )
         d["actions"] = tuple(
-            ActionFact(a["goal_id"], a["index"], a["action"], a["who"], _d(a["due"]),
-                       _d(a["done"]))
+            ActionFact(a["goal_id"], a["index"], a["action"], a["who"], _d(a["due"]), _d(a["done"]))
             for a in d.get("actions", ())
         )
         d["contact_dates"] = tuple(date.fromisoformat(x) for x in d.get("contact_dates", ()))
         d["cadence"] = dict(d.get("cadence") or {})
-        return cls(**d)
+        facts: ClientFacts = cls(**d)
+        return facts
 
 
 def _d(value: str | None) -> date | None:
@@ -126,9 +134,9 @@ def facts_from_records(
     count = 0
     if assessments is not None:
         count = len(assessments.assessments)
-        for a in assessments.assessments:
-            if last_assessment is None or a.date > last_assessment:
-                last_assessment = a.date
+        for assessment in assessments.assessments:
+            if last_assessment is None or assessment.date > last_assessment:
+                last_assessment = assessment.date
     goals: list[GoalFact] = []
     actions: list[ActionFact] = []
     if plan is not None:
@@ -139,8 +147,7 @@ def facts_from_records(
     cadence: dict[str, str] = {}
     if client.cadence is not None:
         for key, value in client.cadence.model_dump(exclude_none=True).items():
-            if key in ("plan_review", "reassessment", "initial_assessment", "contact",
-                       "due_soon"):
+            if key in ("plan_review", "reassessment", "initial_assessment", "contact", "due_soon"):
                 cadence[key] = str(value)
     return ClientFacts(
         id=client.id,

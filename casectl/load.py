@@ -88,9 +88,12 @@ class Loaded:
                     if isinstance(k, ScalarNode) and k.value == part:
                         found = k if (key and i == len(loc) - 1) else v
                         break
-            elif isinstance(node, SequenceNode) and isinstance(part, int):
-                if 0 <= part < len(node.value):
-                    found = node.value[part]
+            elif (
+                isinstance(node, SequenceNode)
+                and isinstance(part, int)
+                and 0 <= part < len(node.value)
+            ):
+                found = node.value[part]
             if found is None:
                 break
             target = found
@@ -159,7 +162,11 @@ class _Builder:
                 if not isinstance(key, str):
                     key = str(key)
                 if key in out:
-                    self._at(knode, DUPLICATE_KEY, f"{key}: duplicate key (the earlier value would be lost)")
+                    self._at(
+                        knode,
+                        DUPLICATE_KEY,
+                        f"{key}: duplicate key (the earlier value would be lost)",
+                    )
                     continue
                 out[key] = self.build(vnode, depth + 1)
             return out
@@ -209,7 +216,11 @@ def _decode(path: str, raw: bytes, loaded: Loaded) -> str | None:
         col = exc.start - (before.rfind(b"\n") + 1) + 1
         loaded.problems.append(
             Problem(
-                path, line, col, "error", ENCODING,
+                path,
+                line,
+                col,
+                "error",
+                ENCODING,
                 f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8",
             )
         )
@@ -217,9 +228,9 @@ def _decode(path: str, raw: bytes, loaded: Loaded) -> str | None:
     if text.startswith("\ufeff"):
         text = text[1:]
     if "\x00" in text:
-        before = text[: text.index("\x00")]
-        line = before.count("\n") + 1
-        col = len(before) - (before.rfind("\n") + 1) + 1
+        head = text[: text.index("\x00")]
+        line = head.count("\n") + 1
+        col = len(head) - (head.rfind("\n") + 1) + 1
         loaded.problems.append(
             Problem(path, line, col, "error", ENCODING, "contains a NUL byte; is it a text file?")
         )
@@ -232,8 +243,14 @@ def load_text(path: str, raw: bytes | str) -> Loaded:
     loaded = Loaded(path)
     if len(raw) > MAX_FILE_BYTES:
         loaded.problems.append(
-            Problem(path, 1, 1, "error", TOO_LARGE,
-                    f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; refusing to read it")
+            Problem(
+                path,
+                1,
+                1,
+                "error",
+                TOO_LARGE,
+                f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; refusing to read it",
+            )
         )
         return loaded
     text = raw if isinstance(raw, str) else _decode(path, raw, loaded)
@@ -280,8 +297,9 @@ def _nesting_problem(path: str, text: str) -> Problem | None:
         elif ch in "[{":
             depth += 1
             if depth > MAX_DEPTH:
-                return Problem(path, line, col, "error", TOO_DEEP,
-                               f"nested more than {MAX_DEPTH} levels deep")
+                return Problem(
+                    path, line, col, "error", TOO_DEEP, f"nested more than {MAX_DEPTH} levels deep"
+                )
         elif ch in "]}":
             depth = max(0, depth - 1)
     return None
@@ -294,7 +312,9 @@ def load_file(abspath: str | os.PathLike[str], relpath: str) -> Loaded:
             raw = fh.read(MAX_FILE_BYTES + 1)
     except IsADirectoryError:
         loaded = Loaded(relpath)
-        loaded.problems.append(Problem(relpath, 1, 1, "error", UNREADABLE, "is a folder, not a file"))
+        loaded.problems.append(
+            Problem(relpath, 1, 1, "error", UNREADABLE, "is a folder, not a file")
+        )
         return loaded
     except OSError as exc:
         loaded = Loaded(relpath)

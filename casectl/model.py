@@ -28,17 +28,43 @@ CLIENT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 STATUSES = ("active", "on_hold", "closed")
 CLOSE_REASONS = (
-    "goals_met", "moved", "declined", "transferred", "deceased", "lost_contact", "other",
+    "goals_met",
+    "moved",
+    "declined",
+    "transferred",
+    "deceased",
+    "lost_contact",
+    "other",
 )
 GOAL_STATUSES = ("active", "met", "partly_met", "not_met", "dropped")
 NOTE_TYPES = (
-    "contact", "visit", "phone", "email", "meeting", "referral", "review",
-    "assessment", "crisis", "note", "closure", "amendment",
+    "contact",
+    "visit",
+    "phone",
+    "email",
+    "meeting",
+    "referral",
+    "review",
+    "assessment",
+    "crisis",
+    "note",
+    "closure",
+    "amendment",
 )
 CONTACT_TYPES = frozenset({"contact", "visit", "phone", "email", "meeting", "crisis"})
 DEFAULT_DOMAINS = (
-    "housing", "income", "employment", "food", "health", "mental_health", "substance_use",
-    "legal", "education", "transportation", "family", "safety",
+    "housing",
+    "income",
+    "employment",
+    "food",
+    "health",
+    "mental_health",
+    "substance_use",
+    "legal",
+    "education",
+    "transportation",
+    "family",
+    "safety",
 )
 FORMAT_VERSION = 1
 
@@ -48,16 +74,27 @@ CloseReason = Literal[
 ]
 GoalStatus = Literal["active", "met", "partly_met", "not_met", "dropped"]
 NoteType = Literal[
-    "contact", "visit", "phone", "email", "meeting", "referral", "review",
-    "assessment", "crisis", "note", "closure", "amendment",
+    "contact",
+    "visit",
+    "phone",
+    "email",
+    "meeting",
+    "referral",
+    "review",
+    "assessment",
+    "crisis",
+    "note",
+    "closure",
+    "amendment",
 ]
 
 
 def _to_date(value: Any) -> date:
     parsed = dates.parse_date(value)
     if parsed is None:
-        raise PydanticCustomError("cm_date", "{value} is not a date (use YYYY-MM-DD)",
-                                  {"value": _show(value)})
+        raise PydanticCustomError(
+            "cm_date", "{value} is not a date (use YYYY-MM-DD)", {"value": _show(value)}
+        )
     return parsed
 
 
@@ -65,7 +102,8 @@ def _to_datetime(value: Any) -> datetime:
     parsed = dates.parse_datetime(value)
     if parsed is None:
         raise PydanticCustomError(
-            "cm_datetime", "{value} is not a date and time (use YYYY-MM-DD HH:MM)",
+            "cm_datetime",
+            "{value} is not a date and time (use YYYY-MM-DD HH:MM)",
             {"value": _show(value)},
         )
     return parsed
@@ -77,7 +115,8 @@ def _to_duration(value: Any) -> dates.Duration:
     parsed = dates.parse_duration(value)
     if parsed is None:
         raise PydanticCustomError(
-            "cm_duration", "{value} is not a duration (use e.g. '90 days', '6 months')",
+            "cm_duration",
+            "{value} is not a duration (use e.g. '90 days', '6 months')",
             {"value": _show(value)},
         )
     return parsed
@@ -86,7 +125,8 @@ def _to_duration(value: Any) -> dates.Duration:
 def _to_client_id(value: Any) -> str:
     if not isinstance(value, str) or not CLIENT_ID_RE.match(value):
         raise PydanticCustomError(
-            "cm_id", "{value} is not a valid client id (lower-case letters, digits and '-')",
+            "cm_id",
+            "{value} is not a valid client id (lower-case letters, digits and '-')",
             {"value": _show(value)},
         )
     return value
@@ -115,24 +155,39 @@ def _show(value: Any) -> str:
 
 _iso = PlainSerializer(lambda v: v.isoformat(), return_type=str)
 Date = Annotated[
-    date, BeforeValidator(_to_date), _iso,
+    date,
+    BeforeValidator(_to_date),
+    _iso,
     WithJsonSchema({"type": "string", "format": "date", "description": "ISO date, YYYY-MM-DD"}),
 ]
 NoteTime = Annotated[
-    datetime, BeforeValidator(_to_datetime), _iso,
-    WithJsonSchema({"type": "string",
-                    "pattern": r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?.*)?$",
-                    "description": "YYYY-MM-DD HH:MM, or ISO 8601 with offset"}),
+    datetime,
+    BeforeValidator(_to_datetime),
+    _iso,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?.*)?$",
+            "description": "YYYY-MM-DD HH:MM, or ISO 8601 with offset",
+        }
+    ),
 ]
 DurationField = Annotated[
-    dates.Duration, BeforeValidator(_to_duration), PlainSerializer(str, return_type=str),
-    WithJsonSchema({"type": "string",
-                    "pattern": r"^\s*\d+\s*(day|week|month|year)s?\s*$",
-                    "description": "'<n> days|weeks|months|years'"}),
+    dates.Duration,
+    BeforeValidator(_to_duration),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\s*\d+\s*(day|week|month|year)s?\s*$",
+            "description": "'<n> days|weeks|months|years'",
+        }
+    ),
 ]
 Text = Annotated[str, BeforeValidator(_to_text), WithJsonSchema({"type": "string"})]
 ClientId = Annotated[
-    str, BeforeValidator(_to_client_id),
+    str,
+    BeforeValidator(_to_client_id),
     WithJsonSchema({"type": "string", "pattern": CLIENT_ID_RE.pattern}),
 ]
 
@@ -149,16 +204,19 @@ class Record(BaseModel):
 class Cadence(Record):
     """How often things are due. Every key optional; defaults below."""
 
-    plan_review: DurationField = Field(dates.Duration(90, "days"),
-                                       description="a plan is reviewed at least this often")
-    reassessment: DurationField = Field(dates.Duration(180, "days"),
-                                        description="a new assessment at least this often")
+    plan_review: DurationField = Field(
+        dates.Duration(90, "days"), description="a plan is reviewed at least this often"
+    )
+    reassessment: DurationField = Field(
+        dates.Duration(180, "days"), description="a new assessment at least this often"
+    )
     initial_assessment: DurationField = Field(
-        dates.Duration(14, "days"), description="first assessment due this long after `opened`")
-    contact: DurationField = Field(dates.Duration(30, "days"),
-                                   description="longest allowed gap between contacts")
-    due_soon: DurationField = Field(dates.Duration(14, "days"),
-                                    description='window for "due soon"')
+        dates.Duration(14, "days"), description="first assessment due this long after `opened`"
+    )
+    contact: DurationField = Field(
+        dates.Duration(30, "days"), description="longest allowed gap between contacts"
+    )
+    due_soon: DurationField = Field(dates.Duration(14, "days"), description='window for "due soon"')
 
 
 class CadenceOverride(Record):
@@ -184,7 +242,8 @@ class Agency(Record):
     timezone: Text = Field("UTC", description="IANA time zone; 'today' is taken in it")
     cadence: Cadence = Field(default_factory=Cadence)
     managers: dict[str, Text | Manager] | None = Field(
-        None, description="when present, every manager/by must be a key here")
+        None, description="when present, every manager/by must be a key here"
+    )
     domains: list[Text] = Field(default_factory=lambda: list(DEFAULT_DOMAINS))
 
     def manager_name(self, key: str) -> str:

@@ -1,0 +1,224 @@
+"""Load a whole agency: settings, then every client (in parallel, through the cache).
+
+This is the read pipeline's one entry point: ``open_agency`` for the settings,
+``scan`` for every client's problems and facts, ``read_client`` for one client's full
+records (``show``, ``report``, ``note``).
+"""
+
+from __future__ import annotations
+
+import os
+import zoneinfo
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime, tzinfo
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from casectl import load, repo
+from casectl.cache import ReadCache, stamp_folder
+from casectl.checks import ClientCheck, check_client, check_config
+from casectl.errors import CasectlError
+from casectl.facts import ClientFacts
+from casectl.model import FORMAT_VERSION, Agency
+from casectl.problems import Problem
+
+PARALLEL_THRESHOLD = 200
+CHUNK = 100
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class AgencyContext:
+    """The agency settings and what "today" is for it."""
+
+    root: Path
+    agency: Agency
+    problems: list[Problem]
+    config_bytes: bytes
+    zone: tzinfo | None
+    today: date
+
+
+@dataclass
+class ClientSummary:
+    id: str
+    problems: list[Problem]
+    facts: ClientFacts | None
+
+
+@dataclass
+class AgencyState:
+    ctx: AgencyContext
+    clients: list[ClientSummary] = field(default_factory=list)
+    files: int = 0
+
+    def problems(self) -> list[Problem]:
+        out = list(self.ctx.problems)
+        for c in self.clients:
+            out += c.problems
+        return sorted(out)
+
+    def facts(self) -> list[ClientFacts]:
+        return [c.facts for c in self.clients if c.facts is not None]
+
+
+def _zone(name: str) -> tzinfo | None:
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def today_in(zone: tzinfo | None) -> date:
+    return datetime.now(zone).date() if zone else datetime.utcnow().date()
+
+
+def open_agency(root: Path) -> AgencyContext:
+    """Read casectl.yaml. Refuses (exit 2) a format newer than this casectl reads."""
+    path = root / repo.CONFIG_NAME
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CasectlError(f"cannot read {repo.CONFIG_NAME}: {exc.strerror or exc}") from None
+    loaded = load.load_text(repo.CONFIG_NAME, raw)
+    data = loaded.data
+    if isinstance(data, dict):
+        fmt = data.get("format")
+        if isinstance(fmt, int) and not isinstance(fmt, bool) and fmt > FORMAT_VERSION:
+            raise CasectlError(
+                f"{repo.CONFIG_NAME} is format {fmt}, but this casectl reads format "
+                f"{FORMAT_VERSION}; upgrade casectl"
+            )
+    agency, problems = check_config(loaded)
+    if agency is None:
+        name = data.get("agency") if isinstance(data, dict) else None
+        agency = Agency.model_construct(agency=name if isinstance(name, str) else "(agency)")
+    zone = _zone(agency.timezone)
+    return AgencyContext(root, agency, problems, raw, zone, today_in(zone))
+
+
+def _entry_from_check(check: ClientCheck, stamp: Any, today: date) -> dict[str, Any]:
+    facts = check.facts
+    latest = check.latest_event()
+    return {
+        "stamp": stamp,
+        "problems": [list(_problem_tuple(p)) for p in check.problems],
+        "facts": facts.to_json() if facts is not None else None,
+        "latest": latest.isoformat() if latest else None,
+        "checked": today.isoformat(),
+        "files": len(check.loaded),
+    }
+
+
+def _problem_tuple(p: Problem) -> tuple[str, int, int, str, str, str]:
+    return (p.path, p.line, p.column, p.severity, p.code, p.message)
+
+
+def _summary_from_entry(cid: str, entry: dict[str, Any]) -> ClientSummary:
+    problems = [Problem(*p) for p in entry["problems"]]
+    facts = ClientFacts.from_json(entry["facts"]) if entry["facts"] is not None else None
+    return ClientSummary(cid, problems, facts)
+
+
+def _usable(entry: dict[str, Any], today: date) -> bool:
+    """Future-date checks depend on today; an entry stays valid while no checked date
+    has crossed from the future into the past since it was made."""
+    checked = entry.get("checked")
+    if checked == today.isoformat():
+        return True
+    latest = entry.get("latest")
+    return latest is None or (isinstance(checked, str) and latest <= checked)
+
+
+def _check_chunk(
+    root: Path, folders: list[str], agency: Agency, today: date, tzname: str
+) -> list[tuple[str, dict[str, Any]]]:
+    zone = _zone(tzname)
+    out = []
+    for folder in folders:
+        stamp = stamp_folder(root / "clients" / folder)
+        check = check_client(root, folder, agency, today, zone)
+        out.append((folder, _entry_from_check(check, stamp, today)))
+    return out
+
+
+def scan(
+    ctx: AgencyContext,
+    only: Iterable[str] | None = None,
+    use_cache: bool = True,
+    progress: Progress | None = None,
+) -> AgencyState:
+    """Every client's problems and facts (``only``: just these client folders)."""
+    root = ctx.root
+    all_ids = repo.client_ids(root)
+    wanted = all_ids if only is None else sorted(set(only) & set(all_ids))
+    state = AgencyState(ctx)
+    clients_dir = root / "clients"
+    if clients_dir.exists() and not clients_dir.is_dir():
+        ctx.problems.append(Problem("clients", 1, 1, "error", "CM605", "clients must be a folder"))
+    cache = ReadCache(root, ctx.config_bytes)
+    if use_cache:
+        cache.load()
+    results: dict[str, dict[str, Any]] = {}
+    misses: list[str] = []
+    for cid in wanted:
+        path = clients_dir / cid
+        if not path.is_dir() and not path.is_symlink():
+            ctx.problems.append(
+                Problem(f"clients/{cid}", 1, 1, "warning", "CM605", "not a client folder (ignored)")
+            )
+            continue
+        entry = cache.get(cid, stamp_folder(path)) if use_cache else None
+        if entry is not None and _usable(entry, ctx.today):
+            results[cid] = entry
+        else:
+            misses.append(cid)
+    done = len(results)
+    if progress:
+        progress(done, len(wanted))
+    for cid, entry in _run_checks(ctx, misses):
+        results[cid] = entry
+        cache.put(cid, entry)
+        done += 1
+        if progress:
+            progress(done, len(wanted))
+    for cid in sorted(results):
+        try:
+            state.clients.append(_summary_from_entry(cid, results[cid]))
+        except (KeyError, TypeError, ValueError):  # a damaged cache entry: check again
+            entry = _check_chunk(root, [cid], ctx.agency, ctx.today, ctx.agency.timezone)[0][1]
+            cache.put(cid, entry)
+            state.clients.append(_summary_from_entry(cid, entry))
+        state.files += int(results[cid].get("files", 0) or 0)
+    state.files += 1  # casectl.yaml
+    if use_cache:
+        if only is None:
+            cache.prune(set(all_ids))
+        cache.save()
+    return state
+
+
+def _run_checks(ctx: AgencyContext, folders: list[str]) -> Iterable[tuple[str, dict[str, Any]]]:
+    workers = min(os.cpu_count() or 1, 8)
+    if len(folders) < PARALLEL_THRESHOLD or workers < 2:
+        for folder in folders:
+            yield from _check_chunk(ctx.root, [folder], ctx.agency, ctx.today, ctx.agency.timezone)
+        return
+    chunks = [folders[i : i + CHUNK] for i in range(0, len(folders), CHUNK)]
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+        futures = [
+            pool.submit(_check_chunk, ctx.root, chunk, ctx.agency, ctx.today, ctx.agency.timezone)
+            for chunk in chunks
+        ]
+        for fut in futures:
+            yield from fut.result()
+
+
+def read_client(ctx: AgencyContext, client_id: str) -> ClientCheck:
+    """One client's full records (and problems), read fresh from disk."""
+    repo.client_dir(ctx.root, client_id)
+    return check_client(ctx.root, client_id, ctx.agency, ctx.today, ctx.zone)

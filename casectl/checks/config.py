@@ -1,0 +1,47 @@
+"""casectl.yaml rules (CM5xx).
+
+| code | rule |
+|---|---|
+| CM520 | `timezone` is a known IANA time zone name |
+| CM521 | `domains` has no duplicates |
+| CM522 | manager keys are simple names (letters, digits, `.`, `_`, `-`) |
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+
+from casectl.load import Loaded
+from casectl.model import Agency
+from casectl.problems import Problem
+
+_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def check(loaded: Loaded, agency: Agency) -> list[Problem]:
+    out: list[Problem] = []
+    try:
+        zoneinfo.ZoneInfo(agency.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        out.append(
+            loaded.problem(
+                ("timezone",),
+                "CM520",
+                f"{agency.timezone!r} is not a known time zone "
+                "(use an IANA name such as America/Chicago)",
+            )
+        )
+    seen: set[str] = set()
+    for i, domain in enumerate(agency.domains):
+        if domain in seen:
+            out.append(loaded.problem(("domains", i), "CM521", f"{domain!r} is listed twice"))
+        seen.add(domain)
+    for key in agency.managers or {}:
+        if not _KEY.match(key):
+            out.append(
+                loaded.problem(
+                    ("managers", key), "CM522", f"{key!r} is not a simple manager key", key=True
+                )
+            )
+    return out

@@ -1,0 +1,33 @@
+"""Links between a client's files and the repository layout (CM6xx).
+
+| code | rule |
+|---|---|
+| CM601 | each client folder has client.yaml, assessment.yaml, plan.yaml and log.yaml |
+| CM602 | a client folder's name is a valid client id (`^[a-z0-9][a-z0-9-]{0,63}$`) |
+| CM603 | a client folder or file is not a symbolic link |
+| CM604 | unexpected file in a client folder (warning) |
+| CM605 | something under clients/ that is not a folder (warning) |
+| CM620 | a note's `goals` each name a goal id of plan.yaml |
+"""
+
+from __future__ import annotations
+
+from casectl.load import Loaded
+from casectl.model import LogEntry, Plan
+from casectl.problems import Problem
+
+
+def note_goals(
+    log: Loaded, entries: list[tuple[int, LogEntry]], plan: Plan | None
+) -> list[Problem]:
+    if plan is None:
+        return []
+    known = {g.id for g in plan.goals}
+    out: list[Problem] = []
+    for i, e in entries:
+        for j, gid in enumerate(e.goals or ()):
+            if gid not in known:
+                out.append(
+                    log.problem((i, "goals", j), "CM620", f"{gid!r} is not a goal id in plan.yaml")
+                )
+    return out

@@ -1,0 +1,117 @@
+"""log.yaml rules (CM4xx).
+
+| code | rule |
+|---|---|
+| CM402 | the file is a list of entries (`- id: ...`) |
+| CM420 | note ids are unique in the log |
+| CM421 | notes are oldest first |
+| CM422 | no note is dated in the future |
+| CM423 | `by` is a key of casectl.yaml `managers` (when that list exists) |
+| CM424 | `amends` names an earlier entry of the same log |
+| CM425 | `amends` appears only on entries of type `amendment` |
+| CM426 | an `amendment` names the entry it corrects with `amends` |
+| CM427 | `to` appears only on `referral` entries (warning) |
+| CM428 | a note is not dated before the case was opened (warning) |
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, tzinfo
+
+from casectl.load import Loaded
+from casectl.model import Agency, Client, LogEntry
+from casectl.problems import Problem
+
+
+def _local(moment: datetime, zone: tzinfo | None) -> datetime:
+    if moment.tzinfo is not None and zone is not None:
+        return moment.astimezone(zone).replace(tzinfo=None)
+    return moment.replace(tzinfo=None)
+
+
+def check(
+    loaded: Loaded,
+    entries: list[tuple[int, LogEntry]],
+    client: Client | None,
+    agency: Agency,
+    today: date,
+    zone: tzinfo | None,
+) -> list[Problem]:
+    """``entries`` are the valid entries with their index in the file."""
+    out: list[Problem] = []
+    first_at: dict[str, int] = {}
+    previous: datetime | None = None
+    for i, e in entries:
+        at: tuple[str | int, ...] = (i,)
+        if e.id in first_at:
+            out.append(
+                loaded.problem(
+                    (*at, "id"),
+                    "CM420",
+                    f"note id {e.id!r} is already used by entry [{first_at[e.id]}]",
+                )
+            )
+        moment = _local(e.date, zone)
+        if previous is not None and moment < previous:
+            out.append(
+                loaded.problem(
+                    (*at, "date"),
+                    "CM421",
+                    f"{e.date:%Y-%m-%d %H:%M} is earlier than the entry before it; "
+                    "the log is oldest first",
+                )
+            )
+        previous = moment if previous is None else max(previous, moment)
+        if moment.date() > today:
+            out.append(
+                loaded.problem((*at, "date"), "CM422", f"{e.date:%Y-%m-%d %H:%M} is in the future")
+            )
+        if agency.managers is not None and e.by not in agency.managers:
+            out.append(
+                loaded.problem((*at, "by"), "CM423", f"{e.by!r} is not a manager in casectl.yaml")
+            )
+        if e.amends is not None:
+            if e.type != "amendment":
+                out.append(
+                    loaded.problem(
+                        (*at, "amends"),
+                        "CM425",
+                        f"`amends` is only allowed on type amendment (type is {e.type})",
+                        key=True,
+                    )
+                )
+            if e.amends not in first_at:
+                out.append(
+                    loaded.problem(
+                        (*at, "amends"),
+                        "CM424",
+                        f"{e.amends!r} is not an earlier entry of this log",
+                    )
+                )
+        elif e.type == "amendment":
+            out.append(
+                loaded.problem(
+                    at, "CM426", "an amendment must name the entry it corrects with `amends:`"
+                )
+            )
+        if e.to is not None and e.type != "referral":
+            out.append(
+                loaded.problem(
+                    (*at, "to"),
+                    "CM427",
+                    "`to` is meant for referral entries",
+                    severity="warning",
+                    key=True,
+                )
+            )
+        if client is not None and moment.date() < client.opened:
+            out.append(
+                loaded.problem(
+                    (*at, "date"),
+                    "CM428",
+                    f"{e.date:%Y-%m-%d} is before the case was opened ({client.opened})",
+                    severity="warning",
+                )
+            )
+        first_at.setdefault(e.id, i)
+    return out

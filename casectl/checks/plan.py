@@ -1,0 +1,60 @@
+"""plan.yaml rules (CM2xx).
+
+| code | rule |
+|---|---|
+| CM220 | goal ids are unique in the plan |
+| CM221 | a goal's `domain` is one of the agency's domains |
+| CM222 | `created` and an action's `done` are not in the future |
+| CM223 | a goal with status `met` has no open action with a `due` date (warning) |
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from casectl.load import Loaded
+from casectl.model import Agency, Plan
+from casectl.problems import Problem
+
+
+def check(loaded: Loaded, plan: Plan, agency: Agency, today: date) -> list[Problem]:
+    out: list[Problem] = []
+    seen: dict[str, int] = {}
+    known = set(agency.domains)
+    if plan.created and plan.created > today:
+        out.append(loaded.problem(("created",), "CM222", f"{plan.created} is in the future"))
+    for i, goal in enumerate(plan.goals):
+        at = ("goals", i)
+        if goal.id in seen:
+            out.append(
+                loaded.problem(
+                    (*at, "id"),
+                    "CM220",
+                    f"goal id {goal.id!r} is already used by goals[{seen[goal.id]}]",
+                )
+            )
+        else:
+            seen[goal.id] = i
+        if goal.domain is not None and goal.domain not in known:
+            out.append(
+                loaded.problem(
+                    (*at, "domain"), "CM221", f"{goal.domain!r} is not one of the agency's domains"
+                )
+            )
+        for j, action in enumerate(goal.actions):
+            if action.done and action.done > today:
+                out.append(
+                    loaded.problem(
+                        (*at, "actions", j, "done"), "CM222", f"{action.done} is in the future"
+                    )
+                )
+            if goal.status == "met" and action.due and not action.done:
+                out.append(
+                    loaded.problem(
+                        (*at, "actions", j),
+                        "CM223",
+                        "the goal is met but this action is still open",
+                        severity="warning",
+                    )
+                )
+    return out

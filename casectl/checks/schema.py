@@ -1,0 +1,209 @@
+"""Schema checks: a loaded file against its pydantic record (codes x01..x07).
+
+Within each file's hundred-block (CM1xx client, CM2xx plan, CM3xx assessment, CM4xx
+log, CM5xx casectl.yaml) the schema codes are:
+
+| code | meaning |
+|---|---|
+| x01 | a required key is missing |
+| x02 | a value has the wrong type (text, number, list, mapping expected) |
+| x03 | a value is not one of the allowed values |
+| x04 | not a real date / date and time |
+| x05 | a number out of range |
+| x06 | not a duration (`90 days`) |
+| x07 | unknown key (warning; an error under ``--strict``) |
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from casectl.load import Loaded
+from casectl.model import Record
+from casectl.problems import Problem
+
+R = TypeVar("R", bound=Record)
+
+_OFFSETS = {
+    "missing": 1,
+    "literal_error": 3,
+    "cm_id": 3,
+    "enum": 3,
+    "cm_date": 4,
+    "cm_datetime": 4,
+    "greater_than_equal": 5,
+    "less_than_equal": 5,
+    "greater_than": 5,
+    "less_than": 5,
+    "cm_duration": 6,
+}
+UNKNOWN_KEY = 7
+
+_KIND = {
+    "dict": "a mapping (key: value)",
+    "list": "a list",
+    "str": "text",
+    "int": "a whole number",
+    "float": "a number",
+    "bool": "true or false",
+}
+
+
+def code(block: int, offset: int) -> str:
+    return f"CM{block * 100 + offset:03d}"
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return repr(value).lower()
+    if isinstance(value, str):
+        return repr(value) if len(value) <= 60 else repr(value[:57] + "...")
+    return repr(value)
+
+
+def _message(err: Any) -> str:
+    etype: str = err["type"]
+    value = err.get("input")
+    if etype == "missing":
+        return "required key is missing"
+    if etype.startswith("cm_"):
+        return str(err["msg"])
+    if etype == "literal_error":
+        expected = str(err.get("ctx", {}).get("expected", "")).replace("'", "")
+        expected = expected.replace(" or ", ", ")
+        return f"{_describe(value)} is not one of: {expected}"
+    if etype in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        return f"{_describe(value)} is out of range ({err['msg'].lower()})"
+    base = etype.split("_")[0]
+    if base in ("model", "dict"):
+        return f"expected {_KIND['dict']}, got {_describe(value)}"
+    if base in _KIND:
+        return f"expected {_KIND[base]}, got {_describe(value)}"
+    return f"{err['msg']} (got {_describe(value)})"
+
+
+def _data_loc(data: Any, loc: Sequence[Any]) -> tuple[str | int, ...]:
+    """The part of a pydantic loc that names real data (drops union branch tags)."""
+    out: list[str | int] = []
+    node = data
+    for i, part in enumerate(loc):
+        present = (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        )
+        if present and isinstance(part, str | int):
+            out.append(part)
+            node = node[part]
+        elif i == len(loc) - 1 and isinstance(part, str) and isinstance(node, dict):
+            out.append(part)  # a missing key
+            break
+        else:
+            break
+    return tuple(out)
+
+
+def validate(
+    loaded: Loaded,
+    model: type[R],
+    block: int,
+    data: Any = None,
+    prefix: tuple[str | int, ...] = (),
+) -> tuple[R | None, list[Problem]]:
+    """Validate ``data`` (default: the whole file) against ``model``."""
+    if data is None and not prefix:
+        data = loaded.data
+    if not isinstance(data, dict):
+        where = prefix if prefix else ()
+        what = "this entry" if prefix else "the file"
+        return None, [
+            loaded.problem(
+                where,
+                code(block, 2),
+                f"{what} must be a mapping (key: value), got {_describe(data)}",
+            )
+        ]
+    try:
+        record = model.model_validate(data)
+    except ValidationError as exc:
+        problems: list[Problem] = []
+        seen: set[tuple[str | int, ...]] = set()
+        for err in exc.errors():
+            loc = _data_loc(data, err["loc"])
+            if loc in seen:
+                continue  # one problem per place (unions report every branch)
+            seen.add(loc)
+            offset = _OFFSETS.get(err["type"], 2)
+            problems.append(loaded.problem(prefix + loc, code(block, offset), _message(err)))
+        return None, problems
+    return record, unknown_keys(loaded, record, block, prefix)
+
+
+def unknown_keys(
+    loaded: Loaded, record: BaseModel, block: int, prefix: tuple[str | int, ...] = ()
+) -> list[Problem]:
+    """Warnings for keys the record does not know (``stauts``), recursively."""
+    problems: list[Problem] = []
+    extra = record.model_extra
+    fields = type(record).model_fields
+    if extra:
+        for key in extra:
+            close = difflib.get_close_matches(str(key), list(fields), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            problems.append(
+                loaded.problem(
+                    (*prefix, key),
+                    code(block, UNKNOWN_KEY),
+                    f"unknown key (ignored){hint}",
+                    severity="warning",
+                    key=True,
+                )
+            )
+    for name in _nested_fields(type(record)):
+        value = getattr(record, name)
+        if isinstance(value, BaseModel):
+            problems += unknown_keys(loaded, value, block, (*prefix, name))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, BaseModel):
+                    problems += unknown_keys(loaded, item, block, (*prefix, name, i))
+        elif isinstance(value, dict):
+            for k, item in value.items():
+                if isinstance(item, BaseModel):
+                    problems += unknown_keys(loaded, item, block, (*prefix, name, k))
+    return problems
+
+
+_NESTED: dict[type[BaseModel], tuple[str, ...]] = {}
+
+
+def _nested_fields(cls: type[BaseModel]) -> tuple[str, ...]:
+    """Names of fields whose type may hold records (computed once per class)."""
+    cached = _NESTED.get(cls)
+    if cached is None:
+        names = []
+        for name, info in cls.model_fields.items():
+            text = repr(info.annotation)
+            if any(rec.__name__ in text for rec in _record_classes()):
+                names.append(name)
+        cached = _NESTED[cls] = tuple(names)
+    return cached
+
+
+def _record_classes() -> list[type[BaseModel]]:
+    out: list[type[BaseModel]] = []
+    todo: list[type[BaseModel]] = [Record]
+    while todo:
+        cls = todo.pop()
+        for sub in cls.__subclasses__():
+            out.append(sub)
+            todo.append(sub)
+    return out

@@ -1,0 +1,33 @@
+"""Small helpers shared by command modules: finding the agency, parsing option values."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from casectl import dates, repo
+from casectl.agency import AgencyContext, open_agency
+from casectl.errors import CasectlError
+
+
+def agency_context(directory: Path | None, as_of: str | None = None) -> AgencyContext:
+    """The agency named by ``-C`` or found above the current folder."""
+    root = repo.find_root(directory, explicit=directory is not None)
+    ctx = open_agency(root)
+    if as_of is not None:
+        ctx.today = parse_date_option("--as-of", as_of)
+    return ctx
+
+
+def parse_date_option(option: str, value: str) -> date:
+    parsed = dates.parse_date(value)
+    if parsed is None:
+        raise CasectlError(f"{option}: {value!r} is not a date (use YYYY-MM-DD)")
+    return parsed
+
+
+def parse_duration_option(option: str, value: str) -> dates.Duration:
+    parsed = dates.parse_duration(value)
+    if parsed is None:
+        raise CasectlError(f"{option}: {value!r} is not a duration (use e.g. '30 days')")
+    return parsed

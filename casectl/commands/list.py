@@ -1,0 +1,72 @@
+"""``casectl list``: the caseload, one line per client."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from casectl import render
+from casectl.agency import scan
+from casectl.commands._common import agency_context
+from casectl.errors import CasectlError
+from casectl.model import STATUSES
+from casectl.output import Output
+
+HEADERS = ("id", "name", "status", "manager", "program", "opened", "last contact", "notes")
+
+
+def run(
+    out: Output, directory: Path | None, status: str | None, manager: str | None, fmt: str
+) -> int:
+    if status is not None and status not in STATUSES:
+        raise CasectlError(f"--status: {status!r} is not one of {', '.join(STATUSES)}")
+    ctx = agency_context(directory)
+    state = scan(ctx)
+    rows: list[dict[str, Any]] = []
+    for f in state.facts():
+        if status and f.status != status:
+            continue
+        if manager and f.manager != manager:
+            continue
+        rows.append(
+            {
+                "id": f.id,
+                "name": f.name,
+                "status": f.status,
+                "manager": f.manager,
+                "program": f.program,
+                "opened": f.opened.isoformat(),
+                "last_contact": f.last_contact.isoformat() if f.last_contact else None,
+                "notes": f.note_count,
+            }
+        )
+    if fmt == "json":
+        out.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+        return 0
+    table = [
+        [
+            r["id"],
+            r["name"],
+            r["status"],
+            r["manager"],
+            r["program"],
+            r["opened"],
+            r["last_contact"],
+            r["notes"],
+        ]
+        for r in rows
+    ]
+    if out.is_tty():
+        styles = [
+            {"active": None, "on_hold": "yellow", "closed": "dim"}.get(r["status"]) for r in rows
+        ]
+        out.print_rich(render.rich_table(HEADERS, table, styles=styles))
+    else:
+        out.write(render.plain_table(HEADERS, table))
+    skipped = len(state.clients) - len(state.facts())
+    if skipped:
+        out.warn(
+            f"{skipped} client(s) left out: their client.yaml has errors (run `casectl validate`)"
+        )
+    return 0

@@ -1,0 +1,70 @@
+"""Text of the files casectl creates: a new agency's settings, a new client's files.
+
+Values are written as JSON strings, which are valid YAML double-quoted scalars, so a
+name such as ``O'Brien: "Jr"`` can never break the file.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+SCHEMA_DIR = "schemas"
+
+
+def q(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def agency_yaml(agency: str, timezone: str) -> str:
+    return f"""\
+# yaml-language-server: $schema={SCHEMA_DIR}/casectl.schema.json
+# casectl agency settings. See docs/format.md of casectl for every key.
+format: 1
+agency: {q(agency)}
+timezone: {q(timezone)}
+cadence:
+  plan_review: 90 days
+  reassessment: 180 days
+  initial_assessment: 14 days
+  contact: 30 days
+  due_soon: 14 days
+# managers:            # when present, every manager/by must be a key here
+#   jdoe: Jane Doe
+#   mkim: {{name: Min Kim, email: min.kim@example.org}}
+"""
+
+
+def _header(kind: str) -> str:
+    return f"# yaml-language-server: $schema=../../{SCHEMA_DIR}/{kind}.schema.json\n"
+
+
+def client_yaml(client_id: str, name: str, manager: str, opened: date, program: str | None) -> str:
+    text = _header("client") + (
+        f"id: {client_id}\n"
+        f"name: {q(name)}\n"
+        f"status: active\n"
+        f"opened: {opened.isoformat()}\n"
+        f"manager: {q(manager)}\n"
+    )
+    if program:
+        text += f"program: {q(program)}\n"
+    return text
+
+
+def assessment_yaml() -> str:
+    return _header("assessment") + "assessments: []\n"
+
+
+def plan_yaml(created: date) -> str:
+    return _header("plan") + f"created: {created.isoformat()}\ngoals: []\n"
+
+
+def log_yaml() -> str:
+    return (
+        _header("log")
+        + "# Progress notes, oldest first. Append with `casectl note`; never edit.\n[]\n"
+    )
+
+
+GITIGNORE = "# casectl's cache: personal data, never committed\n.casectl/\n"
