@@ -27,7 +27,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import git
 import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -363,6 +362,8 @@ def configure(repo_root: Path, command: str) -> None:
     ``command`` is how to run the driver, e.g. ``casectl merge-log``; git appends the
     file arguments ``%O %A %B %P``.
     """
+    import git  # imported here: git runs the driver often and never needs GitPython
+
     repo = git.Repo(repo_root)
     try:
         with repo.config_writer(config_level="repository") as writer:
