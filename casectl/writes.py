@@ -1,0 +1,298 @@
+"""The only module that writes case files: atomic replaces under a per-client lock.
+
+Every write goes the same way: take the client folder's lock, read the current
+bytes, compute the new content, check it, write it to a temporary file beside the
+target, ``fsync`` it, ``os.replace`` it onto the target and ``fsync`` the folder. A
+crash (even SIGKILL or power loss after the folder sync) leaves either the old file or
+the new one, never a mix.
+
+The lock is ``flock`` on the client *folder* itself: it survives the renames that
+atomic replaces do, leaves no lock file behind, and is released by the kernel when a
+writer dies. Concurrent ``casectl`` processes writing the same client therefore take
+turns; they re-read the file after getting the lock, so no write is lost.
+
+A writer killed mid-write can leave a temporary file named ``.<name>.<hex>.tmp`` (see
+:func:`is_temp_name`). It is never read by casectl, it is harmless, and
+:func:`cleanup_stale_temps` removes old ones; git should ignore ``.*.tmp``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import re
+import secrets
+import stat
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from casectl import logformat
+from casectl.errors import CasectlError
+
+Validate = Callable[[bytes], list[str]]
+
+LOCK_TIMEOUT = 30.0
+_TEMP_RE = re.compile(r"^\..+\.[0-9a-f]{16}\.tmp$")
+
+
+# ------------------------------------------------------------------ paths
+
+
+def is_temp_name(name: str) -> bool:
+    """True for the names of atomic_write's temporary files (``.log.yaml.<hex>.tmp``)."""
+    return bool(_TEMP_RE.match(name))
+
+
+def ensure_inside(root: Path, path: Path) -> Path:
+    """``path`` made absolute, after checking it is safely inside ``root``.
+
+    Refused (CasectlError): a ``..`` component, a path outside ``root``, or any
+    symlink between ``root`` and ``path`` (the final component included). ``root``
+    itself may be reached through symlinks. ``path`` need not exist yet.
+    """
+    root_real = Path(os.path.realpath(root))
+    candidate = path if path.is_absolute() else Path(root) / path
+    if ".." in candidate.parts:
+        raise CasectlError(f"refusing to write {path}: the path contains '..'")
+    candidate = Path(os.path.abspath(candidate))
+    rel: Path | None = None
+    for base in (Path(os.path.abspath(root)), root_real):
+        try:
+            rel = candidate.relative_to(base)
+            break
+        except ValueError:
+            continue
+    if rel is None:
+        raise CasectlError(f"refusing to write {path}: it is outside {root}")
+    current = root_real
+    for part in rel.parts:
+        current = current / part
+        if current.is_symlink():
+            raise CasectlError(f"refusing to write {path}: {current} is a symbolic link")
+    final = Path(os.path.realpath(current))
+    if final != root_real and root_real not in final.parents:
+        raise CasectlError(f"refusing to write {path}: it resolves outside {root}")
+    return current
+
+
+def _refuse_symlinks(path: Path) -> None:
+    for what in (path, path.parent):
+        if what.is_symlink():
+            raise CasectlError(f"refusing to write {path}: {what} is a symbolic link")
+
+
+# ------------------------------------------------------------------ lock
+
+
+@contextlib.contextmanager
+def locked(dir_path: Path, timeout: float | None = LOCK_TIMEOUT) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on the folder ``dir_path`` for the ``with`` block.
+
+    Waits up to ``timeout`` seconds (None: forever) for another writer, then raises
+    CasectlError. The kernel drops the lock if the process dies.
+    """
+    try:
+        fd = os.open(dir_path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise CasectlError(f"cannot lock {dir_path}: {exc.strerror or exc}") from exc
+    try:
+        _acquire(fd, dir_path, timeout)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _acquire(fd: int, dir_path: Path, timeout: float | None) -> None:
+    if timeout is None:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise CasectlError(f"cannot lock {dir_path}: {exc.strerror}") from exc
+        if time.monotonic() >= deadline:
+            raise CasectlError(f"{dir_path} is being written by another casectl process; try again")
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
+
+
+# ------------------------------------------------------------------ atomic write
+
+
+def _fsync_dir(dir_path: Path) -> None:
+    fd = os.open(dir_path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace ``path`` by ``data`` atomically and durably.
+
+    The temporary file ``.<name>.<hex>.tmp`` is made in the same folder (so the
+    rename stays on one file system), takes the original file's permission bits (a
+    new file gets the usual 0666 less umask), is fsynced, renamed over ``path``, and
+    the folder is fsynced. On any error the temporary file is removed and the
+    original is untouched. OSError propagates; callers turn it into a message.
+    """
+    folder = path.parent
+    try:
+        mode: int | None = stat.S_IMODE(os.stat(path).st_mode)
+    except FileNotFoundError:
+        mode = None
+    temp = folder / f".{path.name}.{secrets.token_hex(8)}.tmp"
+    # 0600 while an existing file's mode is applied, so private text is never
+    # readable by others even briefly; a new file gets 0666 less the umask.
+    fd = os.open(
+        temp,
+        os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW,
+        0o600 if mode is not None else 0o666,
+    )
+    try:
+        try:
+            if mode is not None:
+                os.fchmod(fd, mode)
+            _write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    _fsync_dir(folder)
+
+
+def cleanup_stale_temps(folder: Path, min_age: float = 3600.0) -> list[Path]:
+    """Remove atomic_write temporaries in ``folder`` older than ``min_age`` seconds.
+
+    They are left only by writers that died mid-write; the age guard keeps a
+    writer that is alive (and does not hold the folder lock) safe. Returns what was
+    removed. Errors are ignored: a leftover temporary file is harmless.
+    """
+    removed: list[Path] = []
+    now = time.time()
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not is_temp_name(entry.name) or not entry.is_file(follow_symlinks=False):
+            continue
+        try:
+            if now - entry.stat(follow_symlinks=False).st_mtime < min_age:
+                continue
+            os.unlink(entry.path)
+        except OSError:
+            continue
+        removed.append(Path(entry.path))
+    return removed
+
+
+# ------------------------------------------------------------------ read-check-write
+
+
+def _read(path: Path) -> bytes:
+    try:
+        with open(path, "rb", opener=_nofollow_opener) as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise CasectlError(f"refusing to write {path}: it is not a regular file")
+            return fh.read()
+    except FileNotFoundError:
+        return b""
+    except IsADirectoryError as exc:
+        raise CasectlError(f"refusing to write {path}: it is a folder") from exc
+    except OSError as exc:
+        raise CasectlError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def _nofollow_opener(file: str, flags: int) -> int:
+    return os.open(file, flags | os.O_NOFOLLOW | os.O_CLOEXEC)
+
+
+def _checked_write(path: Path, old: bytes, new: bytes, messages: list[str]) -> None:
+    if messages:
+        raise CasectlError(f"not writing {path}:\n" + "\n".join(f"  {m}" for m in messages))
+    if new == old:
+        return
+    try:
+        atomic_write(path, new)
+    except OSError as exc:
+        raise CasectlError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def append_entry(
+    path: Path,
+    entry_text: str,
+    validate: Validate | None = None,
+    *,
+    root: Path | None = None,
+) -> None:
+    """Append ``entry_text`` (from :func:`logformat.format_entry`) to the log at ``path``.
+
+    Under the folder lock: read the log, build the new content with
+    :func:`logformat.append_plan`, check that every earlier note is unchanged and the
+    new one reads back exactly (:func:`logformat.check_append`), then run
+    ``validate(new_bytes)``; any message from either stops the write with a
+    CasectlError listing them and nothing is written. Symlinked files or folders
+    are refused, and with ``root`` the path must be inside it (:func:`ensure_inside`).
+    A missing log file is created.
+    """
+    if root is not None:
+        path = ensure_inside(root, path)
+    _refuse_symlinks(path)
+    with locked(path.parent):
+        old = _read(path)
+        new = logformat.append_plan(old, entry_text)
+        messages = logformat.check_append(path.name, old, new, entry_text)
+        if not messages and validate is not None:
+            messages = validate(new)
+        _checked_write(path, old, new, messages)
+        cleanup_stale_temps(path.parent)
+
+
+def edit_file(
+    path: Path,
+    edit: Callable[[bytes], bytes],
+    validate: Validate | None = None,
+    *,
+    root: Path | None = None,
+) -> bytes:
+    """Replace ``path``'s content by ``edit(current)`` under the folder lock.
+
+    For in-place edits such as client.yaml status changes (see ``clientedit``).
+    ``edit`` may raise CasectlError or ValueError (turned into CasectlError) to
+    refuse; ``validate(new)`` messages refuse the write too. Returns the new bytes.
+    """
+    if root is not None:
+        path = ensure_inside(root, path)
+    _refuse_symlinks(path)
+    with locked(path.parent):
+        old = _read(path)
+        try:
+            new = edit(old)
+        except ValueError as exc:
+            raise CasectlError(f"cannot edit {path}: {exc}") from exc
+        messages = validate(new) if validate is not None else []
+        _checked_write(path, old, new, messages)
+        return new
