@@ -76,6 +76,9 @@ class _Log:
     entries: tuple[_Entry, ...]
 
 
+_Chunk = tuple[_Entry, Any]  # the entry and its data as read on its own
+
+
 # ------------------------------------------------------------------ splitting
 
 
@@ -93,8 +96,12 @@ def split_entries(text: str) -> tuple[str, list[tuple[str, str]]] | None:
     return parsed.header, [(entry.id, entry.text) for entry in parsed.entries]
 
 
-def _parse(text: str) -> _Log | str:
-    """The log cut into entries, or a short reason why it cannot be."""
+def _parse(text: str, cache: dict[str, _Chunk | str] | None = None) -> _Log | str:
+    """The log cut into entries, or a short reason why it cannot be.
+
+    ``cache`` remembers how each chunk reads on its own: a merge sees most chunks
+    four times (base, ours, theirs, result) and reading is the expensive part.
+    """
     root = _compose(text)
     if isinstance(root, str):
         return f"not valid YAML ({root})"
@@ -116,9 +123,17 @@ def _parse(text: str) -> _Log | str:
     entries: list[_Entry] = []
     seen: set[str] = set()
     for number, (start, end) in enumerate(itertools.pairwise(bounds), start=1):
-        entry = _parse_chunk(text[start:end], whole[number - 1])
-        if isinstance(entry, str):
-            return f"entry {number}: {entry}"
+        chunk = text[start:end]
+        read = cache.get(chunk) if cache is not None else None
+        if read is None:
+            read = _read_chunk(chunk)
+            if cache is not None:
+                cache[chunk] = read
+        if isinstance(read, str):
+            return f"entry {number}: {read}"
+        entry, data = read
+        if not _strict_equal(data, [whole[number - 1]]):
+            return f"entry {number}: reads differently on its own than in the file"
         if entry.id in seen:
             return f"the id {entry.id} is used twice"
         seen.add(entry.id)
@@ -174,8 +189,8 @@ def _item_starts(text: str) -> list[int] | str:
     return starts
 
 
-def _parse_chunk(chunk: str, expected: object) -> _Entry | str:
-    """One chunk read on its own: it must be exactly the item it was cut from."""
+def _read_chunk(chunk: str) -> _Chunk | str:
+    """One chunk read on its own: a single mapping with a text id (or why not)."""
     node = _compose(chunk)
     if isinstance(node, str):
         return f"does not read on its own ({node})"
@@ -191,8 +206,6 @@ def _parse_chunk(chunk: str, expected: object) -> _Entry | str:
     if any(isinstance(key, ScalarNode) and key.tag == _MERGE for key, _ in item.value):
         return "uses a merge key (<<)"
     data = SafeConstructor().construct_document(node)
-    if not _strict_equal(data, [expected]):
-        return "reads differently on its own than in the file"
     ids = [value for key, value in item.value if _is_key(key, "id")]
     if len(ids) != 1:
         return "has no id" if not ids else "has more than one id"
@@ -203,7 +216,7 @@ def _parse_chunk(chunk: str, expected: object) -> _Entry | str:
     moment = None
     if len(dates) == 1 and isinstance(dates[0], ScalarNode):
         moment = parse_datetime(dates[0].value)
-    return _Entry(id_node.value, chunk, moment)
+    return _Entry(id_node.value, chunk, moment), data
 
 
 def _is_key(node: Node, name: str) -> bool:
@@ -234,9 +247,10 @@ def merge_logs(base: str, ours: str, theirs: str) -> MergeResult:
     it) followed by every entry exactly as written, each ending with a newline.
     """
     logs: dict[str, _Log] = {}
+    cache: dict[str, _Chunk | str] = {}
     refused: list[str] = []
     for side, text in (("base", base), ("ours", ours), ("theirs", theirs)):
-        parsed = _parse(text)
+        parsed = _parse(text, cache)
         if isinstance(parsed, str):
             refused.append(f"{side} cannot be merged entry by entry: {parsed}")
         else:
@@ -261,7 +275,7 @@ def merge_logs(base: str, ours: str, theirs: str) -> MergeResult:
 
     ordered = sorted(union, key=_order_key)
     text = _terminated(header) + "".join(_terminated(entry.text) for entry in ordered)
-    check = _parse(text)
+    check = _parse(text, cache)
     if isinstance(check, str) or [e.id for e in check.entries] != [e.id for e in ordered]:
         return MergeResult(None, ["the merged log would not read back as the same entries"])
     return MergeResult(text, [])
