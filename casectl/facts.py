@@ -7,7 +7,7 @@ unchanged files. Everything here is plain data: dates, strings, ints.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -63,8 +63,46 @@ class ClientFacts:
 
     # -- JSON round trip for the cache --------------------------------------
     def to_json(self) -> dict[str, Any]:
-        encoded: dict[str, Any] = _encode(asdict(self))
-        return encoded
+        iso = _iso
+        return {
+            "id": self.id,
+            "name": self.name,
+            "status": self.status,
+            "manager": self.manager,
+            "program": self.program,
+            "opened": iso(self.opened),
+            "closed": iso(self.closed),
+            "consent_expires": iso(self.consent_expires),
+            "cadence": dict(self.cadence),
+            "plan_created": iso(self.plan_created),
+            "last_review": iso(self.last_review),
+            "last_contact": iso(self.last_contact),
+            "last_assessment": iso(self.last_assessment),
+            "assessment_count": self.assessment_count,
+            "goals": [
+                {
+                    "id": g.id,
+                    "goal": g.goal,
+                    "domain": g.domain,
+                    "status": g.status,
+                    "target": iso(g.target),
+                }
+                for g in self.goals
+            ],
+            "actions": [
+                {
+                    "goal_id": a.goal_id,
+                    "index": a.index,
+                    "action": a.action,
+                    "who": a.who,
+                    "due": iso(a.due),
+                    "done": iso(a.done),
+                }
+                for a in self.actions
+            ],
+            "note_count": self.note_count,
+            "contact_dates": [d.isoformat() for d in self.contact_dates],
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ClientFacts:
@@ -97,14 +135,8 @@ def _d(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-def _encode(value: Any) -> Any:
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _encode(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_encode(v) for v in value]
-    return value
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def _day(moment: datetime) -> date:

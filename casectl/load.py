@@ -49,10 +49,64 @@ _SEQ = "tag:yaml.org,2002:seq"
 
 Loc = tuple[str | int, ...]
 
+_PLAIN = "?plain"
+_IMPLICIT = yaml.resolver.Resolver.yaml_implicit_resolvers
+_AS_TEXT = frozenset({"tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"})
+
+
+class _LeanResolver:
+    """Tag resolution deferred to :func:`_plain_tag`, called only for values we build.
+
+    The C parser calls ``resolve`` once per node; PyYAML's generic resolver (path
+    resolvers, descend/ascend bookkeeping) costs more than parsing itself. Plain
+    scalars get a marker and are resolved later with PyYAML's own implicit-resolver
+    table, so the result is exactly YAML 1.1 as PyYAML reads it.
+    """
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        return None
+
+    def ascend_resolver(self) -> None:
+        return None
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        if kind is ScalarNode:
+            return _PLAIN if implicit[0] else _STR
+        if kind is SequenceNode:
+            return _SEQ
+        return _MAP
+
+
+def _plain_tag(value: str) -> str:
+    for tag, regexp in _IMPLICIT.get(value[0] if value else "", ()):
+        if regexp.match(value):
+            return _STR if tag in _AS_TEXT else str(tag)
+    return _STR
+
+
 try:
-    _Loader: Any = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - libyaml missing: still correct, slower
-    _Loader = yaml.SafeLoader
+    from yaml._yaml import CParser
+
+    class _CLoader(CParser, _LeanResolver):
+        pass
+
+    _Loader: Any = _CLoader
+except ImportError:  # pragma: no cover - libyaml missing: still correct, slower
+
+    class _PyLoader(
+        yaml.reader.Reader,
+        yaml.scanner.Scanner,
+        yaml.parser.Parser,
+        yaml.composer.Composer,
+        _LeanResolver,
+    ):
+        def __init__(self, stream: Any) -> None:
+            yaml.reader.Reader.__init__(self, stream)
+            yaml.scanner.Scanner.__init__(self)
+            yaml.parser.Parser.__init__(self)
+            yaml.composer.Composer.__init__(self)
+
+    _Loader = _PyLoader
 
 _scalar_constructor = SafeConstructor()
 
@@ -137,6 +191,8 @@ class _Builder:
     def build(self, node: Node, depth: int = 0) -> Any:
         if isinstance(node, ScalarNode):
             tag = node.tag
+            if tag == _PLAIN:
+                tag = _plain_tag(node.value)
             if tag == _STR:
                 return node.value
             return self._scalar(node, tag)
@@ -156,7 +212,8 @@ class _Builder:
                 if not isinstance(knode, ScalarNode):
                     self._at(knode, BAD_KEY, "a key must be plain text, not a list or mapping")
                     continue
-                key = knode.value if knode.tag == _STR else self._scalar(knode, knode.tag)
+                ktag = knode.tag
+                key = knode.value if ktag in (_STR, _PLAIN) else self._scalar(knode, ktag)
                 if isinstance(key, bool | int | float) or key is None:
                     key = knode.value  # `yes:`/`1:` are keys by their text
                 if not isinstance(key, str):
