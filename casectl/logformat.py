@@ -347,14 +347,14 @@ def append_plan(existing: bytes, entry_text: str) -> bytes:
 # ------------------------------------------------------------------ checking an append
 
 
-def _same(a: Any, b: Any) -> bool:
+def same_data(a: Any, b: Any) -> bool:
     """Deep equality where NaN equals NaN (a `.nan` in an old entry must not block)."""
     if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
         return True
     if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+        return a.keys() == b.keys() and all(same_data(a[k], b[k]) for k in a)
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+        return len(a) == len(b) and all(same_data(x, y) for x, y in zip(a, b, strict=True))
     return type(a) is type(b) and bool(a == b)
 
 
@@ -386,8 +386,8 @@ def check_append(name: str, old: bytes, new: bytes, entry_text: str) -> list[str
     if (
         not isinstance(new_items, list)
         or len(new_items) != len(old_items) + 1
-        or not _same(new_items[:-1], old_items)
-        or not _same(new_items[-1], entry_data)
+        or not same_data(new_items[:-1], old_items)
+        or not same_data(new_items[-1], entry_data)
     ):
         return [f"appending to {name} would not keep the earlier notes and the new one exact"]
     return []
