@@ -127,6 +127,12 @@ CLOSE_REASONS = (
     "goals_met", "goals_met", "goals_met", "moved", "declined", "transferred",
     "lost_contact", "lost_contact", "other", "deceased",
 )  # fmt: skip
+GOAL_STATUS_ODDS: dict[str, tuple[tuple[str, float], ...]] = {
+    "closed": (("met", 0.5), ("partly_met", 0.25), ("not_met", 0.15), ("dropped", 0.1)),
+    "past": (("active", 0.2), ("met", 0.55), ("partly_met", 0.15), ("not_met", 0.05),
+             ("dropped", 0.05)),
+    "open": (("active", 0.8), ("met", 0.1), ("partly_met", 0.05), ("dropped", 0.05)),
+}  # fmt: skip
 
 # Note type for a regular (non-scripted) entry, weighted.
 _TYPES = (
@@ -253,7 +259,7 @@ class ClientGen:
             earliest_gap = 45
         else:
             stale = rng.random() < 0.1  # some active clients have gone quiet: overdue items
-            self.end = CAP_ORD - (rng.randint(45, 200) if stale else rng.randint(0, 40))
+            self.end = CAP_ORD - (rng.randint(45, 200) if stale else rng.randint(0, 20))
             earliest_gap = 30
         if self.big:
             self.opened = rng.randint(START_ORD, START_ORD + 120)
@@ -332,11 +338,10 @@ class ClientGen:
 
     # ------------------------------------------------------------------- plan.yaml
 
-    def _clamp(self, ordinal: int, low: int) -> int:
-        """Keep planned dates within [low, CAP]; pulled back a little when past CAP."""
-        if ordinal > CAP_ORD:
-            ordinal = CAP_ORD - self.rng.randint(0, 20)
-        return max(low, ordinal)
+    @staticmethod
+    def _planned(ordinal: int) -> int | None:
+        """A planned date, or None (left out) when it would fall after CAP."""
+        return ordinal if ordinal <= CAP_ORD else None
 
     def plan_yaml(self) -> str:
         rng = self.rng
@@ -352,46 +357,47 @@ class ClientGen:
                 f"    domain: {domain}",
                 f"    goal: {q(rng.choice(GOALS[domain]))}",
             ]
+            target = None
             if rng.random() < 0.8:
-                target = self._clamp(created + rng.randint(60, 365), created)
-                out.append(f"    target: {_d(target)}")
-            status = self._goal_status()
+                target = self._planned(created + rng.randint(60, 365))
+                if target is not None:
+                    out.append(f"    target: {_d(target)}")
+            status = self._goal_status(target)
             out.append(f"    status: {status}")
             n_actions = rng.randint(0, 3)
             if n_actions:
                 out.append("    actions:")
             for _ in range(n_actions):
-                due = self._clamp(created + rng.randint(7, 120), created)
+                due = self._planned(created + rng.randint(7, 120))
                 who = rng.choice(("client", "client", self.manager, "client and manager"))
                 out += [f"      - action: {q(rng.choice(ACTIONS))}", f"        who: {q(who)}"]
-                out.append(f"        due: {_d(due)}")
-                # A met goal has every action done (else casectl warns, rightly).
-                if status == "met" or (due <= self.end and rng.random() < 0.7):
-                    done = min(max(created, due + rng.randint(-10, 10)), self.end)
+                if due is not None:
+                    out.append(f"        due: {_d(due)}")
+                # Old actions are nearly all done; a met goal has every action done (else
+                # casectl warns, rightly); recent ones are often still open.
+                odds = (
+                    0.0 if due is None or due > self.end else 0.93 if due < self.end - 60 else 0.6
+                )
+                if status == "met" or rng.random() < odds:
+                    when = created + rng.randint(7, 120) if due is None else due
+                    done = min(max(created, when + rng.randint(-10, 10)), self.end)
                     out.append(f"        done: {_d(done)}")
         return "\n".join(out) + "\n"
 
-    def _goal_status(self) -> str:
-        r = self.rng.random()
+    def _goal_status(self, target: int | None) -> str:
+        """Closed cases' goals are settled; so are most goals whose target is well past."""
         if self.status == "closed":
-            return (
-                "met"
-                if r < 0.5
-                else "partly_met"
-                if r < 0.75
-                else "not_met"
-                if r < 0.9
-                else ("dropped")
-            )
-        return (
-            "active"
-            if r < 0.75
-            else "met"
-            if r < 0.9
-            else "partly_met"
-            if r < 0.95
-            else ("dropped")
-        )
+            odds = GOAL_STATUS_ODDS["closed"]
+        elif target is not None and target < self.end - 30:
+            odds = GOAL_STATUS_ODDS["past"]
+        else:
+            odds = GOAL_STATUS_ODDS["open"]
+        r = self.rng.random()
+        for status, p in odds:
+            r -= p
+            if r < 0:
+                return status
+        return odds[-1][0]
 
     # -------------------------------------------------------------------- log.yaml
 
@@ -407,6 +413,13 @@ class ClientGen:
         # (minute-of-epoch, type) events; minutes since day 0 keep ordering cheap.
         events: list[tuple[int, str]] = [(self.opened * 1440 + 9 * 60 + 30, "meeting")]
         events += [(d * 1440 + 14 * 60, "assessment") for d in self.assessment_days]
+        if self.status == "active" and self.end >= CAP_ORD - 20:
+            # Busy cases: reviews about every quarter, and a recent contact.
+            day = self.plan_created + rng.randint(60, 100)
+            while day < self.end:
+                events.append((day * 1440 + 11 * 60, "review"))
+                day += rng.randint(60, 100)
+            events.append((self.end * 1440 + 15 * 60, rng.choice(("visit", "phone"))))
         last_regular = self.end - 1 if self.status == "closed" else self.end
         for _ in range(self._note_count() - len(events)):
             day = rng.randint(self.opened, last_regular)
