@@ -1,0 +1,225 @@
+"""``casectl due``: overdue and due-soon items (contract sections 2 and 3).
+
+The items come from the cached facts of ``agency.scan`` (no YAML is parsed when no
+file changed) through ``schedule.due_items``. :func:`gather` is shared with
+``casectl digest`` so both commands filter and validate options the same way.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from casectl import dates, render, repo, schedule
+from casectl.agency import AgencyContext, scan
+from casectl.commands._common import agency_context, parse_duration_option
+from casectl.errors import CasectlError, UnknownClientError
+from casectl.output import Output
+from casectl.schedule import DueItem
+
+TEXT_HEADERS = ("status", "due", "days", "manager", "client", "name", "kind", "what")
+MD_HEADERS = ("status", "due", "days", "client", "name", "manager", "kind", "what")
+ROW_STYLES = {"overdue": "red", "due_soon": "yellow"}
+
+
+@dataclass
+class Gathered:
+    """The agency, its filtered and sorted due items, and how many clients were left out."""
+
+    ctx: AgencyContext
+    items: list[DueItem]
+    skipped: int
+    within: dates.Duration | None
+
+
+def run(
+    out: Output,
+    directory: Path | None,
+    as_of: str | None,
+    within: str | None,
+    manager: str | None,
+    clients: Sequence[str],
+    kinds: Sequence[str],
+    fmt: str,
+    fail_on_overdue: bool,
+) -> int:
+    g = gather(out, directory, as_of, within, manager, clients, kinds)
+    items = g.items
+    if fmt == "json":
+        out.write(json.dumps([i.to_json() for i in items], indent=2, ensure_ascii=False) + "\n")
+    elif fmt == "md":
+        out.write(markdown(items, g.ctx.today))
+    elif fmt == "ics":
+        from casectl.ics import to_ics
+
+        write_exact(out, to_ics(items, g.ctx.agency.agency, stamp=datetime.now(UTC)))
+    elif not items:
+        out.line(f"nothing due as of {g.ctx.today.isoformat()}")
+    elif out.is_tty():
+        _print_rich(out, g)
+    else:
+        out.write(plain_text(items))
+    if fail_on_overdue and any(i.status == "overdue" for i in items):
+        return 1
+    return 0
+
+
+def write_exact(out: Output, text: str) -> None:
+    """Write UTF-8 bytes as they are: iCalendar's CRLFs must survive a text stream that
+    would translate newlines (Windows)."""
+    stream = out.stdout
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:
+        out.write(text)
+        return
+    stream.flush()
+    buffer.write(text.encode("utf-8"))
+    buffer.flush()
+
+
+# ------------------------------------------------------------------ gathering
+
+
+def gather(
+    out: Output,
+    directory: Path | None,
+    as_of: str | None,
+    within: str | None,
+    manager: str | None,
+    clients: Sequence[str] = (),
+    kinds: Sequence[str] = (),
+) -> Gathered:
+    """Validate the options, scan the agency and return the filtered, sorted items.
+
+    Every option is checked before any client is read, so a typo fails fast (exit 2).
+    Clients whose client.yaml is invalid are left out with one warning on stderr.
+    """
+    check_kinds(kinds)
+    window = parse_duration_option("--within", within) if within is not None else None
+    ctx = agency_context(directory, as_of)
+    check_manager(ctx, manager)
+    wanted = check_clients(ctx.root, clients)
+    state = scan(ctx, only=wanted or None)
+    items: list[DueItem] = []
+    for facts in state.facts():
+        if manager is not None and facts.manager != manager:
+            continue
+        items.extend(schedule.due_items(facts, ctx.agency.cadence, ctx.today, window))
+    if kinds:
+        items = [i for i in items if i.kind in kinds]
+    skipped = len(state.clients) - len(state.facts())
+    if skipped:
+        out.warn(
+            f"{skipped} client(s) left out: their client.yaml has errors (run `casectl validate`)"
+        )
+    return Gathered(ctx, schedule.sort_items(items), skipped, window)
+
+
+def check_kinds(kinds: Sequence[str]) -> None:
+    for kind in kinds:
+        if kind not in schedule.KINDS:
+            raise CasectlError(f"--kind: {kind!r} is not one of {', '.join(schedule.KINDS)}")
+
+
+def check_manager(ctx: AgencyContext, manager: str | None) -> None:
+    """With a managers list in casectl.yaml, --manager must be one of its keys.
+
+    Without one any key is accepted (there is nothing to check it against).
+    """
+    known = ctx.agency.managers
+    if manager is None or known is None or manager in known:
+        return
+    raise CasectlError(
+        f"--manager: {manager!r} is not a manager in casectl.yaml "
+        f"(known: {', '.join(sorted(known))})"
+    )
+
+
+def check_clients(root: Path, clients: Sequence[str]) -> list[str]:
+    """The --client ids, each a well-formed id with a folder under clients/."""
+    existing = set(repo.client_ids(root))
+    for cid in clients:
+        repo.check_client_id(cid)
+        if cid not in existing:
+            raise UnknownClientError(f"--client: no client {cid!r} (no folder clients/{cid})")
+    return sorted(set(clients))
+
+
+# ------------------------------------------------------------------ formats
+
+
+def days_text(item: DueItem) -> str:
+    """``25 days overdue``, ``due today``, ``in 1 day``: for people, not scripts."""
+    if item.days > 0:
+        return f"{item.days} day{'s' if item.days != 1 else ''} overdue"
+    if item.days == 0:
+        return "due today"
+    return f"in {-item.days} day{'s' if item.days != -1 else ''}"
+
+
+def _row(item: DueItem, with_manager: bool) -> list[Any]:
+    row: list[Any] = [item.status, item.due.isoformat(), item.days]
+    if with_manager:
+        row.append(item.manager)
+    row += [item.client, item.name, item.kind, item.what]
+    return row
+
+
+def plain_text(items: Sequence[DueItem]) -> str:
+    """Aligned columns for pipes: one line per item, a header line first, no colour."""
+    return render.plain_table(TEXT_HEADERS, [_row(i, True) for i in items])
+
+
+def markdown(items: Sequence[DueItem], as_of: date) -> str:
+    """A GitHub-renderable Markdown table (``|`` in cells escaped)."""
+    if not items:
+        return f"Nothing due as of {as_of.isoformat()}.\n"
+    lines = [_md_row(MD_HEADERS), _md_row(["---"] * len(MD_HEADERS))]
+    for i in items:
+        lines.append(
+            _md_row(
+                [i.status, i.due.isoformat(), i.days, i.client, i.name, i.manager, i.kind, i.what]
+            )
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _md_row(cells: Sequence[Any]) -> str:
+    return "| " + " | ".join(md_cell(c) for c in cells) + " |"
+
+
+def md_cell(value: Any) -> str:
+    """One table cell: no line breaks, pipes escaped (GitHub reads ``\\|`` as a literal)."""
+    text = " ".join(str(value).split())
+    return text.replace("\\", "\\\\").replace("|", "\\|")
+
+
+def by_manager(items: Sequence[DueItem]) -> dict[str, list[DueItem]]:
+    """Items grouped by manager key (keys sorted), each group keeping the items' order."""
+    groups: dict[str, list[DueItem]] = {}
+    for item in items:
+        groups.setdefault(item.manager, []).append(item)
+    return {key: groups[key] for key in sorted(groups)}
+
+
+def _print_rich(out: Output, g: Gathered) -> None:
+    from rich.markup import escape
+
+    groups = by_manager(g.items)
+    headers = TEXT_HEADERS[:3] + TEXT_HEADERS[4:]
+    for key, items in groups.items():
+        # One manager: the caseload is obviously theirs, so no title.
+        name = g.ctx.agency.manager_name(key)
+        title = escape(f"{name} ({key})") if len(groups) > 1 else None
+        rows = [_row(i, False) for i in items]
+        styles = [ROW_STYLES[i.status] for i in items]
+        out.print_rich(render.rich_table(headers, rows, styles=styles, title=title))
+    overdue = sum(1 for i in g.items if i.status == "overdue")
+    out.print_rich(
+        f"{len(g.items)} item{'s' if len(g.items) != 1 else ''}: "
+        f"{overdue} overdue, {len(g.items) - overdue} due soon (as of {g.ctx.today.isoformat()})"
+    )
