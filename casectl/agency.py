@@ -43,11 +43,24 @@ class AgencyContext:
     today: date
 
 
-@dataclass
 class ClientSummary:
-    id: str
-    problems: list[Problem]
-    facts: ClientFacts | None
+    """A client's problems and (built on first use) facts."""
+
+    __slots__ = ("_facts", "_facts_json", "id", "problems")
+
+    def __init__(
+        self, cid: str, problems: list[Problem], facts_json: dict[str, Any] | None
+    ) -> None:
+        self.id = cid
+        self.problems = problems
+        self._facts_json = facts_json
+        self._facts: ClientFacts | None = None
+
+    @property
+    def facts(self) -> ClientFacts | None:
+        if self._facts is None and self._facts_json is not None:
+            self._facts = ClientFacts.from_json(self._facts_json)
+        return self._facts
 
 
 @dataclass
@@ -63,7 +76,15 @@ class AgencyState:
         return sorted(out)
 
     def facts(self) -> list[ClientFacts]:
-        return [c.facts for c in self.clients if c.facts is not None]
+        out = []
+        for c in self.clients:
+            try:
+                f = c.facts
+            except (KeyError, TypeError, ValueError):  # a damaged cache entry
+                f = _recheck(self.ctx, c.id).facts
+            if f is not None:
+                out.append(f)
+        return out
 
 
 def _zone(name: str) -> tzinfo | None:
@@ -120,7 +141,9 @@ def _problem_tuple(p: Problem) -> tuple[str, int, int, str, str, str]:
 
 def _summary_from_entry(cid: str, entry: dict[str, Any]) -> ClientSummary:
     problems = [Problem(*p) for p in entry["problems"]]
-    facts = ClientFacts.from_json(entry["facts"]) if entry["facts"] is not None else None
+    facts = entry["facts"]
+    if facts is not None and not isinstance(facts, dict):
+        raise TypeError("damaged facts")
     return ClientSummary(cid, problems, facts)
 
 
@@ -216,6 +239,11 @@ def _run_checks(ctx: AgencyContext, folders: list[str]) -> Iterable[tuple[str, d
         ]
         for fut in futures:
             yield from fut.result()
+
+
+def _recheck(ctx: AgencyContext, cid: str) -> ClientSummary:
+    entry = _check_chunk(ctx.root, [cid], ctx.agency, ctx.today, ctx.agency.timezone)[0][1]
+    return _summary_from_entry(cid, entry)
 
 
 def read_client(ctx: AgencyContext, client_id: str) -> ClientCheck:
