@@ -7,6 +7,7 @@ and read-only commands should not pay for it).
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -238,3 +239,265 @@ def commit_all_initial(root: Path, paths: Sequence[str], message: str) -> str:
     except Exception as exc:
         raise CasectlError(f"git commit failed: {_git_message(str(exc))}") from None
     return str(repo.head.commit.hexsha)
+
+
+# ------------------------------------------------ plain-git helpers (fast path)
+#
+# The functions below run the ``git`` executable directly (no GitPython import) so
+# that ``casectl note`` stays fast on agencies with tens of thousands of files.
+
+
+def _run_git(
+    root: Path, *args: str, stdin: bytes | None = None, check: bool = True
+) -> subprocess.CompletedProcess[bytes]:
+    try:
+        done = subprocess.run(
+            ["git", "-c", "core.quotepath=off", *args],
+            cwd=root,
+            input=stdin,
+            capture_output=True,
+            check=False,
+        )
+    except OSError as exc:
+        raise CasectlError(f"cannot run git: {exc.strerror or exc}") from None
+    if check and done.returncode != 0:
+        raise CasectlError(f"git {args[0]} failed: {_stderr_line(done.stderr)}")
+    return done
+
+
+def _stderr_line(raw: bytes) -> str:
+    lines = [ln.strip() for ln in raw.decode("utf-8", "replace").splitlines() if ln.strip()]
+    useful = [ln for ln in lines if ln.startswith(("error:", "fatal:"))]
+    return " ".join(useful or lines[-1:]) or "unknown error"
+
+
+def config_identity(root: Path) -> Identity:
+    """Like :func:`identity` (environment first, then git config) without GitPython."""
+    name = os.environ.get("GIT_AUTHOR_NAME") or _config_value(root, "user.name")
+    email = os.environ.get("GIT_AUTHOR_EMAIL") or _config_value(root, "user.email")
+    return Identity(name, email)
+
+
+def _config_value(root: Path, key: str) -> str | None:
+    done = _run_git(root, "config", "--get", key, check=False)
+    value = done.stdout.decode("utf-8", "replace").strip()
+    return value or None
+
+
+_COMMIT_HOOKS = ("pre-commit", "prepare-commit-msg", "commit-msg", "post-commit")
+
+
+def _has_commit_hooks(root: Path) -> bool:
+    hooks = _run_git(root, "rev-parse", "--git-path", "hooks").stdout.decode().strip()
+    folder = Path(hooks) if os.path.isabs(hooks) else root / hooks
+    return any(os.access(folder / name, os.X_OK) for name in _COMMIT_HOOKS)
+
+
+def _head(root: Path) -> str | None:
+    done = _run_git(root, "rev-parse", "--verify", "-q", "HEAD^{commit}", check=False)
+    return done.stdout.decode().strip() or None
+
+
+TreeEntries = dict[bytes, tuple[bytes, bytes]]  # name -> (mode, raw object id)
+
+
+def _read_trees(root: Path, head: str, dirs: Sequence[str]) -> dict[str, bytes | None]:
+    """Raw contents of the trees at ``dirs`` ("" is the top) in commit ``head``.
+
+    One ``git cat-file --batch`` call; a folder missing from ``head`` maps to None.
+    """
+    specs = [f"{head}^{{tree}}" if d == "" else f"{head}:{d}" for d in dirs]
+    out = _run_git(root, "cat-file", "--batch", stdin=("\n".join(specs) + "\n").encode()).stdout
+    trees: dict[str, bytes | None] = {}
+    pos = 0
+    for d in dirs:
+        eol = out.index(b"\n", pos)
+        header = out[pos:eol].split(b" ")
+        pos = eol + 1
+        if header[-1] == b"missing":
+            trees[d] = None
+            continue
+        size = int(header[2])
+        if header[1] != b"tree":
+            raise CasectlError(f"cannot commit: {d or '/'} is not a folder in the last commit")
+        trees[d] = out[pos : pos + size]
+        pos += size + 1
+    return trees
+
+
+def _parse_tree(raw: bytes, id_len: int) -> TreeEntries:
+    entries: TreeEntries = {}
+    pos = 0
+    while pos < len(raw):
+        space = raw.index(b" ", pos)
+        nul = raw.index(b"\0", space)
+        entries[raw[space + 1 : nul]] = (raw[pos:space], raw[nul + 1 : nul + 1 + id_len])
+        pos = nul + 1 + id_len
+    return entries
+
+
+def _tree_order(item: tuple[bytes, tuple[bytes, bytes]]) -> bytes:
+    """git's tree order: names compared as bytes, a folder as if it ended in '/'."""
+    name, (mode, _) = item
+    return name + b"/" if mode == b"40000" else name
+
+
+def _write_tree(root: Path, entries: TreeEntries) -> bytes:
+    raw = b"".join(
+        mode + b" " + name + b"\0" + oid
+        for name, (mode, oid) in sorted(entries.items(), key=_tree_order)
+    )
+    out = _run_git(root, "hash-object", "-w", "-t", "tree", "--stdin", stdin=raw).stdout
+    return bytes.fromhex(out.decode().strip())
+
+
+def _updated_tree(root: Path, head: str, changes: dict[str, tuple[str, str] | None]) -> str:
+    """The tree of commit ``head`` with the blobs at ``changes`` replaced or removed.
+
+    ``changes`` maps a path to ``(mode, blob id)`` or None (remove). Only the trees
+    on the changed paths are read (raw, one ``cat-file --batch``) and rewritten
+    (``hash-object -t tree``): a few git calls whatever the size of the repository.
+    ``git mktree`` is avoided on purpose: it looks up every entry of a big folder
+    (0.1 s for 10,000 clients).
+    """
+    id_len = len(head) // 2
+    dirs: set[str] = {""}
+    for path in changes:
+        parts = path.split("/")[:-1]
+        dirs.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+    ordered = sorted(dirs, key=lambda d: (d.count("/") + (d != ""), d))
+    raw = _read_trees(root, head, ordered)
+    trees = {d: _parse_tree(raw[d] or b"", id_len) for d in ordered}
+    for path, change in changes.items():
+        parent, _, name = path.rpartition("/")
+        key = name.encode("utf-8", "surrogateescape")
+        if change is None:
+            trees[parent].pop(key, None)
+        else:
+            trees[parent][key] = (change[0].encode(), bytes.fromhex(change[1]))
+    for d in reversed(ordered):  # deepest first: children are written before parents
+        if d == "":
+            continue
+        parent, _, name = d.rpartition("/")
+        key = name.encode("utf-8", "surrogateescape")
+        if trees[d]:
+            trees[parent][key] = (b"40000", _write_tree(root, trees[d]))
+        else:
+            trees[parent].pop(key, None)  # git keeps no empty folders
+    return _write_tree(root, trees[""]).hex()
+
+
+def commit_paths(root: Path, paths: Sequence[Path | str], message: str) -> str:
+    """Commit exactly ``paths`` as they are in the work tree, like ``git commit -- paths``.
+
+    The same result as :func:`commit` (only these files; the author, committer and
+    ``commit.gpgsign`` from git's configuration; the index updated for these paths;
+    other staged or unstaged changes untouched), built with plumbing so its cost does
+    not grow with the size of the index: ``git commit -- path`` re-reads and re-hashes
+    the whole index, which takes about half a second at 40,000 files. The branch is
+    moved with a compare-and-swap (``update-ref NEW OLD``), so concurrent committers
+    retry instead of losing a commit. Falls back to :func:`commit` when commit hooks
+    are installed (they must run) or the repository has no commit yet.
+    Returns the new commit's hash (HEAD's when nothing changed).
+    """
+    rels = [
+        Path(p).relative_to(root).as_posix() if Path(p).is_absolute() else Path(p).as_posix()
+        for p in paths
+    ]
+    if _head(root) is None or _has_commit_hooks(root):
+        return commit(root, rels, message)
+    sign = _config_value(root, "commit.gpgsign") in ("true", "yes", "on", "1")
+    for attempt in _retries():
+        head = _head(root)
+        if head is None:  # pragma: no cover - HEAD vanished under us
+            return commit(root, rels, message)
+        changes = {rel: _blob_for(root, rel) for rel in rels}
+        tree = _updated_tree(root, head, changes)
+        parent_tree = _run_git(root, "rev-parse", f"{head}^{{tree}}").stdout.decode().strip()
+        if tree == parent_tree:
+            _sync_index(root, rels)
+            return head
+        args = ["commit-tree", tree, "-p", head, "-F", "-"]
+        if sign:
+            args.insert(1, "-S")
+        new = _run_git(root, *args, stdin=message.encode()).stdout.decode().strip()
+        first_line = message.splitlines()[0] if message else ""
+        moved = _run_git(
+            root, "update-ref", "-m", f"commit: {first_line}", "HEAD", new, head, check=False
+        )
+        if moved.returncode == 0:
+            _sync_index(root, rels)
+            return new
+        if not attempt:
+            break
+    raise CasectlError("git commit failed: the branch kept moving under concurrent commits")
+
+
+def _blob_for(root: Path, rel: str) -> tuple[str, str] | None:
+    """``(mode, sha)`` of the work-tree file, written as a blob; None when it is gone."""
+    full = root / rel
+    if not full.exists():
+        return None
+    sha = _run_git(root, "hash-object", "-w", f"--path={rel}", "--", rel).stdout.decode().strip()
+    mode = "100755" if os.access(full, os.X_OK) and _filemode(root) else "100644"
+    return mode, sha
+
+
+def _filemode(root: Path) -> bool:
+    return _config_value(root, "core.filemode") != "false"
+
+
+def _sync_index(root: Path, rels: Sequence[str]) -> None:
+    """Stage ``rels`` as committed so ``git status`` shows them clean; waits for index.lock."""
+    for attempt in _retries():
+        done = _run_git(root, "update-index", "--add", "--remove", "--", *rels, check=False)
+        if done.returncode == 0:
+            return
+        if b"index.lock" not in done.stderr or not attempt:
+            raise CasectlError(
+                "committed, but could not update git's index "
+                f"({_stderr_line(done.stderr)}); run `git status` to check"
+            )
+
+
+@dataclass(frozen=True)
+class LogRecord:
+    """One commit touching a path: who, when, what, and which files changed."""
+
+    commit: str
+    author: str
+    email: str
+    date: str  # ISO 8601 with offset (author date)
+    message: str  # the subject line
+    files: tuple[tuple[str, str], ...]  # (status letter, path relative to the repo)
+
+
+_LOG_MARK = "\x1ecasectl-commit\x1f"
+
+
+def log_paths(root: Path, path: str, limit: int | None = None) -> list[LogRecord]:
+    """Commits that changed anything under ``path`` (relative), newest first.
+
+    ``git log --name-status --no-renames -- path``: files are listed with their status
+    letter (A, M, D, T) and only those under ``path``. An empty list when the
+    repository has no commit yet.
+    """
+    if _head(root) is None:
+        return []
+    args = [
+        "log",
+        "--no-renames",
+        "--name-status",
+        "-z",
+        f"--format={_LOG_MARK}%H%x1f%an%x1f%ae%x1f%aI%x1f%s%x1f",
+    ]
+    if limit is not None:
+        args.append(f"--max-count={limit}")
+    out = _run_git(root, *args, "--", path).stdout.decode("utf-8", "replace")
+    records: list[LogRecord] = []
+    for chunk in out.split(_LOG_MARK)[1:]:
+        commit_hash, author, email, when, subject, rest = chunk.split("\x1f", 5)
+        fields = [f for f in rest.strip("\n").split("\0") if f.strip("\n")]
+        files = tuple((fields[i].strip("\n"), fields[i + 1]) for i in range(0, len(fields) - 1, 2))
+        records.append(LogRecord(commit_hash, author, email, when, subject, files))
+    return records
