@@ -212,6 +212,11 @@ def cleanup_stale_temps(folder: Path, min_age: float = 3600.0) -> list[Path]:
 # ------------------------------------------------------------------ read-check-write
 
 
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes (b"" when missing), refusing symlinks and non-regular files."""
+    return _read(path)
+
+
 def _read(path: Path) -> bytes:
     try:
         with open(path, "rb", opener=_nofollow_opener) as fh:
@@ -247,6 +252,7 @@ def append_entry(
     validate: Validate | None = None,
     *,
     root: Path | None = None,
+    lock: bool = True,
 ) -> None:
     """Append ``entry_text`` (from :func:`logformat.format_entry`) to the log at ``path``.
 
@@ -256,12 +262,14 @@ def append_entry(
     ``validate(new_bytes)``; any message from either stops the write with a
     CasectlError listing them and nothing is written. Symlinked files or folders
     are refused, and with ``root`` the path must be inside it (:func:`ensure_inside`).
-    A missing log file is created.
+    A missing log file is created. ``lock=False``: the caller already holds
+    ``locked(path.parent)`` (to do more under the same lock, such as a commit); a
+    second ``flock`` on the same folder from the same process would wait forever.
     """
     if root is not None:
         path = ensure_inside(root, path)
     _refuse_symlinks(path)
-    with locked(path.parent):
+    with locked(path.parent) if lock else contextlib.nullcontext():
         old = _read(path)
         new = logformat.append_plan(old, entry_text)
         messages = logformat.check_append(path.name, old, new, entry_text)
@@ -277,17 +285,19 @@ def edit_file(
     validate: Validate | None = None,
     *,
     root: Path | None = None,
+    lock: bool = True,
 ) -> bytes:
     """Replace ``path``'s content by ``edit(current)`` under the folder lock.
 
     For in-place edits such as client.yaml status changes (see ``clientedit``).
     ``edit`` may raise CasectlError or ValueError (turned into CasectlError) to
     refuse; ``validate(new)`` messages refuse the write too. Returns the new bytes.
+    ``lock=False`` as for :func:`append_entry`.
     """
     if root is not None:
         path = ensure_inside(root, path)
     _refuse_symlinks(path)
-    with locked(path.parent):
+    with locked(path.parent) if lock else contextlib.nullcontext():
         old = _read(path)
         try:
             new = edit(old)
