@@ -1,3 +1,3 @@
-from casectl.cli import main
+from casectl.launch import main
 
 main()
