@@ -149,10 +149,10 @@ EXPECTED: list[dict[str, Any]] = [
 # ana reassessment 2026-01-10 + 180 = 2026-07-09, ben plan review 2026-05-01 + 90 = 2026-07-30.
 
 
-@pytest.fixture
-def monitored(tmp_path: Path) -> Path:
+def monitored_agency(root: Path) -> Path:
+    """Four clients (active x2, on hold, closed), committed; also used by test_digest."""
     return make_agency(
-        tmp_path / "agency",
+        root,
         {
             "ana": client_files(
                 "ana", **{"client.yaml": ANA_CLIENT, "plan.yaml": ANA_PLAN, "log.yaml": ANA_LOG}
@@ -167,6 +167,11 @@ def monitored(tmp_path: Path) -> Path:
             "dee": client_files("dee", **{"client.yaml": DEE_CLIENT}),
         },
     )
+
+
+@pytest.fixture
+def monitored(tmp_path: Path) -> Path:
+    return monitored_agency(tmp_path / "agency")
 
 
 def due_json(root: Path, *args: str) -> list[dict[str, Any]]:

@@ -1,0 +1,76 @@
+"""``casectl digest``: the plain-text morning digest that cron mails.
+
+Rendered from ``digest.txt.j2`` (an agency's own ``templates/digest.txt.j2`` replaces
+the built-in one). Prints nothing at all when nothing is due, so ``mail -E`` or
+``ifne`` send no empty mail. Never colour: it is meant for mail, not a terminal.
+The template context is documented in docs/monitoring.md; keep the two in step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from casectl import templating
+from casectl.commands.due import Gathered, by_manager, days_text, gather
+from casectl.model import Agency
+from casectl.output import Output
+from casectl.schedule import DueItem
+
+TEMPLATE = "digest.txt.j2"
+
+
+def run(
+    out: Output,
+    directory: Path | None,
+    as_of: str | None,
+    manager: str | None,
+    within: str | None,
+) -> int:
+    g = gather(out, directory, as_of, within, manager)
+    if not g.items:
+        return 0
+    text = templating.render(g.ctx.root, TEMPLATE, context(g))
+    if text and not text.endswith("\n"):
+        text += "\n"
+    out.write(text)
+    return 0
+
+
+def context(g: Gathered) -> dict[str, Any]:
+    """The template's variables (see docs/monitoring.md)."""
+    agency = g.ctx.agency
+    overdue = sum(1 for i in g.items if i.status == "overdue")
+    window = g.within if g.within is not None else agency.cadence.due_soon
+    return {
+        "agency": agency.agency,
+        "as_of": g.ctx.today.isoformat(),
+        "window": str(window),
+        "total": len(g.items),
+        "overdue_count": overdue,
+        "due_soon_count": len(g.items) - overdue,
+        "managers": [
+            manager_group(agency, key, items) for key, items in by_manager(g.items).items()
+        ],
+    }
+
+
+def manager_group(agency: Agency, key: str, items: Sequence[DueItem]) -> dict[str, Any]:
+    rows = [item_dict(i) for i in items]
+    return {
+        "key": key,
+        "name": agency.manager_name(key),
+        "email": agency.manager_email(key),
+        "overdue": [r for r in rows if r["status"] == "overdue"],
+        "due_soon": [r for r in rows if r["status"] == "due_soon"],
+        "count": len(rows),
+    }
+
+
+def item_dict(item: DueItem) -> dict[str, Any]:
+    """The contract's JSON keys plus two conveniences for people."""
+    data = item.to_json()
+    data["days_text"] = days_text(item)
+    data["kind_text"] = item.kind.replace("_", " ")
+    return data
