@@ -67,4 +67,7 @@ def log_yaml() -> str:
     )
 
 
-GITIGNORE = "# casectl's cache: personal data, never committed\n.casectl/\n"
+GITIGNORE = (
+    "# casectl's cache: personal data, never committed\n.casectl/\n"
+    "# temp files of an interrupted casectl write (safe to delete)\n.*.tmp\n"
+)
