@@ -4,7 +4,13 @@ libyaml's C parser composes the node tree (fast, and it never runs code); a lean
 constructor then turns nodes into dicts, lists and scalars while collecting
 problems instead of raising: duplicate keys, unsupported tags (``!!python/...``),
 anchors/aliases (refused: they are how alias bombs work and case files never need
-them), syntax errors, bad encodings, empty and oversized files.
+them), syntax errors, bad encodings, empty, oversized and absurdly nested files.
+
+libyaml's composer recurses in C with no depth limit, so a few hundred kilobytes of
+``- - - -`` or ``[[[[`` would overflow the C stack and kill the process. A cheap,
+sound upper bound on the nesting depth is computed from the text first; only when
+it is too high is the file walked event by event (the C parser itself is iterative)
+to find the real depth before anything recursive runs.
 
 The node tree is kept beside the data so a later check can ask for the line and
 column of any field path (``Loaded.mark(("goals", 1, "target"))``).
@@ -13,18 +19,29 @@ column of any field path (``Loaded.mark(("goals", 1, "target"))``).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
-from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.constructor import SafeConstructor
+from yaml.events import (
+    AliasEvent,
+    CollectionEndEvent,
+    CollectionStartEvent,
+)
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.reader import ReaderError
 
 from casectl.problems import Problem, field_path
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 64
+# Depth below which libyaml's recursive composer is safe even on a small (256 KiB)
+# thread stack (~350 bytes of C stack per level, measured).
+SAFE_COMPOSE_DEPTH = 500
+MAX_ALIAS_PROBLEMS = 20
 
 # Codes of the loader (CM0xx); documented in docs/checks.md.
 SYNTAX = "CM001"
@@ -46,6 +63,9 @@ _NULL = "tag:yaml.org,2002:null"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
+_MERGE = "tag:yaml.org,2002:merge"
+_VALUE = "tag:yaml.org,2002:value"
+_STD_PREFIX = "tag:yaml.org,2002:"
 
 Loc = tuple[str | int, ...]
 
@@ -108,8 +128,6 @@ except ImportError:  # pragma: no cover - libyaml missing: still correct, slower
 
     _Loader = _PyLoader
 
-_scalar_constructor = SafeConstructor()
-
 
 @dataclass
 class Loaded:
@@ -169,12 +187,19 @@ class Loaded:
         return Problem(self.path, line, col, severity, code, text)  # type: ignore[arg-type]
 
 
+def _show_tag(tag: str) -> str:
+    """``tag:yaml.org,2002:python/object`` as the ``!!python/object`` a user wrote."""
+    return "!!" + tag[len(_STD_PREFIX) :] if tag.startswith(_STD_PREFIX) else tag
+
+
 class _Builder:
     """Node tree to plain data, collecting problems."""
 
-    def __init__(self, loaded: Loaded) -> None:
+    def __init__(self, loaded: Loaded, aliases_reported: bool) -> None:
         self.loaded = loaded
         self.seen: set[int] = set()
+        self.aliases_reported = aliases_reported
+        self.too_deep = False
 
     def _at(self, node: Node, code: str, message: str, severity: str = "error") -> None:
         self.loaded.problems.append(
@@ -197,27 +222,32 @@ class _Builder:
                 return node.value
             return self._scalar(node, tag)
         if depth > MAX_DEPTH:
-            self._at(node, TOO_DEEP, f"nested more than {MAX_DEPTH} levels deep")
+            if not self.too_deep:
+                self._at(node, TOO_DEEP, f"nested more than {MAX_DEPTH} levels deep")
+            self.too_deep = True
             return None
         ident = id(node)
         if ident in self.seen:
-            self._at(node, ALIAS, "anchors and aliases (&, *) are not allowed in case files")
+            # The composer shares one node between an anchor and its aliases; never
+            # expanding a node twice is what defuses alias bombs.
+            if not self.aliases_reported:
+                self._at(node, ALIAS, "anchors and aliases (&, *) are not allowed in case files")
+                self.aliases_reported = True
             return None
         self.seen.add(ident)
         if isinstance(node, MappingNode):
             if node.tag != _MAP:
-                self._at(node, BAD_TAG, f"unsupported tag {node.tag!r}")
+                self._at(node, BAD_TAG, _tag_message(node.tag))
             out: dict[Any, Any] = {}
             for knode, vnode in node.value:
                 if not isinstance(knode, ScalarNode):
                     self._at(knode, BAD_KEY, "a key must be plain text, not a list or mapping")
                     continue
-                ktag = knode.tag
-                key = knode.value if ktag in (_STR, _PLAIN) else self._scalar(knode, ktag)
-                if isinstance(key, bool | int | float) or key is None:
-                    key = knode.value  # `yes:`/`1:` are keys by their text
-                if not isinstance(key, str):
-                    key = str(key)
+                if knode.tag in (_STR, _PLAIN):
+                    key = knode.value  # `yes:`/`1:`/`~:` are keys by their text
+                else:
+                    self._scalar(knode, knode.tag)  # reports a bad tag on the key
+                    key = knode.value
                 if key in out:
                     self._at(
                         knode,
@@ -229,32 +259,72 @@ class _Builder:
             return out
         if isinstance(node, SequenceNode):
             if node.tag != _SEQ:
-                self._at(node, BAD_TAG, f"unsupported tag {node.tag!r}")
+                self._at(node, BAD_TAG, _tag_message(node.tag))
             return [self.build(item, depth + 1) for item in node.value]
         return None  # pragma: no cover
 
     def _scalar(self, node: ScalarNode, tag: str) -> Any:
-        try:
-            if tag == _NULL:
+        if tag == _NULL:
+            return None
+        convert = _CONVERTERS.get(tag)
+        if convert is None:
+            if tag == _VALUE:
+                return node.value  # a bare `=`: YAML 1.1 calls it a "value key"; it is text
+            if tag == _MERGE:
+                self._at(node, ALIAS, "merge keys (<<) are not allowed in case files")
                 return None
-            if tag == _INT:
-                return _scalar_constructor.construct_yaml_int(node)
-            if tag == _BOOL:
-                return _scalar_constructor.construct_yaml_bool(node)
-            if tag == _TIMESTAMP:
-                try:
-                    return _scalar_constructor.construct_yaml_timestamp(node)
-                except (ValueError, OverflowError):
-                    return node.value  # e.g. 2026-13-01: the schema reports "not a date"
-            if tag == _FLOAT:
-                return _scalar_constructor.construct_yaml_float(node)
-        except (ConstructorError, ValueError, OverflowError):
+            self._at(node, BAD_TAG, _tag_message(tag))
+            return None
+        try:
+            return convert(node)
+        except Exception:  # PyYAML's scalar constructors raise anything on junk input
+            if tag == _TIMESTAMP and _LOOKS_LIKE_DATE(node.value):
+                return node.value  # e.g. 2026-13-01: the schema reports "not a date"
+            if len(node.value) > 4000:
+                return node.value  # a huge number: the schema reports it as out of place
+            self._at(node, BAD_TAG, f"{node.value!r} is not a valid {_show_tag(tag)} value")
             return node.value
-        self._at(node, BAD_TAG, f"unsupported tag {tag!r}; only plain YAML values are allowed")
-        return None
 
 
-def _syntax_problem(path: str, exc: yaml.YAMLError) -> Problem:
+_scalar_constructor = SafeConstructor()
+_CONVERTERS: dict[str, Any] = {
+    _INT: _scalar_constructor.construct_yaml_int,
+    _BOOL: _scalar_constructor.construct_yaml_bool,
+    _TIMESTAMP: _scalar_constructor.construct_yaml_timestamp,
+    _FLOAT: _scalar_constructor.construct_yaml_float,
+}
+_LOOKS_LIKE_DATE = re.compile(r"^\d{4}-\d\d?-\d\d?").match
+
+
+def _tag_message(tag: str) -> str:
+    return f"unsupported tag {_show_tag(tag)}; only plain YAML values are allowed"
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    """1-based (line, column) of character ``offset`` in ``text``."""
+    head = text[:offset]
+    return head.count("\n") + 1, offset - (head.rfind("\n") + 1) + 1
+
+
+def _codepoint(character: int | str) -> str:
+    number = character if isinstance(character, int) else ord(character[:1] or "\0")
+    return f"U+{number:04X}"
+
+
+def _syntax_problem(path: str, text: str, exc: yaml.YAMLError) -> Problem:
+    if isinstance(exc, ReaderError):
+        # libyaml reports a byte offset into the UTF-8 text, and no mark.
+        prefix = text.encode("utf-8", "surrogatepass")[: exc.position]
+        line, col = _position(text, len(prefix.decode("utf-8", "ignore")))
+        return Problem(
+            path,
+            line,
+            col,
+            "error",
+            SYNTAX,
+            f"YAML syntax error: character {_codepoint(exc.character)} is not allowed "
+            f"({exc.reason})",
+        )
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line = mark.line + 1 if mark is not None else 1
     col = mark.column + 1 if mark is not None else 1
@@ -270,7 +340,7 @@ def _decode(path: str, raw: bytes, loaded: Loaded) -> str | None:
     except UnicodeDecodeError as exc:
         before = raw[: exc.start]
         line = before.count(b"\n") + 1
-        col = exc.start - (before.rfind(b"\n") + 1) + 1
+        col = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
         loaded.problems.append(
             Problem(
                 path,
@@ -284,19 +354,30 @@ def _decode(path: str, raw: bytes, loaded: Loaded) -> str | None:
         return None
     if text.startswith("\ufeff"):
         text = text[1:]
-    if "\x00" in text:
-        head = text[: text.index("\x00")]
-        line = head.count("\n") + 1
-        col = len(head) - (head.rfind("\n") + 1) + 1
-        loaded.problems.append(
-            Problem(path, line, col, "error", ENCODING, "contains a NUL byte; is it a text file?")
-        )
-        return None
     return text
 
 
+def _check_text(path: str, text: str) -> Problem | None:
+    """Problems that make a decoded text unreadable as YAML before parsing it."""
+    if "\x00" in text:
+        line, col = _position(text, text.index("\x00"))
+        return Problem(
+            path, line, col, "error", ENCODING, "contains a NUL byte; is it a text file?"
+        )
+    bad = _SURROGATE.search(text)
+    if bad is not None:
+        line, col = _position(text, bad.start())
+        return Problem(path, line, col, "error", ENCODING, "contains an invalid character")
+    if not text.strip():
+        return Problem(path, 1, 1, "error", EMPTY, "file is empty")
+    return None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def load_text(path: str, raw: bytes | str) -> Loaded:
-    """Parse ``raw`` (the content of the file named ``path``) into a Loaded."""
+    """Parse ``raw`` (the content of the file named ``path``) into a Loaded. Never raises."""
     loaded = Loaded(path)
     if len(raw) > MAX_FILE_BYTES:
         loaded.problems.append(
@@ -313,57 +394,88 @@ def load_text(path: str, raw: bytes | str) -> Loaded:
     text = raw if isinstance(raw, str) else _decode(path, raw, loaded)
     if text is None:
         return loaded
-    if not text.strip():
-        loaded.problems.append(Problem(path, 1, 1, "error", EMPTY, "file is empty"))
+    early = _check_text(path, text)
+    if early is not None:
+        loaded.problems.append(early)
         return loaded
-    depth_problem = _nesting_problem(path, text)
-    if depth_problem is not None:
-        loaded.problems.append(depth_problem)
-        return loaded
+    aliases: list[Problem] = []
+    if _depth_bound(text) > SAFE_COMPOSE_DEPTH or ("&" in text and "*" in text):
+        deep, aliases = _scan_events(path, text)
+        if deep is not None:
+            loaded.problems.append(deep)
+            return loaded
     loader = _Loader(text)
     try:
         root = loader.get_single_node()
     except yaml.YAMLError as exc:
-        loaded.problems.append(_syntax_problem(path, exc))
-        return loaded
-    except RecursionError:
-        loaded.problems.append(Problem(path, 1, 1, "error", TOO_DEEP, "nested too deeply"))
+        loaded.problems.append(_syntax_problem(path, text, exc))
         return loaded
     finally:
         loader.dispose()
     if root is None:
         loaded.problems.append(Problem(path, 1, 1, "error", EMPTY, "file holds no YAML document"))
         return loaded
+    loaded.problems += aliases
+    builder = _Builder(loaded, aliases_reported=bool(aliases))
+    data = builder.build(root)
+    if builder.too_deep:
+        return loaded  # one clear problem; checking a truncated tree would only add noise
     loaded.root = root
-    loaded.data = _Builder(loaded).build(root)
+    loaded.data = data
     return loaded
 
 
-def _nesting_problem(path: str, text: str) -> Problem | None:
-    """Refuse flow collections nested absurdly deep before the parser recurses."""
-    if text.count("[") + text.count("{") <= MAX_DEPTH:
-        return None
+def _depth_bound(text: str) -> int:
+    """A cheap upper bound on how deeply ``text`` can nest collections.
+
+    Nested block collections sit at strictly increasing columns (an indentless
+    sequence under a mapping key being the one exception, and it cannot repeat), so
+    block depth is at most twice the longest line. A flow collection needs a ``[`` or
+    ``{`` (a ``[a: b]`` pair adds one more level), so flow depth is at most twice the
+    number of brackets. Nothing deeper than the text is long is possible either.
+    """
+    if len(text) <= SAFE_COMPOSE_DEPTH:
+        return len(text)
+    longest = max(map(len, text.split("\n")))
+    return 2 * (longest + 1) + 2 * (text.count("[") + text.count("{"))
+
+
+def _event_problem(path: str, event: Any, code: str, message: str) -> Problem:
+    mark = event.start_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    return Problem(path, line, col, "error", code, message)
+
+
+def _scan_events(path: str, text: str) -> tuple[Problem | None, list[Problem]]:
+    """Walk the parser's events (iterative in libyaml): the first place nested more
+    than MAX_DEPTH levels, and every alias. Syntax errors are left to the composer."""
+    aliases: list[Problem] = []
     depth = 0
-    line = 1
-    col = 0
-    for ch in text:
-        col += 1
-        if ch == "\n":
-            line += 1
-            col = 0
-        elif ch in "[{":
-            depth += 1
-            if depth > MAX_DEPTH:
-                return Problem(
-                    path, line, col, "error", TOO_DEEP, f"nested more than {MAX_DEPTH} levels deep"
+    loader = _Loader(text)
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH + 1:  # the same node the builder would stop at
+                    message = f"nested more than {MAX_DEPTH} levels deep"
+                    return _event_problem(path, event, TOO_DEEP, message), []
+            elif isinstance(event, CollectionEndEvent):
+                depth -= 1
+            elif isinstance(event, AliasEvent) and len(aliases) < MAX_ALIAS_PROBLEMS:
+                message = (
+                    f"*{event.anchor}: anchors and aliases (&, *) are not allowed in case files"
                 )
-        elif ch in "]}":
-            depth = max(0, depth - 1)
-    return None
+                aliases.append(_event_problem(path, event, ALIAS, message))
+    except yaml.YAMLError:
+        pass  # reported by the composer, which stops at the same place
+    finally:
+        loader.dispose()
+    return None, aliases
 
 
 def load_file(abspath: str | os.PathLike[str], relpath: str) -> Loaded:
-    """Read and parse a file; unreadable files become one problem."""
+    """Read and parse a file; unreadable files become one problem. Never raises."""
     try:
         with open(abspath, "rb") as fh:
             raw = fh.read(MAX_FILE_BYTES + 1)
@@ -373,10 +485,11 @@ def load_file(abspath: str | os.PathLike[str], relpath: str) -> Loaded:
             Problem(relpath, 1, 1, "error", UNREADABLE, "is a folder, not a file")
         )
         return loaded
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
         loaded = Loaded(relpath)
+        message = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         loaded.problems.append(
-            Problem(relpath, 1, 1, "error", UNREADABLE, f"cannot read: {exc.strerror or exc}")
+            Problem(relpath, 1, 1, "error", UNREADABLE, f"cannot read: {message}")
         )
         return loaded
     return load_text(relpath, raw)
