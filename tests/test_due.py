@@ -520,3 +520,14 @@ def test_example_agency_due_list(tmp_path: Path) -> None:
     assert json.loads(r.stdout) == expected
     r = cli("-C", EXAMPLE, "due", "--as-of", EXAMPLE_DATE, "--fail-on-overdue")
     assert r.exit_code == 1
+
+
+@pytest.mark.skipif(not (EXAMPLE / "casectl.yaml").is_file(), reason="no example agency")
+def test_docs_show_the_real_example_output() -> None:
+    docs = (REPO_ROOT / "docs" / "monitoring.md").read_text()
+    r = cli("-C", EXAMPLE, "due", "--as-of", EXAMPLE_DATE)
+    assert r.stdout.count("\n") == 1 + len(EXAMPLE_DUE)
+    assert f"```\n{r.stdout}```" in docs
+    r = cli("-C", EXAMPLE, "digest", "--as-of", EXAMPLE_DATE, "--manager", "mkim")
+    assert r.stdout.startswith("Riverside Community Services: due as of 2026-12-01\n")
+    assert f"```\n{r.stdout}```" in docs
