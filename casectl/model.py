@@ -89,12 +89,31 @@ NoteType = Literal[
 ]
 
 
+# Dates outside these years are typing mistakes (2062 for 2026 is still allowed);
+# refusing them also keeps every "date + cadence" computation far from year 9999.
+MIN_YEAR = 1800
+MAX_YEAR = 2999
+# The longest cadence or window accepted, so the same sums stay in range.
+MAX_DURATION_DAYS = 100 * 366
+_UNIT_DAYS = {"days": 1, "weeks": 7, "months": 31, "years": 366}
+
+
+def _in_range(day: date, value: Any, kind: str) -> None:
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise PydanticCustomError(
+            kind,
+            "{value} is outside the years {low} to {high}",
+            {"value": _show(value), "low": MIN_YEAR, "high": MAX_YEAR},
+        )
+
+
 def _to_date(value: Any) -> date:
     parsed = dates.parse_date(value)
     if parsed is None:
         raise PydanticCustomError(
             "cm_date", "{value} is not a date (use YYYY-MM-DD)", {"value": _show(value)}
         )
+    _in_range(parsed, value, "cm_date")
     return parsed
 
 
@@ -106,6 +125,7 @@ def _to_datetime(value: Any) -> datetime:
             "{value} is not a date and time (use YYYY-MM-DD HH:MM)",
             {"value": _show(value)},
         )
+    _in_range(parsed.date(), value, "cm_datetime")
     return parsed
 
 
@@ -119,7 +139,26 @@ def _to_duration(value: Any) -> dates.Duration:
             "{value} is not a duration (use e.g. '90 days', '6 months')",
             {"value": _show(value)},
         )
+    if parsed.count * _UNIT_DAYS[parsed.unit] > MAX_DURATION_DAYS:
+        raise PydanticCustomError(
+            "cm_duration", "{value} is longer than 100 years", {"value": _show(value)}
+        )
     return parsed
+
+
+def _to_int(value: Any) -> int:
+    """A whole number. ``true`` and quoted ``"3"`` are refused rather than guessed at."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PydanticCustomError(
+            "cm_int", "expected a whole number, got {value}", {"value": _show(value)}
+        )
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise PydanticCustomError(
+                "cm_int", "expected a whole number, got {value}", {"value": _show(value)}
+            )
+        return int(value)
+    return value
 
 
 def _to_client_id(value: Any) -> str:
@@ -140,6 +179,8 @@ def _to_text(value: Any) -> str:
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"  # as YAML spells it
     if isinstance(value, str):
         return repr(value) if len(value) <= 60 else repr(value[:57] + "...")
     if value is None:
@@ -185,6 +226,7 @@ DurationField = Annotated[
     ),
 ]
 Text = Annotated[str, BeforeValidator(_to_text), WithJsonSchema({"type": "string"})]
+Int = Annotated[int, BeforeValidator(_to_int)]
 ClientId = Annotated[
     str,
     BeforeValidator(_to_client_id),
@@ -237,7 +279,7 @@ class Manager(Record):
 class Agency(Record):
     """casectl.yaml: agency settings; marks the repository root."""
 
-    format: int = Field(FORMAT_VERSION, description="version of the file format", ge=1)
+    format: Int = Field(FORMAT_VERSION, description="version of the file format", ge=1)
     agency: Text = Field(description="the agency's name")
     timezone: Text = Field("UTC", description="IANA time zone; 'today' is taken in it")
     cadence: Cadence = Field(default_factory=Cadence)
@@ -293,7 +335,7 @@ class Client(Record):
 
 
 class DomainScore(Record):
-    score: int = Field(ge=1, le=5, description="1 in crisis .. 5 thriving")
+    score: Int = Field(ge=1, le=5, description="1 in crisis .. 5 thriving")
     note: Text | None = None
 
 
@@ -347,7 +389,7 @@ class LogEntry(Record):
     date: NoteTime
     by: Text
     type: NoteType
-    minutes: int | None = Field(None, ge=0, le=24 * 60)
+    minutes: Int | None = Field(None, ge=0, le=24 * 60)
     goals: list[Text] | None = None
     text: Text
     amends: Text | None = None
