@@ -483,6 +483,7 @@ def log_paths(root: Path, path: str, limit: int | None = None) -> list[LogRecord
     repository has no commit yet.
     """
     if _head(root) is None:
+        _run_git(root, "rev-parse", "--git-dir")  # a clear error outside a git repository
         return []
     args = [
         "log",

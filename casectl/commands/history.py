@@ -1,0 +1,64 @@
+"""``casectl history ID [--format text|json]``: the client folder's history from git.
+
+One row per commit that touched ``clients/<id>/``, newest first: date, author,
+message and the files changed (status letter and name inside the folder).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from casectl import render, repo
+from casectl.errors import UnknownClientError
+from casectl.output import Output
+
+HEADERS = ("date", "author", "message", "files")
+
+
+def run(out: Output, directory: Path | None, client_id: str, fmt: str) -> int:
+    repo.check_client_id(client_id)
+    root = repo.find_root(directory, explicit=directory is not None)
+    folder = root / "clients" / client_id
+    if folder.exists() or folder.is_symlink():
+        repo.client_dir(root, client_id)  # refuses a folder that is a symbolic link
+    prefix = f"clients/{client_id}"
+    records = repo.log_paths(root, prefix)
+    if not records and not folder.exists():
+        raise UnknownClientError(f"no client {client_id!r} (no folder {prefix} and no history)")
+    rows: list[dict[str, Any]] = [
+        {
+            "commit": r.commit,
+            "author": r.author,
+            "email": r.email,
+            "date": r.date,
+            "message": r.message,
+            "files": [{"status": s, "path": p} for s, p in r.files],
+        }
+        for r in records
+    ]
+    if fmt == "json":
+        out.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+        return 0
+    if not rows:
+        out.warn(f"{prefix} has no commits yet")
+        return 0
+    table = [
+        [
+            r["date"][:16].replace("T", " "),
+            r["author"],
+            r["message"],
+            ", ".join(f"{f['status']} {_short(f['path'], prefix)}" for f in r["files"]),
+        ]
+        for r in rows
+    ]
+    if out.is_tty():
+        out.print_rich(render.rich_table(HEADERS, table))
+    else:
+        out.write(render.plain_table(HEADERS, table))
+    return 0
+
+
+def _short(path: str, prefix: str) -> str:
+    return path[len(prefix) + 1 :] if path.startswith(prefix + "/") else path

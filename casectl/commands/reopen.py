@@ -1,0 +1,50 @@
+"""``casectl reopen ID [TEXT|-]``: undo ``close``; commit.
+
+client.yaml goes back to ``status: active`` without its ``closed:`` block (edited in
+place, comments kept) and a ``note`` entry records the reopening.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from casectl import notes, repo
+from casectl.commands._common import agency_context
+from casectl.commands.close import side_text
+from casectl.errors import CasectlError
+from casectl.output import Output
+
+
+def run(
+    out: Output,
+    directory: Path | None,
+    client_id: str,
+    text: str | None,
+    by: str | None,
+    no_commit: bool,
+) -> int:
+    repo.check_client_id(client_id)
+    ctx = agency_context(directory)
+    session = notes.open_client(ctx.root, ctx.agency, ctx.zone, ctx.today, client_id)
+    if notes.client_status(session) != "closed":
+        raise CasectlError(f"{client_id} is not closed; nothing written")
+    by_key = notes.resolve_by(ctx.agency, by, lambda: repo.config_identity(ctx.root))
+    body = side_text(text, "Case reopened.")
+    now = notes.now_minute(ctx.zone)
+    draft = notes.Draft(type="note", text=body, by=by_key, when=now, local=now)
+    result = notes.write(
+        session,
+        draft,
+        lambda nid: f"reopen: {client_id} ({by_key})",
+        client_edit=notes.reopen_edit,
+        commit=not no_commit,
+    )
+    for warning in result.warnings:
+        out.warn(f"warning: {warning}")
+    out.line(result.note_id)
+    if result.commit_error is not None:
+        raise CasectlError(
+            f"{client_id} was reopened (note {result.note_id}) but not committed: "
+            f"{result.commit_error}"
+        )
+    return 0

@@ -1,0 +1,615 @@
+"""Writing progress notes: who writes, note ids and times, the text, the checked append.
+
+A note is written in one locked step per client (``writes.locked`` on the client
+folder): read log.yaml, pick a unique id, format the entry (``logformat``), check the
+*candidate* new log with the same rules ``casectl validate`` uses, append it
+atomically and commit exactly the files changed. Holding the lock through the commit
+means eight concurrent writers on one client make eight commits of one note each.
+
+Only the one client's files and casectl.yaml are read: the agency is never scanned,
+so writing a note costs the same in an agency of ten clients or ten thousand.
+
+``close`` and ``reopen`` use the same step, editing client.yaml in place
+(``clientedit``) beside the appended note, and commit both files together.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import tempfile
+from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, tzinfo
+from pathlib import Path
+from types import FrameType
+from typing import IO, Any
+
+from casectl import clientedit, dates, load, logformat, repo, writes
+from casectl.checks import _log_entries, links, schema
+from casectl.checks import client as client_rules
+from casectl.checks import log as log_rules
+from casectl.errors import CasectlError
+from casectl.model import CLOSE_REASONS, NOTE_TYPES, Agency, Client, Plan
+from casectl.problems import Problem
+from casectl.render import problem_line
+
+NO_TEXT_EXIT = 2
+_SLUG_BAD = re.compile(r"[^A-Za-z0-9._-]+")
+_DATE_ONLY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
+
+# ------------------------------------------------------------------ who writes
+
+
+def matching_managers(agency: Agency, name: str | None, email: str | None) -> list[str]:
+    """Manager keys whose key, display name or email equals git's user.name or user.email.
+
+    Emails compare without regard to case; keys and names exactly (after trimming).
+    """
+    wanted = {v.strip() for v in (name, email) if v and v.strip()}
+    wanted_mail = {v.strip().lower() for v in (name, email) if v and "@" in v}
+    found: list[str] = []
+    for key in agency.managers or {}:
+        mail = agency.manager_email(key)
+        if (
+            key in wanted
+            or agency.manager_name(key).strip() in wanted
+            or (mail is not None and mail.strip().lower() in wanted_mail)
+        ):
+            found.append(key)
+    return found
+
+
+def resolve_by(agency: Agency, explicit: str | None, who: Callable[[], repo.Identity]) -> str:
+    """The manager key a note is written by (contract: "Who writes").
+
+    ``explicit`` (``--by``) must be a manager key when casectl.yaml lists managers.
+    Otherwise the one manager matching git's identity (``who()``, called only when
+    needed); no match or several matches is an error asking for ``--by``.
+    """
+    managers = agency.managers
+    if explicit is not None:
+        by = explicit.strip()
+        if not by:
+            raise CasectlError("--by: give a manager key")
+        if managers is not None and by not in managers:
+            known = ", ".join(sorted(managers)) or "none"
+            raise CasectlError(f"--by: {by!r} is not a manager in casectl.yaml (known: {known})")
+        return by
+    ident = who()
+    shown = " / ".join(v for v in (ident.name, ident.email) if v) or "not set"
+    if not managers:
+        raise CasectlError(
+            "--by is required: casectl.yaml lists no managers to match git's identity "
+            f"({shown}) against"
+        )
+    found = matching_managers(agency, ident.name, ident.email)
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise CasectlError(
+            f"--by is required: no manager in casectl.yaml has the key, name or email of "
+            f"git's user ({shown}); pass --by KEY or set git's user.name / user.email"
+        )
+    raise CasectlError(
+        f"--by is required: git's user ({shown}) matches several managers "
+        f"({', '.join(found)}); pass --by KEY"
+    )
+
+
+# ------------------------------------------------------------------ ids and times
+
+
+def now_minute(zone: tzinfo | None) -> datetime:
+    """Now as a naive wall-clock time in ``zone`` (UTC when None), to the minute."""
+    from datetime import UTC
+
+    moment = datetime.now(zone or UTC)
+    return moment.replace(second=0, microsecond=0, tzinfo=None)
+
+
+def parse_when(value: str | None, zone: tzinfo | None) -> tuple[str | datetime, datetime]:
+    """``--date`` as (what to write, the agency-zone wall time used for the note id).
+
+    None: now, to the minute. A date alone is written as it is (a note time without
+    an hour); a time with an offset is written as given and converted for the id.
+    """
+    if value is None:
+        now = now_minute(zone)
+        return now, now
+    parsed = dates.parse_datetime(value)
+    if parsed is None:
+        raise CasectlError(
+            f"--date: {value!r} is not a date and time (use 'YYYY-MM-DD HH:MM' or YYYY-MM-DD)"
+        )
+    local = parsed
+    if parsed.tzinfo is not None:
+        local = parsed.astimezone(zone).replace(tzinfo=None) if zone else parsed
+    if _DATE_ONLY.match(value):
+        return value.strip(), local
+    return parsed, local.replace(tzinfo=None)
+
+
+def note_id(local: datetime, by: str, taken: Collection[str]) -> str:
+    """``YYYYMMDD-HHMM-<by>``, with ``-2``, ``-3``... when that id is already ``taken``."""
+    slug = _SLUG_BAD.sub("-", by).strip("-") or "x"
+    base = f"{local:%Y%m%d-%H%M}-{slug}"
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+def log_ids(raw: bytes) -> list[str]:
+    """The ``id`` of every entry of a log (unreadable logs give what can be read)."""
+    data = load.load_text("log.yaml", raw).data
+    if not isinstance(data, list):
+        return []
+    return [str(item["id"]) for item in data if isinstance(item, dict) and "id" in item]
+
+
+# ------------------------------------------------------------------ text
+
+
+def normalize_text(text: str) -> str:
+    """Line breaks made ``\\n``; trailing blank lines and spaces at the very end dropped;
+    one final newline. Everything else is kept exactly. "" when nothing is left."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").rstrip()
+    return text + "\n" if text else ""
+
+
+def strip_comments(text: str) -> str:
+    """The editor's text without the lines that start with '#' (the template)."""
+    return "".join(
+        line for line in text.splitlines(keepends=True) if not line.lstrip("\ufeff").startswith("#")
+    )
+
+
+def read_stdin(stream: IO[bytes]) -> str:
+    raw = stream.read()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CasectlError(f"the note text on stdin is not UTF-8 ({exc.reason})") from None
+
+
+def editor_command() -> list[str]:
+    """The user's editor: ``$EDITOR``, else ``$VISUAL``, split like a shell would."""
+    for var in ("EDITOR", "VISUAL"):
+        value = os.environ.get(var, "").strip()
+        if value:
+            try:
+                words = shlex.split(value)
+            except ValueError as exc:
+                raise CasectlError(f"${var} cannot be read ({exc}): {value!r}") from None
+            if words:
+                return words
+    raise CasectlError(
+        "no note text: give TEXT, '-' to read stdin, or set $EDITOR to write it in an editor"
+    )
+
+
+def private_parent(root: Path) -> Path | None:
+    """``.casectl/`` at the root (0700, git-ignored) to hold the editor's folder.
+
+    Keeps the draft inside the repository (nothing casectl writes goes elsewhere);
+    None (the system temp folder) when it cannot be used safely.
+    """
+    folder = root / repo.CACHE_DIR
+    try:
+        if folder.is_symlink():
+            return None
+        folder.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(folder, 0o700)
+        ignore = folder / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("*\n")
+    except OSError:
+        return None
+    return folder
+
+
+class _Stopped(Exception):
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _signals_raise() -> Iterator[None]:
+    """Turn SIGTERM and SIGHUP into an exception so ``finally`` blocks still run."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise _Stopped(signum)
+
+    saved: dict[signal.Signals, Any] = {}
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        with contextlib.suppress(ValueError, OSError):  # not the main thread
+            saved[sig] = signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for number, old in saved.items():
+            signal.signal(number, old)
+
+
+def edit_text(template: str, parent: Path | None = None, name: str = "NOTE.txt") -> str:
+    """Let the user write text in ``$EDITOR``; the template's '#' lines are dropped.
+
+    The draft is a 0600 file in a fresh 0700 folder (``tempfile.mkdtemp``, under
+    ``parent``), removed with everything the editor left there (swap files) whatever
+    happens: editor failure, Ctrl-C, SIGTERM, SIGHUP. A failing editor aborts.
+    """
+    command = editor_command()
+    folder = Path(tempfile.mkdtemp(prefix="note-", dir=parent))
+    try:
+        with _signals_raise():
+            path = folder / name
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(template)
+            try:
+                done = subprocess.run([*command, str(path)], check=False)
+            except OSError as exc:
+                raise CasectlError(
+                    f"cannot run the editor {command[0]!r}: {exc.strerror or exc}"
+                ) from None
+            if done.returncode != 0:
+                raise CasectlError(
+                    f"the editor exited with status {done.returncode}; nothing written"
+                )
+            try:
+                text = path.read_bytes().decode("utf-8-sig")
+            except FileNotFoundError:
+                text = ""
+            except UnicodeDecodeError:
+                raise CasectlError("the note is not UTF-8 text; nothing written") from None
+            return strip_comments(text)
+    except _Stopped as exc:
+        raise CasectlError(
+            f"stopped by signal {exc.signum}; nothing written", exit_code=128 + exc.signum
+        ) from None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def note_template(client_id: str, note_type: str, by: str, when: str) -> str:
+    return (
+        "\n"
+        f"# Progress note for {client_id}: type {note_type}, by {by}, {when}.\n"
+        "# Write the note above. Lines starting with '#' are left out.\n"
+        "# Save an empty note to cancel: nothing is written.\n"
+    )
+
+
+def get_text(
+    text: str | None,
+    stdin: IO[bytes] | None,
+    stdin_is_tty: bool,
+    edit: Callable[[], str],
+) -> str:
+    """The note text from TEXT, stdin (``-``, or piped when there is no TEXT) or the
+    editor; normalized (:func:`normalize_text`). Empty: CasectlError, exit 2."""
+    if text == "-" or (text is None and not stdin_is_tty and stdin is not None):
+        if stdin is None:
+            raise CasectlError("cannot read the note text: there is no stdin")
+        source, raw = "stdin", read_stdin(stdin)
+    elif text is None:
+        source, raw = "the editor", edit()
+    else:
+        source, raw = "TEXT", text
+    result = normalize_text(raw)
+    if not result:
+        raise CasectlError(f"empty note (from {source}): nothing written", NO_TEXT_EXIT)
+    return result
+
+
+# ------------------------------------------------------------------ checks
+
+
+def log_problems(
+    rel: str,
+    raw: bytes,
+    client: Client | None,
+    plan: Plan | None,
+    agency: Agency,
+    today: date,
+    zone: tzinfo | None,
+) -> list[Problem]:
+    """Every problem ``casectl validate`` would report for a log with content ``raw``."""
+    loaded = load.load_text(rel, raw)
+    if [p.code for p in loaded.problems] == [load.EMPTY]:
+        loaded.problems.clear()  # only comments: an empty log, as validate sees it
+        loaded.data = []
+    problems = list(loaded.problems)
+    if not (loaded.ok or loaded.data == []):
+        return problems
+    entries = _log_entries(loaded, problems)
+    problems += log_rules.check(loaded, entries, client, agency, today, zone)
+    problems += links.note_goals(loaded, entries, plan)
+    return problems
+
+
+def new_problems(before: Sequence[Problem], after: Sequence[Problem]) -> list[Problem]:
+    """Problems of ``after`` that ``before`` did not have (an append keeps old positions)."""
+    old = set(before)
+    return sorted(p for p in after if p not in old)
+
+
+def _refusal(what: str, problems: Sequence[Problem]) -> list[str]:
+    errors = [p for p in problems if p.severity == "error"]
+    if not errors:
+        return []
+    return [f"{what} would not validate:"] + [problem_line(p) for p in errors]
+
+
+# ------------------------------------------------------------------ one client
+
+
+@dataclass
+class ClientSession:
+    """What writing to one client needs: the agency settings and that client's records."""
+
+    root: Path
+    agency: Agency
+    zone: tzinfo | None
+    today: date
+    client_id: str
+    folder: Path
+    client: Client | None = None
+    plan: Plan | None = None
+    plan_problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def rel(self) -> str:
+        return f"clients/{self.client_id}"
+
+    @property
+    def log_path(self) -> Path:
+        return self.folder / "log.yaml"
+
+    @property
+    def client_path(self) -> Path:
+        return self.folder / "client.yaml"
+
+
+def open_client(
+    root: Path, agency: Agency, zone: tzinfo | None, today: date, client_id: str
+) -> ClientSession:
+    """Check the id and folder (bad ids, missing folders and symlinks refused, nothing
+    touched) and read client.yaml and plan.yaml. Nothing else of the agency is read."""
+    folder = repo.client_dir(root, client_id)
+    for name in ("client.yaml", "plan.yaml", "log.yaml"):
+        writes.ensure_inside(root, folder / name)
+    session = ClientSession(root, agency, zone, today, client_id, folder)
+    rel = session.rel
+    if session.client_path.is_file():
+        lc = load.load_file(session.client_path, f"{rel}/client.yaml")
+        if lc.ok:
+            session.client, _ = schema.validate(lc, Client, 1)
+    plan_path = folder / "plan.yaml"
+    if plan_path.is_file():
+        lp = load.load_file(plan_path, f"{rel}/plan.yaml")
+        session.plan_problems = list(lp.problems)
+        if lp.ok:
+            session.plan, found = schema.validate(lp, Plan, 2)
+            session.plan_problems += found
+    return session
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A note to write; the id is chosen under the lock."""
+
+    type: str
+    text: str
+    by: str
+    when: str | datetime
+    local: datetime
+    minutes: int | None = None
+    goals: tuple[str, ...] = ()
+    to: str | None = None
+    amends: str | None = None
+
+    def entry(self, note_id: str) -> dict[str, object]:
+        return {
+            "id": note_id,
+            "date": self.when,
+            "by": self.by,
+            "type": self.type,
+            "minutes": self.minutes,
+            "goals": list(self.goals) or None,
+            "to": self.to,
+            "amends": self.amends,
+            "text": self.text,
+        }
+
+
+def check_draft(session: ClientSession, draft: Draft) -> None:
+    """Refuse what is wrong with the options themselves, before anything is locked."""
+    if draft.type not in NOTE_TYPES:
+        raise CasectlError(
+            f"--type: {draft.type!r} is not a note type (one of: {', '.join(NOTE_TYPES)})"
+        )
+    if draft.type == "amendment" and draft.amends is None:
+        raise CasectlError("an amendment names the note it corrects: use --amends NOTE_ID")
+    if draft.to is not None and draft.type != "referral":
+        raise CasectlError("--to is for referral notes: add --type referral")
+    if draft.minutes is not None and not 0 <= draft.minutes <= 24 * 60:
+        raise CasectlError("--minutes: give a number of minutes from 0 to 1440")
+    if draft.goals:
+        if session.plan is None:
+            raise CasectlError(
+                f"--goal: {session.rel}/plan.yaml cannot be read, so goals cannot be checked; "
+                "fix it first (casectl validate)"
+            )
+        known = [g.id for g in session.plan.goals]
+        unknown = [g for g in draft.goals if g not in known]
+        if unknown:
+            raise CasectlError(
+                f"--goal: {', '.join(map(repr, unknown))} not in {session.rel}/plan.yaml "
+                f"(goals: {', '.join(known) or 'none'})"
+            )
+    reason = logformat.entry_text_safe(draft.text)
+    if reason is not None:
+        raise CasectlError(reason)
+
+
+@dataclass
+class Written:
+    """What a write did: the new note's id, the commit (None: not committed) and any
+    warning, such as a commit that failed after the files were written."""
+
+    note_id: str
+    commit: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    commit_error: str | None = None
+
+
+def _log_validator(
+    session: ClientSession, old: bytes, warnings: list[str]
+) -> Callable[[bytes], list[str]]:
+    """The check ``writes.append_entry`` runs on the candidate log: refuse any new
+    error (old problems of the log do not block a note); note new warnings."""
+    rel = f"{session.rel}/log.yaml"
+
+    def validate(new: bytes) -> list[str]:
+        args = (session.client, session.plan, session.agency, session.today, session.zone)
+        added = new_problems(log_problems(rel, old, *args), log_problems(rel, new, *args))
+        warnings.extend(problem_line(p) for p in added if p.severity != "error")
+        return _refusal("the note", added)
+
+    return validate
+
+
+def write(
+    session: ClientSession,
+    draft: Draft,
+    message: Callable[[str], str],
+    client_edit: Callable[[str], str] | None = None,
+    commit: bool = True,
+) -> Written:
+    """Append ``draft`` (and apply ``client_edit`` to client.yaml), under the lock.
+
+    Everything is checked before the first byte is written: the new client.yaml and
+    the new log must not add any validation error. Then the log is appended, then
+    client.yaml replaced, each atomically, and with ``commit`` exactly those files are
+    committed with ``message(note_id)`` while the lock is still held (so concurrent
+    writers make one commit each). A failed commit leaves the files written and is
+    reported in ``commit_error``.
+    """
+    check_draft(session, draft)
+    log_path = session.log_path
+    with writes.locked(session.folder):
+        old = writes.read_bytes(log_path)
+        taken = log_ids(old)
+        if draft.amends is not None and draft.amends not in taken:
+            raise CasectlError(
+                f"--amends: there is no note {draft.amends!r} in {session.rel}/log.yaml"
+            )
+        nid = note_id(draft.local, draft.by, taken)
+        try:
+            entry_text = logformat.format_entry(draft.entry(nid))
+        except ValueError as exc:
+            raise CasectlError(f"cannot write the note: {exc}") from None
+        new_client = _edited_client(session, client_edit) if client_edit is not None else None
+        result = Written(nid)
+        writes.append_entry(
+            log_path,
+            entry_text,
+            _log_validator(session, old, result.warnings),
+            root=session.root,
+            lock=False,
+        )
+        paths = [log_path]
+        if new_client is not None:
+            writes.edit_file(
+                session.client_path, lambda _old: new_client, root=session.root, lock=False
+            )
+            paths.append(session.client_path)
+        if commit:
+            try:
+                result.commit = repo.commit_paths(session.root, paths, message(nid))
+            except CasectlError as exc:
+                result.commit_error = str(exc)
+    return result
+
+
+def _edited_client(session: ClientSession, edit: Callable[[str], str]) -> bytes:
+    """client.yaml after ``edit``, refused when it would add a validation error."""
+    raw = writes.read_bytes(session.client_path)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CasectlError(f"{session.rel}/client.yaml is not UTF-8 text; fix it first") from None
+    try:
+        new_text = edit(text)
+    except ValueError as exc:
+        raise CasectlError(f"cannot edit {session.rel}/client.yaml: {exc}") from None
+    new = new_text.encode("utf-8")
+    rel = f"{session.rel}/client.yaml"
+    before = client_problems(rel, raw, session)
+    after = client_problems(rel, new, session)
+    messages = _refusal("client.yaml", new_problems(before, after))
+    if messages:
+        raise CasectlError("not writing client.yaml:\n" + "\n".join(f"  {m}" for m in messages))
+    return new
+
+
+def client_problems(rel: str, raw: bytes, session: ClientSession) -> list[Problem]:
+    """What ``casectl validate`` reports for a client.yaml with content ``raw``."""
+    loaded = load.load_text(rel, raw)
+    problems = list(loaded.problems)
+    if not loaded.ok:
+        return problems
+    client, found = schema.validate(loaded, Client, 1)
+    problems += found
+    if client is not None:
+        problems += client_rules.check(
+            loaded, client, session.client_id, session.agency, session.today
+        )
+    return problems
+
+
+# ------------------------------------------------------------------ close / reopen
+
+
+def check_reason(reason: str) -> str:
+    if reason not in CLOSE_REASONS:
+        raise CasectlError(
+            f"--reason: {reason!r} is not a closing reason (one of: {', '.join(CLOSE_REASONS)})"
+        )
+    return reason
+
+
+def client_status(session: ClientSession) -> str | None:
+    """The status in client.yaml as it is on disk now (None when unreadable)."""
+    data = load.load_text("client.yaml", writes.read_bytes(session.client_path)).data
+    status = data.get("status") if isinstance(data, dict) else None
+    return status if isinstance(status, str) else None
+
+
+def close_edit(day: date, reason: str) -> Callable[[str], str]:
+    def edit(text: str) -> str:
+        data = load.load_text("client.yaml", text).data
+        if isinstance(data, dict) and data.get("status") == "closed":
+            closed = data.get("closed")
+            since = f" on {closed.get('date')}" if isinstance(closed, dict) else ""
+            raise CasectlError(f"the case is already closed{since}; nothing written")
+        return clientedit.close_client(text, day, reason)
+
+    return edit
+
+
+def reopen_edit(text: str) -> str:
+    data = load.load_text("client.yaml", text).data
+    if not isinstance(data, dict) or data.get("status") != "closed":
+        raise CasectlError("the case is not closed; nothing written")
+    return clientedit.reopen_client(text)
