@@ -7,21 +7,25 @@ entries that are never edited, the right merge is known: keep every entry, once.
 The driver cuts each version of the file (base, ours, theirs) into a *header* (the
 comments before the first entry) and one chunk of text per top-level item, keyed by
 the entry's ``id``. Chunks are moved around as text, never re-serialised, so every
-entry in the result is byte-for-byte what someone wrote. The driver refuses rather
-than guesses: an entry of the base that one side changed or removed, an id added on
-both sides with different text, an entry without a valid date, or a file it cannot
-cut reliably all leave the merge to a person (git then reports a conflict).
+entry in the result is byte-for-byte what someone wrote, and the entries of the
+current side (ours) keep their order: the other side's new entries are slotted in by
+date. The driver refuses rather than guesses: an entry of the base that one side
+changed, removed or moved, an id added on both sides with different text, a new
+entry without a valid date, or a file it cannot cut reliably all leave the merge to
+a person (git then reports a conflict).
 
-Git runs it as ``<command> %O %A %B %P`` (see :func:`configure`); it writes the
-merged text into the ``%A`` file and exits 0, or leaves ``%A`` alone, explains on
-stderr and exits 1.
+Git runs it as ``<command> %O %A %B %P`` (registered per clone by
+:func:`casectl.repo.configure_merge_driver`); it writes the merged text into the ``%A``
+file and exits 0, or leaves ``%A`` alone, explains on stderr and exits 1.
 """
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -32,10 +36,6 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from casectl.dates import parse_datetime
-
-DRIVER_ID = "casectl-log"
-DRIVER_NAME = "casectl log merge (append-only notes)"
-GITATTRIBUTES_LINE = "clients/*/log.yaml merge=casectl-log"
 
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
@@ -238,13 +238,20 @@ def _strict_equal(a: object, b: object) -> bool:
 
 
 def merge_logs(base: str, ours: str, theirs: str) -> MergeResult:
-    """Three-way merge of log texts: the union of entries, ordered by date then id.
+    """Three-way merge of log texts: every entry of both sides, once.
 
-    Conflicts (text None): a base entry changed or removed on either side, an id
-    added on both sides with different text, an entry without a valid date, the
-    header comments changed differently on both sides, or a version that cannot be
-    cut into entries. Otherwise the header (ours, or theirs if only theirs changed
-    it) followed by every entry exactly as written, each ending with a newline.
+    Ours is kept as it is, in its order; each entry only theirs added is placed by
+    date, then id: right before the first dated entry of ours that comes later. When
+    both sides are in date order (as valid logs are) the result is therefore the
+    union ordered by date then id; an existing entry is never moved, so comparing the
+    result with ours shows additions only.
+
+    Conflicts (text None): a base entry changed, removed or moved on either side, an
+    id added on both sides with different text, an entry added by theirs without a
+    valid date, the header comments changed differently on both sides, or a version
+    that cannot be cut into entries. Otherwise the header (ours, or theirs if only
+    theirs changed it) followed by every entry exactly as written, each ending with a
+    newline.
     """
     logs: dict[str, _Log] = {}
     cache: dict[str, _Chunk | str] = {}
@@ -260,20 +267,20 @@ def merge_logs(base: str, ours: str, theirs: str) -> MergeResult:
     old, mine, other = logs["base"], logs["ours"], logs["theirs"]
 
     conflicts = _base_conflicts(old, {"ours": mine, "theirs": other})
-    union, added_conflicts = _union(old, mine, other)
+    additions, added_conflicts = _additions(old, mine, other)
     conflicts += added_conflicts
     header = _merge_header(old.header, mine.header, other.header)
     if header is None:
         conflicts.append("the comments before the first entry were changed on both sides")
     conflicts += [
         f"entry {entry.id} has no valid date, so its place in the log cannot be decided"
-        for entry in union
+        for entry in additions
         if entry.date is None
     ]
     if conflicts or header is None:
         return MergeResult(None, conflicts)
 
-    ordered = sorted(union, key=_order_key)
+    ordered = _place(mine.entries, additions)
     text = _terminated(header) + "".join(_terminated(entry.text) for entry in ordered)
     check = _parse(text, cache)
     if isinstance(check, str) or [e.id for e in check.entries] != [e.id for e in ordered]:
@@ -282,37 +289,89 @@ def merge_logs(base: str, ours: str, theirs: str) -> MergeResult:
 
 
 def _base_conflicts(base: _Log, sides: dict[str, _Log]) -> list[str]:
-    """Every base entry must survive, unchanged, on both sides."""
-    indexed = {side: {e.id: e for e in log.entries} for side, log in sides.items()}
+    """Every base entry must survive on both sides, unchanged and in its place."""
     conflicts: list[str] = []
-    for entry in base.entries:
-        for side, by_id in indexed.items():
+    base_order = [e.id for e in base.entries]
+    for side, log in sides.items():
+        by_id = {e.id: e for e in log.entries}
+        for entry in base.entries:
             now = by_id.get(entry.id)
             if now is None:
                 conflicts.append(f"entry {entry.id} was removed on {side}")
             elif not _same_text(now.text, entry.text):
                 conflicts.append(f"entry {entry.id} was changed on {side}")
+        conflicts += [
+            f"entry {entry_id} was moved on {side}"
+            for entry_id in moved_entries(base_order, [e.id for e in log.entries])
+        ]
     return conflicts
 
 
-def _union(base: _Log, ours: _Log, theirs: _Log) -> tuple[list[_Entry], list[str]]:
-    """Base entries (as ours wrote them), then ours' and theirs' new ones, each id once."""
+def _additions(base: _Log, ours: _Log, theirs: _Log) -> tuple[list[_Entry], list[str]]:
+    """The entries theirs added that ours does not hold yet (each id once)."""
     base_ids = {e.id for e in base.entries}
-    chosen: dict[str, _Entry] = {}
-    for entry in ours.entries:
-        chosen[entry.id] = entry
-    for entry in base.entries:
-        chosen.setdefault(entry.id, entry)  # only reached when ours removed it: a conflict
+    mine = {e.id: e for e in ours.entries}
+    added: list[_Entry] = []
     conflicts: list[str] = []
     for entry in theirs.entries:
         if entry.id in base_ids:
             continue
-        mine = chosen.get(entry.id)
-        if mine is None:
-            chosen[entry.id] = entry
-        elif not _same_text(mine.text, entry.text):
+        same_id = mine.get(entry.id)
+        if same_id is None:
+            added.append(entry)
+        elif not _same_text(same_id.text, entry.text):
             conflicts.append(f"entry {entry.id} was added on both sides with different text")
-    return list(chosen.values()), conflicts
+    return added, conflicts
+
+
+def _place(ours: Sequence[_Entry], additions: Sequence[_Entry]) -> list[_Entry]:
+    """Ours in its own order, each addition put before the first later dated entry.
+
+    A merge step (as in merge sort): with both inputs in date order the result is in
+    date order; entries of ours keep their relative order whatever it is.
+    """
+    pending = sorted(additions, key=_order_key)
+    out: list[_Entry] = []
+    next_up = 0
+    for entry in ours:
+        if entry.date is not None:  # an undated entry of ours is never a landmark
+            key = _order_key(entry)
+            while next_up < len(pending) and _order_key(pending[next_up]) < key:
+                out.append(pending[next_up])
+                next_up += 1
+        out.append(entry)
+    out.extend(pending[next_up:])
+    return out
+
+
+def moved_entries(before: Sequence[str], after: Sequence[str]) -> list[str]:
+    """Keys found in both sequences whose relative order changed (as few as possible).
+
+    Keys only in one sequence are ignored: an entry inserted anywhere moves nothing.
+    The keys kept in place are a longest run of ``after`` that is in ``before``'s
+    order; the others (in ``after``'s order) are the ones reported as moved.
+    """
+    rank = {key: i for i, key in enumerate(before)}
+    seq = [key for key in after if key in rank]
+    tails: list[int] = []  # smallest last rank of an increasing run of each length
+    tail_at: list[int] = []  # index in seq of that last element
+    previous = [-1] * len(seq)
+    for i, key in enumerate(seq):
+        r = rank[key]
+        j = bisect.bisect_left(tails, r)
+        if j == len(tails):
+            tails.append(r)
+            tail_at.append(i)
+        else:
+            tails[j] = r
+            tail_at[j] = i
+        previous[i] = tail_at[j - 1] if j else -1
+    kept: set[int] = set()
+    i = tail_at[-1] if tail_at else -1
+    while i >= 0:
+        kept.add(i)
+        i = previous[i]
+    return [key for i, key in enumerate(seq) if i not in kept]
 
 
 def _merge_header(base: str, ours: str, theirs: str) -> str | None:
@@ -331,7 +390,7 @@ def _same_text(a: str, b: str) -> bool:
 def _order_key(entry: _Entry) -> tuple[datetime, str]:
     # Wall-clock time as written: naive times are the agency's local time, so an
     # offset is dropped rather than converted (facts.py reads days the same way).
-    assert entry.date is not None  # undated entries are refused before sorting
+    assert entry.date is not None  # undated additions are refused; undated ours skipped
     return entry.date.replace(tzinfo=None), entry.id
 
 
@@ -368,36 +427,6 @@ def main(argv: list[str]) -> int:
         print(f"casectl merge: {shown}: cannot write: {err}", file=sys.stderr)
         return 2
     return 0
-
-
-def configure(repo_root: Path, command: str) -> None:
-    """Register the driver in the repository's own git config (never the global one).
-
-    ``command`` is how to run the driver, e.g. ``casectl merge-log``; git appends the
-    file arguments ``%O %A %B %P``.
-    """
-    import git  # imported here: git runs the driver often and never needs GitPython
-
-    repo = git.Repo(repo_root)
-    try:
-        with repo.config_writer(config_level="repository") as writer:
-            writer.set_value(f'merge "{DRIVER_ID}"', "name", DRIVER_NAME)
-            writer.set_value(f'merge "{DRIVER_ID}"', "driver", f"{command} %O %A %B %P")
-    finally:
-        repo.close()
-
-
-def ensure_gitattributes(repo_root: Path) -> bool:
-    """Append :data:`GITATTRIBUTES_LINE` to ``.gitattributes`` unless present; True if changed."""
-    path = repo_root / ".gitattributes"
-    existing = path.read_text(encoding="utf-8") if path.exists() else ""
-    wanted = GITATTRIBUTES_LINE.split()
-    if any(line.split() == wanted for line in existing.splitlines()):
-        return False
-    separator = "" if not existing or existing.endswith("\n") else "\n"
-    with path.open("a", encoding="utf-8", newline="") as handle:
-        handle.write(separator + GITATTRIBUTES_LINE + "\n")
-    return True
 
 
 if __name__ == "__main__":

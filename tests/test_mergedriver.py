@@ -17,13 +17,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import casectl
-from casectl.mergedriver import (
+from casectl.mergedriver import main, merge_logs, moved_entries, split_entries
+from casectl.repo import (
     GITATTRIBUTES_LINE,
-    configure,
+    configure_merge_driver,
     ensure_gitattributes,
-    main,
-    merge_logs,
-    split_entries,
+    merge_driver_command,
 )
 
 PROJECT_ROOT = Path(casectl.__file__).resolve().parent.parent
@@ -119,7 +118,7 @@ def test_merge_appends_from_both_sides_sorted_by_date_then_id() -> None:
     same_b = note("n-b", "2026-02-20 12:00")
     same_a = note("n-a", "2026-02-20 12:00")
     early = note("n-early", "2026-02-07 08:00")  # back-dated: appended last but sorts early
-    ours = BASE + late + same_b
+    ours = BASE + same_b + late
     theirs = BASE + same_a + early
     result = merge_logs(BASE, ours, theirs)
     assert result.conflicts == []
@@ -130,10 +129,64 @@ def test_merge_appends_from_both_sides_sorted_by_date_then_id() -> None:
     ]  # fmt: skip
 
 
+def test_entries_of_ours_never_move_even_out_of_date_order() -> None:
+    # Ours holds a back-dated note appended last and two notes of the same minute whose
+    # ids are not in order: the merge must not reorder them, only slot theirs in.
+    tie_2 = note("20260301-1000-mkim", "2026-03-01 10:00")
+    tie_1 = note("20260301-1000-jdoe", "2026-03-01 10:00")
+    backdated = note("n-back", "2026-02-06 09:00")
+    ours = BASE + tie_2 + tie_1 + backdated
+    theirs = BASE + note("n-new", "2026-02-28 10:00") + note("n-last", "2026-03-05 10:00")
+    result = merge_logs(BASE, ours, theirs)
+    assert result.text is not None
+    ids = [item["id"] for item in yaml.safe_load(result.text)]
+    assert ids == [
+        "20260205-1030-jdoe", "20260210-0900-jdoe", "n-new", "20260301-1000-mkim",
+        "20260301-1000-jdoe", "n-back", "n-last",
+    ]  # fmt: skip
+    ours_ids = [i for i in ids if i not in ("n-new", "n-last")]
+    assert moved_entries(ours_ids, ids) == []
+
+
+def test_an_undated_entry_of_ours_is_kept_and_skipped_as_a_landmark() -> None:
+    undated = "- id: n-undated\n  by: jdoe\n  type: note\n  text: no date\n"
+    result = merge_logs(BASE, BASE + undated, BASE + note("n-1", "2026-02-08 10:00"))
+    assert result.text is not None
+    ids = [item["id"] for item in yaml.safe_load(result.text)]
+    assert ids == ["20260205-1030-jdoe", "n-1", "20260210-0900-jdoe", "n-undated"]
+
+
+@pytest.mark.parametrize("side", ["ours", "theirs"])
+def test_reordering_existing_entries_is_a_conflict(side: str) -> None:
+    swapped = HEADER + E2 + E1
+    other = BASE + note("n-1", "2026-03-01 10:00")
+    ours, theirs = (swapped, other) if side == "ours" else (other, swapped)
+    result = merge_logs(BASE, ours, theirs)
+    assert result.text is None
+    assert result.conflicts == [f"entry 20260210-0900-jdoe was moved on {side}"]
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "moved"),
+    [
+        ("abcd", "abcd", ""),
+        ("abcd", "xaybzcd", ""),  # insertions anywhere move nothing
+        ("abcd", "bacd", "b"),
+        ("abcd", "dabc", "d"),
+        ("abcd", "bcda", "a"),
+        ("abcd", "dcba", "dcb"),
+        ("abcd", "acd", ""),  # removals are not moves
+        ("", "ab", ""),
+    ],
+)
+def test_moved_entries_is_a_minimal_set(before: str, after: str, moved: str) -> None:
+    assert "".join(moved_entries(list(before), list(after))) == moved
+
+
 def test_merge_orders_by_wall_clock_time_as_written() -> None:
     # 09:00 with an offset is compared as 09:00, like the naive times beside it.
-    ours = BASE + note("n-1", "2026-02-10 08:59")
-    theirs = BASE + note("n-2", "2026-02-10 09:01")
+    ours = BASE + note("n-2", "2026-02-10 09:01")
+    theirs = BASE + note("n-1", "2026-02-10 08:59")
     result = merge_logs(BASE, ours, theirs)
     assert result.text is not None
     ids = [item["id"] for item in yaml.safe_load(result.text)]
@@ -289,57 +342,75 @@ def gen_entry(draw: st.DrawFn, entry_id: str) -> GenEntry:
 
 
 @st.composite
-def scenario(draw: st.DrawFn) -> tuple[list[GenEntry], list[GenEntry], list[GenEntry], bool]:
+def scenario(
+    draw: st.DrawFn,
+) -> tuple[list[GenEntry], list[GenEntry], list[GenEntry], bool, bool]:
     ids = draw(
         st.lists(st.from_regex(r"n-[a-z0-9]{1,6}", fullmatch=True), unique=True, max_size=14)
     )
     entries = [draw(gen_entry(entry_id)) for entry_id in ids]
+    in_order = draw(st.booleans())
+    if in_order:  # every version in date order, as valid logs are
+        entries.sort(key=lambda e: (e.when, e.id))
     roles = [draw(st.sampled_from(["base", "ours", "theirs", "both"])) for _ in entries]
     base = [e for e, r in zip(entries, roles, strict=True) if r == "base"]
     ours = [e for e, r in zip(entries, roles, strict=True) if r in ("ours", "both")]
     theirs = [e for e, r in zip(entries, roles, strict=True) if r in ("theirs", "both")]
-    # files are in append order, which need not be date order
-    return (
-        draw(st.permutations(base)),
-        draw(st.permutations(ours)),
-        draw(st.permutations(theirs)),
-        draw(st.booleans()),
-    )
+    if not in_order:  # files are in append order, which need not be date order
+        base, ours, theirs = (draw(st.permutations(part)) for part in (base, ours, theirs))
+    return base, ours, theirs, draw(st.booleans()), in_order
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(scenario())
-def test_appends_on_both_sides_always_merge_to_the_sorted_union(
-    case: tuple[list[GenEntry], list[GenEntry], list[GenEntry], bool],
+def test_appends_on_both_sides_always_merge_to_the_union(
+    case: tuple[list[GenEntry], list[GenEntry], list[GenEntry], bool, bool],
 ) -> None:
-    base, ours_new, theirs_new, no_final_newline = case
-    base_text = HEADER + "".join(e.chunk for e in base)
-    if no_final_newline and base:
-        base_text = base_text.rstrip("\n")
-    ours_text = base_text + ("\n" if ours_new and no_final_newline and base else "")
-    ours_text += "".join(e.chunk for e in ours_new)
-    theirs_text = base_text + ("\n" if theirs_new and no_final_newline and base else "")
-    theirs_text += "".join(e.chunk for e in theirs_new)
+    base, ours_new, theirs_new, no_final_newline, in_order = case
+    if in_order:  # each side is in date order: its new entries sit among the old ones
+        no_final_newline = False
+
+        def side(new: list[GenEntry]) -> str:
+            return HEADER + "".join(
+                e.chunk for e in sorted([*base, *new], key=lambda e: (e.when, e.id))
+            )
+
+        base_text, ours_text, theirs_text = side([]), side(ours_new), side(theirs_new)
+    else:  # appended at the end, in any order
+        base_text = HEADER + "".join(e.chunk for e in base)
+        if no_final_newline and base:
+            base_text = base_text.rstrip("\n")
+        ours_text = base_text + ("\n" if ours_new and no_final_newline and base else "")
+        ours_text += "".join(e.chunk for e in ours_new)
+        theirs_text = base_text + ("\n" if theirs_new and no_final_newline and base else "")
+        theirs_text += "".join(e.chunk for e in theirs_new)
 
     result = merge_logs(base_text, ours_text, theirs_text)
 
     assert result.conflicts == []
     assert result.text is not None
     union = {e.id: e for e in [*base, *ours_new, *theirs_new]}
-    expected = sorted(union.values(), key=lambda e: (e.when, e.id))
     split = split_entries(result.text)
     assert split is not None
     header, chunks = split
     assert header == HEADER
-    assert [entry_id for entry_id, _ in chunks] == [e.id for e in expected]
+    merged_ids = [entry_id for entry_id, _ in chunks]
+    assert sorted(merged_ids) == sorted(union)  # every entry, once
+    ours_split = split_entries(ours_text)
+    assert ours_split is not None
+    ours_ids = [entry_id for entry_id, _ in ours_split[1]]
+    assert [i for i in merged_ids if i in set(ours_ids)] == ours_ids  # ours never reordered
+    if in_order:
+        expected = sorted(union.values(), key=lambda e: (e.when, e.id))
+        assert merged_ids == [e.id for e in expected]
+        # the same merge from the other side gives the same file
+        assert merge_logs(base_text, theirs_text, ours_text).text == result.text
     written = {e.id: e.chunk for e in union.values()}
     if no_final_newline and base:  # the last base entry lost its final newline(s)
         written[base[-1].id] = base[-1].chunk.rstrip("\n") + "\n"
-    for (_, chunk), source in zip(chunks, expected, strict=True):
-        assert chunk == written[source.id]  # byte for byte as written
-    assert [item["id"] for item in yaml.safe_load(result.text) or []] == [e.id for e in expected]
-    # the same merge from the other side gives the same file
-    assert merge_logs(base_text, theirs_text, ours_text).text == result.text
+    for entry_id, chunk in chunks:
+        assert chunk == written[entry_id]  # byte for byte as written
+    assert [item["id"] for item in yaml.safe_load(result.text) or []] == merged_ids
 
 
 # -------------------------------------------------------------------------- main
@@ -428,7 +499,7 @@ def make_repo(tmp_path: Path, driver: bool = True) -> Path:
     run_git(repo, "config", "user.name", "Jane Doe")
     run_git(repo, "config", "user.email", "jane.doe@example.org")
     if driver:
-        configure(repo, f"{shlex.quote(sys.executable)} -m casectl.mergedriver")
+        configure_merge_driver(repo)
         assert ensure_gitattributes(repo)
     write(repo / LOG, BASE)
     run_git(repo, "add", ".")
@@ -449,7 +520,8 @@ N_BEN = note("20260302-0900-ben", "2026-02-28 09:00", "Ben's phone call, entered
 def test_configure_and_gitattributes(tmp_path: Path) -> None:
     repo = make_repo(tmp_path)
     driver = run_git(repo, "config", "--get", "merge.casectl-log.driver").stdout.strip()
-    assert driver == f"{shlex.quote(sys.executable)} -m casectl.mergedriver %O %A %B %P"
+    assert driver == merge_driver_command()
+    assert driver == f"{shlex.quote(sys.executable)} -m casectl merge-log %O %A %B %P"
     name = run_git(repo, "config", "--get", "merge.casectl-log.name").stdout.strip()
     assert name == "casectl log merge (append-only notes)"
     attr = run_git(repo, "check-attr", "merge", "--", str(LOG)).stdout.strip()
