@@ -30,7 +30,7 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, Any
 
-from casectl import clientedit, dates, load, logformat, repo, writes
+from casectl import dates, load, logformat, repo, writes
 from casectl.checks import _log_entries, links, schema
 from casectl.checks import client as client_rules
 from casectl.checks import log as log_rules
@@ -603,6 +603,8 @@ def close_edit(day: date, reason: str) -> Callable[[str], str]:
             closed = data.get("closed")
             since = f" on {closed.get('date')}" if isinstance(closed, dict) else ""
             raise CasectlError(f"the case is already closed{since}; nothing written")
+        from casectl import clientedit  # only close/reopen need it
+
         return clientedit.close_client(text, day, reason)
 
     return edit
@@ -612,4 +614,6 @@ def reopen_edit(text: str) -> str:
     data = load.load_text("client.yaml", text).data
     if not isinstance(data, dict) or data.get("status") != "closed":
         raise CasectlError("the case is not closed; nothing written")
+    from casectl import clientedit
+
     return clientedit.reopen_client(text)

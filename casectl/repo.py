@@ -287,10 +287,21 @@ def _config_value(root: Path, key: str) -> str | None:
 _COMMIT_HOOKS = ("pre-commit", "prepare-commit-msg", "commit-msg", "post-commit")
 
 
-def _has_commit_hooks(root: Path) -> bool:
-    hooks = _run_git(root, "rev-parse", "--git-path", "hooks").stdout.decode().strip()
-    folder = Path(hooks) if os.path.isabs(hooks) else root / hooks
-    return any(os.access(folder / name, os.X_OK) for name in _COMMIT_HOOKS)
+def _hooks_and_head(root: Path) -> tuple[bool, str | None]:
+    """Whether commit hooks are installed, and HEAD's commit (None: no commit yet).
+
+    One git call (``core.hooksPath`` honoured).
+    """
+    done = _run_git(
+        root, "rev-parse", "--git-path", "hooks", "--verify", "-q", "HEAD^{commit}", check=False
+    )
+    lines = done.stdout.decode().splitlines()
+    if not lines:
+        raise CasectlError(f"git rev-parse failed: {_stderr_line(done.stderr)}")
+    folder = Path(lines[0]) if os.path.isabs(lines[0]) else root / lines[0]
+    hooks = any(os.access(folder / name, os.X_OK) for name in _COMMIT_HOOKS)
+    head = lines[1].strip() if done.returncode == 0 and len(lines) > 1 else None
+    return hooks, head
 
 
 def _head(root: Path) -> str | None:
@@ -298,17 +309,32 @@ def _head(root: Path) -> str | None:
     return done.stdout.decode().strip() or None
 
 
+def _commit_config(root: Path) -> tuple[bool, bool]:
+    """``commit.gpgsign`` and ``core.filemode`` (git's defaults: False, True), one call."""
+    done = _run_git(
+        root, "config", "-z", "--get-regexp", r"^(commit\.gpgsign|core\.filemode)$", check=False
+    )
+    values: dict[str, str] = {}
+    for record in done.stdout.decode("utf-8", "replace").split("\0"):
+        key, _, value = record.partition("\n")
+        values[key.lower()] = value.strip().lower()
+    true = ("true", "yes", "on", "1", "")
+    sign = values.get("commit.gpgsign", "false") in true
+    filemode = values.get("core.filemode", "true") in true
+    return sign, filemode
+
+
 TreeEntries = dict[bytes, tuple[bytes, bytes]]  # name -> (mode, raw object id)
 
 
-def _read_trees(root: Path, head: str, dirs: Sequence[str]) -> dict[str, bytes | None]:
-    """Raw contents of the trees at ``dirs`` ("" is the top) in commit ``head``.
+def _read_trees(root: Path, head: str, dirs: Sequence[str]) -> dict[str, tuple[str, bytes] | None]:
+    """``(id, raw content)`` of the trees at ``dirs`` ("" is the top) in commit ``head``.
 
     One ``git cat-file --batch`` call; a folder missing from ``head`` maps to None.
     """
     specs = [f"{head}^{{tree}}" if d == "" else f"{head}:{d}" for d in dirs]
     out = _run_git(root, "cat-file", "--batch", stdin=("\n".join(specs) + "\n").encode()).stdout
-    trees: dict[str, bytes | None] = {}
+    trees: dict[str, tuple[str, bytes] | None] = {}
     pos = 0
     for d in dirs:
         eol = out.index(b"\n", pos)
@@ -320,7 +346,7 @@ def _read_trees(root: Path, head: str, dirs: Sequence[str]) -> dict[str, bytes |
         size = int(header[2])
         if header[1] != b"tree":
             raise CasectlError(f"cannot commit: {d or '/'} is not a folder in the last commit")
-        trees[d] = out[pos : pos + size]
+        trees[d] = (header[0].decode(), out[pos : pos + size])
         pos += size + 1
     return trees
 
@@ -342,23 +368,63 @@ def _tree_order(item: tuple[bytes, tuple[bytes, bytes]]) -> bytes:
     return name + b"/" if mode == b"40000" else name
 
 
-def _write_tree(root: Path, entries: TreeEntries) -> bytes:
-    raw = b"".join(
+def _tree_bytes(entries: TreeEntries) -> bytes:
+    return b"".join(
         mode + b" " + name + b"\0" + oid
         for name, (mode, oid) in sorted(entries.items(), key=_tree_order)
     )
-    out = _run_git(root, "hash-object", "-w", "-t", "tree", "--stdin", stdin=raw).stdout
-    return bytes.fromhex(out.decode().strip())
 
 
-def _updated_tree(root: Path, head: str, changes: dict[str, tuple[str, str] | None]) -> str:
-    """The tree of commit ``head`` with the blobs at ``changes`` replaced or removed.
+def _object_id(kind: str, raw: bytes, id_len: int) -> bytes:
+    """The id git gives an object (SHA-1, or SHA-256 in repositories that use it)."""
+    import hashlib
+
+    algo = hashlib.sha256 if id_len == 32 else hashlib.sha1
+    return algo(f"{kind} {len(raw)}\0".encode() + raw).digest()
+
+
+def _write_trees(root: Path, raws: Sequence[bytes], expected: Sequence[bytes]) -> None:
+    """Store tree objects in one ``git hash-object --stdin-paths`` call.
+
+    Their ids were computed here (a parent names its children before they exist);
+    git's own answer is compared with them, so a mistake cannot go unnoticed.
+    """
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="casectl-trees-") as folder:
+        names = []
+        for i, raw in enumerate(raws):
+            name = os.path.join(folder, str(i))
+            with open(name, "wb") as fh:
+                fh.write(raw)
+            names.append(name)
+        out = (
+            _run_git(
+                root,
+                "hash-object",
+                "-w",
+                "-t",
+                "tree",
+                "--stdin-paths",
+                stdin=("\n".join(names) + "\n").encode(),
+            )
+            .stdout.decode()
+            .split()
+        )
+    if [bytes.fromhex(x) for x in out] != list(expected):
+        raise CasectlError("git commit failed: internal error building the tree")
+
+
+def _updated_tree(
+    root: Path, head: str, changes: dict[str, tuple[str, str] | None]
+) -> tuple[str, str]:
+    """(the old, the new) top tree id of commit ``head`` with ``changes`` applied.
 
     ``changes`` maps a path to ``(mode, blob id)`` or None (remove). Only the trees
     on the changed paths are read (raw, one ``cat-file --batch``) and rewritten
-    (``hash-object -t tree``): a few git calls whatever the size of the repository.
-    ``git mktree`` is avoided on purpose: it looks up every entry of a big folder
-    (0.1 s for 10,000 clients).
+    (one ``hash-object -t tree``): a fixed number of git calls whatever the size of
+    the repository. ``git mktree`` is avoided on purpose: it looks up every entry of
+    a big folder (0.1 s for 10,000 clients).
     """
     id_len = len(head) // 2
     dirs: set[str] = {""}
@@ -366,8 +432,10 @@ def _updated_tree(root: Path, head: str, changes: dict[str, tuple[str, str] | No
         parts = path.split("/")[:-1]
         dirs.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
     ordered = sorted(dirs, key=lambda d: (d.count("/") + (d != ""), d))
-    raw = _read_trees(root, head, ordered)
-    trees = {d: _parse_tree(raw[d] or b"", id_len) for d in ordered}
+    found = _read_trees(root, head, ordered)
+    top = found[""]
+    assert top is not None  # a commit always has a top tree
+    trees = {d: _parse_tree(t[1] if t else b"", id_len) for d, t in found.items()}
     for path, change in changes.items():
         parent, _, name = path.rpartition("/")
         key = name.encode("utf-8", "surrogateescape")
@@ -375,16 +443,25 @@ def _updated_tree(root: Path, head: str, changes: dict[str, tuple[str, str] | No
             trees[parent].pop(key, None)
         else:
             trees[parent][key] = (change[0].encode(), bytes.fromhex(change[1]))
-    for d in reversed(ordered):  # deepest first: children are written before parents
+    raws: list[bytes] = []
+    ids: list[bytes] = []
+    for d in reversed(ordered):  # deepest first: children get their ids before parents
+        raw = _tree_bytes(trees[d])
+        oid = _object_id("tree", raw, id_len)
         if d == "":
+            raws.append(raw)
+            ids.append(oid)
             continue
         parent, _, name = d.rpartition("/")
         key = name.encode("utf-8", "surrogateescape")
         if trees[d]:
-            trees[parent][key] = (b"40000", _write_tree(root, trees[d]))
+            trees[parent][key] = (b"40000", oid)
+            raws.append(raw)
+            ids.append(oid)
         else:
             trees[parent].pop(key, None)  # git keeps no empty folders
-    return _write_tree(root, trees[""]).hex()
+    _write_trees(root, raws, ids)
+    return top[0], ids[-1].hex()
 
 
 def commit_paths(root: Path, paths: Sequence[Path | str], message: str) -> str:
@@ -404,17 +481,16 @@ def commit_paths(root: Path, paths: Sequence[Path | str], message: str) -> str:
         Path(p).relative_to(root).as_posix() if Path(p).is_absolute() else Path(p).as_posix()
         for p in paths
     ]
-    if _head(root) is None or _has_commit_hooks(root):
+    hooks, head = _hooks_and_head(root)
+    if head is None or hooks:
         return commit(root, rels, message)
-    sign = _config_value(root, "commit.gpgsign") in ("true", "yes", "on", "1")
+    sign, filemode = _commit_config(root)
+    blobs = _blobs_for(root, rels, filemode)
     for attempt in _retries():
-        head = _head(root)
         if head is None:  # pragma: no cover - HEAD vanished under us
             return commit(root, rels, message)
-        changes = {rel: _blob_for(root, rel) for rel in rels}
-        tree = _updated_tree(root, head, changes)
-        parent_tree = _run_git(root, "rev-parse", f"{head}^{{tree}}").stdout.decode().strip()
-        if tree == parent_tree:
+        old_tree, tree = _updated_tree(root, head, blobs)
+        if tree == old_tree:
             _sync_index(root, rels)
             return head
         args = ["commit-tree", tree, "-p", head, "-F", "-"]
@@ -430,21 +506,27 @@ def commit_paths(root: Path, paths: Sequence[Path | str], message: str) -> str:
             return new
         if not attempt:
             break
+        head = _head(root)  # another commit got in first: build on top of it
     raise CasectlError("git commit failed: the branch kept moving under concurrent commits")
 
 
-def _blob_for(root: Path, rel: str) -> tuple[str, str] | None:
-    """``(mode, sha)`` of the work-tree file, written as a blob; None when it is gone."""
-    full = root / rel
-    if not full.exists():
-        return None
-    sha = _run_git(root, "hash-object", "-w", f"--path={rel}", "--", rel).stdout.decode().strip()
-    mode = "100755" if os.access(full, os.X_OK) and _filemode(root) else "100644"
-    return mode, sha
-
-
-def _filemode(root: Path) -> bool:
-    return _config_value(root, "core.filemode") != "false"
+def _blobs_for(
+    root: Path, rels: Sequence[str], filemode: bool
+) -> dict[str, tuple[str, str] | None]:
+    """``path -> (mode, blob id)`` of the work-tree files, stored as blobs in one call
+    (with the filters and attributes ``git add`` would apply); None for a gone file."""
+    present = [rel for rel in rels if (root / rel).exists()]
+    ids: list[str] = []
+    if present:
+        out = _run_git(
+            root, "hash-object", "-w", "--stdin-paths", stdin=("\n".join(present) + "\n").encode()
+        )
+        ids = out.stdout.decode().split()
+    blobs: dict[str, tuple[str, str] | None] = dict.fromkeys(rels)
+    for rel, oid in zip(present, ids, strict=True):
+        executable = filemode and os.access(root / rel, os.X_OK)
+        blobs[rel] = ("100755" if executable else "100644", oid)
+    return blobs
 
 
 def _sync_index(root: Path, rels: Sequence[str]) -> None:
