@@ -121,8 +121,11 @@ def fold(line: str) -> str:
     """Fold one content line into physical lines of at most 75 UTF-8 octets.
 
     Continuation lines begin with a space, which counts toward their 75. Breaks fall
-    between characters, never inside a multi-byte one.
+    between characters, never inside a multi-byte one. A content line cannot hold a
+    line break (``escape_text`` already turns newlines into ``\\n``); any raw CR or LF
+    left is dropped so it can never end the line early and corrupt the calendar.
     """
+    line = line.replace("\r", "").replace("\n", "")
     parts: list[str] = []
     current: list[str] = []
     size = 0

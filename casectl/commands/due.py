@@ -104,14 +104,15 @@ def gather(
     check_manager(ctx, manager)
     wanted = check_clients(ctx.root, clients)
     state = scan(ctx, only=wanted or None)
+    known = state.facts()
     items: list[DueItem] = []
-    for facts in state.facts():
+    for facts in known:
         if manager is not None and facts.manager != manager:
             continue
         items.extend(schedule.due_items(facts, ctx.agency.cadence, ctx.today, window))
     if kinds:
         items = [i for i in items if i.kind in kinds]
-    skipped = len(state.clients) - len(state.facts())
+    skipped = len(state.clients) - len(known)
     if skipped:
         out.warn(
             f"{skipped} client(s) left out: their client.yaml has errors (run `casectl validate`)"
