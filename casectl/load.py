@@ -18,8 +18,10 @@ column of any field path (``Loaded.mark(("goals", 1, "target"))``).
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -235,9 +237,11 @@ class _Builder:
                 self.aliases_reported = True
             return None
         self.seen.add(ident)
+        if node.tag != (_MAP if isinstance(node, MappingNode) else _SEQ):
+            # Refused, not built: a value under a foreign tag means something else.
+            self._at(node, BAD_TAG, _tag_message(node.tag))
+            return None
         if isinstance(node, MappingNode):
-            if node.tag != _MAP:
-                self._at(node, BAD_TAG, _tag_message(node.tag))
             out: dict[Any, Any] = {}
             for knode, vnode in node.value:
                 if not isinstance(knode, ScalarNode):
@@ -258,8 +262,6 @@ class _Builder:
                 out[key] = self.build(vnode, depth + 1)
             return out
         if isinstance(node, SequenceNode):
-            if node.tag != _SEQ:
-                self._at(node, BAD_TAG, _tag_message(node.tag))
             return [self.build(item, depth + 1) for item in node.value]
         return None  # pragma: no cover
 
@@ -474,22 +476,53 @@ def _scan_events(path: str, text: str) -> tuple[Problem | None, list[Problem]]:
     return None, aliases
 
 
-def load_file(abspath: str | os.PathLike[str], relpath: str) -> Loaded:
-    """Read and parse a file; unreadable files become one problem. Never raises."""
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NOFOLLOW", 0)  # a link swapped in after the caller's check
+    | getattr(os, "O_NONBLOCK", 0)  # a FIFO planted as a case file must not hang us
+    | getattr(os, "O_CLOEXEC", 0)
+)
+
+
+def _read_regular(abspath: str | os.PathLike[str]) -> bytes | str:
+    """The file's bytes, or a message saying why it cannot be read."""
     try:
-        with open(abspath, "rb") as fh:
-            raw = fh.read(MAX_FILE_BYTES + 1)
-    except IsADirectoryError:
+        fd = os.open(abspath, _OPEN_FLAGS)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "is a symbolic link; refusing to follow it"
+        return f"cannot read: {exc.strerror or exc}"
+    except ValueError as exc:  # e.g. a NUL in the path
+        return f"cannot read: {exc}"
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            return "is a folder, not a file"
+        if not stat.S_ISREG(mode):
+            return "is not a regular file"
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_FILE_BYTES:
+            chunk = os.read(fd, MAX_FILE_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
+    except OSError as exc:
+        return f"cannot read: {exc.strerror or exc}"
+    finally:
+        os.close(fd)
+
+
+def load_file(abspath: str | os.PathLike[str], relpath: str) -> Loaded:
+    """Read and parse a file; unreadable files become one problem. Never raises.
+
+    Symbolic links are not followed and only regular files are read.
+    """
+    raw = _read_regular(abspath)
+    if isinstance(raw, str):
         loaded = Loaded(relpath)
-        loaded.problems.append(
-            Problem(relpath, 1, 1, "error", UNREADABLE, "is a folder, not a file")
-        )
-        return loaded
-    except (OSError, ValueError) as exc:
-        loaded = Loaded(relpath)
-        message = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        loaded.problems.append(
-            Problem(relpath, 1, 1, "error", UNREADABLE, f"cannot read: {message}")
-        )
+        loaded.problems.append(Problem(relpath, 1, 1, "error", UNREADABLE, raw))
         return loaded
     return load_text(relpath, raw)

@@ -43,6 +43,13 @@ _OFFSETS = {
 }
 UNKNOWN_KEY = 7
 
+_BOUNDS = {
+    "greater_than_equal": "at least",
+    "less_than_equal": "at most",
+    "greater_than": "more than",
+    "less_than": "less than",
+}
+
 _KIND = {
     "dict": "a mapping (key: value)",
     "list": "a list",
@@ -82,8 +89,9 @@ def _message(err: Any) -> str:
         expected = str(err.get("ctx", {}).get("expected", "")).replace("'", "")
         expected = expected.replace(" or ", ", ")
         return f"{_describe(value)} is not one of: {expected}"
-    if etype in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        return f"{_describe(value)} is out of range ({err['msg'].lower()})"
+    if etype in _BOUNDS:
+        limit = next(iter(err.get("ctx", {}).values()), "?")
+        return f"{_describe(value)} is out of range ({_BOUNDS[etype]} {limit})"
     base = etype.split("_")[0]
     if base in ("model", "dict"):
         return f"expected {_KIND['dict']}, got {_describe(value)}"
@@ -92,8 +100,12 @@ def _message(err: Any) -> str:
     return f"{err['msg']} (got {_describe(value)})"
 
 
-def _data_loc(data: Any, loc: Sequence[Any]) -> tuple[str | int, ...]:
-    """The part of a pydantic loc that names real data (drops union branch tags)."""
+def _data_loc(data: Any, loc: Sequence[Any], missing: bool) -> tuple[str | int, ...]:
+    """The part of a pydantic loc that names real data.
+
+    Union branches add tags such as ``Manager`` or ``function-before[...]`` that are
+    not keys of the data: they are skipped. A missing key is kept as the last part.
+    """
     out: list[str | int] = []
     node = data
     for i, part in enumerate(loc):
@@ -103,12 +115,25 @@ def _data_loc(data: Any, loc: Sequence[Any]) -> tuple[str | int, ...]:
         if present and isinstance(part, str | int):
             out.append(part)
             node = node[part]
-        elif i == len(loc) - 1 and isinstance(part, str) and isinstance(node, dict):
-            out.append(part)  # a missing key
-            break
-        else:
+        elif missing and i == len(loc) - 1 and isinstance(part, str) and isinstance(node, dict):
+            out.append(part)
+        elif not isinstance(node, dict | list):
             break
     return tuple(out)
+
+
+def _shape_errors_first(found: list[tuple[tuple[str | int, ...], Any]]) -> list[Any]:
+    """Drop a union branch's "wrong type" error where another branch matched the
+    value's shape and found something deeper (``{email: x}`` for ``name | {name}``)."""
+    locs = [loc for loc, _ in found]
+    kept = []
+    for loc, err in found:
+        offset = _OFFSETS.get(err["type"], 2)
+        deeper = any(len(o) > len(loc) and o[: len(loc)] == loc for o in locs)
+        if offset == 2 and deeper:
+            continue
+        kept.append((loc, err))
+    return kept
 
 
 def validate(
@@ -136,8 +161,8 @@ def validate(
     except ValidationError as exc:
         problems: list[Problem] = []
         seen: set[tuple[str | int, ...]] = set()
-        for err in exc.errors():
-            loc = _data_loc(data, err["loc"])
+        found = [(_data_loc(data, e["loc"], e["type"] == "missing"), e) for e in exc.errors()]
+        for loc, err in _shape_errors_first(found):
             if loc in seen:
                 continue  # one problem per place (unions report every branch)
             seen.add(loc)
