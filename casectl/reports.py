@@ -124,9 +124,13 @@ def make_scrubber(client: Client) -> Scrubber:
         if value and value.strip():
             literal(value.strip(), REDACTED)
     if client.address:
-        street = client.address.split(",")[0].strip()
-        if len(street) >= 6:
-            literal(street, REDACTED)
+        # Each part but the last (usually the town, which may be in the agency's
+        # own name): "418 Alder Ave", "Apt 2B", a shelter's name.
+        # The street is also matched without its house number ("Alder Ave").
+        for part in client.address.split(",")[:-1]:
+            for text in (part.strip(), re.sub(r"^\d+\w*\s+", "", part.strip())):
+                if len(text) >= 6:
+                    literal(text, REDACTED)
     if client.phone:
         phone = _phone_pattern(client.phone)
         if phone is not None:
@@ -490,9 +494,7 @@ def caseload_context(
     """The context of ``caseload.<format>.j2`` (documented in docs/templates.md)."""
     mine = [f for f in facts if manager is None or f.manager == manager]
     counts = {s: sum(1 for f in mine if f.status == s) for s in ("active", "on_hold", "closed")}
-    open_facts = sorted(
-        (f for f in mine if f.status in ("active", "on_hold")), key=lambda f: f.id
-    )
+    open_facts = sorted((f for f in mine if f.status in ("active", "on_hold")), key=lambda f: f.id)
     clients: list[Context] = []
     overdue: list[schedule.DueItem] = []
     due_soon: list[schedule.DueItem] = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, tzinfo
+from datetime import datetime, tzinfo
 from pathlib import Path
 
 from casectl import reports, schedule, templating, writes
@@ -90,7 +90,3 @@ def emit(out: Output, output: Path | None, text: str) -> None:
         writes.atomic_write(output, text.encode("utf-8"))
     except OSError as exc:
         raise CasectlError(f"-o {output}: cannot write: {exc.strerror or exc}") from None
-
-
-def today_of(ctx: AgencyContext) -> date:
-    return ctx.today
