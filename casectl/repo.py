@@ -584,3 +584,303 @@ def log_paths(root: Path, path: str, limit: int | None = None) -> list[LogRecord
         files = tuple((fields[i].strip("\n"), fields[i + 1]) for i in range(0, len(fields) - 1, 2))
         records.append(LogRecord(commit_hash, author, email, when, subject, files))
     return records
+
+
+# ------------------------------------------- sharing: sync (fetch, rebase, push)
+#
+# ``casectl sync`` and ``casectl audit`` talk to git through the functions below,
+# all of them thin wrappers around one git command each (through ``_run_git``).
+
+
+@dataclass(frozen=True)
+class TreeChange:
+    """One line of ``git status``: the two status letters and the path."""
+
+    status: str  # porcelain XY, e.g. " M", "A ", "??"
+    path: str
+
+    @property
+    def untracked(self) -> bool:
+        return self.status == "??"
+
+
+def work_tree_changes(root: Path) -> list[TreeChange]:
+    """Every uncommitted change (staged, unstaged, untracked; ignored files excluded)."""
+    out = _run_git(
+        root, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"
+    ).stdout.decode("utf-8", "surrogateescape")
+    return [TreeChange(item[:2], item[3:]) for item in out.split("\0") if len(item) > 3]
+
+
+def operation_in_progress(root: Path) -> str | None:
+    """The name of an unfinished rebase, merge, cherry-pick or revert, else None."""
+    names = ("rebase-merge", "rebase-apply", "MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD")
+    args = [arg for name in names for arg in ("--git-path", name)]
+    paths = _run_git(root, "rev-parse", *args).stdout.decode().splitlines()
+    labels = ("a rebase", "a rebase", "a merge", "a cherry-pick", "a revert")
+    for label, path in zip(labels, paths, strict=False):
+        full = Path(path) if os.path.isabs(path) else root / path
+        if full.exists():
+            return label
+    return None
+
+
+def current_branch(root: Path) -> str | None:
+    """The checked-out branch's short name; None when HEAD is detached."""
+    done = _run_git(root, "symbolic-ref", "-q", "--short", "HEAD", check=False)
+    return done.stdout.decode().strip() or None
+
+
+def remote_url(root: Path, remote: str) -> str | None:
+    done = _run_git(root, "remote", "get-url", "--", remote, check=False)
+    return done.stdout.decode("utf-8", "replace").strip() or None
+
+
+def resolve_commit(root: Path, revision: str) -> str | None:
+    """The full hash of ``revision`` (a commit), or None when there is no such commit."""
+    if revision.startswith("-"):  # never let a revision be read as an option
+        return None
+    done = _run_git(root, "rev-parse", "--verify", "-q", f"{revision}^{{commit}}", check=False)
+    return done.stdout.decode().strip() or None
+
+
+def count_commits(root: Path, include: str, exclude: str | None = None) -> int:
+    """How many commits ``include`` has that ``exclude`` does not (``rev-list --count``)."""
+    args = ["rev-list", "--count", include]
+    if exclude is not None:
+        args.append(f"^{exclude}")
+    return int(_run_git(root, *args).stdout.decode().strip() or 0)
+
+
+def fetch(root: Path, remote: str) -> None:
+    """Update ``refs/remotes/<remote>/*`` from the remote's branches."""
+    done = _run_git(
+        root, "fetch", "--quiet", "--", remote, f"+refs/heads/*:refs/remotes/{remote}/*",
+        check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise CasectlError(f"cannot fetch from {remote}: {_stderr_line(done.stderr)}")
+
+
+@dataclass(frozen=True)
+class RebaseOutcome:
+    """What ``git rebase`` did: ok, or the files it could not merge and why."""
+
+    ok: bool
+    conflicts: tuple[str, ...] = ()
+    messages: tuple[str, ...] = ()  # merge driver and git lines worth showing
+
+
+def rebase(root: Path, upstream: str, autostash: bool = False) -> RebaseOutcome:
+    """Replay local commits on ``upstream`` with the merge backend (which runs merge
+    drivers: casectl's merges logs). On failure the rebase is aborted, so the branch
+    and work tree are exactly as before, and the conflicting files are returned."""
+    args = ["rebase", "--merge", "--no-autosquash"]
+    if autostash:
+        args.append("--autostash")
+    done = _run_git(root, *args, upstream, check=False)
+    if done.returncode == 0:
+        return RebaseOutcome(True)
+    unmerged = _run_git(root, "diff", "--name-only", "-z", "--diff-filter=U", check=False)
+    conflicts = tuple(
+        p for p in unmerged.stdout.decode("utf-8", "surrogateescape").split("\0") if p
+    )
+    text = (done.stdout + b"\n" + done.stderr).decode("utf-8", "replace")
+    wanted = ("casectl merge:", "CONFLICT", "error:", "fatal:")
+    messages = tuple(line.strip() for line in text.splitlines() if line.strip().startswith(wanted))
+    if operation_in_progress(root) == "a rebase":
+        _run_git(root, "rebase", "--abort", check=False)
+    return RebaseOutcome(False, conflicts, messages or (_stderr_line(done.stderr),))
+
+
+@dataclass(frozen=True)
+class PushOutcome:
+    ok: bool
+    rejected: bool = False  # the remote branch moved on: fetch, rebase and try again
+    message: str = ""
+
+
+def push(root: Path, remote: str, branch: str) -> PushOutcome:
+    """Push HEAD to ``<remote>/<branch>`` (fast-forward only: never forced)."""
+    done = _run_git(
+        root, "push", "--porcelain", "--", remote, f"HEAD:refs/heads/{branch}", check=False
+    )
+    if done.returncode == 0:
+        return PushOutcome(True)
+    report = done.stdout.decode("utf-8", "replace")
+    behind = any(
+        line.startswith("!") and ("fetch first" in line or "non-fast-forward" in line)
+        for line in report.splitlines()
+    )
+    detail = _stderr_line(done.stderr)
+    for line in report.splitlines():
+        if line.startswith("!"):
+            detail = line.split("\t")[-1].strip() or detail
+    return PushOutcome(False, behind, detail)
+
+
+def merge_driver_setting(root: Path) -> str | None:
+    """The command registered for casectl's log merge driver in this clone, if any."""
+    return _config_value(root, f"merge.{MERGE_DRIVER}.driver")
+
+
+def merge_attribute(root: Path, path: str = "clients/any/log.yaml") -> str | None:
+    """The ``merge`` attribute git applies to ``path`` (from any attributes file)."""
+    done = _run_git(root, "check-attr", "merge", "--", path, check=False)
+    value = done.stdout.decode("utf-8", "replace").strip().rpartition(": ")[2]
+    return None if value in ("", "unspecified", "unset") else value
+
+
+def add_local_attributes(root: Path) -> bool:
+    """Add the merge-driver line to ``.git/info/attributes`` (this clone only, never
+    committed); True when it was added."""
+    rel = _run_git(root, "rev-parse", "--git-path", "info/attributes").stdout.decode().strip()
+    path = Path(rel) if os.path.isabs(rel) else root / rel
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if any(line.split() == GITATTRIBUTES_LINE.split() for line in text.splitlines()):
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if text and not text.endswith("\n"):
+        text += "\n"
+    path.write_text(text + GITATTRIBUTES_LINE + "\n", encoding="utf-8")
+    return True
+
+
+# ------------------------------------------------------- audit: history walk
+
+NULL_OBJECT = "0" * 40
+_BLOB_MODES = frozenset({"100644", "100755", "120000"})
+_AUDIT_MARK = "\x1e"
+
+
+@dataclass(frozen=True)
+class FileDiff:
+    """One changed file of a commit (against its first parent): blob ids, or None."""
+
+    path: str
+    old: str | None  # blob before (None: the file was added)
+    new: str | None  # blob after (None: the file was deleted)
+
+
+@dataclass(frozen=True)
+class CommitDiff:
+    commit: str
+    parents: tuple[str, ...]
+    author: str
+    email: str
+    date: str  # author date, ISO 8601 with offset
+    files: tuple[FileDiff, ...]
+
+
+def history_diffs(root: Path, revisions: Sequence[str], pathspec: str) -> list[CommitDiff]:
+    """Every commit of ``revisions`` that touched ``pathspec``, newest first, with the
+    blobs before and after of each such file.
+
+    One ``git log --raw`` pass: merges are included (``--full-history``) and compared
+    with their first parent, renames are a deletion plus an addition.
+    """
+    out = _run_git(
+        root, "log", "-z", "--raw", "--no-abbrev", "--no-renames", "--full-history",
+        "--diff-merges=first-parent", "--no-textconv", "--no-ext-diff",
+        f"--format={_AUDIT_MARK}%H%x1f%P%x1f%an%x1f%ae%x1f%aI",
+        *revisions, "--", pathspec,
+    ).stdout.decode("utf-8", "surrogateescape")  # fmt: skip
+    return [_commit_diff(chunk) for chunk in out.split(_AUDIT_MARK)[1:]]
+
+
+def _commit_diff(chunk: str) -> CommitDiff:
+    header, _, raw = chunk.partition("\0")
+    commit_hash, parents, author, email, when = header.split("\x1f")
+    fields = raw.lstrip("\n").split("\0")
+    files: list[FileDiff] = []
+    for meta, path in zip(fields[0::2], fields[1::2], strict=False):
+        # ":<old mode> <new mode> <old blob> <new blob> <status>"
+        parts = meta.lstrip(":").split(" ")
+        if len(parts) < 5:
+            continue
+        old_mode, new_mode, old, new = parts[:4]
+        files.append(
+            FileDiff(
+                path,
+                old if old != NULL_OBJECT and old_mode in _BLOB_MODES else None,
+                new if new != NULL_OBJECT and new_mode in _BLOB_MODES else None,
+            )
+        )
+    return CommitDiff(commit_hash, tuple(parents.split()), author, email, when, tuple(files))
+
+
+def read_blobs(root: Path, blobs: Sequence[str]) -> Iterator[bytes | None]:
+    """The contents of ``blobs``, in order (None for a missing object).
+
+    One ``git cat-file --batch`` process for all of them; ids are written by a thread
+    so neither pipe can fill up and block the other.
+    """
+    import contextlib
+    import threading
+
+    try:
+        proc = subprocess.Popen(
+            ["git", "cat-file", "--batch"],
+            cwd=root,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+    except OSError as exc:
+        raise CasectlError(f"cannot run git: {exc.strerror or exc}") from None
+    assert proc.stdin is not None and proc.stdout is not None
+    requests, reader = proc.stdin, proc.stdout
+
+    def write() -> None:
+        try:
+            for blob in blobs:
+                requests.write(blob.encode("ascii") + b"\n")
+        except (BrokenPipeError, OSError):  # the reader went away: nothing more to do
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                requests.close()
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    try:
+        while True:
+            line = reader.readline()
+            if not line:
+                break
+            parts = line.split()
+            if len(parts) < 3 or parts[-1] == b"missing":
+                yield None
+                continue
+            size = int(parts[2])
+            data = reader.read(size)
+            reader.read(1)  # the newline after each object
+            yield data
+    finally:
+        reader.close()
+        if proc.poll() is None:  # stopped early: git need not finish the list
+            proc.kill()
+        proc.wait()
+        writer.join(timeout=5)
+
+
+@dataclass(frozen=True)
+class Signature:
+    commit: str
+    status: str  # git's %G?: G good, U good (unknown validity), N none, B bad, ...
+    author: str
+    email: str
+    date: str
+
+
+def signatures(root: Path, revisions: Sequence[str]) -> list[Signature]:
+    """The signature check of every commit of ``revisions`` (``git log --format=%G?``)."""
+    out = _run_git(
+        root, "log", "-z", "--format=%H%x1f%G?%x1f%an%x1f%ae%x1f%aI", *revisions, "--"
+    ).stdout.decode("utf-8", "surrogateescape")
+    records = []
+    for item in out.split("\0"):
+        parts = item.strip("\n").split("\x1f")
+        if len(parts) == 5:
+            records.append(Signature(*parts))
+    return records
