@@ -145,7 +145,7 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
-def atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes, new_mode: int = 0o666) -> None:
     """Replace ``path`` by ``data`` atomically and durably.
 
     The temporary file ``.<name>.<hex>.tmp`` is made in the same folder (so the
@@ -153,6 +153,7 @@ def atomic_write(path: Path, data: bytes) -> None:
     new file gets the usual 0666 less umask), is fsynced, renamed over ``path``, and
     the folder is fsynced. On any error the temporary file is removed and the
     original is untouched. OSError propagates; callers turn it into a message.
+    ``new_mode`` is the mode (less umask) of a file that did not exist yet.
     """
     folder = path.parent
     try:
@@ -165,7 +166,7 @@ def atomic_write(path: Path, data: bytes) -> None:
     fd = os.open(
         temp,
         os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW,
-        0o600 if mode is not None else 0o666,
+        0o600 if mode is not None else new_mode,
     )
     try:
         try:

@@ -87,6 +87,7 @@ def emit(out: Output, output: Path | None, text: str) -> None:
     if output.is_dir():
         raise CasectlError(f"-o {output}: is a folder")
     try:
-        writes.atomic_write(output, text.encode("utf-8"))
+        # Reports hold personal data: a new report file is private to its owner.
+        writes.atomic_write(output, text.encode("utf-8"), new_mode=0o600)
     except OSError as exc:
         raise CasectlError(f"-o {output}: cannot write: {exc.strerror or exc}") from None
