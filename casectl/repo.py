@@ -605,11 +605,18 @@ class TreeChange:
 
 
 def work_tree_changes(root: Path) -> list[TreeChange]:
-    """Every uncommitted change (staged, unstaged, untracked; ignored files excluded)."""
+    """Every uncommitted change under ``root`` (staged, unstaged, untracked; ignored
+    files excluded), paths relative to ``root`` even when it is a subfolder of the
+    repository."""
+    prefix = _run_git(root, "rev-parse", "--show-prefix").stdout.decode().strip()
     out = _run_git(
-        root, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"
+        root, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--", "."
     ).stdout.decode("utf-8", "surrogateescape")
-    return [TreeChange(item[:2], item[3:]) for item in out.split("\0") if len(item) > 3]
+    return [
+        TreeChange(item[:2], item[3:].removeprefix(prefix))
+        for item in out.split("\0")
+        if len(item) > 3
+    ]
 
 
 def operation_in_progress(root: Path) -> str | None:
@@ -748,6 +755,9 @@ def add_local_attributes(root: Path) -> bool:
 
 # ------------------------------------------------------- audit: history walk
 
+if TYPE_CHECKING:
+    from collections.abc import Generator
+
 NULL_OBJECT = "0" * 40
 _BLOB_MODES = frozenset({"100644", "100755", "120000"})
 _AUDIT_MARK = "\x1e"
@@ -780,7 +790,7 @@ def history_diffs(root: Path, revisions: Sequence[str], pathspec: str) -> list[C
     with their first parent, renames are a deletion plus an addition.
     """
     out = _run_git(
-        root, "log", "-z", "--raw", "--no-abbrev", "--no-renames", "--full-history",
+        root, "log", "-z", "--raw", "--relative", "--no-abbrev", "--no-renames", "--full-history",
         "--diff-merges=first-parent", "--no-textconv", "--no-ext-diff",
         f"--format={_AUDIT_MARK}%H%x1f%P%x1f%an%x1f%ae%x1f%aI",
         *revisions, "--", pathspec,
@@ -809,7 +819,7 @@ def _commit_diff(chunk: str) -> CommitDiff:
     return CommitDiff(commit_hash, tuple(parents.split()), author, email, when, tuple(files))
 
 
-def read_blobs(root: Path, blobs: Sequence[str]) -> Iterator[bytes | None]:
+def read_blobs(root: Path, blobs: Sequence[str]) -> Generator[bytes | None, None, None]:
     """The contents of ``blobs``, in order (None for a missing object).
 
     One ``git cat-file --batch`` process for all of them; ids are written by a thread
