@@ -521,9 +521,12 @@ def commit_paths(root: Path, paths: Sequence[Path | str], message: str) -> str:
         if moved.returncode == 0:
             _sync_index(root, rels)
             return new
+        current = _head(root)
+        if current == head:  # not a race: update-ref failed for its own reason
+            raise CasectlError(f"git commit failed: {_stderr_line(moved.stderr)}")
         if not attempt:
             break
-        head = _head(root)  # another commit got in first: build on top of it
+        head = current  # another commit got in first: build on top of it
     raise CasectlError("git commit failed: the branch kept moving under concurrent commits")
 
 

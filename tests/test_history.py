@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
-from conftest import cli, make_agency, run_git
+from conftest import AUTHOR, REPO_ROOT, cli, client_files, make_agency, run_git
 
 from casectl import repo
 
@@ -111,3 +114,27 @@ def test_log_paths_fields(agency: Path) -> None:
     assert sorted(p for _, p in rec.files) == [
         f"clients/{CID}/{n}" for n in ("assessment.yaml", "client.yaml", "log.yaml", "plan.yaml")
     ]
+
+
+def test_parallel_notes_on_different_clients_all_commit(tmp_path: Path) -> None:
+    """Concurrent commits race on the branch: the compare-and-swap retries keep them all."""
+    clients = {f"rc-{i:04d}": client_files(f"rc-{i:04d}") for i in range(6)}
+    root = make_agency(tmp_path / "ag", clients)
+    env = {**os.environ, **AUTHOR, "PYTHONPATH": str(REPO_ROOT)}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "casectl", "-C", str(root), "note", cid, f"note for {cid}"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for cid in clients
+    ]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * 6, errors
+    assert run_git(root, "rev-list", "--count", "HEAD").strip() == "7"
+    assert run_git(root, "status", "--porcelain") == ""
+    subjects = run_git(root, "log", "--format=%s", "-6").split("\n")
+    assert sorted(s for s in subjects if s) == [f"note: {cid} note (jdoe)" for cid in clients]
+    run_git(root, "fsck", "--strict")
