@@ -498,11 +498,19 @@ def commit_paths(root: Path, paths: Sequence[Path | str], message: str) -> str:
         Path(p).relative_to(root).as_posix() if Path(p).is_absolute() else Path(p).as_posix()
         for p in paths
     ]
-    hooks, head = _hooks_and_head(root)
+    from concurrent.futures import ThreadPoolExecutor
+
+    # Three independent git calls at once: their start-up time is most of their cost.
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        started = pool.submit(_hooks_and_head, root)
+        config = pool.submit(_commit_config, root)
+        hashed = pool.submit(_blob_ids, root, rels)
+        hooks, head = started.result()
+        sign, filemode = config.result()
+        ids = hashed.result()
     if head is None or hooks:
         return commit(root, rels, message)
-    sign, filemode = _commit_config(root)
-    blobs = _blobs_for(root, rels, filemode)
+    blobs = _blob_modes(root, rels, ids, filemode)
     for attempt in _retries():
         if head is None:  # pragma: no cover - HEAD vanished under us
             return commit(root, rels, message)
@@ -530,20 +538,28 @@ def commit_paths(root: Path, paths: Sequence[Path | str], message: str) -> str:
     raise CasectlError("git commit failed: the branch kept moving under concurrent commits")
 
 
-def _blobs_for(
-    root: Path, rels: Sequence[str], filemode: bool
-) -> dict[str, tuple[str, str] | None]:
-    """``path -> (mode, blob id)`` of the work-tree files, stored as blobs in one call
-    (with the filters and attributes ``git add`` would apply); None for a gone file."""
+def _blob_ids(root: Path, rels: Sequence[str]) -> dict[str, str]:
+    """Blob ids of the work-tree files that exist, stored in one call with the filters
+    and attributes ``git add`` would apply."""
     present = [rel for rel in rels if (root / rel).exists()]
-    ids: list[str] = []
-    if present:
-        out = _run_git(
-            root, "hash-object", "-w", "--stdin-paths", stdin=("\n".join(present) + "\n").encode()
-        )
-        ids = out.stdout.decode().split()
-    blobs: dict[str, tuple[str, str] | None] = dict.fromkeys(rels)
-    for rel, oid in zip(present, ids, strict=True):
+    if not present:
+        return {}
+    out = _run_git(
+        root, "hash-object", "-w", "--stdin-paths", stdin=("\n".join(present) + "\n").encode()
+    )
+    return dict(zip(present, out.stdout.decode().split(), strict=True))
+
+
+def _blob_modes(
+    root: Path, rels: Sequence[str], ids: dict[str, str], filemode: bool
+) -> dict[str, tuple[str, str] | None]:
+    """``path -> (mode, blob id)``; None for a file that is gone (removed in the commit)."""
+    blobs: dict[str, tuple[str, str] | None] = {}
+    for rel in rels:
+        oid = ids.get(rel)
+        if oid is None:
+            blobs[rel] = None
+            continue
         executable = filemode and os.access(root / rel, os.X_OK)
         blobs[rel] = ("100755" if executable else "100644", oid)
     return blobs
