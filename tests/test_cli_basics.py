@@ -134,3 +134,22 @@ def test_real_process_exit_codes(agency: Path, tmp_path: Path) -> None:
     assert done.returncode == 2 and "Traceback" not in done.stderr
     done = cli_subprocess("validate", "--format", "nope", cwd=agency)
     assert done.returncode == 2
+
+
+def test_absurd_option_values_are_refused(agency: Path) -> None:
+    for args in (("due", "--as-of", "9999-12-31"), ("due", "--within", "99999 years"),
+                 ("due", "--as-of", "2026-02-30"), ("due", "--within", "soon")):
+        r = cli("-C", agency, *args)
+        assert r.exit_code == 2, args
+        assert r.stderr.startswith("casectl: error: --"), r.stderr
+
+
+def test_validate_of_casectl_yaml_checks_every_client(agency: Path) -> None:
+    # Dropping a manager from the settings breaks clients whose files did not change.
+    text = (agency / "casectl.yaml").read_text().replace("  jdoe: {name: Jane Doe, email: "
+                                                        "jane.doe@example.org}\n", "")
+    (agency / "casectl.yaml").write_text(text)
+    r = cli("-C", agency, "validate", agency / "casectl.yaml")
+    assert r.exit_code == 1
+    assert "clients/rc-0001/client.yaml:5:10: error CM125" in r.stdout
+    assert "clients/rc-0002/client.yaml" in r.stdout

@@ -8,6 +8,7 @@ from pathlib import Path
 from casectl import dates, repo
 from casectl.agency import AgencyContext, open_agency
 from casectl.errors import CasectlError
+from casectl.model import _UNIT_DAYS, MAX_DURATION_DAYS, MAX_YEAR, MIN_YEAR
 
 
 def agency_context(directory: Path | None, as_of: str | None = None) -> AgencyContext:
@@ -23,6 +24,8 @@ def parse_date_option(option: str, value: str) -> date:
     parsed = dates.parse_date(value)
     if parsed is None:
         raise CasectlError(f"{option}: {value!r} is not a date (use YYYY-MM-DD)")
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise CasectlError(f"{option}: {value!r} is outside the years {MIN_YEAR}..{MAX_YEAR}")
     return parsed
 
 
@@ -30,4 +33,6 @@ def parse_duration_option(option: str, value: str) -> dates.Duration:
     parsed = dates.parse_duration(value)
     if parsed is None:
         raise CasectlError(f"{option}: {value!r} is not a duration (use e.g. '30 days')")
+    if parsed.count * _UNIT_DAYS[parsed.unit] > MAX_DURATION_DAYS:
+        raise CasectlError(f"{option}: {value!r} is longer than 100 years")
     return parsed

@@ -85,7 +85,10 @@ def _selection(root: Path, paths: list[Path]) -> tuple[set[str], set[str]]:
         if not parts:
             return set(repo.client_ids(root)), {"casectl.yaml"}
         if parts[0] == "casectl.yaml":
+            # Settings (managers, domains, cadence) change what every client's files
+            # mean: a changed casectl.yaml is checked against all of them.
             files.add("casectl.yaml")
+            clients.update(repo.client_ids(root))
         elif parts[0] == "clients" and len(parts) == 1:
             clients.update(repo.client_ids(root))
         elif parts[0] == "clients":
