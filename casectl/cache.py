@@ -20,7 +20,7 @@ from typing import Any
 
 from casectl import __version__
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 FILE_NAME = "read-cache.json"
 
 Stamp = list[list[Any]]  # [[name, size, mtime_ns, is_link], ...] sorted by name

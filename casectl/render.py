@@ -38,8 +38,17 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+def json_list(rows: Sequence[object]) -> str:
+    """A JSON list with one object per line: readable, diff-able, and encoded by the
+    C encoder (``indent=`` would use the pure-Python one, seconds for 20,000 rows)."""
+    if not rows:
+        return "[]\n"
+    body = ",\n".join("  " + json.dumps(r, ensure_ascii=False) for r in rows)
+    return "[\n" + body + "\n]\n"
+
+
 def problems_json(problems: Sequence[Problem]) -> str:
-    return json.dumps([p.as_dict() for p in problems], indent=2, ensure_ascii=False) + "\n"
+    return json_list([p.as_dict() for p in problems])
 
 
 def _gh_escape(text: str, prop: bool = False) -> str:

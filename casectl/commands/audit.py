@@ -7,10 +7,9 @@ anything is listed, 0 when the history is clean, 2 when it cannot run.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from casectl import repo
+from casectl import render, repo
 from casectl.audit import AuditResult, Finding, audit
 from casectl.errors import CasectlError
 from casectl.output import Output
@@ -24,7 +23,7 @@ def run(
         raise CasectlError(f"{root} is not a git repository: there is no history to audit")
     result = audit(root, since=since, require_signed=require_signed)
     if fmt == "json":
-        out.write(json.dumps([f.to_json() for f in result.findings], indent=2) + "\n")
+        out.write(render.json_list([f.to_json() for f in result.findings]))
     else:
         for finding in result.findings:
             out.line(finding_line(finding))

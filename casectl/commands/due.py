@@ -7,7 +7,6 @@ file changed) through ``schedule.due_items``. :func:`gather` is shared with
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -50,7 +49,7 @@ def run(
     g = gather(out, directory, as_of, within, manager, clients, kinds)
     items = g.items
     if fmt == "json":
-        out.write(json.dumps([i.to_json() for i in items], indent=2, ensure_ascii=False) + "\n")
+        out.write(render.json_list([i.to_json() for i in items]))
     elif fmt == "md":
         out.write(markdown(items, g.ctx.today))
     elif fmt == "ics":

@@ -6,7 +6,6 @@ message and the files changed (status letter and name inside the folder).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +38,7 @@ def run(out: Output, directory: Path | None, client_id: str, fmt: str) -> int:
         for r in records
     ]
     if fmt == "json":
-        out.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+        out.write(render.json_list(rows))
         return 0
     if not rows:
         out.warn(f"{prefix} has no commits yet")

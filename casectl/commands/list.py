@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +41,7 @@ def run(
             }
         )
     if fmt == "json":
-        out.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+        out.write(render.json_list(rows))
         return 0
     table = [
         [
