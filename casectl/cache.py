@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -27,17 +28,23 @@ Stamp = list[list[Any]]  # [[name, size, mtime_ns, is_link], ...] sorted by name
 
 
 def stamp_folder(folder: Path) -> Stamp | None:
-    """What identifies the current content of a client folder, cheaply (no reads)."""
+    """What identifies the current content of a client folder, cheaply (no reads).
+
+    One ``listdir`` and one ``lstat`` per file: this runs for every client on every
+    warm command, so it avoids pathlib and DirEntry overhead.
+    """
+    base = os.fspath(folder)
     out: Stamp = []
     try:
-        if folder.is_symlink():
+        if os.path.islink(base):
             return [["<link>", 0, 0, True]]
-        with os.scandir(folder) as it:
-            for entry in it:
-                if entry.name.startswith("."):
-                    continue
-                st = entry.stat(follow_symlinks=False)
-                out.append([entry.name, st.st_size, st.st_mtime_ns, entry.is_symlink()])
+        prefix = base + os.sep
+        lstat = os.lstat
+        for name in os.listdir(base):
+            if name.startswith("."):
+                continue
+            st = lstat(prefix + name)
+            out.append([name, st.st_size, st.st_mtime_ns, stat.S_ISLNK(st.st_mode)])
     except OSError:
         return None
     out.sort()

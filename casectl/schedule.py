@@ -88,7 +88,7 @@ def _due_dates(facts: ClientFacts, cadence: dict[str, dates.Duration]) -> list[D
             )
     for action in facts.actions:
         if action.due is not None and action.done is None:
-            ref = f"{facts.id}/action/{action.goal_id}/{action.index}"
+            ref = f"{facts.id}/action/{action.goal_id}/{action.position}"
             result.append(("action", f"{action.goal_id}: {action.action}", ref, action.due))
     if facts.consent_expires is not None:
         result.append(("consent", "consent expires", f"{facts.id}/consent", facts.consent_expires))
