@@ -4,9 +4,9 @@ A log is append-only: a correction is a new ``amendment`` entry, never an edit. 
 every commit that edited, removed or reordered an existing entry of a
 ``clients/<id>/log.yaml`` is worth a person's attention, and :func:`audit` lists them.
 
-Speed comes from doing as little as possible: one ``git log --raw`` pass names the
-commits that touched a log and the blobs before and after; one ``git cat-file
---batch`` process reads those blobs; and almost every change is recognised as a
+Speed comes from doing as little as possible: ``git diff-tree --stdin`` (one process
+per core) names the commits that touched a log and the blobs before and after; one
+``git cat-file --batch`` process reads those blobs; and almost every change is recognised as a
 pure append by comparing bytes (:func:`is_pure_append`), without parsing YAML. Only
 the rest (hand edits, merges that slotted a note in by date, the first note replacing
 ``[]``) are parsed and compared entry by entry, by id.
@@ -29,7 +29,6 @@ from casectl.load import EMPTY, load_text
 from casectl.logformat import same_data
 from casectl.mergedriver import moved_entries
 
-LOG_PATHSPEC = ":(glob)clients/*/log.yaml"
 _LOG_PATH = re.compile(r"clients/([^/]+)/log\.yaml")
 
 # The start of a top-level sequence item at column 0: a dash, then a blank or line end.
@@ -252,7 +251,7 @@ def audit(root: Path, since: str | None = None, require_signed: bool = False) ->
     if repo.resolve_commit(root, "HEAD") is None:
         return AuditResult([], 0, 0)
     revs = revisions(root, since)
-    commits = repo.history_diffs(root, revs, LOG_PATHSPEC)
+    commits = repo.history_diffs(root, revs, lambda path: client_of(path) is not None)
     pairs = [
         (commit, change, client)
         for commit in commits

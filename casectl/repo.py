@@ -804,11 +804,9 @@ def add_local_attributes(root: Path) -> bool:
 # ------------------------------------------------------- audit: history walk
 
 if TYPE_CHECKING:
-    from collections.abc import Generator
+    from collections.abc import Callable, Generator
 
-NULL_OBJECT = "0" * 40
 _BLOB_MODES = frozenset({"100644", "100755", "120000"})
-_AUDIT_MARK = "\x1e"
 
 
 @dataclass(frozen=True)
@@ -830,41 +828,89 @@ class CommitDiff:
     files: tuple[FileDiff, ...]
 
 
-def history_diffs(root: Path, revisions: Sequence[str], pathspec: str) -> list[CommitDiff]:
-    """Every commit of ``revisions`` that touched ``pathspec``, newest first, with the
-    blobs before and after of each such file.
+def history_diffs(
+    root: Path, revisions: Sequence[str], wanted: Callable[[str], bool]
+) -> list[CommitDiff]:
+    """Every commit of ``revisions`` (newest first) that changed a file whose path
+    passes ``wanted``, with the blobs before and after of each such file.
 
-    One ``git log --raw`` pass: merges are included (``--full-history``) and compared
-    with their first parent, renames are a deletion plus an addition.
+    Every commit counts, merges included, each compared with its first parent;
+    renames are a deletion plus an addition. Speed matters here (50,000 commits over a
+    folder of 10,000 clients): one ``git log`` reads who and when without any diff,
+    then ``git diff-tree --stdin`` diffs each commit against its first parent, on
+    every core at once. No pathspec is given to git on purpose: matching a glob
+    against every entry of clients/ in every commit costs more than the diff itself.
     """
     out = _run_git(
-        root, "log", "-z", "--raw", "--relative", "--no-abbrev", "--no-renames", "--full-history",
-        "--diff-merges=first-parent", "--no-textconv", "--no-ext-diff",
-        f"--format={_AUDIT_MARK}%H%x1f%P%x1f%an%x1f%ae%x1f%aI",
-        *revisions, "--", pathspec,
+        root, "log", "-z", f"--format=%H{_FIELD}%P{_FIELD}%an{_FIELD}%ae{_FIELD}%aI",
+        *revisions, "--",
     ).stdout.decode("utf-8", "surrogateescape")  # fmt: skip
-    return [_commit_diff(chunk) for chunk in out.split(_AUDIT_MARK)[1:]]
-
-
-def _commit_diff(chunk: str) -> CommitDiff:
-    header, _, raw = chunk.partition("\0")
-    commit_hash, parents, author, email, when = header.split("\x1f")
-    fields = raw.lstrip("\n").split("\0")
-    files: list[FileDiff] = []
-    for meta, path in zip(fields[0::2], fields[1::2], strict=False):
-        # ":<old mode> <new mode> <old blob> <new blob> <status>"
-        parts = meta.lstrip(":").split(" ")
-        if len(parts) < 5:
-            continue
-        old_mode, new_mode, old, new = parts[:4]
-        files.append(
-            FileDiff(
-                path,
-                old if old != NULL_OBJECT and old_mode in _BLOB_MODES else None,
-                new if new != NULL_OBJECT and new_mode in _BLOB_MODES else None,
+    commits = [record.strip("\n").split(_FIELD) for record in out.split("\0") if record.strip()]
+    lines = [f"{c[0]} {c[1].split()[0]}" if c[1] else c[0] for c in commits]
+    diffs = _diff_tree_parallel(root, lines)
+    found: list[CommitDiff] = []
+    for commit_hash, parents, author, email, when in commits:
+        files = tuple(f for f in diffs.get(commit_hash, ()) if wanted(f.path))
+        if files:
+            found.append(
+                CommitDiff(commit_hash, tuple(parents.split()), author, email, when, files)
             )
-        )
-    return CommitDiff(commit_hash, tuple(parents.split()), author, email, when, tuple(files))
+    return found
+
+
+_FIELD = "\x1f"
+
+
+def _diff_tree_parallel(root: Path, lines: Sequence[str]) -> dict[str, list[FileDiff]]:
+    """``git diff-tree --stdin`` over ``lines`` ("<commit> [<parent>]"), split in as
+    many contiguous parts as there are cores (a git process each)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    if not lines:
+        return {}
+    parts = max(1, min(os.cpu_count() or 1, 8, len(lines) // 500 or 1))
+    size = -(-len(lines) // parts)
+    chunks = [lines[i : i + size] for i in range(0, len(lines), size)]
+
+    def diff(chunk: Sequence[str]) -> bytes:
+        return _run_git(
+            root, "diff-tree", "--stdin", "-z", "-r", "--raw", "--root", "--relative",
+            "--no-abbrev", "--no-renames", "--no-textconv", "--no-ext-diff",
+            stdin=("\n".join(chunk) + "\n").encode(),
+        ).stdout  # fmt: skip
+
+    with ThreadPoolExecutor(max_workers=len(chunks)) as pool:
+        outputs = list(pool.map(diff, chunks))
+    diffs: dict[str, list[FileDiff]] = {}
+    for output in outputs:
+        _parse_raw(output.decode("utf-8", "surrogateescape"), diffs)
+    return diffs
+
+
+def _parse_raw(out: str, into: dict[str, list[FileDiff]]) -> None:
+    """Read ``diff-tree --stdin -z --raw`` output: a commit id, then its changes as
+    ``:<old mode> <new mode> <old blob> <new blob> <status>`` and path pairs."""
+    fields = out.split("\0")
+    current: list[FileDiff] = []
+    i = 0
+    while i < len(fields):
+        field = fields[i].strip("\n")
+        if field.startswith(":") and i + 1 < len(fields):
+            parts = field[1:].split(" ")
+            if len(parts) >= 5:
+                old_mode, new_mode, old, new = parts[:4]
+                current.append(
+                    FileDiff(
+                        fields[i + 1],
+                        old if old_mode in _BLOB_MODES and old.strip("0") else None,
+                        new if new_mode in _BLOB_MODES and new.strip("0") else None,
+                    )
+                )
+            i += 2
+            continue
+        if field:
+            current = into.setdefault(field, [])
+        i += 1
 
 
 def read_blobs(root: Path, blobs: Sequence[str]) -> Generator[bytes | None, None, None]:
