@@ -527,7 +527,9 @@ def generate(out_dir: Path, clients: int, seed: int = 1) -> int:
     """Write the agency into ``out_dir`` (created if needed); return the number of files."""
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "casectl.yaml").write_text(agency_yaml(clients, seed), encoding="utf-8")
-    (out_dir / ".gitattributes").write_text("clients/*/log.yaml merge=casectl-log\n", encoding="utf-8")
+    (out_dir / ".gitattributes").write_text(
+        "clients/*/log.yaml merge=casectl-log\n", encoding="utf-8"
+    )
     (out_dir / ".gitignore").write_text(".casectl/\n", encoding="utf-8")
     root = out_dir / "clients"
     root.mkdir(exist_ok=True)

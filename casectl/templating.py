@@ -48,8 +48,9 @@ def environment(root: Path | None) -> jinja2.Environment:
     return env
 
 
-def render(root: Path | None, name: str, context: dict[str, Any],
-           env: jinja2.Environment | None = None) -> str:
+def render(
+    root: Path | None, name: str, context: dict[str, Any], env: jinja2.Environment | None = None
+) -> str:
     """Render template ``name``; template mistakes become a CasectlError naming file:line."""
     import jinja2
 
@@ -58,16 +59,19 @@ def render(root: Path | None, name: str, context: dict[str, Any],
         template = env.get_template(name)
         return template.render(**context)
     except jinja2.TemplateNotFound as exc:
-        raise CasectlError(f"template {exc.name!r} not found (looked in the agency's "
-                           "templates/ and casectl's built-in templates)") from None
+        raise CasectlError(
+            f"template {exc.name!r} not found (looked in the agency's "
+            "templates/ and casectl's built-in templates)"
+        ) from None
     except jinja2.TemplateSyntaxError as exc:
         where = exc.filename or exc.name or name
         raise CasectlError(f"{where}:{exc.lineno}: template syntax error: {exc.message}") from None
     except jinja2.UndefinedError as exc:
         raise CasectlError(f"{_where(exc, name)}: template error: {exc.message}") from None
     except Exception as exc:  # an error raised while rendering an agency's template
-        raise CasectlError(f"{_where(exc, name)}: template error: "
-                           f"{type(exc).__name__}: {exc}") from None
+        raise CasectlError(
+            f"{_where(exc, name)}: template error: {type(exc).__name__}: {exc}"
+        ) from None
 
 
 def _where(exc: BaseException, name: str) -> str:

@@ -84,8 +84,9 @@ LOG = """\
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory: pytest.TempPathFactory,
-                   monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
     home = tmp_path_factory.mktemp("home")
     (home / ".gitconfig").write_text(
         "[user]\n\tname = Jane Doe\n\temail = jane.doe@example.org\n"
@@ -147,16 +148,19 @@ def make_agency(
 
 def run_git(root: Path, *args: str) -> str:
     env = {**os.environ, **AUTHOR}
-    done = subprocess.run(["git", *args], cwd=root, env=env, check=True,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["git", *args], cwd=root, env=env, check=True, capture_output=True, text=True
+    )
     return done.stdout
 
 
 @pytest.fixture
 def agency(tmp_path: Path) -> Path:
     """A small valid agency with two clients, committed."""
-    return make_agency(tmp_path / "agency",
-                       {"rc-0001": client_files("rc-0001"), "rc-0002": client_files("rc-0002")})
+    return make_agency(
+        tmp_path / "agency",
+        {"rc-0001": client_files("rc-0001"), "rc-0002": client_files("rc-0002")},
+    )
 
 
 class Result:
@@ -173,10 +177,20 @@ def cli(*args: str | Path, input: str | None = None) -> Result:
     return Result(result.exit_code, result.stdout, result.stderr)
 
 
-def cli_subprocess(*args: str | Path, cwd: Path | None = None, input: str | None = None,
-                   env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def cli_subprocess(
+    *args: str | Path,
+    cwd: Path | None = None,
+    input: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
     """Run ``python -m casectl`` as a real process."""
     full_env = {**os.environ, **AUTHOR, "PYTHONPATH": str(REPO_ROOT), **(env or {})}
-    return subprocess.run([sys.executable, "-m", "casectl", *map(str, args)], cwd=cwd,
-                          input=input, capture_output=True, text=True, env=full_env,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "casectl", *map(str, args)],
+        cwd=cwd,
+        input=input,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=120,
+    )

@@ -24,8 +24,18 @@ def test_init_new_validate_list_show(tmp_path: Path) -> None:
     assert "merge=casectl-log" in (root / ".gitattributes").read_text()
     assert "casectl" in run_git(root, "config", "merge.casectl-log.driver")
     assert run_git(root, "status", "--porcelain") == ""
-    r = cli("-C", root, "new", "rc-0001", "--name", "Maria O'Brien: \"Jr\"", "--manager", "jdoe",
-            "--opened", "2026-02-03")
+    r = cli(
+        "-C",
+        root,
+        "new",
+        "rc-0001",
+        "--name",
+        'Maria O\'Brien: "Jr"',
+        "--manager",
+        "jdoe",
+        "--opened",
+        "2026-02-03",
+    )
     assert r.exit_code == 0, r.stderr
     log = run_git(root, "log", "--format=%s|%an")
     assert log.splitlines()[0] == "new: rc-0001 (jdoe)|Jane Doe"
@@ -35,7 +45,7 @@ def test_init_new_validate_list_show(tmp_path: Path) -> None:
     assert r.stdout == "no problems in 5 files\n"
     r = cli("-C", root, "list", "--format", "json")
     rows = json.loads(r.stdout)
-    assert rows[0]["id"] == "rc-0001" and rows[0]["name"] == "Maria O'Brien: \"Jr\""
+    assert rows[0]["id"] == "rc-0001" and rows[0]["name"] == 'Maria O\'Brien: "Jr"'
     r = cli("-C", root, "show", "rc-0001", "--as-of", "2026-02-10")
     assert r.exit_code == 0
     assert "Maria O'Brien" in r.stdout and "initial assessment" in r.stdout
@@ -72,21 +82,34 @@ def test_validate_finds_agency_by_walking_up(agency: Path) -> None:
 
 
 def test_validate_reports_problem_lines_sorted_with_summary(tmp_path: Path) -> None:
-    root = make_agency(tmp_path / "a", {
-        "rc-0001": client_files("rc-0001", **{"plan.yaml": (
-            "created: 2026-01-12\n"
-            "goals:\n"
-            "  - id: G1\n"
-            "    goal: A\n"
-            "  - id: G2\n"
-            "    goal: B\n"
-            "    target: 2026-13-01\n"
-        )}),
-        "rc-0002": client_files("rc-0002", **{"client.yaml": (
-            "id: rc-0002\nname: X\nstauts: active\nstatus: active\nopened: 2026-01-05\n"
-            "manager: jdoe\n"
-        )}),
-    })
+    root = make_agency(
+        tmp_path / "a",
+        {
+            "rc-0001": client_files(
+                "rc-0001",
+                **{
+                    "plan.yaml": (
+                        "created: 2026-01-12\n"
+                        "goals:\n"
+                        "  - id: G1\n"
+                        "    goal: A\n"
+                        "  - id: G2\n"
+                        "    goal: B\n"
+                        "    target: 2026-13-01\n"
+                    )
+                },
+            ),
+            "rc-0002": client_files(
+                "rc-0002",
+                **{
+                    "client.yaml": (
+                        "id: rc-0002\nname: X\nstauts: active\nstatus: active\nopened: 2026-01-05\n"
+                        "manager: jdoe\n"
+                    )
+                },
+            ),
+        },
+    )
     r = cli("-C", root, "validate")
     assert r.exit_code == 1
     assert r.stdout.splitlines() == [
@@ -102,7 +125,8 @@ def test_validate_reports_problem_lines_sorted_with_summary(tmp_path: Path) -> N
     assert set(data[0]) == {"path", "line", "column", "severity", "code", "message"}
     r = cli("-C", root, "validate", "--format", "github")
     assert r.stdout.splitlines()[0].startswith(
-        "::error file=clients/rc-0001/plan.yaml,line=7,col=13,title=CM204::CM204 goals[1].target")
+        "::error file=clients/rc-0001/plan.yaml,line=7,col=13,title=CM204::CM204 goals[1].target"
+    )
     # --strict turns the warning into an error; paths limit the check to their clients
     r = cli("-C", root, "validate", "--strict", root / "clients" / "rc-0002")
     assert r.exit_code == 1
@@ -118,8 +142,13 @@ def test_schema_writes_valid_json(tmp_path: Path) -> None:
     r = cli("schema", "-o", tmp_path / "s")
     assert r.exit_code == 0
     names = sorted(p.name for p in (tmp_path / "s").iterdir())
-    assert names == ["assessment.schema.json", "casectl.schema.json", "client.schema.json",
-                     "log.schema.json", "plan.schema.json"]
+    assert names == [
+        "assessment.schema.json",
+        "casectl.schema.json",
+        "client.schema.json",
+        "log.schema.json",
+        "plan.schema.json",
+    ]
     log = json.loads((tmp_path / "s" / "log.schema.json").read_text())
     assert log["type"] == "array"
     client = json.loads((tmp_path / "s" / "client.schema.json").read_text())
@@ -137,8 +166,12 @@ def test_real_process_exit_codes(agency: Path, tmp_path: Path) -> None:
 
 
 def test_absurd_option_values_are_refused(agency: Path) -> None:
-    for args in (("due", "--as-of", "9999-12-31"), ("due", "--within", "99999 years"),
-                 ("due", "--as-of", "2026-02-30"), ("due", "--within", "soon")):
+    for args in (
+        ("due", "--as-of", "9999-12-31"),
+        ("due", "--within", "99999 years"),
+        ("due", "--as-of", "2026-02-30"),
+        ("due", "--within", "soon"),
+    ):
         r = cli("-C", agency, *args)
         assert r.exit_code == 2, args
         assert r.stderr.startswith("casectl: error: --"), r.stderr
@@ -146,8 +179,11 @@ def test_absurd_option_values_are_refused(agency: Path) -> None:
 
 def test_validate_of_casectl_yaml_checks_every_client(agency: Path) -> None:
     # Dropping a manager from the settings breaks clients whose files did not change.
-    text = (agency / "casectl.yaml").read_text().replace("  jdoe: {name: Jane Doe, email: "
-                                                        "jane.doe@example.org}\n", "")
+    text = (
+        (agency / "casectl.yaml")
+        .read_text()
+        .replace("  jdoe: {name: Jane Doe, email: jane.doe@example.org}\n", "")
+    )
     (agency / "casectl.yaml").write_text(text)
     r = cli("-C", agency, "validate", agency / "casectl.yaml")
     assert r.exit_code == 1

@@ -9,8 +9,7 @@ from tests.conftest import EXAMPLE, REPO_ROOT, cli
 
 def test_readme_due_output_is_what_casectl_prints() -> None:
     text = (REPO_ROOT / "README.md").read_text()
-    block = re.search(r"\$ casectl -C examples/agency due --as-of 2026-12-01\n(.*?)```", text,
-                      re.S)
+    block = re.search(r"\$ casectl -C examples/agency due --as-of 2026-12-01\n(.*?)```", text, re.S)
     assert block is not None
     r = cli("-C", EXAMPLE, "due", "--as-of", "2026-12-01")
     assert r.exit_code == 0
