@@ -22,7 +22,7 @@ from casectl.commands._common import agency_context
 from casectl.errors import CasectlError
 from casectl.output import Output
 
-ATTEMPTS = 3  # fetch-rebase-push rounds when others keep pushing in between
+ATTEMPTS = 5  # fetch-rebase-push rounds when others keep pushing in between
 _CASE_SUFFIXES = (".yaml", ".yml")
 
 
