@@ -103,8 +103,11 @@ def test_pre_commit_style_run_checks_the_named_files(tmp_path: Path) -> None:
         },
         git=False,
     )
-    done = cli_subprocess("validate", "clients/rc-0002/log.yaml", "casectl.yaml", cwd=root)
+    done = cli_subprocess("validate", "clients/rc-0002/log.yaml", cwd=root)
     assert done.returncode == 0, done.stdout
+    # A changed casectl.yaml is checked against every client.
+    done = cli_subprocess("validate", "casectl.yaml", cwd=root)
+    assert done.returncode == 1, done.stdout
     done = cli_subprocess("validate", "clients/rc-0001/log.yaml", cwd=root)
     assert done.returncode == 1
     assert "clients/rc-0001/log.yaml:5:11: error CM620" in done.stdout
