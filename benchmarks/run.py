@@ -78,6 +78,16 @@ BENCHES: list[Bench] = [
     Bench("validate, warm cache", VALIDATE, cache="warm"),
     Bench("due, cold cache", DUE, cache="cold"),
     Bench("due, warm cache", DUE, cache="warm"),
+    Bench(
+        "digest, warm cache",
+        ("{casectl}", "-C", "{dir}", "digest", "--as-of", "{as_of}"),
+        cache="warm",
+    ),
+    Bench(
+        "caseload html, warm cache",
+        ("{casectl}", "-C", "{dir}", "caseload", "--format", "html", "--as-of", "{as_of}"),
+        cache="warm",
+    ),
     Bench("casectl --version", ("{casectl}", "--version"), per_agency=False),
 ]
 
