@@ -1,4 +1,5 @@
-"""Console-script entry point: answers ``--version`` before importing the CLI stack.
+"""Console-script entry point: answers ``--version`` and runs the git merge driver
+before importing the CLI stack.
 
 ``casectl --version`` is used by scripts and shell prompts; importing typer, click and
 rich would triple its cost for nothing.
@@ -10,11 +11,18 @@ import sys
 
 
 def main() -> None:
-    if sys.argv[1:] == ["--version"]:
+    args = sys.argv[1:]
+    if args == ["--version"]:
         from casectl import __version__
 
         sys.stdout.write(f"casectl {__version__}\n")
         return
+    if args[:1] == ["merge-log"] and 4 <= len(args) <= 5:
+        # git runs the log merge driver once per conflicting log during a rebase:
+        # skip the command-line stack (typer, click) it does not need.
+        from casectl import mergedriver
+
+        sys.exit(mergedriver.main(args[1:]))
     from casectl.cli import main as cli_main
 
     cli_main()
