@@ -17,9 +17,9 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from casectl import load, repo
+from casectl import load, repo, schedule
 from casectl.cache import ReadCache, stamp_folder
-from casectl.checks import ClientCheck, check_client, check_config
+from casectl.checks import CLIENT_FILES, ClientCheck, check_client, check_config
 from casectl.errors import CasectlError
 from casectl.facts import ClientFacts
 from casectl.model import FORMAT_VERSION, Agency
@@ -46,15 +46,27 @@ class AgencyContext:
 class ClientSummary:
     """A client's problems and (built on first use) facts."""
 
-    __slots__ = ("_facts", "_facts_json", "id", "problems")
+    __slots__ = ("_facts", "_facts_json", "_schedule_json", "id", "problems")
 
     def __init__(
-        self, cid: str, problems: list[Problem], facts_json: dict[str, Any] | None
+        self,
+        cid: str,
+        problems: list[Problem],
+        facts_json: dict[str, Any] | None,
+        schedule_json: dict[str, Any] | None = None,
     ) -> None:
         self.id = cid
         self.problems = problems
         self._facts_json = facts_json
+        self._schedule_json = schedule_json
         self._facts: ClientFacts | None = None
+
+    def schedule(self, agency: Agency) -> schedule.ClientSchedule | None:
+        """The client's due dates: from the cache when it has them, else from facts."""
+        if self._schedule_json is not None:
+            return schedule.ClientSchedule.from_json(self._schedule_json)
+        facts = self.facts
+        return schedule.client_schedule(facts, agency.cadence) if facts is not None else None
 
     @property
     def facts(self) -> ClientFacts | None:
@@ -84,6 +96,19 @@ class AgencyState:
                 f = _recheck(self.ctx, c.id).facts
             if f is not None:
                 out.append(f)
+        return out
+
+    def schedules(self) -> list[schedule.ClientSchedule]:
+        """Every readable client's due dates (clients with a broken client.yaml have none)."""
+        out = []
+        agency = self.ctx.agency
+        for c in self.clients:
+            try:
+                plan = c.schedule(agency)
+            except (KeyError, TypeError, ValueError):  # a damaged cache entry
+                plan = _recheck(self.ctx, c.id).schedule(agency)
+            if plan is not None:
+                out.append(plan)
         return out
 
 
@@ -122,13 +147,17 @@ def open_agency(root: Path) -> AgencyContext:
     return AgencyContext(root, agency, problems, raw, zone, today_in(zone))
 
 
-def _entry_from_check(check: ClientCheck, stamp: Any, today: date) -> dict[str, Any]:
+def _entry_from_check(
+    check: ClientCheck, stamp: Any, today: date, agency: Agency
+) -> dict[str, Any]:
     facts = check.facts
+    plan = schedule.client_schedule(facts, agency.cadence) if facts is not None else None
     latest = check.latest_event()
     return {
         "stamp": stamp,
         "problems": [list(_problem_tuple(p)) for p in check.problems],
         "facts": facts.to_json() if facts is not None else None,
+        "schedule": plan.to_json() if plan is not None else None,
         "latest": latest.isoformat() if latest else None,
         "checked": today.isoformat(),
         "files": len(check.loaded),
@@ -142,9 +171,12 @@ def _problem_tuple(p: Problem) -> tuple[str, int, int, str, str, str]:
 def _summary_from_entry(cid: str, entry: dict[str, Any]) -> ClientSummary:
     problems = [Problem(*p) for p in entry["problems"]]
     facts = entry["facts"]
-    if facts is not None and not isinstance(facts, dict):
-        raise TypeError("damaged facts")
-    return ClientSummary(cid, problems, facts)
+    plan = entry.get("schedule")
+    if (facts is not None and not isinstance(facts, dict)) or (
+        plan is not None and not isinstance(plan, dict)
+    ):
+        raise TypeError("damaged cache entry")
+    return ClientSummary(cid, problems, facts, plan)
 
 
 def _usable(entry: dict[str, Any], today: date) -> bool:
@@ -163,9 +195,9 @@ def _check_chunk(
     zone = _zone(tzname)
     out = []
     for folder in folders:
-        stamp = stamp_folder(root / "clients" / folder)
+        stamp = stamp_folder(root / "clients" / folder, CLIENT_FILES)
         check = check_client(root, folder, agency, today, zone)
-        out.append((folder, _entry_from_check(check, stamp, today)))
+        out.append((folder, _entry_from_check(check, stamp, today, agency)))
     return out
 
 
@@ -195,7 +227,7 @@ def scan(
                 Problem(f"clients/{cid}", 1, 1, "warning", "CM605", "not a client folder (ignored)")
             )
             continue
-        entry = cache.get(cid, stamp_folder(path)) if use_cache else None
+        entry = cache.get(cid, stamp_folder(path, CLIENT_FILES)) if use_cache else None
         if entry is not None and _usable(entry, ctx.today):
             results[cid] = entry
         else:

@@ -21,33 +21,39 @@ from typing import Any
 
 from casectl import __version__
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 4
 FILE_NAME = "read-cache.json"
 
 Stamp = list[list[Any]]  # [[name, size, mtime_ns, is_link], ...] sorted by name
 
 
-def stamp_folder(folder: Path) -> Stamp | None:
+def stamp_folder(folder: Path, names: tuple[str, ...]) -> Stamp | None:
     """What identifies the current content of a client folder, cheaply (no reads).
 
-    One ``listdir`` and one ``lstat`` per file: this runs for every client on every
-    warm command, so it avoids pathlib and DirEntry overhead.
+    The folder's own modification time (it changes whenever an entry is added,
+    removed or renamed, so atomic replacements and stray files are seen) plus size and
+    modification time of each of ``names``. One ``lstat`` per path: this runs for every
+    client on every warm command, so it avoids listing folders and pathlib.
     """
     base = os.fspath(folder)
-    out: Stamp = []
+    lstat = os.lstat
     try:
-        if os.path.islink(base):
-            return [["<link>", 0, 0, True]]
-        prefix = base + os.sep
-        lstat = os.lstat
-        for name in os.listdir(base):
-            if name.startswith("."):
-                continue
-            st = lstat(prefix + name)
-            out.append([name, st.st_size, st.st_mtime_ns, stat.S_ISLNK(st.st_mode)])
+        st = lstat(base)
     except OSError:
         return None
-    out.sort()
+    if stat.S_ISLNK(st.st_mode):
+        return [["<link>", 0, 0, True]]
+    out: Stamp = [[".", 0, st.st_mtime_ns, False]]
+    prefix = base + os.sep
+    for name in names:
+        try:
+            st = lstat(prefix + name)
+        except FileNotFoundError:
+            out.append([name, -1, 0, False])
+            continue
+        except OSError:
+            return None
+        out.append([name, st.st_size, st.st_mtime_ns, stat.S_ISLNK(st.st_mode)])
     return out
 
 

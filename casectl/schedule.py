@@ -116,6 +116,53 @@ def _assessment(facts: ClientFacts, cadence: dict[str, dates.Duration]) -> DueDa
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ClientSchedule:
+    """A client's due dates, independent of the as-of day.
+
+    Everything ``due`` and ``digest`` need of a client; the read cache keeps it so a
+    warm run never rebuilds the client's facts. Valid for the cadence it was made
+    with (the cache is keyed by casectl.yaml).
+    """
+
+    client: str
+    name: str
+    manager: str
+    due_soon: dates.Duration
+    dates: tuple[DueDate, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "client": self.client,
+            "name": self.name,
+            "manager": self.manager,
+            "due_soon": [self.due_soon.count, self.due_soon.unit],
+            "dates": [[k, w, r, d.toordinal()] for k, w, r, d in self.dates],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ClientSchedule:
+        """Inverse of :meth:`to_json`; KeyError/TypeError/ValueError on damage."""
+        count, unit = data["due_soon"]
+        if unit not in ("days", "weeks", "months", "years"):
+            raise ValueError(f"bad unit {unit!r}")
+        fromordinal = date.fromordinal
+        return cls(
+            data["client"],
+            data["name"],
+            data["manager"],
+            dates.Duration(int(count), unit),
+            tuple((k, w, r, fromordinal(d)) for k, w, r, d in data["dates"]),
+        )
+
+
+def client_schedule(facts: ClientFacts, agency_cadence: Cadence) -> ClientSchedule:
+    """The as-of-independent part of :func:`due_items`."""
+    cadence = effective_cadence(agency_cadence, facts)
+    found = _due_dates(facts, cadence) if facts.status in ("active", "on_hold") else []
+    return ClientSchedule(facts.id, facts.name, facts.manager, cadence["due_soon"], tuple(found))
+
+
 def due_items(
     facts: ClientFacts,
     agency_cadence: Cadence,
@@ -129,19 +176,25 @@ def due_items(
     """
     if facts.status not in ("active", "on_hold"):
         return []
-    cadence = effective_cadence(agency_cadence, facts)
-    window = within if within is not None else cadence["due_soon"]
+    return items_from_schedule(client_schedule(facts, agency_cadence), as_of, within)
+
+
+def items_from_schedule(
+    plan: ClientSchedule, as_of: date, within: dates.Duration | None = None
+) -> list[DueItem]:
+    """The items of a precomputed schedule as of ``as_of`` (see :func:`due_items`)."""
+    window = within if within is not None else plan.due_soon
     horizon = add(as_of, window)
     items: list[DueItem] = []
-    for kind, what, ref, due in _due_dates(facts, cadence):
+    for kind, what, ref, due in plan.dates:
         if due > horizon:
             continue
         status: ItemStatus = "overdue" if due < as_of else "due_soon"
         items.append(
             DueItem(
-                client=facts.id,
-                name=facts.name,
-                manager=facts.manager,
+                client=plan.client,
+                name=plan.name,
+                manager=plan.manager,
                 kind=kind,
                 what=what,
                 due=due,

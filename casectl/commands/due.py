@@ -103,12 +103,12 @@ def gather(
     check_manager(ctx, manager)
     wanted = check_clients(ctx.root, clients)
     state = scan(ctx, only=wanted or None)
-    known = state.facts()
+    known = state.schedules()
     items: list[DueItem] = []
-    for facts in known:
-        if manager is not None and facts.manager != manager:
+    for plan in known:
+        if manager is not None and plan.manager != manager:
             continue
-        items.extend(schedule.due_items(facts, ctx.agency.cadence, ctx.today, window))
+        items.extend(schedule.items_from_schedule(plan, ctx.today, window))
     if kinds:
         items = [i for i in items if i.kind in kinds]
     skipped = len(state.clients) - len(known)
