@@ -43,26 +43,47 @@ class AgencyContext:
     today: date
 
 
-class ClientSummary:
-    """A client's problems and (built on first use) facts."""
+_UNREAD: Any = object()
 
-    __slots__ = ("_facts", "_facts_json", "_schedule_json", "id", "problems")
+
+class ClientSummary:
+    """A client's problems, and its facts and due dates built on first use.
+
+    Facts and schedule come either with the summary (a client just checked) or from
+    the cache's section files, read only when a command asks for them.
+    """
+
+    __slots__ = ("_facts", "_facts_json", "_schedule_json", "_source", "id", "problems")
 
     def __init__(
         self,
         cid: str,
         problems: list[Problem],
-        facts_json: dict[str, Any] | None,
-        schedule_json: dict[str, Any] | None = None,
+        facts_json: Any = _UNREAD,
+        schedule_json: Any = _UNREAD,
+        source: tuple[ReadCache, Any] | None = None,
     ) -> None:
         self.id = cid
         self.problems = problems
         self._facts_json = facts_json
         self._schedule_json = schedule_json
+        self._source = source
         self._facts: ClientFacts | None = None
+
+    def _part(self, name: str, value: Any) -> Any:
+        if value is not _UNREAD:
+            return value
+        if self._source is None:
+            raise KeyError(name)
+        cache, stamp = self._source
+        part = cache.section(name, self.id, stamp)
+        if part is not None and not isinstance(part, dict):
+            raise TypeError(f"damaged {name}")
+        return part
 
     def schedule(self, agency: Agency) -> schedule.ClientSchedule | None:
         """The client's due dates: from the cache when it has them, else from facts."""
+        self._schedule_json = self._part("schedule", self._schedule_json)
         if self._schedule_json is not None:
             return schedule.ClientSchedule.from_json(self._schedule_json)
         facts = self.facts
@@ -70,8 +91,10 @@ class ClientSummary:
 
     @property
     def facts(self) -> ClientFacts | None:
-        if self._facts is None and self._facts_json is not None:
-            self._facts = ClientFacts.from_json(self._facts_json)
+        if self._facts is None:
+            self._facts_json = self._part("facts", self._facts_json)
+            if self._facts_json is not None:
+                self._facts = ClientFacts.from_json(self._facts_json)
         return self._facts
 
 
@@ -147,36 +170,38 @@ def open_agency(root: Path) -> AgencyContext:
     return AgencyContext(root, agency, problems, raw, zone, today_in(zone))
 
 
-def _entry_from_check(
-    check: ClientCheck, stamp: Any, today: date, agency: Agency
-) -> dict[str, Any]:
+Checked = tuple[str, dict[str, Any], dict[str, Any]]  # (client id, index entry, parts)
+
+
+def _entry_from_check(check: ClientCheck, stamp: Any, today: date, agency: Agency) -> Checked:
     facts = check.facts
     plan = schedule.client_schedule(facts, agency.cadence) if facts is not None else None
     latest = check.latest_event()
-    return {
+    entry = {
         "stamp": stamp,
         "problems": [list(_problem_tuple(p)) for p in check.problems],
-        "facts": facts.to_json() if facts is not None else None,
-        "schedule": plan.to_json() if plan is not None else None,
         "latest": latest.isoformat() if latest else None,
         "checked": today.isoformat(),
         "files": len(check.loaded),
     }
+    parts = {
+        "facts": facts.to_json() if facts is not None else None,
+        "schedule": plan.to_json() if plan is not None else None,
+    }
+    return (check.id, entry, parts)
 
 
 def _problem_tuple(p: Problem) -> tuple[str, int, int, str, str, str]:
     return (p.path, p.line, p.column, p.severity, p.code, p.message)
 
 
-def _summary_from_entry(cid: str, entry: dict[str, Any]) -> ClientSummary:
+def _summary(
+    cid: str, entry: dict[str, Any], parts: dict[str, Any] | None, cache: ReadCache
+) -> ClientSummary:
     problems = [Problem(*p) for p in entry["problems"]]
-    facts = entry["facts"]
-    plan = entry.get("schedule")
-    if (facts is not None and not isinstance(facts, dict)) or (
-        plan is not None and not isinstance(plan, dict)
-    ):
-        raise TypeError("damaged cache entry")
-    return ClientSummary(cid, problems, facts, plan)
+    if parts is not None:
+        return ClientSummary(cid, problems, parts["facts"], parts["schedule"])
+    return ClientSummary(cid, problems, source=(cache, entry["stamp"]))
 
 
 def _usable(entry: dict[str, Any], today: date) -> bool:
@@ -191,13 +216,13 @@ def _usable(entry: dict[str, Any], today: date) -> bool:
 
 def _check_chunk(
     root: Path, folders: list[str], agency: Agency, today: date, tzname: str
-) -> list[tuple[str, dict[str, Any]]]:
+) -> list[Checked]:
     zone = _zone(tzname)
     out = []
     for folder in folders:
         stamp = stamp_folder(root / "clients" / folder, CLIENT_FILES)
         check = check_client(root, folder, agency, today, zone)
-        out.append((folder, _entry_from_check(check, stamp, today, agency)))
+        out.append(_entry_from_check(check, stamp, today, agency))
     return out
 
 
@@ -218,37 +243,42 @@ def scan(
     cache = ReadCache(root, ctx.config_bytes)
     if use_cache:
         cache.load()
-    results: dict[str, dict[str, Any]] = {}
+    results: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {}
     misses: list[str] = []
     for cid in wanted:
         path = clients_dir / cid
-        if not path.is_dir() and not path.is_symlink():
+        stamp = stamp_folder(path, CLIENT_FILES)
+        if stamp is None and not path.is_dir() and not path.is_symlink():
             ctx.problems.append(
                 Problem(f"clients/{cid}", 1, 1, "warning", "CM605", "not a client folder (ignored)")
             )
             continue
-        entry = cache.get(cid, stamp_folder(path, CLIENT_FILES)) if use_cache else None
+        entry = cache.get(cid, stamp) if use_cache else None
         if entry is not None and _usable(entry, ctx.today):
-            results[cid] = entry
+            results[cid] = (entry, None)
         else:
             misses.append(cid)
     done = len(results)
     if progress:
         progress(done, len(wanted))
-    for cid, entry in _run_checks(ctx, misses):
-        results[cid] = entry
-        cache.put(cid, entry)
+    for cid, fresh, fresh_parts in _run_checks(ctx, misses):
+        results[cid] = (fresh, fresh_parts)
+        if use_cache:
+            cache.put(cid, fresh, fresh_parts)
         done += 1
         if progress:
             progress(done, len(wanted))
     for cid in sorted(results):
+        entry, parts = results[cid]
         try:
-            state.clients.append(_summary_from_entry(cid, results[cid]))
+            state.clients.append(_summary(cid, entry, parts, cache))
         except (KeyError, TypeError, ValueError):  # a damaged cache entry: check again
-            entry = _check_chunk(root, [cid], ctx.agency, ctx.today, ctx.agency.timezone)[0][1]
-            cache.put(cid, entry)
-            state.clients.append(_summary_from_entry(cid, entry))
-        state.files += int(results[cid].get("files", 0) or 0)
+            redo = _check_chunk(root, [cid], ctx.agency, ctx.today, ctx.agency.timezone)[0]
+            entry = redo[1]
+            if use_cache:
+                cache.put(cid, entry, redo[2])
+            state.clients.append(_summary(cid, entry, redo[2], cache))
+        state.files += int(entry.get("files", 0) or 0)
     state.files += 1  # casectl.yaml
     if use_cache:
         if only is None:
@@ -257,7 +287,7 @@ def scan(
     return state
 
 
-def _run_checks(ctx: AgencyContext, folders: list[str]) -> Iterable[tuple[str, dict[str, Any]]]:
+def _run_checks(ctx: AgencyContext, folders: list[str]) -> Iterable[Checked]:
     workers = min(os.cpu_count() or 1, 8)
     if len(folders) < PARALLEL_THRESHOLD or workers < 2:
         for folder in folders:
@@ -274,8 +304,10 @@ def _run_checks(ctx: AgencyContext, folders: list[str]) -> Iterable[tuple[str, d
 
 
 def _recheck(ctx: AgencyContext, cid: str) -> ClientSummary:
-    entry = _check_chunk(ctx.root, [cid], ctx.agency, ctx.today, ctx.agency.timezone)[0][1]
-    return _summary_from_entry(cid, entry)
+    _, entry, parts = _check_chunk(ctx.root, [cid], ctx.agency, ctx.today, ctx.agency.timezone)[0]
+    return ClientSummary(
+        cid, [Problem(*p) for p in entry["problems"]], parts["facts"], parts["schedule"]
+    )
 
 
 def read_client(ctx: AgencyContext, client_id: str) -> ClientCheck:

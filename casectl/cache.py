@@ -21,7 +21,7 @@ from typing import Any
 
 from casectl import __version__
 
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5
 FILE_NAME = "read-cache.json"
 
 Stamp = list[list[Any]]  # [[name, size, mtime_ns, is_link], ...] sorted by name
@@ -43,6 +43,8 @@ def stamp_folder(folder: Path, names: tuple[str, ...]) -> Stamp | None:
         return None
     if stat.S_ISLNK(st.st_mode):
         return [["<link>", 0, 0, True]]
+    if not stat.S_ISDIR(st.st_mode):
+        return None
     out: Stamp = [[".", 0, st.st_mtime_ns, False]]
     prefix = base + os.sep
     for name in names:
@@ -64,29 +66,48 @@ def config_key(config_bytes: bytes) -> str:
     return h.hexdigest()
 
 
+SECTIONS = ("facts", "schedule")
+
+
 class ReadCache:
-    """Load once, look entries up by client id, save once."""
+    """Per-client entries in an index file, with bulky parts in section files.
+
+    ``read-cache.json`` (the index) holds each client's stamp and problems: all that
+    ``validate`` needs. ``read-cache.facts.json`` and ``read-cache.schedule.json``
+    hold facts and due dates and are only read by the commands that use them. A
+    section entry is trusted only when it carries the same stamp as the index entry,
+    so files written by different runs (or a crash between two renames) can never be
+    mixed up.
+    """
 
     def __init__(self, root: Path, config_bytes: bytes) -> None:
         self.folder = root / ".casectl"
         self.path = self.folder / FILE_NAME
         self.key = config_key(config_bytes)
         self.entries: dict[str, dict[str, Any]] = {}
+        self._sections: dict[str, dict[str, Any] | None] = dict.fromkeys(SECTIONS)
         self.changed = False
 
-    def load(self) -> None:
+    def _section_path(self, name: str) -> Path:
+        return self.folder / FILE_NAME.replace(".json", f".{name}.json")
+
+    def _read(self, path: Path) -> dict[str, Any]:
         try:
-            with open(self.path, "rb") as fh:
+            with open(path, "rb") as fh:
                 data = json.loads(fh.read())
         except (OSError, ValueError):
-            return
+            return {}
         if (
             not isinstance(data, dict)
             or data.get("key") != self.key
             or not isinstance(data.get("clients"), dict)
         ):
-            return
-        self.entries = data["clients"]
+            return {}
+        clients: dict[str, Any] = data["clients"]
+        return clients
+
+    def load(self) -> None:
+        self.entries = self._read(self.path)
 
     def get(self, client_id: str, stamp: Stamp | None) -> dict[str, Any] | None:
         entry = self.entries.get(client_id)
@@ -94,15 +115,44 @@ class ReadCache:
             return None
         return entry
 
-    def put(self, client_id: str, entry: dict[str, Any]) -> None:
+    def section(self, name: str, client_id: str, stamp: Stamp | None) -> Any:
+        """The client's part of a section (e.g. its facts), or KeyError when the
+        section does not have it for this very stamp."""
+        data = self._sections[name]
+        if data is None:
+            data = self._sections[name] = self._read(self._section_path(name))
+        item = data.get(client_id)
+        if not isinstance(item, list) or len(item) != 2 or item[0] != stamp:
+            raise KeyError(client_id)
+        return item[1]
+
+    def put(self, client_id: str, entry: dict[str, Any], parts: dict[str, Any]) -> None:
+        """Store a fresh entry; ``parts`` maps each section name to its JSON value."""
+        self._load_all_sections()
         self.entries[client_id] = entry
+        for name in SECTIONS:
+            section = self._sections[name]
+            assert section is not None
+            section[client_id] = [entry.get("stamp"), parts.get(name)]
         self.changed = True
 
+    def _load_all_sections(self) -> None:
+        for name in SECTIONS:
+            if self._sections[name] is None:
+                self._sections[name] = self._read(self._section_path(name))
+
     def prune(self, keep: set[str]) -> None:
-        for cid in list(self.entries):
-            if cid not in keep:
-                del self.entries[cid]
-                self.changed = True
+        gone = [cid for cid in self.entries if cid not in keep]
+        if not gone:
+            return
+        self._load_all_sections()
+        for cid in gone:
+            del self.entries[cid]
+            for name in SECTIONS:
+                section = self._sections[name]
+                assert section is not None
+                section.pop(cid, None)
+        self.changed = True
 
     def save(self) -> None:
         """Write atomically with owner-only permissions; failure only costs time."""
@@ -117,15 +167,21 @@ class ReadCache:
         ignore = self.folder / ".gitignore"
         if not ignore.exists():
             ignore.write_text("*\n")
-        payload = json.dumps(
-            {"key": self.key, "clients": self.entries}, separators=(",", ":")
-        ).encode()
+        self._load_all_sections()
+        # Sections first, index last: a crash in between leaves section entries whose
+        # stamps the old index does not match, which readers then ignore.
+        for name in SECTIONS:
+            self._write(self._section_path(name), self._sections[name] or {})
+        self._write(self.path, self.entries)
+
+    def _write(self, path: Path, clients: dict[str, Any]) -> None:
+        payload = json.dumps({"key": self.key, "clients": clients}, separators=(",", ":"))
         fd, tmp = tempfile.mkstemp(prefix=".cache-", dir=self.folder)
         try:
             os.fchmod(fd, 0o600)
             with os.fdopen(fd, "wb") as fh:
-                fh.write(payload)
-            os.replace(tmp, self.path)
+                fh.write(payload.encode())
+            os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)

@@ -26,6 +26,8 @@ def _due(root: Path) -> str:
 def test_cache_is_private_and_git_ignored(agency: Path) -> None:
     assert _validate(agency)[0] == 0
     folder = agency / ".casectl"
+    for path in folder.glob("read-cache*.json"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert stat.S_IMODE((agency / CACHE).stat().st_mode) == 0o600
     from tests.conftest import run_git
@@ -49,7 +51,7 @@ def test_an_edited_file_is_read_again(agency: Path) -> None:
 def test_a_stray_file_is_seen_on_a_warm_run(agency: Path) -> None:
     assert _validate(agency)[0] == 0
     (agency / "clients" / "rc-0002" / "notes.txt").write_text("scratch")
-    code, out = _validate(agency)
+    _code, out = _validate(agency)
     assert "clients/rc-0002/notes.txt:1:1: warning CM604" in out
 
 
@@ -68,12 +70,14 @@ def test_a_damaged_cache_only_costs_time(agency: Path) -> None:
         (agency / CACHE).write_bytes(damage)
         assert _due(agency) == expected
         assert _validate(agency) == validated
-    # A well-formed cache whose entries are damaged: each bad entry is checked afresh.
-    data = json.loads((agency / CACHE).read_text())
-    for entry in data["clients"].values():
-        entry["facts"] = "garbage"
-        entry["schedule"] = {"client": 1}
-    (agency / CACHE).write_text(json.dumps(data))
+    # Well-formed cache files whose entries are damaged: each bad entry is checked afresh.
+    for section, garbage in (("facts", "garbage"), ("schedule", {"client": 1})):
+        path = agency / ".casectl" / f"read-cache.{section}.json"
+        data = json.loads(path.read_text())
+        assert sorted(data["clients"]) == ["rc-0001", "rc-0002"]
+        for item in data["clients"].values():
+            item[1] = garbage
+        path.write_text(json.dumps(data))
     assert _due(agency) == expected
     r = cli("-C", agency, "list", "--format", "json")
     assert [row["id"] for row in json.loads(r.stdout)] == ["rc-0001", "rc-0002"]
