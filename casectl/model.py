@@ -103,7 +103,7 @@ def _in_range(day: date, value: Any, kind: str) -> None:
         raise PydanticCustomError(
             kind,
             "{value} is outside the years {low} to {high}",
-            {"value": _show(value), "low": MIN_YEAR, "high": MAX_YEAR},
+            {"value": describe(value), "low": MIN_YEAR, "high": MAX_YEAR},
         )
 
 
@@ -111,7 +111,7 @@ def _to_date(value: Any) -> date:
     parsed = dates.parse_date(value)
     if parsed is None:
         raise PydanticCustomError(
-            "cm_date", "{value} is not a date (use YYYY-MM-DD)", {"value": _show(value)}
+            "cm_date", "{value} is not a date (use YYYY-MM-DD)", {"value": describe(value)}
         )
     _in_range(parsed, value, "cm_date")
     return parsed
@@ -123,7 +123,7 @@ def _to_datetime(value: Any) -> datetime:
         raise PydanticCustomError(
             "cm_datetime",
             "{value} is not a date and time (use YYYY-MM-DD HH:MM)",
-            {"value": _show(value)},
+            {"value": describe(value)},
         )
     _in_range(parsed.date(), value, "cm_datetime")
     return parsed
@@ -137,25 +137,30 @@ def _to_duration(value: Any) -> dates.Duration:
         raise PydanticCustomError(
             "cm_duration",
             "{value} is not a duration (use e.g. '90 days', '6 months')",
-            {"value": _show(value)},
+            {"value": describe(value)},
         )
-    if parsed.count * _UNIT_DAYS[parsed.unit] > MAX_DURATION_DAYS:
+    if too_long(parsed):
         raise PydanticCustomError(
-            "cm_duration", "{value} is longer than 100 years", {"value": _show(value)}
+            "cm_duration", "{value} is longer than 100 years", {"value": describe(value)}
         )
     return parsed
+
+
+def too_long(duration: dates.Duration) -> bool:
+    """Longer than 100 years: a typing mistake, and beyond safe date arithmetic."""
+    return duration.count * _UNIT_DAYS[duration.unit] > MAX_DURATION_DAYS
 
 
 def _to_int(value: Any) -> int:
     """A whole number. ``true`` and quoted ``"3"`` are refused rather than guessed at."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise PydanticCustomError(
-            "cm_int", "expected a whole number, got {value}", {"value": _show(value)}
+            "cm_int", "expected a whole number, got {value}", {"value": describe(value)}
         )
     if isinstance(value, float):
         if not value.is_integer():
             raise PydanticCustomError(
-                "cm_int", "expected a whole number, got {value}", {"value": _show(value)}
+                "cm_int", "expected a whole number, got {value}", {"value": describe(value)}
             )
         return int(value)
     return value
@@ -166,7 +171,7 @@ def _to_client_id(value: Any) -> str:
         raise PydanticCustomError(
             "cm_id",
             "{value} is not a valid client id (lower-case letters, digits and '-')",
-            {"value": _show(value)},
+            {"value": describe(value)},
         )
     return value
 
@@ -175,10 +180,11 @@ def _to_text(value: Any) -> str:
     """Plain text. Numbers are refused rather than guessed at (quote them)."""
     if isinstance(value, str):
         return value
-    raise PydanticCustomError("cm_text", "expected text, got {value}", {"value": _show(value)})
+    raise PydanticCustomError("cm_text", "expected text, got {value}", {"value": describe(value)})
 
 
-def _show(value: Any) -> str:
+def describe(value: Any) -> str:
+    """A value as a problem message shows it: `'text'`, `a list`, `true`, `nothing`."""
     if isinstance(value, bool):
         return "true" if value else "false"  # as YAML spells it
     if isinstance(value, str):

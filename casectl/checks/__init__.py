@@ -29,6 +29,7 @@ from casectl.model import (
     Client,
     LogEntry,
     Plan,
+    describe,
 )
 from casectl.problems import Problem
 
@@ -202,7 +203,7 @@ def _log_entries(loaded: load.Loaded, problems: list[Problem]) -> list[tuple[int
             loaded.problem(
                 (),
                 "CM402",
-                f"log.yaml must be a list of entries (`- id: ...`), got {schema._describe(data)}",
+                f"log.yaml must be a list of entries (`- id: ...`), got {describe(data)}",
             )
         )
         return []

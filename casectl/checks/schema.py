@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from casectl.load import Loaded
-from casectl.model import Record
+from casectl.model import Record, describe
 from casectl.problems import Problem
 
 R = TypeVar("R", bound=Record)
@@ -64,20 +64,6 @@ def code(block: int, offset: int) -> str:
     return f"CM{block * 100 + offset:03d}"
 
 
-def _describe(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, bool):
-        return repr(value).lower()
-    if isinstance(value, str):
-        return repr(value) if len(value) <= 60 else repr(value[:57] + "...")
-    return repr(value)
-
-
 def _message(err: Any) -> str:
     etype: str = err["type"]
     value = err.get("input")
@@ -88,16 +74,16 @@ def _message(err: Any) -> str:
     if etype == "literal_error":
         expected = str(err.get("ctx", {}).get("expected", "")).replace("'", "")
         expected = expected.replace(" or ", ", ")
-        return f"{_describe(value)} is not one of: {expected}"
+        return f"{describe(value)} is not one of: {expected}"
     if etype in _BOUNDS:
         limit = next(iter(err.get("ctx", {}).values()), "?")
-        return f"{_describe(value)} is out of range ({_BOUNDS[etype]} {limit})"
+        return f"{describe(value)} is out of range ({_BOUNDS[etype]} {limit})"
     base = etype.split("_")[0]
     if base in ("model", "dict"):
-        return f"expected {_KIND['dict']}, got {_describe(value)}"
+        return f"expected {_KIND['dict']}, got {describe(value)}"
     if base in _KIND:
-        return f"expected {_KIND[base]}, got {_describe(value)}"
-    return f"{err['msg']} (got {_describe(value)})"
+        return f"expected {_KIND[base]}, got {describe(value)}"
+    return f"{err['msg']} (got {describe(value)})"
 
 
 def _data_loc(data: Any, loc: Sequence[Any], missing: bool) -> tuple[str | int, ...]:
@@ -153,7 +139,7 @@ def validate(
             loaded.problem(
                 where,
                 code(block, 2),
-                f"{what} must be a mapping (key: value), got {_describe(data)}",
+                f"{what} must be a mapping (key: value), got {describe(data)}",
             )
         ]
     try:

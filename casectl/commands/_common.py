@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from casectl import dates, repo
 from casectl.agency import AgencyContext, open_agency
 from casectl.errors import CasectlError
-from casectl.model import _UNIT_DAYS, MAX_DURATION_DAYS, MAX_YEAR, MIN_YEAR
+from casectl.model import MAX_YEAR, MIN_YEAR, too_long
+
+if TYPE_CHECKING:
+    from casectl.notes import Written
+    from casectl.output import Output
 
 
 def agency_context(directory: Path | None, as_of: str | None = None) -> AgencyContext:
@@ -33,6 +38,17 @@ def parse_duration_option(option: str, value: str) -> dates.Duration:
     parsed = dates.parse_duration(value)
     if parsed is None:
         raise CasectlError(f"{option}: {value!r} is not a duration (use e.g. '30 days')")
-    if parsed.count * _UNIT_DAYS[parsed.unit] > MAX_DURATION_DAYS:
+    if too_long(parsed):
         raise CasectlError(f"{option}: {value!r} is longer than 100 years")
     return parsed
+
+
+def report_written(out: Output, result: Written, unsaved: str) -> int:
+    """Print what a writing command did (warnings, the new note id) and fail loudly when
+    the change was written but could not be committed; ``unsaved`` leads that message."""
+    for warning in result.warnings:
+        out.warn(f"warning: {warning}")
+    out.line(result.note_id)
+    if result.commit_error is not None:
+        raise CasectlError(f"{unsaved} but not committed: {result.commit_error}")
+    return 0

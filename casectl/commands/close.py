@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from casectl import notes, repo
-from casectl.commands._common import agency_context, parse_date_option
+from casectl.commands._common import agency_context, parse_date_option, report_written
 from casectl.commands.note import stdin_source
 from casectl.errors import CasectlError
 from casectl.output import Output
@@ -53,12 +53,4 @@ def run(
         client_edit=notes.close_edit(day, reason),
         commit=not no_commit,
     )
-    for warning in result.warnings:
-        out.warn(f"warning: {warning}")
-    out.line(result.note_id)
-    if result.commit_error is not None:
-        raise CasectlError(
-            f"{client_id} was closed (note {result.note_id}) but not committed: "
-            f"{result.commit_error}"
-        )
-    return 0
+    return report_written(out, result, f"{client_id} was closed (note {result.note_id})")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import IO
 
 from casectl import notes, repo
-from casectl.commands._common import agency_context
+from casectl.commands._common import agency_context, report_written
 from casectl.errors import CasectlError
 from casectl.output import Output
 
@@ -84,12 +84,6 @@ def run(
         lambda nid: f"note: {client_id} {note_type} ({by_key})",
         commit=not no_commit,
     )
-    for warning in result.warnings:
-        out.warn(f"warning: {warning}")
-    out.line(result.note_id)
-    if result.commit_error is not None:
-        raise CasectlError(
-            f"note {result.note_id} was written to clients/{client_id}/log.yaml but not "
-            f"committed: {result.commit_error}"
-        )
-    return 0
+    return report_written(
+        out, result, f"note {result.note_id} was written to clients/{client_id}/log.yaml"
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from casectl import notes, repo
-from casectl.commands._common import agency_context
+from casectl.commands._common import agency_context, report_written
 from casectl.commands.close import side_text
 from casectl.errors import CasectlError
 from casectl.output import Output
@@ -39,12 +39,4 @@ def run(
         client_edit=notes.reopen_edit,
         commit=not no_commit,
     )
-    for warning in result.warnings:
-        out.warn(f"warning: {warning}")
-    out.line(result.note_id)
-    if result.commit_error is not None:
-        raise CasectlError(
-            f"{client_id} was reopened (note {result.note_id}) but not committed: "
-            f"{result.commit_error}"
-        )
-    return 0
+    return report_written(out, result, f"{client_id} was reopened (note {result.note_id})")
