@@ -13,6 +13,9 @@ import stat
 from dataclasses import dataclass, field
 from datetime import date, tzinfo
 from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
 
 from casectl import load
 from casectl.checks import assessment as assessment_rules
@@ -25,10 +28,13 @@ from casectl.facts import ClientFacts, facts_from_records
 from casectl.model import (
     CLIENT_ID_RE,
     Agency,
+    Assessment,
     AssessmentFile,
     Client,
+    Goal,
     LogEntry,
     Plan,
+    Record,
     describe,
 )
 from casectl.problems import Problem
@@ -177,21 +183,75 @@ def _check_records(result: ClientCheck, agency: Agency, today: date, zone: tzinf
     if la is not None and la.ok:
         result.assessments, found = schema.validate(la, AssessmentFile, 3)
         problems += found
+        positions: list[int] | None = None
+        if result.assessments is None:
+            # Every problem at once: check the assessments that are valid on their own.
+            result.assessments, positions = _salvage_assessments(la.data)
         if result.assessments is not None:
-            problems += assessment_rules.check(la, result.assessments, result.client, agency, today)
+            problems += assessment_rules.check(
+                la, result.assessments, result.client, agency, today, positions
+            )
     lp = result.loaded.get("plan.yaml")
+    goal_ids: set[str] = set()
     if lp is not None and lp.ok:
         result.plan, found = schema.validate(lp, Plan, 2)
         problems += found
+        positions = None
+        if result.plan is None:
+            result.plan, positions, goal_ids = _salvage_plan(lp.data)
         if result.plan is not None:
-            problems += plan_rules.check(lp, result.plan, agency, today)
+            problems += plan_rules.check(lp, result.plan, agency, today, positions)
     ll = result.loaded.get("log.yaml")
     if ll is not None and (ll.ok or ll.data == []):
         entries = _log_entries(ll, problems)
         result.log = [e for _, e in entries]
         result.log_complete = isinstance(ll.data, list) and len(entries) == len(ll.data)
         problems += log_rules.check(ll, entries, result.client, agency, today, zone)
-        problems += links.note_goals(ll, entries, result.plan)
+        problems += links.note_goals(ll, entries, result.plan, goal_ids)
+
+
+def _valid(model: type[Record], data: Any) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError:
+        return None
+
+
+def _salvage_plan(data: Any) -> tuple[Plan | None, list[int] | None, set[str]]:
+    """The valid goals of a plan file that failed as a whole, with their positions.
+
+    Their problems were reported already; the salvaged plan lets the cross-goal rules
+    (duplicate ids...) and the schedule see everything that is readable.
+    """
+    if not isinstance(data, dict) or not isinstance(data.get("goals", []), list):
+        return None, None, set()
+    goals: list[Goal] = []
+    positions: list[int] = []
+    ids: set[str] = set()
+    for i, item in enumerate(data.get("goals", [])):
+        if isinstance(item, dict) and isinstance(item.get("id"), str):
+            ids.add(item["id"])
+        goal = _valid(Goal, item)
+        if goal is not None:
+            goals.append(goal)
+            positions.append(i)
+    created = _valid(Plan, {"created": data.get("created")})
+    plan = Plan.model_construct(created=created.created if created else None, goals=goals)
+    return plan, positions, ids
+
+
+def _salvage_assessments(data: Any) -> tuple[AssessmentFile | None, list[int] | None]:
+    """The assessments that are valid on their own, with their positions."""
+    if not isinstance(data, dict) or not isinstance(data.get("assessments"), list):
+        return None, None
+    kept: list[Assessment] = []
+    positions: list[int] = []
+    for i, item in enumerate(data["assessments"]):
+        assessment = _valid(Assessment, item)
+        if assessment is not None:
+            kept.append(assessment)
+            positions.append(i)
+    return AssessmentFile.model_construct(assessments=kept), positions
 
 
 def _log_entries(loaded: load.Loaded, problems: list[Problem]) -> list[tuple[int, LogEntry]]:

@@ -19,12 +19,19 @@ from casectl.problems import Problem
 
 
 def check(
-    loaded: Loaded, records: AssessmentFile, client: Client | None, agency: Agency, today: date
+    loaded: Loaded,
+    records: AssessmentFile,
+    client: Client | None,
+    agency: Agency,
+    today: date,
+    positions: list[int] | None = None,
 ) -> list[Problem]:
+    """``positions[k]``: the index in the file of ``records.assessments[k]`` (salvage)."""
     out: list[Problem] = []
     known = set(agency.domains)
     previous: date | None = None
-    for i, a in enumerate(records.assessments):
+    for k, a in enumerate(records.assessments):
+        i = positions[k] if positions is not None else k
         at = ("assessments", i)
         for domain in a.domains:
             if domain not in known:

@@ -18,11 +18,16 @@ from casectl.problems import Problem
 
 
 def note_goals(
-    log: Loaded, entries: list[tuple[int, LogEntry]], plan: Plan | None
+    log: Loaded,
+    entries: list[tuple[int, LogEntry]],
+    plan: Plan | None,
+    also_known: set[str] | None = None,
 ) -> list[Problem]:
+    """``also_known``: goal ids of plan.yaml entries that were invalid otherwise (a
+    note naming one is not a broken link; the goal's own problem is reported)."""
     if plan is None:
         return []
-    known = {g.id for g in plan.goals}
+    known = {g.id for g in plan.goals} | (also_known or set())
     out: list[Problem] = []
     for i, e in entries:
         for j, gid in enumerate(e.goals or ()):

@@ -17,13 +17,22 @@ from casectl.model import Agency, Plan
 from casectl.problems import Problem
 
 
-def check(loaded: Loaded, plan: Plan, agency: Agency, today: date) -> list[Problem]:
+def check(
+    loaded: Loaded,
+    plan: Plan,
+    agency: Agency,
+    today: date,
+    positions: list[int] | None = None,
+) -> list[Problem]:
+    """``positions[k]`` is the index in the file of ``plan.goals[k]`` when the plan was
+    salvaged from a file with invalid goals (their places are kept in messages)."""
     out: list[Problem] = []
     seen: dict[str, int] = {}
     known = set(agency.domains)
     if plan.created and plan.created > today:
         out.append(loaded.problem(("created",), "CM222", f"{plan.created} is in the future"))
-    for i, goal in enumerate(plan.goals):
+    for k, goal in enumerate(plan.goals):
+        i = positions[k] if positions is not None else k
         at = ("goals", i)
         if goal.id in seen:
             out.append(

@@ -23,7 +23,7 @@ CASES: list[tuple[str, str, list[tuple[str, str, int, int]]]] = [
     ("actions is text", HEAD + goal(extra="    actions: call them\n"), [("CM202", P, 5, 14)]),
     ("bad goal status", HEAD + goal(extra="    status: done\n"), [("CM203", P, 5, 13)]),
     ("bad target date", HEAD + goal(extra="    target: 2026-13-01\n"), [("CM204", P, 5, 13)]),
-    ("bad created date", "created: 2026-02-30\ngoals: []\n", [("CM204", P, 1, 10)]),
+    ("bad created date", "created: 2026-02-30\ngoals:\n" + goal(), [("CM204", P, 1, 10)]),
     ("unknown key in a goal", HEAD + goal(extra="    stauts: met\n"), [("CM207", P, 5, 5)]),
     ("duplicate goal ids", HEAD + goal() + goal(), [("CM220", P, 5, 9)]),
     ("unknown domain", HEAD + goal(extra="    domain: spaceflight\n"), [("CM221", P, 5, 13)]),
