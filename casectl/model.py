@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -25,48 +25,6 @@ from pydantic_core import PydanticCustomError
 from casectl import dates
 
 CLIENT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-
-STATUSES = ("active", "on_hold", "closed")
-CLOSE_REASONS = (
-    "goals_met",
-    "moved",
-    "declined",
-    "transferred",
-    "deceased",
-    "lost_contact",
-    "other",
-)
-GOAL_STATUSES = ("active", "met", "partly_met", "not_met", "dropped")
-NOTE_TYPES = (
-    "contact",
-    "visit",
-    "phone",
-    "email",
-    "meeting",
-    "referral",
-    "review",
-    "assessment",
-    "crisis",
-    "note",
-    "closure",
-    "amendment",
-)
-CONTACT_TYPES = frozenset({"contact", "visit", "phone", "email", "meeting", "crisis"})
-DEFAULT_DOMAINS = (
-    "housing",
-    "income",
-    "employment",
-    "food",
-    "health",
-    "mental_health",
-    "substance_use",
-    "legal",
-    "education",
-    "transportation",
-    "family",
-    "safety",
-)
-FORMAT_VERSION = 1
 
 Status = Literal["active", "on_hold", "closed"]
 CloseReason = Literal[
@@ -87,6 +45,28 @@ NoteType = Literal[
     "closure",
     "amendment",
 ]
+
+# The allowed values, derived from the record types so the two never drift apart.
+STATUSES: tuple[str, ...] = get_args(Status)
+CLOSE_REASONS: tuple[str, ...] = get_args(CloseReason)
+GOAL_STATUSES: tuple[str, ...] = get_args(GoalStatus)
+NOTE_TYPES: tuple[str, ...] = get_args(NoteType)
+CONTACT_TYPES = frozenset({"contact", "visit", "phone", "email", "meeting", "crisis"})
+DEFAULT_DOMAINS = (
+    "housing",
+    "income",
+    "employment",
+    "food",
+    "health",
+    "mental_health",
+    "substance_use",
+    "legal",
+    "education",
+    "transportation",
+    "family",
+    "safety",
+)
+FORMAT_VERSION = 1
 
 
 # Dates outside these years are typing mistakes (2062 for 2026 is still allowed);

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from casectl import dates
@@ -20,7 +20,7 @@ Kind = Literal["plan_review", "assessment", "contact", "goal", "action", "consen
 ItemStatus = Literal["overdue", "due_soon"]
 
 # The contract's table order; used to break ties when sorting.
-KINDS: tuple[Kind, ...] = ("plan_review", "assessment", "contact", "goal", "action", "consent")
+KINDS: tuple[Kind, ...] = get_args(Kind)
 CADENCE_KEYS = ("plan_review", "reassessment", "initial_assessment", "contact", "due_soon")
 
 # (kind, what, ref, due)
