@@ -94,7 +94,7 @@ def _call(ctx: typer.Context, command: str, **kwargs: Any) -> NoReturn:
             f"internal error ({type(exc).__name__}: {exc}); "
             "set CASECTL_DEBUG=1 to see the traceback and please report it"
         )
-        raise typer.Exit(2) from None
+        raise typer.Exit(3) from None
     raise typer.Exit(int(code or 0))
 
 

@@ -6,6 +6,8 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import cli, cli_subprocess, client_files, make_agency, run_git
 
 
@@ -189,3 +191,18 @@ def test_validate_of_casectl_yaml_checks_every_client(agency: Path) -> None:
     assert r.exit_code == 1
     assert "clients/rc-0001/client.yaml:5:10: error CM125" in r.stdout
     assert "clients/rc-0002/client.yaml" in r.stdout
+
+
+def test_an_internal_error_is_one_line_and_exit_3(
+    agency: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import casectl.commands.list as list_command
+
+    def broken(**_: object) -> int:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(list_command, "run", broken)
+    result = cli("-C", agency, "list")
+    assert result.exit_code == 3
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "internal error" in lines[0] and "CASECTL_DEBUG" in lines[0]
