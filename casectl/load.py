@@ -106,6 +106,23 @@ def _plain_tag(value: str) -> str:
     return _STR
 
 
+class _PyLoader(
+    yaml.reader.Reader,
+    yaml.scanner.Scanner,
+    yaml.parser.Parser,
+    yaml.composer.Composer,
+    _LeanResolver,
+):
+    """PyYAML's pure-Python parser: the fallback without libyaml, and the one that
+    locates nesting beyond libyaml's own limit (see :func:`_scan_events`)."""
+
+    def __init__(self, stream: Any) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        yaml.composer.Composer.__init__(self)
+
+
 try:
     from yaml._yaml import CParser
 
@@ -114,20 +131,6 @@ try:
 
     _Loader: Any = _CLoader
 except ImportError:  # pragma: no cover - libyaml missing: still correct, slower
-
-    class _PyLoader(
-        yaml.reader.Reader,
-        yaml.scanner.Scanner,
-        yaml.parser.Parser,
-        yaml.composer.Composer,
-        _LeanResolver,
-    ):
-        def __init__(self, stream: Any) -> None:
-            yaml.reader.Reader.__init__(self, stream)
-            yaml.scanner.Scanner.__init__(self)
-            yaml.parser.Parser.__init__(self)
-            yaml.composer.Composer.__init__(self)
-
     _Loader = _PyLoader
 
 
@@ -448,20 +451,28 @@ def _event_problem(path: str, event: Any, code: str, message: str) -> Problem:
     return Problem(path, line, col, "error", code, message)
 
 
-def _scan_events(path: str, text: str) -> tuple[Problem | None, list[Problem]]:
+def _scan_events(
+    path: str, text: str, loader_class: Any = None
+) -> tuple[Problem | None, list[Problem]]:
     """Walk the parser's events (iterative in libyaml): the first place nested more
-    than MAX_DEPTH levels, and every alias. Syntax errors are left to the composer."""
+    than MAX_DEPTH levels, and every alias. Syntax errors are left to the composer.
+
+    The libyaml bundled with PyYAML 6.0.4 and later stops at 1,000 levels with a
+    syntax error of its own, and in flow context (``[[[[``) it gets there before it
+    hands over the first event. That is the same mistake as ours, so it gets the same
+    problem at the same place: the walk is redone with PyYAML's pure-Python parser
+    (no such limit), which finds the 65th level after reading a few hundred bytes.
+    """
     aliases: list[Problem] = []
     depth = 0
-    loader = _Loader(text)
+    loader = (loader_class or _Loader)(text)
     try:
         while loader.check_event():
             event = loader.get_event()
             if isinstance(event, CollectionStartEvent):
                 depth += 1
                 if depth > MAX_DEPTH + 1:  # the same node the builder would stop at
-                    message = f"nested more than {MAX_DEPTH} levels deep"
-                    return _event_problem(path, event, TOO_DEEP, message), []
+                    return _too_deep(path, event), []
             elif isinstance(event, CollectionEndEvent):
                 depth -= 1
             elif isinstance(event, AliasEvent) and len(aliases) < MAX_ALIAS_PROBLEMS:
@@ -469,11 +480,27 @@ def _scan_events(path: str, text: str) -> tuple[Problem | None, list[Problem]]:
                     f"*{event.anchor}: anchors and aliases (&, *) are not allowed in case files"
                 )
                 aliases.append(_event_problem(path, event, ALIAS, message))
-    except yaml.YAMLError:
-        pass  # reported by the composer, which stops at the same place
+    except yaml.YAMLError as exc:
+        if _NESTING_LIMIT in str(exc):
+            if loader_class is None and _PyLoader is not _Loader:
+                found, _ = _scan_events(path, text, _PyLoader)
+                if found is not None:
+                    return found, []
+            return _too_deep(path, exc), []  # where libyaml stopped: deep all the same
+        # Any other syntax error is reported by the composer, which stops there too.
     finally:
         loader.dispose()
     return None, aliases
+
+
+# libyaml's message when it meets its own nesting limit (PyYAML >= 6.0.4).
+_NESTING_LIMIT = "maximum nesting depth"
+
+
+def _too_deep(path: str, where: Any) -> Problem:
+    mark = getattr(where, "start_mark", None) or getattr(where, "problem_mark", None)
+    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    return Problem(path, line, col, "error", TOO_DEEP, f"nested more than {MAX_DEPTH} levels deep")
 
 
 _OPEN_FLAGS = (
