@@ -41,6 +41,9 @@ class AgencyContext:
     config_bytes: bytes
     zone: tzinfo | None
     today: date
+    # casectl.yaml's errors, and what the settings fell back to because of them
+    settings_errors: list[Problem] = field(default_factory=list)
+    fallbacks: list[str] = field(default_factory=list)
 
 
 _UNREAD: Any = object()
@@ -147,7 +150,13 @@ def today_in(zone: tzinfo | None) -> date:
 
 
 def open_agency(root: Path) -> AgencyContext:
-    """Read casectl.yaml. Refuses (exit 2) a format newer than this casectl reads."""
+    """Read casectl.yaml. Refuses (exit 2) a format newer than this casectl reads.
+
+    Never falls back silently: a file with errors gives the best reading of the
+    settings, with the errors and each fallback in ``settings_errors`` and
+    ``fallbacks`` for the caller to refuse on (writes) or to say (reads); see
+    ``commands._common.agency_context``.
+    """
     path = root / repo.CONFIG_NAME
     try:
         raw = path.read_bytes()
@@ -162,12 +171,19 @@ def open_agency(root: Path) -> AgencyContext:
                 f"{repo.CONFIG_NAME} is format {fmt}, but this casectl reads format "
                 f"{FORMAT_VERSION}; upgrade casectl"
             )
-    agency, problems = check_config(loaded)
-    if agency is None:
-        name = data.get("agency") if isinstance(data, dict) else None
-        agency = Agency.model_construct(agency=name if isinstance(name, str) else "(agency)")
+    settings = check_config(loaded)
+    agency = settings.agency
     zone = _zone(agency.timezone)
-    return AgencyContext(root, agency, problems, raw, zone, today_in(zone))
+    return AgencyContext(
+        root,
+        agency,
+        settings.problems,
+        raw,
+        zone,
+        today_in(zone),
+        settings_errors=settings.errors,
+        fallbacks=settings.fallbacks,
+    )
 
 
 Checked = tuple[str, dict[str, Any], dict[str, Any]]  # (client id, index entry, parts)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import stat
+import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date, tzinfo
 from pathlib import Path
@@ -27,9 +28,11 @@ from casectl.checks import plan as plan_rules
 from casectl.facts import ClientFacts, facts_from_records
 from casectl.model import (
     CLIENT_ID_RE,
+    FORMAT_VERSION,
     Agency,
     Assessment,
     AssessmentFile,
+    Cadence,
     Client,
     Goal,
     LogEntry,
@@ -86,15 +89,119 @@ class ClientCheck:
         return max(days) if days else None
 
 
-def check_config(loaded: load.Loaded) -> tuple[Agency | None, list[Problem]]:
-    """Validate casectl.yaml; the Agency is None when it cannot be used."""
+@dataclass
+class Settings:
+    """casectl.yaml as read: the settings to use, every problem, and each fallback.
+
+    ``agency`` is always usable: with errors in the file it is the best reading
+    (:func:`best_settings`), and ``fallbacks`` says, one line each, what was not
+    taken from the file.
+    """
+
+    agency: Agency
+    problems: list[Problem]
+    fallbacks: list[str]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+def check_config(loaded: load.Loaded) -> Settings:
+    """Validate casectl.yaml and read the settings, falling back (aloud) where needed."""
     if not loaded.ok:
-        return None, list(loaded.problems)
-    agency, problems = schema.validate(loaded, Agency, 5)
+        agency, fallbacks = best_settings(loaded)
+        return Settings(agency, list(loaded.problems), fallbacks)
+    valid, problems = schema.validate(loaded, Agency, 5)
     problems = list(loaded.problems) + problems
-    if agency is not None:
-        problems += config_rules.check(loaded, agency)
-    return agency, problems
+    agency, fallbacks = (valid, []) if valid is not None else best_settings(loaded)
+    # The rules run on the best reading too: every problem at once.
+    problems += config_rules.check(loaded, agency)
+    return Settings(_usable_zone(agency, fallbacks), problems, fallbacks)
+
+
+def best_settings(loaded: load.Loaded) -> tuple[Agency, list[str]]:
+    """The best reading of a casectl.yaml that has errors, and what fell back.
+
+    Every valid setting is kept; each invalid one falls back on its own (a bad
+    cadence key to its default, the other keys kept; a bad zone to UTC; a bad
+    manager entry to the key as its name) and says so in one line for stderr.
+    """
+    data = loaded.data if loaded.ok else None
+    if not isinstance(data, dict):
+        return Agency(agency="(agency)"), [
+            f"{CONFIG} cannot be read; using the default settings "
+            "(time zone UTC, the default cadence, no managers list)"
+        ]
+    kept: dict[str, Any] = {"agency": "(agency)"}
+    said: list[str] = []
+    for name, value in data.items():
+        if name not in Agency.model_fields:
+            continue  # an unknown key: a warning, and ignored as always
+        if _valid(Agency, {**kept, name: value}) is not None:
+            kept[name] = value
+        elif name == "cadence":
+            kept[name] = _best_cadence(value, said)
+        elif name == "managers" and isinstance(value, dict):
+            kept[name] = _best_managers(value, said)
+        elif name == "domains" and isinstance(value, list):
+            kept[name] = [d for d in value if isinstance(d, str)]
+            said.append(f"{CONFIG}: domains keeps only its valid names")
+        else:
+            said.append(f"{CONFIG}: {name} {_FALLBACK.get(name, 'falls back to its default')}")
+    if "agency" not in data:
+        said.append(f"{CONFIG}: agency {_FALLBACK['agency']}")
+    agency = _valid(Agency, kept)
+    if agency is None:  # pragma: no cover - every field above was checked on its own
+        return Agency(agency="(agency)"), [f"{CONFIG}: using the default settings"]
+    return agency, said
+
+
+CONFIG = "casectl.yaml"
+_FALLBACK = {
+    "agency": "(the name) falls back to '(agency)'",
+    "format": f"is read as {FORMAT_VERSION}",
+    "timezone": "falls back to UTC",
+    "managers": "is not read: any manager key is accepted",
+    "domains": "falls back to the default domains",
+}
+
+
+def _best_cadence(value: Any, said: list[str]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        said.append(f"{CONFIG}: cadence falls back to the default cadence")
+        return {}
+    kept: dict[str, Any] = {}
+    defaults = Cadence()
+    for key, item in value.items():
+        if _valid(Cadence, {key: item}) is not None:
+            kept[key] = item
+        else:
+            said.append(
+                f"{CONFIG}: cadence.{key} falls back to the default, {getattr(defaults, key)}"
+            )
+    return kept
+
+
+def _best_managers(value: dict[Any, Any], said: list[str]) -> dict[str, Any]:
+    kept: dict[str, Any] = {}
+    for key, entry in value.items():
+        if _valid(Agency, {"agency": "a", "managers": {key: entry}}) is not None:
+            kept[key] = entry
+        else:
+            kept[str(key)] = str(key)
+            said.append(f"{CONFIG}: managers.{key} falls back to the name {str(key)!r}")
+    return kept
+
+
+def _usable_zone(agency: Agency, said: list[str]) -> Agency:
+    """The agency, with UTC for a zone name that names no zone (said)."""
+    try:
+        zoneinfo.ZoneInfo(agency.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        said.append(f"{CONFIG}: timezone falls back to UTC")
+        return agency.model_copy(update={"timezone": "UTC"})
+    return agency
 
 
 def _is_link(path: Path) -> bool:

@@ -10,19 +10,56 @@ from casectl import dates, repo
 from casectl.agency import AgencyContext, open_agency
 from casectl.errors import CasectlError
 from casectl.model import MAX_YEAR, MIN_YEAR, too_long
+from casectl.render import problem_line
 
 if TYPE_CHECKING:
     from casectl.notes import Written
     from casectl.output import Output
 
 
-def agency_context(directory: Path | None, as_of: str | None = None) -> AgencyContext:
-    """The agency named by ``-C`` or found above the current folder."""
+def agency_context(
+    directory: Path | None,
+    as_of: str | None = None,
+    *,
+    out: Output | None = None,
+    writes: bool = False,
+) -> AgencyContext:
+    """The agency named by ``-C`` or found above the current folder.
+
+    What a casectl.yaml with errors does is decided here, for every command: one
+    that ``writes`` refuses (exit 2) with the problems, since settings read wrong
+    would be written into the records (a note stamped in the wrong zone stays in an
+    append-only log). One that reads goes on with the best reading of the settings,
+    and :func:`say_settings_problems` puts the problems and each fallback on stderr
+    through ``out``. With no ``out`` the caller reports them itself (``validate``,
+    whose output lists problems anyway; sync's check before pushing).
+    """
     root = repo.find_root(directory, explicit=directory is not None)
+    today = parse_date_option("--as-of", as_of) if as_of is not None else None
     ctx = open_agency(root)
-    if as_of is not None:
-        ctx.today = parse_date_option("--as-of", as_of)
+    if ctx.settings_errors and writes:
+        raise CasectlError(
+            f"{repo.CONFIG_NAME} has errors; nothing written (fix them, then run this again):\n"
+            + "\n".join(problem_line(p) for p in ctx.settings_errors)
+        )
+    if out is not None:
+        say_settings_problems(out, ctx)
+    if today is not None:
+        ctx.today = today
     return ctx
+
+
+def say_settings_problems(out: Output, ctx: AgencyContext, listed: bool = False) -> None:
+    """casectl.yaml's errors as problem lines on stderr (unless ``listed`` in the
+    command's own output already), then what each one made the settings fall back to."""
+    if not ctx.settings_errors:
+        return
+    if not listed:
+        for problem in ctx.settings_errors:
+            out.stderr.write(problem_line(problem) + "\n")
+        out.stderr.flush()
+    for fallback in ctx.fallbacks:
+        out.warn(fallback)
 
 
 def parse_date_option(option: str, value: str) -> date:

@@ -20,7 +20,7 @@ def run(
     manager: str | None,
     as_of: str | None,
 ) -> int:
-    ctx = agency_context(directory, as_of)
+    ctx = agency_context(directory, as_of, out=out)
     managers = ctx.agency.managers
     if manager is not None and managers is not None and manager not in managers:
         raise CasectlError(

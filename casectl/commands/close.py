@@ -36,7 +36,7 @@ def run(
 ) -> int:
     repo.check_client_id(client_id)
     notes.check_reason(reason)
-    ctx = agency_context(directory)
+    ctx = agency_context(directory, writes=True)
     session = notes.open_client(ctx.root, ctx.agency, ctx.zone, ctx.today, client_id)
     day = parse_date_option("--date", date) if date else ctx.today
     if notes.client_status(session) == "closed":

@@ -62,7 +62,7 @@ def run(
         _print_rich(out, g)
     else:
         out.write(plain_text(items))
-    if fail_on_overdue and any(i.status == "overdue" for i in items):
+    if fail_on_overdue and (g.ctx.settings_errors or any(i.status == "overdue" for i in items)):
         return 1
     return 0
 
@@ -99,7 +99,7 @@ def gather(
     """
     check_kinds(kinds)
     window = parse_duration_option("--within", within) if within is not None else None
-    ctx = agency_context(directory, as_of)
+    ctx = agency_context(directory, as_of, out=out)
     check_manager(ctx, manager)
     wanted = check_clients(ctx.root, clients)
     state = scan(ctx, only=wanted or None)

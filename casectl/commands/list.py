@@ -20,7 +20,7 @@ def run(
 ) -> int:
     if status is not None and status not in STATUSES:
         raise CasectlError(f"--status: {status!r} is not one of {', '.join(STATUSES)}")
-    ctx = agency_context(directory)
+    ctx = agency_context(directory, out=out)
     state = scan(ctx)
     rows: list[dict[str, Any]] = []
     for f in state.facts():

@@ -25,7 +25,7 @@ def run(
     no_commit: bool,
 ) -> int:
     repo.check_client_id(client_id)
-    ctx = agency_context(directory)
+    ctx = agency_context(directory, writes=True)
     root = ctx.root
     day = parse_date_option("--opened", opened) if opened else ctx.today
     if not name.strip():

@@ -44,7 +44,7 @@ def run(
     no_commit: bool,
 ) -> int:
     repo.check_client_id(client_id)
-    ctx = agency_context(directory)
+    ctx = agency_context(directory, writes=True)
     session = notes.open_client(ctx.root, ctx.agency, ctx.zone, ctx.today, client_id)
     if amends is not None:
         if note_type not in ("note", "amendment"):

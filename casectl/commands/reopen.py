@@ -24,7 +24,7 @@ def run(
     no_commit: bool,
 ) -> int:
     repo.check_client_id(client_id)
-    ctx = agency_context(directory)
+    ctx = agency_context(directory, writes=True)
     session = notes.open_client(ctx.root, ctx.agency, ctx.zone, ctx.today, client_id)
     if notes.client_status(session) != "closed":
         raise CasectlError(f"{client_id} is not closed; nothing written")

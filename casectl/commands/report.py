@@ -23,7 +23,7 @@ def run(
     redact: bool,
     template: str | None,
 ) -> int:
-    ctx = agency_context(directory, as_of)
+    ctx = agency_context(directory, as_of, out=out)
     since_day = parse_date_option("--since", since) if since is not None else None
     check = read_client(ctx, client_id)
     if check.client is None:

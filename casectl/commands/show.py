@@ -16,7 +16,7 @@ RECENT = 5
 
 
 def run(out: Output, directory: Path | None, client_id: str, as_of: str | None, fmt: str) -> int:
-    ctx = agency_context(directory, as_of)
+    ctx = agency_context(directory, as_of, out=out)
     check = read_client(ctx, client_id)
     client = check.client
     if client is None:

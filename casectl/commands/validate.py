@@ -8,7 +8,7 @@ from pathlib import Path
 
 from casectl import render, repo
 from casectl.agency import scan
-from casectl.commands._common import agency_context
+from casectl.commands._common import agency_context, say_settings_problems
 from casectl.errors import CasectlError
 from casectl.output import Output
 from casectl.problems import Problem
@@ -29,6 +29,7 @@ def run(
     want_files: set[str] | None = None
     if paths:
         only, want_files = _selection(ctx.root, paths)
+    say_settings_problems(out, ctx, listed=want_files is None or "casectl.yaml" in want_files)
     with _progress(out) as progress:
         state = scan(ctx, only=only, use_cache=use_cache, progress=progress)
     problems = state.problems()
