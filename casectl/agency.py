@@ -40,7 +40,11 @@ class AgencyContext:
     problems: list[Problem]
     config_bytes: bytes
     zone: tzinfo | None
-    today: date
+    today: date  # the as-of day: what is due is counted from it
+    # The day the records are checked on: always the real today in the agency's zone,
+    # as for `validate`, so that `--as-of` in the past does not make later-dated
+    # records errors (a client's `record` item means "casectl validate finds errors").
+    checked_on: date = field(default_factory=date.today)
     # casectl.yaml's errors, and what the settings fell back to because of them
     settings_errors: list[Problem] = field(default_factory=list)
     fallbacks: list[str] = field(default_factory=list)
@@ -125,7 +129,8 @@ class AgencyState:
         return out
 
     def schedules(self) -> list[schedule.ClientSchedule]:
-        """Every readable client's due dates (clients with a broken client.yaml have none)."""
+        """Every client's due dates (a client with errors too: its `record` item and
+        what its valid files still give)."""
         out = []
         agency = self.ctx.agency
         for c in self.clients:
@@ -181,6 +186,7 @@ def open_agency(root: Path) -> AgencyContext:
         raw,
         zone,
         today_in(zone),
+        checked_on=today_in(zone),
         settings_errors=settings.errors,
         fallbacks=settings.fallbacks,
     )
@@ -191,7 +197,7 @@ Checked = tuple[str, dict[str, Any], dict[str, Any]]  # (client id, index entry,
 
 def _entry_from_check(check: ClientCheck, stamp: Any, today: date, agency: Agency) -> Checked:
     facts = check.facts
-    plan = schedule.client_schedule(facts, agency.cadence) if facts is not None else None
+    plan = schedule.client_schedule(facts, agency.cadence)
     latest = check.latest_event()
     entry = {
         "stamp": stamp,
@@ -200,10 +206,7 @@ def _entry_from_check(check: ClientCheck, stamp: Any, today: date, agency: Agenc
         "checked": today.isoformat(),
         "files": len(check.loaded),
     }
-    parts = {
-        "facts": facts.to_json() if facts is not None else None,
-        "schedule": plan.to_json() if plan is not None else None,
-    }
+    parts = {"facts": facts.to_json(), "schedule": plan.to_json()}
     return (check.id, entry, parts)
 
 
@@ -270,7 +273,7 @@ def scan(
             )
             continue
         entry = cache.get(cid, stamp) if use_cache else None
-        if entry is not None and _usable(entry, ctx.today):
+        if entry is not None and _usable(entry, ctx.checked_on):
             results[cid] = (entry, None)
         else:
             misses.append(cid)
@@ -289,7 +292,7 @@ def scan(
         try:
             state.clients.append(_summary(cid, entry, parts, cache))
         except (KeyError, TypeError, ValueError):  # a damaged cache entry: check again
-            redo = _check_chunk(root, [cid], ctx.agency, ctx.today, ctx.agency.timezone)[0]
+            redo = _check_chunk(root, [cid], ctx.agency, ctx.checked_on, ctx.agency.timezone)[0]
             entry = redo[1]
             if use_cache:
                 cache.put(cid, entry, redo[2])
@@ -307,12 +310,16 @@ def _run_checks(ctx: AgencyContext, folders: list[str]) -> Iterable[Checked]:
     workers = min(os.cpu_count() or 1, 8)
     if len(folders) < PARALLEL_THRESHOLD or workers < 2:
         for folder in folders:
-            yield from _check_chunk(ctx.root, [folder], ctx.agency, ctx.today, ctx.agency.timezone)
+            yield from _check_chunk(
+                ctx.root, [folder], ctx.agency, ctx.checked_on, ctx.agency.timezone
+            )
         return
     chunks = [folders[i : i + CHUNK] for i in range(0, len(folders), CHUNK)]
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
         futures = [
-            pool.submit(_check_chunk, ctx.root, chunk, ctx.agency, ctx.today, ctx.agency.timezone)
+            pool.submit(
+                _check_chunk, ctx.root, chunk, ctx.agency, ctx.checked_on, ctx.agency.timezone
+            )
             for chunk in chunks
         ]
         for fut in futures:
@@ -320,7 +327,9 @@ def _run_checks(ctx: AgencyContext, folders: list[str]) -> Iterable[Checked]:
 
 
 def _recheck(ctx: AgencyContext, cid: str) -> ClientSummary:
-    _, entry, parts = _check_chunk(ctx.root, [cid], ctx.agency, ctx.today, ctx.agency.timezone)[0]
+    _, entry, parts = _check_chunk(
+        ctx.root, [cid], ctx.agency, ctx.checked_on, ctx.agency.timezone
+    )[0]
     return ClientSummary(
         cid, [Problem(*p) for p in entry["problems"]], parts["facts"], parts["schedule"]
     )
@@ -329,4 +338,4 @@ def _recheck(ctx: AgencyContext, cid: str) -> ClientSummary:
 def read_client(ctx: AgencyContext, client_id: str) -> ClientCheck:
     """One client's full records (and problems), read fresh from disk."""
     repo.client_dir(ctx.root, client_id)
-    return check_client(ctx.root, client_id, ctx.agency, ctx.today, ctx.zone)
+    return check_client(ctx.root, client_id, ctx.agency, ctx.checked_on, ctx.zone)

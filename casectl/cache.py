@@ -21,7 +21,7 @@ from typing import Any
 
 from casectl import __version__
 
-CACHE_FORMAT = 5
+CACHE_FORMAT = 6
 FILE_NAME = "read-cache.json"
 
 Stamp = list[list[Any]]  # [[name, size, mtime_ns, is_link], ...] sorted by name

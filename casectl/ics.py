@@ -49,7 +49,8 @@ def uid_for(item: DueItem, agency: str) -> str:
 def summary_for(item: DueItem) -> str:
     """E.g. ``Overdue: plan review — Maria Lopez (rc-0042)``."""
     prefix = "Overdue" if item.status == "overdue" else "Due"
-    return f"{prefix}: {item.what} — {item.name} ({item.client})"
+    who = f"{item.name} ({item.client})" if item.name is not None else item.client
+    return f"{prefix}: {item.what} — {who}"
 
 
 def description_for(item: DueItem) -> str:
@@ -60,8 +61,8 @@ def description_for(item: DueItem) -> str:
     else:
         when = f"due in {-item.days} day{'s' if item.days != -1 else ''}"
     return (
-        f"Client: {item.name} ({item.client})\n"
-        f"Manager: {item.manager}\n"
+        f"Client: {'(name unreadable)' if item.name is None else item.name} ({item.client})\n"
+        f"Manager: {item.manager or '(unknown)'}\n"
         f"Item: {item.what} ({item.kind})\n"
         f"Due: {item.due.isoformat()} ({when})"
     )

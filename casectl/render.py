@@ -11,6 +11,9 @@ from typing import Any
 
 from casectl.problems import Problem
 
+# Stands for the manager of a client whose client.yaml cannot tell who it is.
+UNKNOWN_MANAGER = "(manager unknown: client.yaml has errors)"
+
 
 def problem_line(p: Problem) -> str:
     return f"{p.path}:{p.line}:{p.column}: {p.severity} {p.code} {p.message}"

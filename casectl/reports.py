@@ -31,6 +31,7 @@ from casectl.model import (
     LogEntry,
     Plan,
 )
+from casectl.render import UNKNOWN_MANAGER
 
 Context = dict[str, Any]
 CONTACT_WINDOW_DAYS = 30
@@ -468,9 +469,10 @@ def caseload_client(
         "name": facts.name,
         "status": facts.status,
         "manager": facts.manager,
-        "manager_name": agency.manager_name(facts.manager),
+        "manager_name": agency.manager_name(facts.manager) if facts.manager else None,
         "program": facts.program,
-        "opened": facts.opened.isoformat(),
+        "opened": iso(facts.opened),
+        "errors": facts.errors,
         "last_contact": iso(facts.last_contact),
         "contacts_30d": contacts_within(facts, as_of),
         "goals_met": sum(1 for g in goals if g.status == "met"),
@@ -489,10 +491,12 @@ def caseload_context(
     as_of: date,
     generated: str,
     manager: str | None = None,
-    skipped: int = 0,
 ) -> Context:
     """The context of ``caseload.<format>.j2`` (documented in docs/templates.md)."""
     mine = [f for f in facts if manager is None or f.manager == manager]
+    # Clients whose files have errors: listed (whatever their status) with a `record`
+    # item, never left out.
+    with_errors = sorted((f for f in mine if f.errors), key=lambda f: f.id)
     counts = {s: sum(1 for f in mine if f.status == s) for s in ("active", "on_hold", "closed")}
     open_facts = sorted((f for f in mine if f.status in ("active", "on_hold")), key=lambda f: f.id)
     clients: list[Context] = []
@@ -503,15 +507,19 @@ def caseload_context(
         overdue += [i for i in items if i.status == "overdue"]
         due_soon += [i for i in items if i.status == "due_soon"]
         clients.append(caseload_client(f, agency, as_of, items))
-    keys = [manager] if manager else list(agency.managers or {})
-    keys += sorted({c["manager"] for c in clients} - set(keys))
+    for f in with_errors:
+        if f.status not in ("active", "on_hold"):  # closed: the record item alone
+            overdue += schedule.due_items(f, agency.cadence, as_of)
+    keys: list[str | None] = [manager] if manager else list(agency.managers or {})
+    named = {c["manager"] for c in clients} - set(keys)
+    keys += sorted(named, key=lambda k: (k is None, k or ""))
     managers = []
     for key in keys:
         theirs = [c for c in clients if c["manager"] == key]
         managers.append(
             {
                 "key": key,
-                "name": agency.manager_name(key),
+                "name": agency.manager_name(key) if key is not None else UNKNOWN_MANAGER,
                 "clients": theirs,
                 "count": len(theirs),
                 "active": sum(1 for c in theirs if c["status"] == "active"),
@@ -538,7 +546,18 @@ def caseload_context(
         },
         "contacts_30d": sum(c["contacts_30d"] for c in clients),
         "contact_window_days": CONTACT_WINDOW_DAYS,
-        "skipped": skipped,
+        "errors": [
+            {
+                "id": f.id,
+                "name": f.name,
+                "status": f.status,
+                "manager": f.manager,
+                "manager_name": agency.manager_name(f.manager) if f.manager else None,
+                "command": f"casectl validate clients/{f.id}",
+            }
+            for f in with_errors
+        ],
+        "skipped": 0,  # no client is left out any more; kept for older agency templates
     }
 
 

@@ -25,7 +25,7 @@ from casectl.checks import config as config_rules
 from casectl.checks import links, schema
 from casectl.checks import log as log_rules
 from casectl.checks import plan as plan_rules
-from casectl.facts import ClientFacts, facts_from_records
+from casectl.facts import ClientFacts, ClientFields, facts_from_records
 from casectl.model import (
     CLIENT_ID_RE,
     FORMAT_VERSION,
@@ -60,10 +60,18 @@ class ClientCheck:
     loaded: dict[str, load.Loaded] = field(default_factory=dict)
 
     @property
-    def facts(self) -> ClientFacts | None:
-        if self.client is None:
-            return None
-        return facts_from_records(self.client, self.assessments, self.plan, self.log)
+    def errors(self) -> bool:
+        return any(p.severity == "error" for p in self.problems)
+
+    @property
+    def facts(self) -> ClientFacts:
+        """What the schedule and listings need, from every valid part of the files:
+        a client with errors never disappears from them (contract 5.2, ``record``)."""
+        client: Client | ClientFields | None = self.client
+        if client is None:
+            loaded = self.loaded.get("client.yaml")
+            client = _salvage_client(self.id, loaded.data if loaded is not None else None)
+        return facts_from_records(client, self.assessments, self.plan, self.log, self.errors)
 
     def latest_event(self) -> date | None:
         """The latest 'happened on' date, for cache validity of future-date checks."""
@@ -345,6 +353,31 @@ def _salvage_plan(data: Any) -> tuple[Plan | None, list[int] | None, set[str]]:
     created = _valid(Plan, {"created": data.get("created")})
     plan = Plan.model_construct(created=created.created if created else None, goals=goals)
     return plan, positions, ids
+
+
+# Stand-ins for the required fields of client.yaml, so that each field the file has
+# can be validated on its own (the stand-ins themselves are never kept).
+_CLIENT_STAND_IN = {
+    "id": "x",
+    "name": "x",
+    "status": "active",
+    "opened": "2000-01-01",
+    "manager": "x",
+}
+
+
+def _salvage_client(cid: str, data: Any) -> ClientFields:
+    """The fields of an invalid client.yaml that are valid on their own."""
+    if not isinstance(data, dict):
+        return ClientFields(cid)
+    good: dict[str, Any] = {}
+    for key in ("name", "status", "manager", "program", "opened", "consent", "closed", "cadence"):
+        if key in data:
+            one = _valid(Client, {**_CLIENT_STAND_IN, key: data[key]})
+            if one is not None:
+                good[key] = getattr(one, key)
+    valid = Client.model_construct(**{**dict.fromkeys(_CLIENT_STAND_IN), **good, "id": cid})
+    return ClientFields.of(valid)
 
 
 def _salvage_assessments(data: Any) -> tuple[AssessmentFile | None, list[int] | None]:

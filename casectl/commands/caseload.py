@@ -28,20 +28,8 @@ def run(
             f"({', '.join(sorted(managers))})"
         )
     state = scan(ctx)
-    facts = state.facts()
-    skipped = len(state.clients) - len(facts)
     context = reports.caseload_context(
-        ctx.agency,
-        facts,
-        ctx.today,
-        generated=generated_stamp(ctx, as_of),
-        manager=manager,
-        skipped=skipped,
+        ctx.agency, state.facts(), ctx.today, generated=generated_stamp(ctx, as_of), manager=manager
     )
-    text = render(ctx, f"caseload.{fmt}.j2", context)
-    if skipped:
-        out.warn(
-            f"{skipped} client(s) left out: their client.yaml has errors (run `casectl validate`)"
-        )
-    emit(out, output, text)
+    emit(out, output, render(ctx, f"caseload.{fmt}.j2", context))
     return 0

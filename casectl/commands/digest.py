@@ -16,6 +16,7 @@ from casectl import templating
 from casectl.commands.due import Gathered, by_manager, days_text, gather
 from casectl.model import Agency
 from casectl.output import Output
+from casectl.render import UNKNOWN_MANAGER
 from casectl.schedule import DueItem
 
 TEMPLATE = "digest.txt.j2"
@@ -53,15 +54,27 @@ def context(g: Gathered) -> dict[str, Any]:
         "managers": [
             manager_group(agency, key, items) for key, items in by_manager(g.items).items()
         ],
+        # Clients whose files have errors (one `record` item each), in client order.
+        "errors": [
+            {
+                "client": i.client,
+                "name": i.name,
+                "manager": i.manager,
+                "manager_name": agency.manager_name(i.manager) if i.manager else None,
+                "what": i.what,
+                "command": f"casectl validate clients/{i.client}",
+            }
+            for i in sorted((i for i in g.items if i.kind == "record"), key=lambda i: i.client)
+        ],
     }
 
 
-def manager_group(agency: Agency, key: str, items: Sequence[DueItem]) -> dict[str, Any]:
+def manager_group(agency: Agency, key: str | None, items: Sequence[DueItem]) -> dict[str, Any]:
     rows = [item_dict(i) for i in items]
     return {
         "key": key,
-        "name": agency.manager_name(key),
-        "email": agency.manager_email(key),
+        "name": agency.manager_name(key) if key is not None else UNKNOWN_MANAGER,
+        "email": agency.manager_email(key) if key is not None else None,
         "overdue": [r for r in rows if r["status"] == "overdue"],
         "due_soon": [r for r in rows if r["status"] == "due_soon"],
         "count": len(rows),

@@ -17,6 +17,7 @@ from casectl import dates, render, repo, schedule
 from casectl.agency import AgencyContext, scan
 from casectl.commands._common import agency_context, parse_duration_option
 from casectl.errors import CasectlError, UnknownClientError
+from casectl.model import Agency
 from casectl.output import Output
 from casectl.schedule import DueItem
 
@@ -27,11 +28,10 @@ ROW_STYLES = {"overdue": "red", "due_soon": "yellow"}
 
 @dataclass
 class Gathered:
-    """The agency, its filtered and sorted due items, and how many clients were left out."""
+    """The agency and its filtered, sorted due items."""
 
     ctx: AgencyContext
     items: list[DueItem]
-    skipped: int
     within: dates.Duration | None
 
 
@@ -95,7 +95,7 @@ def gather(
     """Validate the options, scan the agency and return the filtered, sorted items.
 
     Every option is checked before any client is read, so a typo fails fast (exit 2).
-    Clients whose client.yaml is invalid are left out with one warning on stderr.
+    A client whose files have errors is never left out: it has a ``record`` item.
     """
     check_kinds(kinds)
     window = parse_duration_option("--within", within) if within is not None else None
@@ -111,12 +111,7 @@ def gather(
         items.extend(schedule.items_from_schedule(plan, ctx.today, window))
     if kinds:
         items = [i for i in items if i.kind in kinds]
-    skipped = len(state.clients) - len(known)
-    if skipped:
-        out.warn(
-            f"{skipped} client(s) left out: their client.yaml has errors (run `casectl validate`)"
-        )
-    return Gathered(ctx, schedule.sort_items(items), skipped, window)
+    return Gathered(ctx, schedule.sort_items(items), window)
 
 
 def check_kinds(kinds: Sequence[str]) -> None:
@@ -154,6 +149,8 @@ def check_clients(root: Path, clients: Sequence[str]) -> list[str]:
 
 def days_text(item: DueItem) -> str:
     """``25 days overdue``, ``due today``, ``in 1 day``: for people, not scripts."""
+    if item.kind == "record":
+        return "needs fixing"
     if item.days > 0:
         return f"{item.days} day{'s' if item.days != 1 else ''} overdue"
     if item.days == 0:
@@ -164,8 +161,8 @@ def days_text(item: DueItem) -> str:
 def _row(item: DueItem, with_manager: bool) -> list[Any]:
     row: list[Any] = [item.status, item.due.isoformat(), item.days]
     if with_manager:
-        row.append(item.manager)
-    row += [item.client, item.name, item.kind, item.what]
+        row.append(item.manager or "")
+    row += [item.client, item.name or "", item.kind, item.what]
     return row
 
 
@@ -181,9 +178,9 @@ def plain_text(items: Sequence[DueItem]) -> str:
             i.status,
             i.due.isoformat(),
             str(i.days),
-            i.manager,
+            i.manager or "",
             i.client,
-            " ".join(i.name.split()),
+            " ".join((i.name or "").split()),
             i.kind,
             " ".join(i.what.split()),
         )
@@ -206,7 +203,16 @@ def markdown(items: Sequence[DueItem], as_of: date) -> str:
     for i in items:
         lines.append(
             _md_row(
-                [i.status, i.due.isoformat(), i.days, i.client, i.name, i.manager, i.kind, i.what]
+                [
+                    i.status,
+                    i.due.isoformat(),
+                    i.days,
+                    i.client,
+                    i.name or "",
+                    i.manager or "",
+                    i.kind,
+                    i.what,
+                ]
             )
         )
     return "\n".join(lines) + "\n"
@@ -222,12 +228,18 @@ def md_cell(value: Any) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|")
 
 
-def by_manager(items: Sequence[DueItem]) -> dict[str, list[DueItem]]:
-    """Items grouped by manager key (keys sorted), each group keeping the items' order."""
-    groups: dict[str, list[DueItem]] = {}
+def by_manager(items: Sequence[DueItem]) -> dict[str | None, list[DueItem]]:
+    """Items grouped by manager key (keys sorted; None, a client.yaml that cannot tell,
+    last), each group keeping the items' order."""
+    groups: dict[str | None, list[DueItem]] = {}
     for item in items:
         groups.setdefault(item.manager, []).append(item)
-    return {key: groups[key] for key in sorted(groups)}
+    return {key: groups[key] for key in sorted(groups, key=lambda k: (k is None, k or ""))}
+
+
+def manager_title(agency: Agency, key: str | None) -> str:
+    """``Jane Doe (jdoe)``, or what stands for a manager that client.yaml cannot tell."""
+    return f"{agency.manager_name(key)} ({key})" if key is not None else render.UNKNOWN_MANAGER
 
 
 def _print_rich(out: Output, g: Gathered) -> None:
@@ -237,8 +249,7 @@ def _print_rich(out: Output, g: Gathered) -> None:
     headers = TEXT_HEADERS[:3] + TEXT_HEADERS[4:]
     for key, items in groups.items():
         # One manager: the caseload is obviously theirs, so no title.
-        name = g.ctx.agency.manager_name(key)
-        title = escape(f"{name} ({key})") if len(groups) > 1 else None
+        title = escape(manager_title(g.ctx.agency, key)) if len(groups) > 1 else None
         rows = [_row(i, False) for i in items]
         styles = [ROW_STYLES[i.status] for i in items]
         out.print_rich(render.rich_table(headers, rows, styles=styles, title=title))

@@ -35,9 +35,10 @@ def run(
                 "status": f.status,
                 "manager": f.manager,
                 "program": f.program,
-                "opened": f.opened.isoformat(),
+                "opened": f.opened.isoformat() if f.opened else None,
                 "last_contact": f.last_contact.isoformat() if f.last_contact else None,
                 "notes": f.note_count,
+                "errors": f.errors,
             }
         )
     if fmt == "json":
@@ -46,7 +47,7 @@ def run(
     table = [
         [
             r["id"],
-            r["name"],
+            _marked(r["name"]) if r["errors"] else r["name"],
             r["status"],
             r["manager"],
             r["program"],
@@ -58,14 +59,18 @@ def run(
     ]
     if out.is_tty():
         styles = [
-            {"active": None, "on_hold": "yellow", "closed": "dim"}.get(r["status"]) for r in rows
+            "red" if r["errors"] else {"on_hold": "yellow", "closed": "dim"}.get(r["status"])
+            for r in rows
         ]
         out.print_rich(render.rich_table(HEADERS, table, styles=styles))
     else:
         out.write(render.plain_table(HEADERS, table))
-    skipped = len(state.clients) - len(state.facts())
-    if skipped:
-        out.warn(
-            f"{skipped} client(s) left out: their client.yaml has errors (run `casectl validate`)"
-        )
     return 0
+
+
+def _marked(name: str | None) -> str:
+    """The name cell of a client whose files have errors: it is listed all the same."""
+    return f"{name} {ERRORS_MARK}" if name else ERRORS_MARK
+
+
+ERRORS_MARK = "(records have errors)"
