@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -60,6 +61,31 @@ def say_settings_problems(out: Output, ctx: AgencyContext, listed: bool = False)
         out.stderr.flush()
     for fallback in ctx.fallbacks:
         out.warn(fallback)
+
+
+def check_manager_option(
+    ctx: AgencyContext, manager: str | None, named: Iterable[str | None] | None = None
+) -> None:
+    """Refuse (exit 2) a ``--manager`` that names no known manager, listing the known
+    ones: an empty result would read as "nothing to do" to a person or a cron job.
+
+    Known managers are the ``managers:`` keys of casectl.yaml, or, without that list,
+    the managers ``named`` by the clients (None: not read yet; call again once they
+    are, so an agency with a list fails before any client is read).
+    """
+    if manager is None:
+        return
+    keys = ctx.agency.managers
+    if keys is not None:
+        known, where = sorted(keys), f"a manager in {repo.CONFIG_NAME}"
+    elif named is not None:
+        known, where = sorted({m for m in named if m}), "the manager of any client"
+    else:
+        return
+    if manager not in known:
+        raise CasectlError(
+            f"--manager: {manager!r} is not {where} (known: {', '.join(known) or 'none'})"
+        )
 
 
 def parse_date_option(option: str, value: str) -> date:

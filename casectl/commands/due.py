@@ -15,7 +15,11 @@ from typing import Any
 
 from casectl import dates, render, repo, schedule
 from casectl.agency import AgencyContext, scan
-from casectl.commands._common import agency_context, parse_duration_option
+from casectl.commands._common import (
+    agency_context,
+    check_manager_option,
+    parse_duration_option,
+)
 from casectl.errors import CasectlError, UnknownClientError
 from casectl.model import Agency
 from casectl.output import Output
@@ -100,10 +104,12 @@ def gather(
     check_kinds(kinds)
     window = parse_duration_option("--within", within) if within is not None else None
     ctx = agency_context(directory, as_of, out=out)
-    check_manager(ctx, manager)
+    check_manager_option(ctx, manager)
     wanted = check_clients(ctx.root, clients)
     state = scan(ctx, only=wanted or None)
     known = state.schedules()
+    if not wanted:  # with --client, the clients read are not all the managers' clients
+        check_manager_option(ctx, manager, (plan.manager for plan in known))
     items: list[DueItem] = []
     for plan in known:
         if manager is not None and plan.manager != manager:
@@ -118,20 +124,6 @@ def check_kinds(kinds: Sequence[str]) -> None:
     for kind in kinds:
         if kind not in schedule.KINDS:
             raise CasectlError(f"--kind: {kind!r} is not one of {', '.join(schedule.KINDS)}")
-
-
-def check_manager(ctx: AgencyContext, manager: str | None) -> None:
-    """With a managers list in casectl.yaml, --manager must be one of its keys.
-
-    Without one any key is accepted (there is nothing to check it against).
-    """
-    known = ctx.agency.managers
-    if manager is None or known is None or manager in known:
-        return
-    raise CasectlError(
-        f"--manager: {manager!r} is not a manager in casectl.yaml "
-        f"(known: {', '.join(sorted(known))})"
-    )
 
 
 def check_clients(root: Path, clients: Sequence[str]) -> list[str]:

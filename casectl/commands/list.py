@@ -7,7 +7,7 @@ from typing import Any
 
 from casectl import render
 from casectl.agency import scan
-from casectl.commands._common import agency_context
+from casectl.commands._common import agency_context, check_manager_option
 from casectl.errors import CasectlError
 from casectl.model import STATUSES
 from casectl.output import Output
@@ -21,9 +21,11 @@ def run(
     if status is not None and status not in STATUSES:
         raise CasectlError(f"--status: {status!r} is not one of {', '.join(STATUSES)}")
     ctx = agency_context(directory, out=out)
-    state = scan(ctx)
+    check_manager_option(ctx, manager)
+    facts = scan(ctx).facts()
+    check_manager_option(ctx, manager, (f.manager for f in facts))
     rows: list[dict[str, Any]] = []
-    for f in state.facts():
+    for f in facts:
         if status and f.status != status:
             continue
         if manager and f.manager != manager:
