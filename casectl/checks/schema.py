@@ -24,7 +24,7 @@ from pydantic import BaseModel, ValidationError
 
 from casectl.load import Loaded
 from casectl.model import Record, describe
-from casectl.problems import Problem
+from casectl.problems import Problem, field_path
 
 R = TypeVar("R", bound=Record)
 
@@ -153,9 +153,35 @@ def validate(
                 continue  # one problem per place (unions report every branch)
             seen.add(loc)
             offset = _OFFSETS.get(err["type"], 2)
+            typo = _misspelt(data, loc) if err["type"] == "missing" else None
+            if typo is not None:
+                # Point at the misspelt key: that is the line to fix.
+                line, col = loaded.mark((*prefix, *loc[:-1], typo), key=True)
+                text = f"{field_path(prefix + loc)}: required key is missing; "
+                text += f"did you mean {loc[-1]!r} for {typo!r}?"
+                problems.append(Problem(loaded.path, line, col, "error", code(block, 1), text))
+                continue
             problems.append(loaded.problem(prefix + loc, code(block, offset), _message(err)))
         return None, problems
     return record, unknown_keys(loaded, record, block, prefix)
+
+
+def _misspelt(data: Any, loc: tuple[str | int, ...]) -> str | None:
+    """The key beside a missing required key that looks like a misspelling of it
+    (``stauts`` for ``status``), or None."""
+    if not loc or not isinstance(loc[-1], str):
+        return None
+    parent = data
+    for part in loc[:-1]:
+        try:
+            parent = parent[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    if not isinstance(parent, dict):
+        return None
+    others = [k for k in parent if isinstance(k, str) and k != loc[-1]]
+    close = difflib.get_close_matches(loc[-1], others, n=1, cutoff=0.75)
+    return close[0] if close else None
 
 
 def unknown_keys(
