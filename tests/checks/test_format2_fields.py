@@ -96,7 +96,7 @@ def test_format2_values_are_checked_at_their_place(tmp_path: Path) -> None:
     root = agency_with(tmp_path, client_yaml=client, plan_yaml=plan, log_yaml=log)
     assert sorted(found(root)) == [
         ("CM102", "client.yaml", 7, 29),
-        ("CM203", "plan.yaml", 3, 50),
+        ("CM203", "plan.yaml", 3, 47),
         ("CM403", "log.yaml", 6, 9),
         ("CM403", "log.yaml", 7, 9),
     ]
