@@ -190,10 +190,10 @@ def unknown_keys(
     """Warnings for keys the record does not know (``stauts``), recursively."""
     problems: list[Problem] = []
     extra = record.model_extra
-    fields = type(record).model_fields
+    fields = [info.alias or name for name, info in type(record).model_fields.items()]
     if extra:
         for key in extra:
-            close = difflib.get_close_matches(str(key), list(fields), n=1)
+            close = difflib.get_close_matches(str(key), fields, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             problems.append(
                 loaded.problem(

@@ -63,10 +63,10 @@ def test_unknown_manager_everywhere(tmp_path: Path) -> None:
 
 
 def test_newer_format_is_refused_with_exit_2(tmp_path: Path) -> None:
-    root = agency_with(tmp_path, agency_yaml="format: 2\nagency: A\n")
+    root = agency_with(tmp_path, agency_yaml="format: 3\nagency: A\n")
     r = cli("-C", root, "validate")
     assert r.exit_code == 2
-    assert "format 2" in r.stderr and "upgrade casectl" in r.stderr
+    assert "format 3" in r.stderr and "upgrade casectl" in r.stderr
     done = cli_subprocess("-C", root, "validate")
     assert done.returncode == 2 and "Traceback" not in done.stderr
 
