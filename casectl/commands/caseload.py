@@ -6,8 +6,8 @@ from pathlib import Path
 
 from casectl import reports
 from casectl.agency import scan
-from casectl.commands._common import agency_context
-from casectl.commands.report import emit, generated_stamp, render
+from casectl.commands._common import agency_context, check_output
+from casectl.commands.report import emit, generated_stamp, output_format, render
 from casectl.errors import CasectlError
 from casectl.output import Output
 
@@ -15,12 +15,15 @@ from casectl.output import Output
 def run(
     out: Output,
     directory: Path | None,
-    fmt: str,
+    fmt: str | None,
     output: Path | None,
     manager: str | None,
     as_of: str | None,
 ) -> int:
     ctx = agency_context(directory, as_of)
+    if output is not None:
+        check_output(ctx.root, output)
+    fmt = output_format(fmt, output)
     managers = ctx.agency.managers
     if manager is not None and managers is not None and manager not in managers:
         raise CasectlError(
