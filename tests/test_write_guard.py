@@ -11,11 +11,20 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
-from conftest import AUTHOR, cli, cli_subprocess, client_files, make_agency, run_git
+from conftest import (
+    AUTHOR,
+    REPO_ROOT,
+    cli,
+    cli_subprocess,
+    client_files,
+    make_agency,
+    run_git,
+)
 
 from casectl import repo
 from casectl.errors import CasectlError
@@ -447,3 +456,26 @@ def test_new_refuses_leftovers_of_an_earlier_new(agency: Path) -> None:
     r = cli("-C", agency, *WRITES["new"])
     assert r.exit_code == 2
     assert "clients/rc-0009/client.yaml" in r.stderr
+
+
+def test_parallel_notes_on_different_clients_all_commit(tmp_path: Path) -> None:
+    """Writers on different clients share git's index and branch: none may take another's
+    short-lived index.lock for a stale one, and none may lose a commit."""
+    ids = [f"rc-000{i}" for i in range(1, 9)]
+    root = make_agency(tmp_path / "ag", {cid: client_files(cid) for cid in ids})
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "casectl", "-C", str(root), "note", cid, f"Note on {cid}."],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **AUTHOR, "PYTHONPATH": str(REPO_ROOT)},
+        )
+        for cid in ids
+    ]
+    results = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 8, [err for _, err in results]
+    assert int(run_git(root, "rev-list", "--count", "HEAD")) == 9
+    assert run_git(root, "status", "--porcelain") == ""
+    for cid in ids:
+        assert f"Note on {cid}." in run_git(root, "show", f"HEAD:clients/{cid}/log.yaml")
