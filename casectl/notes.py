@@ -588,13 +588,21 @@ def write(
         except ValueError as exc:
             raise CasectlError(f"cannot write the note: {exc}") from None
         new_client = _edited_client(session, client_edit) if client_edit is not None else None
-        refuse_changes(session.rel, changes())
         result = Written(nid)
+        check_log = _log_validator(session, old, result.warnings)
+
+        def validate(new: bytes) -> list[str]:
+            # Last of the checks, so the client folder's `git status` runs meanwhile.
+            messages = check_log(new)
+            if not messages:
+                refuse_changes(session.rel, changes())
+            return messages
+
         mode = writes.case_modes(session.agency.shared_group).file
         writes.append_entry(
             log_path,
             entry_text,
-            _log_validator(session, old, result.warnings),
+            validate,
             root=session.root,
             lock=False,
             new_mode=mode,
