@@ -245,8 +245,10 @@ def merge_driver_configured(root: Path) -> bool:
 
 def ensure_gitattributes(root: Path) -> bool:
     """Add the merge-driver line to .gitattributes if missing; True when changed."""
+    from casectl.writes import read_bytes  # refuses a FIFO without blocking
+
     path = root / ".gitattributes"
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    text = read_bytes(path).decode("utf-8", "replace")
     if any(line.split() == GITATTRIBUTES_LINE.split() for line in text.splitlines()):
         return False
     if text and not text.endswith("\n"):

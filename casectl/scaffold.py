@@ -17,9 +17,14 @@ def q(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def manager_entry(name: str, email: str | None) -> str:
+    """A ``managers:`` value: ``{name: "...", email: "..."}``, or the name alone."""
+    return f"{{name: {q(name)}, email: {q(email)}}}" if email else q(name)
+
+
 def agency_yaml(agency: str, timezone: str, manager: str, name: str, email: str | None) -> str:
     """casectl.yaml of a new agency; ``manager`` (a key) is its first case manager."""
-    who = f"{{name: {q(name)}, email: {q(email)}}}" if email else q(name)
+    who = manager_entry(name, email)
     return f"""\
 # yaml-language-server: $schema={SCHEMA_DIR}/casectl.schema.json
 # casectl agency settings. See docs/format.md of casectl for every key.

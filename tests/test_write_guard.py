@@ -27,6 +27,7 @@ from conftest import (
 )
 
 from casectl import repo
+from casectl.agency import open_agency
 from casectl.errors import CasectlError
 
 CID = "rc-0001"
@@ -311,6 +312,7 @@ def test_init_completes_a_half_made_repository(tmp_path: Path, state: str) -> No
     assert {"casectl.yaml", ".gitattributes", ".gitignore", "clients/.gitkeep"} <= set(tracked)
     assert any(p.startswith("schemas/") for p in tracked)
     assert cli("-C", root, "validate").exit_code == 0
+    assert "jane-doe" in (open_agency(root).agency.managers or {})  # never an empty list
     r = cli("init", root, "--agency", "Riverside")  # now it is complete: refused
     assert r.exit_code == 2 and "already" in r.stderr
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from casectl import load, repo, scaffold, schemas, writes
 from casectl.checks import check_config
 from casectl.errors import CasectlError
-from casectl.model import CLIENT_ID_RE
+from casectl.model import CLIENT_ID_RE, Agency
 from casectl.output import Output
 
 _TRACKED = (repo.CONFIG_NAME, "clients/.gitkeep", ".gitignore", ".gitattributes")
@@ -65,9 +65,12 @@ def run(
     root.mkdir(parents=True, exist_ok=True)
     if not is_repo:
         repo.git_init(root)
-    if not _usable(config):
+    kept = _usable(config)
+    if kept is None:
         text = scaffold.agency_yaml(name, timezone, key, who.name or key, who.email)
         writes.atomic_write(config, text.encode("utf-8"))
+    elif kept.managers is None:
+        _add_first_manager(config, key, scaffold.manager_entry(who.name or key, who.email))
     clients = root / "clients"
     clients.mkdir(exist_ok=True)
     (clients / ".gitkeep").touch()
@@ -98,11 +101,25 @@ def run(
     return 0
 
 
-def _usable(config: Path) -> bool:
-    """Whether an existing (uncommitted) casectl.yaml is complete and valid: kept as it
-    is then; a missing, partly written or broken one is written afresh."""
+def _usable(config: Path) -> Agency | None:
+    """An existing (uncommitted) casectl.yaml that is complete and valid: kept as it is
+    then; a missing, partly written or broken one (None) is written afresh."""
     if not config.exists():
-        return False
+        return None
     loaded = load.load_file(config, repo.CONFIG_NAME)
     agency, problems = check_config(loaded)
-    return agency is not None and not any(p.severity == "error" for p in problems)
+    if agency is None or any(p.severity == "error" for p in problems):
+        return None
+    return agency
+
+
+def _add_first_manager(config: Path, key: str, entry: str) -> None:
+    """Append ``managers: {key: entry}`` to a kept casectl.yaml that has none, so the
+    list is never empty; left as it is when the result would not read back so."""
+    raw = writes.read_bytes(config)
+    sep = b"" if raw.endswith(b"\n") or not raw else b"\n"
+    new = raw + sep + f"managers:\n  {key}: {entry}\n".encode()
+    agency, problems = check_config(load.load_text(repo.CONFIG_NAME, new))
+    errors = any(p.severity == "error" for p in problems)
+    if agency is not None and list(agency.managers or {}) == [key] and not errors:
+        writes.atomic_write(config, new)
