@@ -18,13 +18,17 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    StrictBool,
     WithJsonSchema,
 )
 from pydantic_core import PydanticCustomError
 
 from casectl import dates
 
-CLIENT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+# Ids are checked with fullmatch against the whole string: with ``re.match``, ``$``
+# would also match before a final newline and let "x-1\n" through as a client id.
+CLIENT_ID_PATTERN = "^[a-z0-9][a-z0-9-]{0,63}$"  # as JSON Schema spells it
+CLIENT_ID_RE = re.compile(r"\A[a-z0-9][a-z0-9-]{0,63}\Z")
 
 Status = Literal["active", "on_hold", "closed"]
 CloseReason = Literal[
@@ -192,7 +196,7 @@ def _to_int(value: Any) -> int:
 
 
 def _to_client_id(value: Any) -> str:
-    if not isinstance(value, str) or not CLIENT_ID_RE.match(value):
+    if not isinstance(value, str) or not CLIENT_ID_RE.fullmatch(value):
         raise PydanticCustomError(
             "cm_id",
             "{value} is not a valid client id (lower-case letters, digits and '-')",
@@ -271,7 +275,7 @@ Bool = Annotated[bool, BeforeValidator(_to_bool), WithJsonSchema({"type": "boole
 ClientId = Annotated[
     str,
     BeforeValidator(_to_client_id),
-    WithJsonSchema({"type": "string", "pattern": CLIENT_ID_RE.pattern}),
+    WithJsonSchema({"type": "string", "pattern": CLIENT_ID_PATTERN}),
 ]
 
 
@@ -373,6 +377,12 @@ class Agency(Record):
     def manager_left(self, key: str) -> date | None:
         entry = (self.managers or {}).get(key)
         return entry.left if isinstance(entry, Manager) else None
+
+    shared_group: StrictBool = Field(
+        False,
+        description="client folders and case files casectl creates are 0770/0660 "
+        "(shared with the group) instead of 0700/0600",
+    )
 
     def manager_name(self, key: str) -> str:
         entry = (self.managers or {}).get(key)

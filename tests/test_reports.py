@@ -425,6 +425,71 @@ def test_output_file_and_missing_folder(agency: Path, tmp_path: Path) -> None:
     assert [p.name for p in target.parent.iterdir()] == ["r.html"]  # no temp file left
 
 
+@pytest.mark.parametrize("command", [["report", "rc-0001"], ["caseload"]])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "clients/rc-0001/log.yaml",  # a case file
+        "clients/rc-0001/summary.md",  # a new file among the case files
+        "clients/report.md",
+        "casectl.yaml",
+        ".gitignore",  # tracked by git
+        ".git/description",
+        ".casectl/report.md",
+    ],
+)
+def test_output_never_goes_onto_case_files_or_tracked_files(
+    agency: Path, command: list[str], target: str
+) -> None:
+    path = agency / target
+    path.parent.mkdir(exist_ok=True)
+    before = path.read_bytes() if path.exists() else None
+    for where in (path, Path(os.path.relpath(path))):  # absolute, and relative to cwd
+        r = cli("-C", agency, *command, "-o", where, "--as-of", AS_OF)
+        assert r.exit_code == 2, (where, r.stderr)
+        assert "refusing" in r.stderr
+    assert (path.read_bytes() if path.exists() else None) == before
+    assert cli("-C", agency, "validate").exit_code == 0
+
+
+def test_output_through_a_linked_folder_into_clients_is_refused(
+    agency: Path, tmp_path: Path
+) -> None:
+    link = tmp_path / "reports"
+    link.symlink_to(agency / "clients" / "rc-0001")
+    log = agency / "clients" / "rc-0001" / "log.yaml"
+    before = log.read_bytes()
+    r = cli("-C", agency, "report", "rc-0001", "-o", link / "log.yaml")
+    assert r.exit_code == 2 and "refusing" in r.stderr
+    assert log.read_bytes() == before
+
+
+def test_schema_output_is_refused_inside_clients(agency: Path) -> None:
+    r = cli("-C", agency, "schema", "-o", agency / "clients" / "rc-0001")
+    assert r.exit_code == 2 and "refusing" in r.stderr
+    assert sorted(p.name for p in (agency / "clients" / "rc-0001").iterdir()) == [
+        "assessment.yaml", "client.yaml", "log.yaml", "plan.yaml",
+    ]  # fmt: skip
+    assert cli("-C", agency, "schema", "-o", agency / "schemas").exit_code == 0
+
+
+@pytest.mark.parametrize("command", [["report", "rc-0001"], ["caseload"]])
+def test_the_output_format_follows_the_extension(
+    agency: Path, tmp_path: Path, command: list[str]
+) -> None:
+    html, md, forced, other = (tmp_path / n for n in ("r.html", "r.md", "f.html", "r.txt"))
+    for target in (html, md, other):
+        assert cli("-C", agency, *command, "-o", target, "--as-of", AS_OF).exit_code == 0
+    assert html.read_text().startswith("<!DOCTYPE html>")
+    assert md.read_text().startswith("#")
+    assert other.read_text().startswith("#")  # unknown extension: Markdown, the default
+    r = cli("-C", agency, *command, "--format", "md", "-o", forced, "--as-of", AS_OF)
+    assert r.exit_code == 0
+    assert forced.read_text().startswith("#")  # an explicit --format wins
+    r = cli("-C", agency, *command, "--as-of", AS_OF)
+    assert r.stdout.startswith("#")  # stdout: Markdown unless --format html
+
+
 def test_unknown_or_invalid_client(agency: Path) -> None:
     assert cli("-C", agency, "report", "rc-9999").exit_code == 2
     assert cli("-C", agency, "report", "../etc").exit_code == 2

@@ -226,7 +226,7 @@ def check_client(
     result = ClientCheck(folder)
     base = root / "clients" / folder
     rel = f"clients/{folder}"
-    if not CLIENT_ID_RE.match(folder):
+    if not CLIENT_ID_RE.fullmatch(folder):
         result.problems.append(
             Problem(
                 rel,

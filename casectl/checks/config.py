@@ -16,7 +16,7 @@ from casectl.load import Loaded
 from casectl.model import Agency
 from casectl.problems import Problem
 
-_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # fullmatch: no final newline
 
 
 def check(loaded: Loaded, agency: Agency) -> list[Problem]:
@@ -38,7 +38,7 @@ def check(loaded: Loaded, agency: Agency) -> list[Problem]:
             out.append(loaded.problem(("domains", i), "CM521", f"{domain!r} is listed twice"))
         seen.add(domain)
     for key in agency.managers or {}:
-        if not _KEY.match(key):
+        if not _KEY.fullmatch(key):
             out.append(
                 loaded.problem(
                     ("managers", key), "CM522", f"{key!r} is not a simple manager key", key=True

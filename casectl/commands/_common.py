@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
@@ -104,6 +105,38 @@ def parse_duration_option(option: str, value: str) -> dates.Duration:
     if too_long(parsed):
         raise CasectlError(f"{option}: {value!r} is longer than 100 years")
     return parsed
+
+
+_PRIVATE_FOLDERS = ("clients", ".git", repo.CACHE_DIR)
+
+
+def check_output(root: Path, output: Path, overwrite_tracked: bool = False) -> None:
+    """Refuse ``-o FILE`` where a report or other output must never go (exit 2): inside
+    clients/ (case files), .git/ or .casectl/, onto casectl.yaml, or onto any file git
+    tracks in the agency (unless ``overwrite_tracked``). Links in the folder part are
+    followed, so a link cannot smuggle the file there."""
+    target = Path(os.path.realpath(output.parent)) / output.name
+    base = Path(os.path.realpath(root))
+    if not target.is_relative_to(base):
+        return
+    rel = target.relative_to(base)
+    if not rel.parts:
+        return
+    if rel.parts[0] in _PRIVATE_FOLDERS:
+        raise CasectlError(
+            f"-o {output}: refusing to write inside {rel.parts[0]}/ of the agency "
+            f"({'the case files' if rel.parts[0] == 'clients' else 'kept by git and casectl'}); "
+            "choose a file elsewhere"
+        )
+    if rel.as_posix() == repo.CONFIG_NAME:
+        raise CasectlError(
+            f"-o {output}: refusing to overwrite {repo.CONFIG_NAME}, the agency's settings"
+        )
+    if not overwrite_tracked and repo.is_tracked(base, rel.as_posix()):
+        raise CasectlError(
+            f"-o {output}: refusing to overwrite {rel.as_posix()}, a file tracked by git; "
+            "choose a new file name (reports hold personal data: keep them out of git)"
+        )
 
 
 def report_written(out: Output, result: Written, unsaved: str) -> int:

@@ -6,20 +6,23 @@ from pathlib import Path
 
 from casectl import reports
 from casectl.agency import scan
-from casectl.commands._common import agency_context, check_manager_option
-from casectl.commands.report import emit, generated_stamp, render
+from casectl.commands._common import agency_context, check_manager_option, check_output
+from casectl.commands.report import emit, generated_stamp, output_format, render
 from casectl.output import Output
 
 
 def run(
     out: Output,
     directory: Path | None,
-    fmt: str,
+    fmt: str | None,
     output: Path | None,
     manager: str | None,
     as_of: str | None,
 ) -> int:
     ctx = agency_context(directory, as_of, out=out)
+    if output is not None:
+        check_output(ctx.root, output)
+    fmt = output_format(fmt, output)
     check_manager_option(ctx, manager)
     facts = scan(ctx).facts()
     check_manager_option(ctx, manager, (f.manager for f in facts))
