@@ -17,7 +17,7 @@ from casectl import dates, render, repo, schedule
 from casectl.agency import AgencyContext, scan
 from casectl.commands._common import agency_context, parse_duration_option
 from casectl.errors import CasectlError, UnknownClientError
-from casectl.output import Output
+from casectl.output import Output, visible
 from casectl.schedule import DueItem
 
 TEXT_HEADERS = ("status", "due", "days", "manager", "client", "name", "kind", "what")
@@ -173,19 +173,20 @@ def plain_text(items: Sequence[DueItem]) -> str:
     """Aligned columns for pipes: one line per item, a header line first, no colour.
 
     The same layout as ``render.plain_table`` (two spaces between columns, the last one
-    not padded), written out directly: at 10,000 clients there are tens of thousands
-    of rows and the generic per-cell path was a third of a warm run.
+    not padded, values through ``visible``), written out directly: at 10,000 clients
+    there are tens of thousands of rows and the generic per-cell path was a third of a
+    warm run.
     """
     rows = [
         (
             i.status,
             i.due.isoformat(),
             str(i.days),
-            i.manager,
+            visible(i.manager),
             i.client,
-            " ".join(i.name.split()),
+            visible(i.name),
             i.kind,
-            " ".join(i.what.split()),
+            visible(i.what),
         )
         for i in items
     ]
