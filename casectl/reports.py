@@ -31,6 +31,7 @@ from casectl.model import (
     LogEntry,
     Plan,
 )
+from casectl.output import visible
 
 Context = dict[str, Any]
 CONTACT_WINDOW_DAYS = 30
@@ -545,22 +546,57 @@ def caseload_context(
 # ------------------------------------------------------------- template filters
 
 
-_MD_INLINE = re.compile(r"([\\`*_\[\]{}|#~!])")
+# Markdown punctuation that can start markup anywhere in a line (CommonMark lets any
+# ASCII punctuation be backslash-escaped): emphasis, code, links, images, tables,
+# headings, strikethrough, GitHub's math ($) and footnotes.
+_MD_INLINE = re.compile(r"([\\`*_\[\]{}|#~!$])")
+# What starts a block when it begins a line: a list item, quote, setext underline,
+# ordered item.
 _MD_LINE_START = re.compile(r"^(\s*)([-+=>]|\d+[.)])")
+# GitHub turns bare URLs, www. names and e-mail addresses into links by itself.
+_MD_AUTOLINK = re.compile(r"(?i)(?<=[a-z])(:)(?=//)|(?<![\w.])(www)(\.)|(@)")
+_MD_PLAIN = re.compile(r"[^\W_]+(?:[ -][^\W_]+)*")  # letters, digits, single spaces/hyphens
+_BACKTICKS = re.compile(r"`+")
 
 
-def md_escape(value: object) -> str:
-    """Text for a Markdown table cell or line: no HTML, no markup, no line breaks.
+def _autolink(match: re.Match[str]) -> str:
+    if match.group(1):
+        return "\\:"
+    if match.group(2):
+        return "www\\."
+    return "\\@"
 
-    ``<`` ``>`` ``&`` become entities (GitHub would otherwise pass some HTML
-    through); Markdown punctuation is backslash-escaped; newlines become spaces so
-    a table row stays one row.
+
+def md_escape(value: object, code: bool = False) -> str:
+    """Any value as Markdown text that adds no markup: one line, safe in a table cell,
+    a heading, a list item or (``code=True``) as a complete code span.
+
+    The one function every value passes on its way into Markdown (the ``md`` filter of
+    the templates, ``due --format md``). Line breaks become spaces so a table row stays
+    one row; control characters are shown as escapes (``output.visible``). Inline:
+    ``<`` ``>`` ``&`` become entities (GitHub would otherwise pass some HTML through),
+    Markdown punctuation is backslash-escaped, a block marker at the start is escaped,
+    and bare URLs, ``www.`` names and e-mail addresses are broken up so GitHub does
+    not link them. ``code=True``: the text between backtick fences longer than any
+    run of backticks in it (so it cannot close the span early), ``|`` escaped for
+    tables.
     """
     if value is None:
         return ""
-    text = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = str(value)
+    if not code and _MD_PLAIN.fullmatch(text):
+        return text  # the common case: a name, an id, a date
+    text = visible(" ".join(text.split()))
+    if code:
+        runs = _BACKTICKS.findall(text)
+        fence = "`" * (max(map(len, runs), default=0) + 1)
+        pad = " " if text[:1] in ("`", " ") or text[-1:] in ("`", " ") else ""
+        inner = text.replace("|", "\\|")
+        return f"{fence}{pad}{inner}{pad}{fence}" if text else ""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MD_INLINE.sub(r"\\\1", text)
-    return " ".join(text.split())
+    text = _MD_AUTOLINK.sub(_autolink, text)
+    return _MD_LINE_START.sub(r"\1\\\2", text)
 
 
 def md_quote(value: object, depth: int = 1) -> str:
@@ -571,7 +607,6 @@ def md_quote(value: object, depth: int = 1) -> str:
     lines = []
     for raw in str(value).splitlines() or [""]:
         escaped = md_escape(raw)
-        escaped = _MD_LINE_START.sub(r"\1\\\2", escaped)
         # Two trailing spaces keep the writer's line breaks inside the quote.
         lines.append(f"{prefix}{escaped}  " if escaped else prefix.rstrip())
     return "\n".join(lines)

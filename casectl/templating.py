@@ -158,8 +158,9 @@ def render(
         where = exc.filename or exc.name or name
         raise CasectlError(f"{where}:{exc.lineno}: template syntax error: {exc.message}") from None
     except SecurityError as exc:
+        reason = str(exc).rstrip(".")
         raise CasectlError(
-            f"{_where(exc, name)}: refused by the template sandbox: {str(exc).rstrip('.')}; templates may "
+            f"{_where(exc, name)}: refused by the template sandbox: {reason}; templates may "
             "only format the data they are given (docs/templates.md)"
         ) from None
     except jinja2.UndefinedError as exc:

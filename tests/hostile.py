@@ -24,7 +24,10 @@ OTHERS = "\x7f\x08\r\x00"
 SEQUENCES = OSC_TITLE + CLEAR + C1_CSI + RLO + ISOLATES + OTHERS
 
 # Markdown / HTML that must stay text in md and html output.
-MARKUP = "`x`\n\n<img src=x onerror=alert(1)> | [l](http://evil.example) ![i](http://e/i.png)"
+MARKUP = (
+    "`x`\n\n<img src=x onerror=alert(1)> | [l](http://evil.example) ![i](http://e/i.png)"
+    " www.evil.example mail@evil.example <http://auto.example> &lt;b&gt;"
+)
 
 
 def evil(label: str, markup: bool = False) -> str:

@@ -393,7 +393,7 @@ def test_hostile_note_is_text(example: Path) -> None:
     md = report(example, "rc-0001")
     assert "<script>" not in md and "<img" not in md and "</blockquote>" not in md
     assert "&lt;script&gt;" in md and "&lt;img src=x onerror=" in md
-    assert "\\[link\\](http://evil.example)" in md and "\\*\\*bold\\*\\*" in md
+    assert "\\[link\\](http\\://evil.example)" in md and "\\*\\*bold\\*\\*" in md
     assert "> \\# heading?" in md
 
 

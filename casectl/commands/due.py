@@ -200,27 +200,21 @@ def plain_text(items: Sequence[DueItem]) -> str:
 
 
 def markdown(items: Sequence[DueItem], as_of: date) -> str:
-    """A GitHub-renderable Markdown table (``|`` in cells escaped)."""
+    """A GitHub-renderable Markdown table; every cell through ``reports.md_escape``."""
+    from casectl.reports import md_escape
+
     if not items:
         return f"Nothing due as of {as_of.isoformat()}.\n"
-    lines = [_md_row(MD_HEADERS), _md_row(["---"] * len(MD_HEADERS))]
+
+    def row(cells: Sequence[Any]) -> str:
+        return "| " + " | ".join(md_escape(c) for c in cells) + " |"
+
+    lines = [row(MD_HEADERS), "| " + " | ".join(["---"] * len(MD_HEADERS)) + " |"]
     for i in items:
         lines.append(
-            _md_row(
-                [i.status, i.due.isoformat(), i.days, i.client, i.name, i.manager, i.kind, i.what]
-            )
+            row([i.status, i.due.isoformat(), i.days, i.client, i.name, i.manager, i.kind, i.what])
         )
     return "\n".join(lines) + "\n"
-
-
-def _md_row(cells: Sequence[Any]) -> str:
-    return "| " + " | ".join(md_cell(c) for c in cells) + " |"
-
-
-def md_cell(value: Any) -> str:
-    """One table cell: no line breaks, pipes escaped (GitHub reads ``\\|`` as a literal)."""
-    text = " ".join(str(value).split())
-    return text.replace("\\", "\\\\").replace("|", "\\|")
 
 
 def by_manager(items: Sequence[DueItem]) -> dict[str, list[DueItem]]:
