@@ -88,6 +88,11 @@ BENCHES: list[Bench] = [
         ("{casectl}", "-C", "{dir}", "caseload", "--format", "html", "--as-of", "{as_of}"),
         cache="warm",
     ),
+    Bench(
+        "report --redact, warm cache",
+        ("{casectl}", "-C", "{dir}", "report", "{client}", "--redact", "--as-of", "{as_of}"),
+        cache="warm",
+    ),
     Bench("casectl --version", ("{casectl}", "--version"), per_agency=False),
 ]
 
