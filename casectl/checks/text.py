@@ -71,6 +71,10 @@ _NAMES: dict[str, frozenset[tuple[str, ...]]] = {
 }
 # Mappings whose keys are names (any key matches "*" in the patterns above).
 _KEYED = frozenset({("managers",)})
+# Keys whose text values may be names, and lists of names: only there can newline or
+# tab be a problem, so only there are they looked at.
+_ONE_LINE = frozenset(p[-1] for ps in _NAMES.values() for p in ps if p[-1] != "*") | {"managers"}
+_NAME_LISTS = frozenset({"goals", "domains"})
 
 
 def check(loaded: Loaded, kind: str) -> list[Problem]:
@@ -109,25 +113,27 @@ def check_client_name(loaded: Loaded) -> list[Problem]:
     return []
 
 
-def _walk(node: Any, loc: Loc, hits: list[tuple[Loc, str, bool]]) -> None:
-    """Collect every key and text value that is not plain printable text.
+def _walk(node: Any, loc: Loc, hits: list[tuple[Loc, str, bool]], names: bool = False) -> None:
+    """Collect every key, and every text value holding a flagged character (newline and
+    tab too where the value may be a name), for :func:`check` to classify.
 
-    ``str.isprintable`` (in C) settles nearly every value; only the rest (multi-line
-    text, anything unusual) is looked at again in :func:`check`.
+    This runs over every value of every file on a cold ``validate``: ``isprintable``
+    (in C) settles nearly every value, and multi-line free text (note bodies) costs
+    one regex search.
     """
     if isinstance(node, dict):
         for key, value in node.items():
             if isinstance(key, str) and not key.isprintable():
                 hits.append(((*loc, key), key, True))
             if isinstance(value, str):
-                if not value.isprintable():
+                if not value.isprintable() and (key in _ONE_LINE or _IN_TEXT.search(value)):
                     hits.append(((*loc, key), value, False))
             elif isinstance(value, dict | list):
-                _walk(value, (*loc, key), hits)
+                _walk(value, (*loc, key), hits, key in _NAME_LISTS)
     elif isinstance(node, list):
         for i, value in enumerate(node):
             if isinstance(value, str):
-                if not value.isprintable():
+                if not value.isprintable() and (names or _IN_TEXT.search(value)):
                     hits.append(((*loc, i), value, False))
             elif isinstance(value, dict | list):
                 _walk(value, (*loc, i), hits)
