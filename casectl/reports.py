@@ -96,14 +96,17 @@ def score_change(score: int | None, previous: int | None, had_previous: bool) ->
 
 @dataclass(frozen=True)
 class Scrubber:
-    """Replaces a person's name and contact details in free text, in one pass.
+    """Replaces a person's name and contact details in free text.
 
-    ``pattern`` is one alternation of every form (longest and most specific first);
-    ``replacements[i]`` replaces a match of its group ``g<i>``.
+    Every e-mail address goes first (only texts holding an ``@`` are searched for
+    one); then ``pattern``, one alternation of every other form (longest and most
+    specific first), replaces each match of its group ``g<i>`` by ``replacements[i]``,
+    in one pass. The default scrubber changes nothing.
     """
 
     pattern: re.Pattern[str] | None = None
     replacements: tuple[str, ...] = ()
+    emails_only: bool = False
 
     def __call__(self, text: str | None) -> str | None:
         if text is None:
@@ -111,12 +114,14 @@ class Scrubber:
         return self.text(text)
 
     def text(self, text: str) -> str:
-        if self.pattern is None:
+        if self.pattern is None and not self.emails_only:
             return text
         # Compose accents the way the records do, and drop the invisible characters
         # that could split a name ("Den\u200bise") without showing.
         text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
-        return self.pattern.sub(self._replace, text)
+        if "@" in text:
+            text = _EMAIL.sub(REDACTED, text)
+        return self.pattern.sub(self._replace, text) if self.pattern is not None else text
 
     def _replace(self, match: re.Match[str]) -> str:
         group = match.lastgroup
@@ -130,7 +135,7 @@ _MONTHS = (
     "january", "february", "march", "april", "may", "june", "july", "august",
     "september", "october", "november", "december",
 )  # fmt: skip
-_EMAIL = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # any e-mail address at all
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")  # any e-mail address at all
 # Between the digits of a phone number: up to three of space, dot, dash, slash,
 # brackets, plus, any dash or space of Unicode.
 _PHONE_SEP = r"[\W_]{0,3}"
@@ -200,16 +205,16 @@ def _literal(text: str) -> str:
     return r"(?i:" + r"\s+".join(re.escape(w) for w in words) + ")" if words else ""
 
 
-def _address_forms(address: str) -> list[str]:
+def _address_texts(address: str) -> list[str]:
     """The whole address, and each part but the last (usually the town, which may be
     in the agency's own name): "418 Alder Ave", "Apt 2B", a shelter's name; the
     street also without its house number ("Alder Ave")."""
-    forms = [_literal(address)]
+    texts = [address.strip()]
     for part in address.split(",")[:-1]:
         for text in (part.strip(), re.sub(r"^\d+\w*\s+", "", part.strip())):
             if len(text) >= 6:
-                forms.append(_literal(text))
-    return forms
+                texts.append(text)
+    return texts
 
 
 def _contacts(client: Client) -> list[dict[str, Any]]:
@@ -228,7 +233,8 @@ def make_scrubber(client: Client) -> Scrubber:
     names = [client.name] + [p.get("name") for p in _contacts(client)]
     name_forms = [f for n in names if isinstance(n, str) for f in _name_forms(n)]
     just_a_name = re.compile("|".join(f for f, _ in name_forms)) if name_forms else None
-    forms: list[tuple[str, str]] = [(_EMAIL, REDACTED)]
+    forms: list[tuple[str, str]] = []
+    firsts = set("0123456789")  # phone numbers, dates, house numbers
     emails = [client.email] + [p.get("email") for p in _contacts(client)]
     for email in emails:
         if isinstance(email, str) and "@" in email:
@@ -237,18 +243,30 @@ def make_scrubber(client: Client) -> Scrubber:
                 continue  # "denise@...": the name's own forms replace it by initials
             if len(local) >= 3:  # alone, before the name's forms: "denise.carter88 at ..."
                 forms.append((rf"(?<![\w.+-])(?i:{re.escape(local)})(?![\w+-])", REDACTED))
+                firsts.add(local[0])
     if client.address and client.address.strip():
-        forms += [(f, REDACTED) for f in _address_forms(client.address)]
+        for text in _address_texts(client.address):
+            forms.append((_literal(text), REDACTED))
+            firsts.add(text[0])
     phones = [client.phone] + [p.get("phone") for p in _contacts(client)]
     for phone in phones:
         form = _phone_form(phone) if isinstance(phone, str) else None
         if form:
             forms.append((form, REDACTED))
+            firsts.update(phone.strip()[:1])
     if client.born:
         forms.append((_date_forms(client.born), REDACTED))
+        firsts.add(_MONTHS[client.born.month - 1][0])
     forms += name_forms
-    pattern = "|".join(f"(?P<g{i}>{form})" for i, (form, _) in enumerate(forms))
-    return Scrubber(re.compile(pattern), tuple(r for _, r in forms))
+    firsts.update(part[0] for n in names if isinstance(n, str) for part in _name_parts(n))
+    if not forms:
+        return Scrubber(emails_only=True)
+    # Most positions of a text cannot start any form: the lookahead (any case, as the
+    # forms match) rules them out before the alternation is tried.
+    first = "".join(re.escape(c) for c in sorted(firsts))
+    alternation = "|".join(f"(?P<g{i}>{form})" for i, (form, _) in enumerate(forms))
+    pattern = re.compile(f"(?=(?i:[{first}]))(?:{alternation})")
+    return Scrubber(pattern, tuple(r for _, r in forms), emails_only=False)
 
 
 SAFE = "safe"  # kept as it is
@@ -827,8 +845,11 @@ def md_escape(value: object, code: bool = False) -> str:
         return f"{fence}{pad}{inner}{pad}{fence}" if text else ""
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MD_INLINE.sub(r"\\\1", text)
-    text = _MD_AUTOLINK.sub(_autolink, text)
-    return _MD_LINE_START.sub(r"\1\\\2", text)
+    if "@" in text or "://" in text or "ww" in text.lower():
+        text = _MD_AUTOLINK.sub(_autolink, text)
+    if _MD_LINE_START.match(text):
+        text = _MD_LINE_START.sub(r"\1\\\2", text, count=1)
+    return text
 
 
 def md_quote(value: object, depth: int = 1) -> str:

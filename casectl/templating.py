@@ -25,6 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from markupsafe import Markup
+
 from casectl.errors import CasectlError
 from casectl.output import visible
 
@@ -57,9 +59,7 @@ def agency_dir(root: Path) -> Path | None:
 
 def _finalize(value: Any) -> Any:
     """Every printed value: control characters shown as escapes (newlines kept)."""
-    if isinstance(value, str):
-        from markupsafe import Markup
-
+    if isinstance(value, str) and not value.isprintable():
         shown = visible(value, multiline=True)
         return Markup(shown) if isinstance(value, Markup) else shown
     return value
