@@ -121,23 +121,26 @@ def _walk(node: Any, loc: Loc, hits: list[tuple[Loc, str, bool]], names: bool = 
     (in C) settles nearly every value, and multi-line free text (note bodies) costs
     one regex search.
     """
-    if isinstance(node, dict):
+    # The loader builds plain dicts, lists and strs: exact type tests are the cheapest.
+    if type(node) is dict:
         for key, value in node.items():
-            if isinstance(key, str) and not key.isprintable():
+            if type(key) is str and not key.isprintable():
                 hits.append(((*loc, key), key, True))
-            if isinstance(value, str):
+            kind = type(value)
+            if kind is str:
                 if not value.isprintable() and (key in _ONE_LINE or _IN_TEXT.search(value)):
                     hits.append(((*loc, key), value, False))
-            elif isinstance(value, dict | list):
+            elif kind is dict or kind is list:
                 _walk(value, (*loc, key), hits, key in _NAME_LISTS)
-    elif isinstance(node, list):
+    elif type(node) is list:
         for i, value in enumerate(node):
-            if isinstance(value, str):
+            kind = type(value)
+            if kind is str:
                 if not value.isprintable() and (names or _IN_TEXT.search(value)):
                     hits.append(((*loc, i), value, False))
-            elif isinstance(value, dict | list):
+            elif kind is dict or kind is list:
                 _walk(value, (*loc, i), hits)
-    elif isinstance(node, str) and not node.isprintable():
+    elif type(node) is str and not node.isprintable():
         hits.append((loc, node, False))
 
 
