@@ -32,6 +32,7 @@ _UNSAFE_TEXT = re.compile(f"[{CONTROL_CHARS}]")
 _UNSAFE_LINE = re.compile(f"[\t\n{CONTROL_CHARS}]")
 _UNSAFE_JSON = re.compile(f"[{_BEYOND_C0}]")  # json.dumps escapes C0 itself, not these
 _NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
+_PLAIN_ASCII = bytes(range(0x20, 0x7F)) + b"\t\n"
 
 
 def _escape_char(match: re.Match[str]) -> str:
@@ -52,6 +53,8 @@ def visible(text: str, multiline: bool = False) -> str:
     """
     if text.isprintable():  # the common case, in C
         return text
+    if multiline and text.isascii() and not text.encode().translate(None, _PLAIN_ASCII):
+        return text  # a whole document of plain ASCII lines: bytes are checked faster
     return (_UNSAFE_TEXT if multiline else _UNSAFE_LINE).sub(_escape_char, text)
 
 

@@ -13,8 +13,8 @@ a list or dict, no Python functions): a template can format the data it is given
 and do nothing else. A file under the agency's ``templates/`` that is a symbolic
 link (or lies under one), or ``templates/`` itself being a link, is refused rather
 than followed: a link to ``/etc/passwd`` must not be rendered into a report.
-Every value a template prints passes ``output.visible`` (``finalize``), so a record
-cannot put a raw control character into any output.
+Every rendered text passes ``output.visible``, so a record cannot put a raw control
+character into any output, to a terminal or into a file (``-o``).
 """
 
 from __future__ import annotations
@@ -24,8 +24,6 @@ import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from markupsafe import Markup
 
 from casectl.errors import CasectlError
 from casectl.output import visible
@@ -55,14 +53,6 @@ def agency_dir(root: Path) -> Path | None:
             "the repository (make templates/ a real folder)"
         )
     return folder if stat.S_ISDIR(mode) else None
-
-
-def _finalize(value: Any) -> Any:
-    """Every printed value: control characters shown as escapes (newlines kept)."""
-    if isinstance(value, str) and not value.isprintable():
-        shown = visible(value, multiline=True)
-        return Markup(shown) if isinstance(value, Markup) else shown
-    return value
 
 
 def _agency_loader(folder: Path) -> jinja2.BaseLoader:
@@ -129,7 +119,6 @@ def environment(root: Path | None) -> jinja2.Environment:
             default=False,
         ),
         undefined=jinja2.StrictUndefined,
-        finalize=_finalize,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -146,7 +135,9 @@ def render(
     env = env or environment(root)
     try:
         template = env.get_template(name)
-        return template.render(**context)
+        # Whatever the template printed, no control character from the records (or
+        # from the template) leaves raw: the whole text passes output.visible once.
+        return visible(template.render(**context), multiline=True)
     except CasectlError:
         raise
     except jinja2.TemplateNotFound as exc:

@@ -118,6 +118,18 @@ def test_error_messages_on_stderr_are_escaped(hostile: Path, tmp_path: Path) -> 
     assert "\\x1b[2J" in result.stderr
 
 
+@pytest.mark.parametrize("fmt", ["md", "html"])
+def test_a_report_written_to_a_file_has_no_raw_control(
+    hostile: Path, tmp_path: Path, fmt: str
+) -> None:
+    target = tmp_path / f"r.{fmt}"
+    result = cli("-C", hostile, "report", "rc-0001", "--as-of", AS_OF, "--format", fmt,
+                 "-o", target)  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    text = target.read_text()
+    assert raw_controls(text) == [] and "\\x1b" in text
+
+
 def _run_on_a_terminal(args: tuple[str, ...], color: bool) -> tuple[int, str]:
     """Run casectl with stdout and stderr on a pseudo-terminal: rich tables, colour."""
     env = {**os.environ, **AUTHOR, "PYTHONPATH": str(REPO_ROOT), "COLUMNS": "200",
