@@ -364,9 +364,11 @@ def test_markdown_table(monitored: Path) -> None:
         assert line.replace("\\|", "").count("|") == 9
 
 
-def test_md_cell_escapes() -> None:
-    assert due.md_cell("a|b\nc") == "a\\|b c"
-    assert due.md_cell("back\\slash") == "back\\\\slash"
+def test_md_cells_are_escaped_by_the_one_markdown_function() -> None:
+    from casectl.reports import md_escape
+
+    assert md_escape("a|b\nc") == "a\\|b c"
+    assert md_escape("back\\slash") == "back\\\\slash"
 
 
 def test_ics_parses_with_one_event_per_item(monitored: Path) -> None:

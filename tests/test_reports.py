@@ -190,11 +190,11 @@ def test_since_keeps_amendments_with_their_note_or_alone() -> None:
     ctx = open_agency(EXAMPLE)
     check = read_client(ctx, "rc-0001")
     log = check.log
-    after = reports.note_blocks(log, ctx.agency, date(2026, 6, 13), reports.NO_SCRUB)
+    after = reports.note_blocks(log, ctx.agency, date(2026, 6, 13))
     assert after[0]["id"] == "20260615-0900-jdoe"
     assert after[0]["amends"] == "20260612-1030-jdoe"
     assert all(n["day"] >= "2026-06-13" for n in after)
-    before = reports.note_blocks(log, ctx.agency, date(2026, 6, 12), reports.NO_SCRUB)
+    before = reports.note_blocks(log, ctx.agency, date(2026, 6, 12))
     assert before[0]["id"] == "20260612-1030-jdoe"
     assert before[0]["amendments"][0]["id"] == "20260615-0900-jdoe"
 
@@ -211,7 +211,7 @@ def test_amendment_of_amendment_nests_under_the_original(tmp_path: Path) -> None
                        git=False)  # fmt: skip
     ctx = open_agency(root)
     check = read_client(ctx, "rc-0001")
-    notes = reports.note_blocks(check.log, ctx.agency, None, reports.NO_SCRUB)
+    notes = reports.note_blocks(check.log, ctx.agency, None)
     assert [n["id"] for n in notes] == ["20260110-1000-jdoe"]
     assert [a["id"] for a in notes[0]["amendments"]] == ["a1", "a2"]
 
@@ -393,7 +393,7 @@ def test_hostile_note_is_text(example: Path) -> None:
     md = report(example, "rc-0001")
     assert "<script>" not in md and "<img" not in md and "</blockquote>" not in md
     assert "&lt;script&gt;" in md and "&lt;img src=x onerror=" in md
-    assert "\\[link\\](http://evil.example)" in md and "\\*\\*bold\\*\\*" in md
+    assert "\\[link\\](http\\://evil.example)" in md and "\\*\\*bold\\*\\*" in md
     assert "> \\# heading?" in md
 
 

@@ -3,7 +3,8 @@
 The families (one module each, docstrings list their codes): ``config`` (CM5xx),
 ``client`` (CM1xx), ``plan`` (CM2xx), ``assessment`` (CM3xx), ``log`` (CM4xx),
 ``links`` (CM6xx); ``schema`` maps record validation to x01..x07 in each block;
-``casectl.load`` owns CM0xx. Checks never print and never raise for bad data.
+``text`` (CM011, CM128) what text may hold in any file; ``casectl.load`` owns the
+rest of CM0xx. Checks never print and never raise for bad data.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from casectl.checks import config as config_rules
 from casectl.checks import links, schema
 from casectl.checks import log as log_rules
 from casectl.checks import plan as plan_rules
+from casectl.checks import text as text_rules
 from casectl.facts import ClientFacts, ClientFields, facts_from_records
 from casectl.model import (
     CLIENT_ID_RE,
@@ -121,7 +123,7 @@ def check_config(loaded: load.Loaded) -> Settings:
         agency, fallbacks = best_settings(loaded)
         return Settings(agency, list(loaded.problems), fallbacks)
     valid, problems = schema.validate(loaded, Agency, 5)
-    problems = list(loaded.problems) + problems
+    problems = list(loaded.problems) + text_rules.check(loaded, CONFIG) + problems
     agency, fallbacks = (valid, []) if valid is not None else best_settings(loaded)
     # The rules run on the best reading too: every problem at once.
     problems += config_rules.check(loaded, agency)
@@ -281,6 +283,9 @@ def check_client(
             loaded.data = []
         result.loaded[name] = loaded
         result.problems += loaded.problems
+        result.problems += text_rules.check(loaded, name)
+        if name == "client.yaml":
+            result.problems += text_rules.check_client_name(loaded)
 
     _check_records(result, agency, today, zone)
     return result

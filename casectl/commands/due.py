@@ -22,7 +22,7 @@ from casectl.commands._common import (
 )
 from casectl.errors import CasectlError, UnknownClientError
 from casectl.model import Agency
-from casectl.output import Output
+from casectl.output import Output, visible
 from casectl.schedule import DueItem
 
 TEXT_HEADERS = ("status", "due", "days", "manager", "client", "name", "kind", "what")
@@ -162,19 +162,20 @@ def plain_text(items: Sequence[DueItem]) -> str:
     """Aligned columns for pipes: one line per item, a header line first, no colour.
 
     The same layout as ``render.plain_table`` (two spaces between columns, the last one
-    not padded), written out directly: at 10,000 clients there are tens of thousands
-    of rows and the generic per-cell path was a third of a warm run.
+    not padded, values through ``visible``), written out directly: at 10,000 clients
+    there are tens of thousands of rows and the generic per-cell path was a third of a
+    warm run.
     """
     rows = [
         (
             i.status,
             i.due.isoformat(),
             str(i.days),
-            i.manager or "",
+            visible(i.manager or ""),
             i.client,
-            " ".join((i.name or "").split()),
+            visible(i.name or ""),
             i.kind,
-            " ".join(i.what.split()),
+            visible(i.what),
         )
         for i in items
     ]
@@ -188,13 +189,19 @@ def plain_text(items: Sequence[DueItem]) -> str:
 
 
 def markdown(items: Sequence[DueItem], as_of: date) -> str:
-    """A GitHub-renderable Markdown table (``|`` in cells escaped)."""
+    """A GitHub-renderable Markdown table; every cell through ``reports.md_escape``."""
+    from casectl.reports import md_escape
+
     if not items:
         return f"Nothing due as of {as_of.isoformat()}.\n"
-    lines = [_md_row(MD_HEADERS), _md_row(["---"] * len(MD_HEADERS))]
+
+    def row(cells: Sequence[Any]) -> str:
+        return "| " + " | ".join(md_escape(c) for c in cells) + " |"
+
+    lines = [row(MD_HEADERS), "| " + " | ".join(["---"] * len(MD_HEADERS)) + " |"]
     for i in items:
         lines.append(
-            _md_row(
+            row(
                 [
                     i.status,
                     i.due.isoformat(),
@@ -208,16 +215,6 @@ def markdown(items: Sequence[DueItem], as_of: date) -> str:
             )
         )
     return "\n".join(lines) + "\n"
-
-
-def _md_row(cells: Sequence[Any]) -> str:
-    return "| " + " | ".join(md_cell(c) for c in cells) + " |"
-
-
-def md_cell(value: Any) -> str:
-    """One table cell: no line breaks, pipes escaped (GitHub reads ``\\|`` as a literal)."""
-    text = " ".join(str(value).split())
-    return text.replace("\\", "\\\\").replace("|", "\\|")
 
 
 def by_manager(items: Sequence[DueItem]) -> dict[str | None, list[DueItem]]:
