@@ -320,7 +320,11 @@ def _additions(base: _Log, ours: _Log, theirs: _Log) -> tuple[list[_Entry], list
         if same_id is None:
             added.append(entry)
         elif not _same_text(same_id.text, entry.text):
-            conflicts.append(f"entry {entry.id} was added on both sides with different text")
+            conflicts.append(
+                f"entry {entry.id} was added on both sides with different text: two different "
+                "notes got the same id; keep both by giving one of them a new id "
+                f"(for example {entry.id}-2)"
+            )
     return added, conflicts
 
 

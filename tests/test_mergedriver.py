@@ -204,7 +204,10 @@ def test_same_id_added_with_different_text_is_a_conflict() -> None:
         BASE, BASE + note("n-1", "2026-02-11 10:00", "one"), BASE + note("n-1", "2026-02-11 10:00")
     )
     assert result.text is None
-    assert result.conflicts == ["entry n-1 was added on both sides with different text"]
+    assert result.conflicts == [
+        "entry n-1 was added on both sides with different text: two different notes got "
+        "the same id; keep both by giving one of them a new id (for example n-1-2)"
+    ]
 
 
 @pytest.mark.parametrize("side", ["ours", "theirs"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -49,7 +50,7 @@ class Clock:
 def note(clone: Path, client: str, when: str, by: str = "jdoe") -> str:
     done = cli("-C", clone, "note", client, f"Note of {when} by {by}.", "--by", by, "--date", when)
     assert done.exit_code == 0, done.stderr
-    return f"{when[:10].replace('-', '')}-{when[11:].replace(':', '')}-{by}"
+    return done.stdout.strip()
 
 
 def sync(clone: Path, *args: str) -> tuple[int, str, str]:
@@ -186,6 +187,69 @@ def test_an_edited_old_note_is_a_conflict_naming_the_entry(
     assert "entry 20260110-1000-jdoe was changed" in err
 
 
+def test_the_same_person_in_the_same_minute_in_two_clones_gets_two_notes(
+    shared: tuple[Path, list[Path]],
+) -> None:
+    # Two clones, one manager, one client, one minute: the ids must differ, so the
+    # merge driver joins the logs and both syncs go through with both notes kept.
+    remote, (first, second, _) = shared
+    when = "2026-02-01 09:00"
+    office = note(first, "rc-0001", when)
+    car = note(second, "rc-0001", when)
+    assert office != car
+    assert office.startswith("20260201-0900-jdoe-") and car.startswith("20260201-0900-jdoe-")
+    assert sync(first)[0] == 0
+    code, out, err = sync(second)
+    assert (code, err) == (0, "")
+    assert out.splitlines()[-1] == "pulled 1 commit, pushed 1"
+    assert sync(first)[1].splitlines()[-1] == "pulled 1 commit, nothing to push"
+    for clone in (first, second):
+        assert log_ids(clone, "rc-0001") == ["20260110-1000-jdoe", *sorted([office, car])]
+        assert cli("-C", clone, "validate").exit_code == 0
+    assert head(first) == head(second) == head(remote, "main")
+
+
+def test_an_id_taken_on_both_sides_is_explained_and_can_be_resolved(
+    shared: tuple[Path, list[Path]],
+) -> None:
+    # Two notes with one id (as an older casectl wrote them): no conflict markers, so
+    # the advice must say what happened and how to keep both notes.
+    remote, (first, second, _) = shared
+    log = Path("clients/rc-0001/log.yaml")
+    for clone, text in ((first, "From the office."), (second, "From the car.")):
+        (clone / log).write_text(
+            (clone / log).read_text() + "- id: 20260201-0900-jdoe\n  date: 2026-02-01 09:00\n"
+            f"  by: jdoe\n  type: note\n  text: {text}\n"
+        )
+        run_git(clone, "commit", "-q", "-am", "a note written by an older casectl")
+    assert sync(first)[0] == 0
+    before = head(second)
+    code, _, err = sync(second)
+    assert code == 1
+    assert (
+        "entry 20260201-0900-jdoe was added on both sides with different text: "
+        "two different notes got the same id" in err
+    )
+    assert "remove the <<<<<<<" not in err  # advice for files with markers only
+    assert f"git show :3:{log}" in err
+    assert head(second) == before
+    # The advice, followed: the log holds the shared version; add ours with a new id.
+    done = subprocess.run(
+        ["git", "pull", "--rebase", "origin", "main"], cwd=second, capture_output=True
+    )
+    assert done.returncode != 0
+    mine = run_git(second, "show", f":3:{log}").split("- id: 20260201-0900-jdoe\n")[1]
+    (second / log).write_text((second / log).read_text() + "- id: 20260201-0900-jdoe-2\n" + mine)
+    run_git(second, "add", str(log))
+    subprocess.run(
+        ["git", "-c", "core.editor=true", "rebase", "--continue"], cwd=second, check=True
+    )
+    code, out, err = sync(second)
+    assert code == 0, err
+    assert out.splitlines()[-1] == "pushed 1 commit"
+    assert log_ids(second, "rc-0001")[1:] == ["20260201-0900-jdoe", "20260201-0900-jdoe-2"]
+
+
 def test_uncommitted_case_files_are_refused(shared: tuple[Path, list[Path]]) -> None:
     remote, (clone, other, _) = shared
     log = clone / "clients" / "rc-0001" / "log.yaml"
@@ -233,7 +297,7 @@ def test_someone_pushing_in_between_is_retried(shared: tuple[Path, list[Path]]) 
     # first one's push reaches the remote: that push is rejected, sync starts again.
     remote, (first, second, _) = shared
     sync(second)
-    note(second, "rc-0002", "2026-02-01 09:00")
+    pushed_first = note(second, "rc-0002", "2026-02-01 09:00")
     note(first, "rc-0001", "2026-02-01 09:01")
     hook = first / ".git" / "hooks" / "pre-push"
     marker = first.parent / "hook-ran"
@@ -249,7 +313,7 @@ def test_someone_pushing_in_between_is_retried(shared: tuple[Path, list[Path]]) 
     assert marker.exists()
     assert out.splitlines()[-1] == "pulled 1 commit, pushed 1"
     assert head(first) == head(remote, "main")
-    assert "20260201-0900-jdoe" in log_ids(first, "rc-0002")
+    assert pushed_first in log_ids(first, "rc-0002")
 
 
 def test_remote_and_branch_options_and_refusals(shared: tuple[Path, list[Path]]) -> None:

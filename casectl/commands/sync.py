@@ -172,20 +172,41 @@ def _report_conflict(
     for message in outcome.messages:
         out.stderr.write(f"  {message}\n")
     where = f"{remote} {branch}"
-    out.stderr.write(
-        "Nothing was pushed, and this clone is exactly as it was before sync.\n"
-        "To combine the changes by hand:\n"
-        f"  git pull --rebase {where}     # stops at the conflicting files\n"
-        "  edit each file named above so it keeps both changes (remove the <<<<<<< ======= "
-        ">>>>>>> lines; for a log, add a new amendment note instead of editing an old one)\n"
-        "  git add FILE... && git rebase --continue\n"
-        "  casectl validate && casectl sync\n"
+    logs = [path for path in outcome.conflicts if _is_log(path)]
+    others = [path for path in outcome.conflicts if not _is_log(path)]
+    lines = [
+        "Nothing was pushed, and this clone is exactly as it was before sync.",
+        "To combine the changes by hand:",
+        f"  git pull --rebase {where}     # stops at the conflicting files",
+    ]
+    if others or not logs:
+        lines.append(
+            "  edit each file named above so it keeps both changes (remove the <<<<<<< ======= "
+            ">>>>>>> lines)"
+        )
+    for log in logs:
+        lines += [
+            f"  {log} is a log: git leaves no <<<<<<< markers in it (the merge driver",
+            f"  refused, for the reason above); it holds the version of {remote}/{branch}:",
+            f"  copy your new notes into it from `git show :3:{log}`, keep every",
+            "  old note as it is, give a note whose id is taken a new id (e.g. ID-2), and",
+            "  write a correction as a new amendment note",
+        ]
+    lines += [
+        "  git add FILE... && git rebase --continue",
+        "  casectl validate && casectl sync",
         "Or talk to whoever made the other change first (git log -p "
-        f"{remote}/{branch} -- FILE shows who).\n"
-    )
+        f"{remote}/{branch} -- FILE shows who).",
+    ]
+    out.stderr.write("".join(line + "\n" for line in lines))
     if pulled:  # an earlier round already rebased: say what did happen
         out.stderr.write(f"(earlier in this sync: pulled {_commits(pulled)})\n")
     out.stderr.flush()
+
+
+def _is_log(path: str) -> bool:
+    parts = path.split("/")
+    return len(parts) == 3 and parts[0] == "clients" and parts[2] == "log.yaml"
 
 
 def _report_invalid(out: Output, errors: list[str], pulled: int) -> None:
