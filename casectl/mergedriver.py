@@ -36,6 +36,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from casectl.dates import parse_datetime
+from casectl.load import nesting_problem
 
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
@@ -102,6 +103,9 @@ def _parse(text: str, cache: dict[str, _Chunk | str] | None = None) -> _Log | st
     ``cache`` remembers how each chunk reads on its own: a merge sees most chunks
     four times (base, ours, theirs, result) and reading is the expensive part.
     """
+    deep = nesting_problem("log.yaml", text)  # validate's guard: nothing below recurses deep
+    if deep is not None:
+        return f"{deep.message} (line {deep.line})"
     root = _compose(text)
     if isinstance(root, str):
         return f"not valid YAML ({root})"

@@ -250,6 +250,29 @@ def test_an_id_taken_on_both_sides_is_explained_and_can_be_resolved(
     assert log_ids(second, "rc-0001")[1:] == ["20260201-0900-jdoe", "20260201-0900-jdoe-2"]
 
 
+def test_a_deeply_nested_new_entry_stops_sync_with_the_reason(
+    shared: tuple[Path, list[Path]],
+) -> None:
+    _, (first, second, _) = shared
+    log = second / "clients" / "rc-0001" / "log.yaml"
+    log.write_text(
+        log.read_text() + "- id: 20260201-0900-jdoe-deep\n  date: 2026-02-01 09:00\n  by: jdoe\n"
+        "  type: note\n  text: x\n  extra: " + "[" * 600 + "]" * 600 + "\n"
+    )
+    run_git(second, "commit", "-q", "-am", "a note nested 600 levels deep")
+    note(first, "rc-0001", "2026-02-01 10:00")
+    assert sync(first)[0] == 0
+    before = head(second)
+    code, _, err = sync(second)
+    assert code == 1
+    assert (
+        "casectl merge: clients/rc-0001/log.yaml: conflict: theirs cannot be merged entry by "
+        "entry: nested more than 64 levels deep (line 13)" in err
+    )
+    assert "Traceback" not in err and "RecursionError" not in err
+    assert head(second) == before
+
+
 def test_uncommitted_case_files_are_refused(shared: tuple[Path, list[Path]]) -> None:
     remote, (clone, other, _) = shared
     log = clone / "clients" / "rc-0001" / "log.yaml"
