@@ -811,7 +811,7 @@ _BLOB_MODES = frozenset({"100644", "100755", "120000"})
 
 @dataclass(frozen=True)
 class FileDiff:
-    """One changed file of a commit (against its first parent): blob ids, or None."""
+    """One changed file of a commit against one parent: blob ids, or None."""
 
     path: str
     old: str | None  # blob before (None: the file was added)
@@ -825,81 +825,94 @@ class CommitDiff:
     author: str
     email: str
     date: str  # author date, ISO 8601 with offset
-    files: tuple[FileDiff, ...]
+    committed: int  # committer time, seconds since the epoch
+    # The wanted files changed against each parent in turn (a root commit: one
+    # tuple, against the empty tree).
+    diffs: tuple[tuple[FileDiff, ...], ...]
+
+    @property
+    def files(self) -> tuple[FileDiff, ...]:
+        return tuple(f for files in self.diffs for f in files)
 
 
 def history_diffs(
     root: Path, revisions: Sequence[str], wanted: Callable[[str], bool]
 ) -> list[CommitDiff]:
-    """Every commit of ``revisions`` (newest first) that changed a file whose path
-    passes ``wanted``, with the blobs before and after of each such file.
+    """Every commit of ``revisions``, children before parents (``--topo-order``), with
+    the blobs before and after of each file passing ``wanted`` that it changed against
+    each of its parents (a root commit: against nothing).
 
-    Every commit counts, merges included, each compared with its first parent;
-    renames are a deletion plus an addition. Speed matters here (50,000 commits over a
-    folder of 10,000 clients): one ``git log`` reads who and when without any diff,
-    then ``git diff-tree --stdin`` diffs each commit against its first parent, on
-    every core at once. No pathspec is given to git on purpose: matching a glob
-    against every entry of clients/ in every commit costs more than the diff itself.
+    Speed matters here (50,000 commits over a folder of 10,000 clients): one ``git
+    log`` reads who and when without any diff, then ``git diff-tree --stdin`` diffs
+    each commit against each parent, on every core at once. No pathspec is given to
+    git on purpose: matching a glob against every entry of clients/ in every commit
+    costs more than the diff itself. Renames are a deletion plus an addition.
     """
     out = _run_git(
-        root, "log", "-z", f"--format=%H{_FIELD}%P{_FIELD}%an{_FIELD}%ae{_FIELD}%aI",
+        root, "log", "-z", "--topo-order",
+        f"--format=%H{_FIELD}%P{_FIELD}%an{_FIELD}%ae{_FIELD}%aI{_FIELD}%ct",
         *revisions, "--",
     ).stdout.decode("utf-8", "surrogateescape")  # fmt: skip
     commits = [record.strip("\n").split(_FIELD) for record in out.split("\0") if record.strip()]
-    lines = [f"{c[0]} {c[1].split()[0]}" if c[1] else c[0] for c in commits]
-    diffs = _diff_tree_parallel(root, lines)
+    lines = [
+        f"{c[0]} {parent}" for c in commits for parent in (c[1].split() or [""])
+    ]  # one line, and so one diff, per parent; "<root> " is diffed against nothing
+    blocks = iter(_diff_tree_parallel(root, [line.strip() for line in lines]))
     found: list[CommitDiff] = []
-    for commit_hash, parents, author, email, when in commits:
-        files = tuple(f for f in diffs.get(commit_hash, ()) if wanted(f.path))
-        if files:
-            found.append(
-                CommitDiff(commit_hash, tuple(parents.split()), author, email, when, files)
-            )
+    for commit_hash, parents, author, email, when, committed in commits:
+        parent_ids = tuple(parents.split())
+        diffs = tuple(tuple(f for f in next(blocks) if wanted(f.path)) for _ in parent_ids or ("",))
+        found.append(
+            CommitDiff(commit_hash, parent_ids, author, email, when, int(committed or 0), diffs)
+        )
     return found
 
 
 _FIELD = "\x1f"
 
 
-def _diff_tree_parallel(root: Path, lines: Sequence[str]) -> dict[str, list[FileDiff]]:
-    """``git diff-tree --stdin`` over ``lines`` ("<commit> [<parent>]"), split in as
-    many contiguous parts as there are cores (a git process each)."""
+def _diff_tree_parallel(root: Path, lines: Sequence[str]) -> list[list[FileDiff]]:
+    """``git diff-tree --stdin`` over ``lines`` ("<commit> [<parent>]"): the changed
+    files of each line, in order. Split in as many contiguous parts as there are cores
+    (a git process each); ``--always`` gives every line its block, even an empty one."""
     from concurrent.futures import ThreadPoolExecutor
 
     if not lines:
-        return {}
+        return []
     parts = max(1, min(os.cpu_count() or 1, 8, len(lines) // 500 or 1))
     size = -(-len(lines) // parts)
     chunks = [lines[i : i + size] for i in range(0, len(lines), size)]
 
-    def diff(chunk: Sequence[str]) -> bytes:
-        return _run_git(
-            root, "diff-tree", "--stdin", "-z", "-r", "--raw", "--root", "--relative",
-            "--no-abbrev", "--no-renames", "--no-textconv", "--no-ext-diff",
+    def diff(chunk: Sequence[str]) -> list[list[FileDiff]]:
+        out = _run_git(
+            root, "diff-tree", "--stdin", "--always", "-z", "-r", "--raw", "--root",
+            "--relative", "--no-abbrev", "--no-renames", "--no-textconv", "--no-ext-diff",
             stdin=("\n".join(chunk) + "\n").encode(),
         ).stdout  # fmt: skip
+        blocks = _parse_raw(out.decode("utf-8", "surrogateescape"))
+        if len(blocks) != len(chunk):
+            raise CasectlError("git diff-tree gave an unexpected answer; cannot audit")
+        return blocks
 
     with ThreadPoolExecutor(max_workers=len(chunks)) as pool:
         outputs = list(pool.map(diff, chunks))
-    diffs: dict[str, list[FileDiff]] = {}
-    for output in outputs:
-        _parse_raw(output.decode("utf-8", "surrogateescape"), diffs)
-    return diffs
+    return [block for output in outputs for block in output]
 
 
-def _parse_raw(out: str, into: dict[str, list[FileDiff]]) -> None:
-    """Read ``diff-tree --stdin -z --raw`` output: a commit id, then its changes as
-    ``:<old mode> <new mode> <old blob> <new blob> <status>`` and path pairs."""
+def _parse_raw(out: str) -> list[list[FileDiff]]:
+    """Read ``diff-tree --stdin --always -z --raw`` output: for each input line a
+    commit id, then its changes as ``:<old mode> <new mode> <old blob> <new blob>
+    <status>`` and path pairs."""
     fields = out.split("\0")
-    current: list[FileDiff] = []
+    blocks: list[list[FileDiff]] = []
     i = 0
     while i < len(fields):
         field = fields[i].strip("\n")
-        if field.startswith(":") and i + 1 < len(fields):
+        if field.startswith(":") and i + 1 < len(fields) and blocks:
             parts = field[1:].split(" ")
             if len(parts) >= 5:
                 old_mode, new_mode, old, new = parts[:4]
-                current.append(
+                blocks[-1].append(
                     FileDiff(
                         fields[i + 1],
                         old if old_mode in _BLOB_MODES and old.strip("0") else None,
@@ -909,8 +922,31 @@ def _parse_raw(out: str, into: dict[str, list[FileDiff]]) -> None:
             i += 2
             continue
         if field:
-            current = into.setdefault(field, [])
+            blocks.append([])
         i += 1
+    return blocks
+
+
+def tree_blobs(root: Path, commit: str, folder: str) -> dict[str, str]:
+    """``path -> blob id`` of every file under ``folder`` in ``commit``."""
+    out = _run_git(root, "ls-tree", "-r", "-z", commit, "--", folder).stdout
+    blobs: dict[str, str] = {}
+    for record in out.decode("utf-8", "surrogateescape").split("\0"):
+        meta, _, path = record.partition("\t")
+        parts = meta.split()
+        if len(parts) == 3 and parts[1] == "blob":
+            blobs[path] = parts[2]
+    return blobs
+
+
+def root_commits(root: Path, commit: str) -> list[tuple[str, int]]:
+    """The root commits of ``commit``'s history, with their committer times."""
+    out = _run_git(root, "log", "--max-parents=0", "--format=%H %ct", commit, "--").stdout
+    roots = []
+    for line in out.decode().splitlines():
+        commit_hash, _, when = line.partition(" ")
+        roots.append((commit_hash, int(when or 0)))
+    return roots
 
 
 def read_blobs(root: Path, blobs: Sequence[str]) -> Generator[bytes | None, None, None]:

@@ -451,12 +451,16 @@ def test_main_on_conflict_leaves_ours_and_explains(
 
 
 DEEP_FLOW = note("n-deep", "2026-03-01 10:00") + "  extra: " + "[" * 600 + "]" * 600 + "\n"
-DEEP_BLOCK = note("n-deep", "2026-03-01 10:00") + "  extra:\n" + "".join(
-    "  " * (level + 2) + "-\n" for level in range(600)
+DEEP_BLOCK = (
+    note("n-deep", "2026-03-01 10:00")
+    + "  extra:\n"
+    + "".join("  " * (level + 2) + "-\n" for level in range(600))
 )
 
 
-@pytest.mark.parametrize(("deep", "line"), [(DEEP_FLOW, 22), (DEEP_BLOCK, 86)], ids=["flow", "block"])
+@pytest.mark.parametrize(
+    ("deep", "line"), [(DEEP_FLOW, 22), (DEEP_BLOCK, 86)], ids=["flow", "block"]
+)
 @pytest.mark.parametrize("side", ["ours", "theirs"])
 def test_a_deeply_nested_entry_is_a_conflict_with_a_reason(deep: str, line: int, side: str) -> None:
     other = BASE + note("n-1", "2026-02-20 10:00")

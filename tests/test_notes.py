@@ -116,7 +116,7 @@ def test_note_id_helper() -> None:
 
 def test_an_id_already_in_the_log_is_drawn_again(monkeypatch: pytest.MonkeyPatch) -> None:
     # The first two draws give a suffix the log already holds; the third is free.
-    letters = iter("aaaa" "aaaa" "bbbb")
+    letters = iter("aaaaaaaabbbb")
     monkeypatch.setattr(notes.secrets, "choice", lambda _alphabet: next(letters))
     t = datetime(2026, 3, 1, 9, 5)
     assert notes.note_id(t, "jdoe", ["20260301-0905-jdoe-aaaa"]) == "20260301-0905-jdoe-bbbb"

@@ -214,7 +214,7 @@ def test_an_id_taken_on_both_sides_is_explained_and_can_be_resolved(
 ) -> None:
     # Two notes with one id (as an older casectl wrote them): no conflict markers, so
     # the advice must say what happened and how to keep both notes.
-    remote, (first, second, _) = shared
+    _, (first, second, _) = shared
     log = Path("clients/rc-0001/log.yaml")
     for clone, text in ((first, "From the office."), (second, "From the car.")):
         (clone / log).write_text(
