@@ -714,14 +714,21 @@ class RebaseOutcome:
     messages: tuple[str, ...] = ()  # merge driver and git lines worth showing
 
 
-def rebase(root: Path, upstream: str, autostash: bool = False) -> RebaseOutcome:
+def rebase(
+    root: Path, upstream: str, autostash: bool = False, since: str | None = None
+) -> RebaseOutcome:
     """Replay local commits on ``upstream`` with the merge backend (which runs merge
-    drivers: casectl's merges logs). On failure the rebase is aborted, so the branch
-    and work tree are exactly as before, and the conflicting files are returned."""
+    drivers: casectl's merges logs); with ``since``, only the commits after it
+    (``--onto upstream since``). On failure the rebase is aborted, so the branch and
+    work tree are exactly as before, and the conflicting files are returned."""
     args = ["rebase", "--merge", "--no-autosquash"]
     if autostash:
         args.append("--autostash")
-    done = _run_git(root, *args, upstream, check=False)
+    if since is not None:
+        args += ["--onto", upstream, since]
+    else:
+        args.append(upstream)
+    done = _run_git(root, *args, check=False)
     if done.returncode == 0:
         return RebaseOutcome(True)
     unmerged = _run_git(root, "diff", "--name-only", "-z", "--diff-filter=U", check=False)
@@ -772,6 +779,37 @@ def push(root: Path, remote: str, branch: str) -> PushOutcome:
         if line.startswith("!"):
             detail = line.split("\t")[-1].strip() or detail
     return PushOutcome(False, behind, detail)
+
+
+def last_seen_ref(remote: str, branch: str) -> str:
+    """The ref where sync keeps the commit it last saw at ``<remote>/<branch>``."""
+    return f"refs/casectl/last-seen/{remote}/{branch}"
+
+
+def set_ref(root: Path, ref: str, commit: str) -> None:
+    _run_git(root, "update-ref", "-m", "casectl sync", ref, commit)
+
+
+def delete_ref(root: Path, ref: str) -> None:
+    _run_git(root, "update-ref", "-d", ref, check=False)
+
+
+def is_ancestor(root: Path, ancestor: str, commit: str) -> bool:
+    """True when ``ancestor`` is ``commit`` or one of its ancestors."""
+    done = _run_git(root, "merge-base", "--is-ancestor", ancestor, commit, check=False)
+    if done.returncode not in (0, 1):
+        raise CasectlError(f"git merge-base failed: {_stderr_line(done.stderr)}")
+    return done.returncode == 0
+
+
+def commit_lines(root: Path, include: str, exclude: str | None) -> list[str]:
+    """``<hash> <date> <author>: <subject>`` of each commit ``include`` has that
+    ``exclude`` does not, newest first."""
+    args = ["log", "--format=%H %as %an: %s", include]
+    if exclude is not None:
+        args.append(f"^{exclude}")
+    out = _run_git(root, *args, "--").stdout.decode("utf-8", "replace")
+    return [line for line in out.splitlines() if line.strip()]
 
 
 def merge_driver_setting(root: Path) -> str | None:

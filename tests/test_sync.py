@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
 from casectl import repo
+from casectl.commands import sync as sync_command
 from casectl.commands.sync import summary_line, uncommitted_case_files
 from tests.conftest import cli, client_files, make_agency, run_git
 
@@ -181,10 +183,12 @@ def test_an_edited_old_note_is_a_conflict_naming_the_entry(
     sync(first)
     note(first, "rc-0001", "2026-02-01 09:00")
     assert sync(first)[0] == 0
-    code, _, err = sync(second)
-    assert code == 1
-    assert "clients/rc-0001/log.yaml" in err
-    assert "entry 20260110-1000-jdoe was changed" in err
+    before = head(second)
+    code, out, err = sync(second)
+    assert code == 1  # found by the guard before the merge driver would refuse it
+    assert "clients/rc-0001/log.yaml  20260110-1000-jdoe  edited" in out
+    assert "not pushed" in err
+    assert head(second) == before
 
 
 def test_the_same_person_in_the_same_minute_in_two_clones_gets_two_notes(
@@ -337,6 +341,198 @@ def test_someone_pushing_in_between_is_retried(shared: tuple[Path, list[Path]]) 
     assert out.splitlines()[-1] == "pulled 1 commit, pushed 1"
     assert head(first) == head(remote, "main")
     assert pushed_first in log_ids(first, "rc-0002")
+
+
+def busy_hook(clone: Path, other: Path, times: int | None) -> Path:
+    """A pre-push hook in ``clone`` that makes ``other`` push a new commit first, the
+    first ``times`` times (None: every time): the remote is always one step ahead."""
+    counter = clone.parent / f"{clone.name}-pushes-made"
+    limit = "" if times is None else f'[ "$(wc -l < "{counter}")" -gt {times} ] && exit 0\n'
+    hook = clone / ".git" / "hooks" / "pre-push"
+    hook.write_text(
+        "#!/bin/sh\n"
+        f'echo x >> "{counter}"\n' + limit + f'git -C "{other}" commit -q --allow-empty -m busy '
+        f'>/dev/null 2>&1 && git -C "{other}" push -q origin main >/dev/null 2>&1\nexit 0\n'
+    )
+    hook.chmod(hook.stat().st_mode | stat.S_IXUSR)
+    return counter
+
+
+def test_a_busy_remote_is_retried_with_backoff_until_the_push_goes_through(
+    shared: tuple[Path, list[Path]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Seven pushes in a row get in first (the old limit was 5 tries): sync keeps going,
+    # waiting a little longer each time, and gets through well within its time budget.
+    monkeypatch.setattr(sync_command, "BACKOFF_FIRST", 0.01)
+    remote, (first, second, _) = shared
+    sync(second)
+    note(first, "rc-0001", "2026-02-01 09:01")
+    counter = busy_hook(first, second, times=7)
+    began = time.monotonic()
+    code, out, err = sync(first)
+    assert (code, err) == (0, "")
+    assert out.splitlines()[-1] == "pulled 7 commits, pushed 1"
+    assert len(counter.read_text().splitlines()) == 8
+    assert head(first) == head(remote, "main")
+    assert time.monotonic() - began < 30
+
+
+def test_a_remote_busy_beyond_the_timeout_gives_up_saying_so(
+    shared: tuple[Path, list[Path]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sync_command, "BACKOFF_FIRST", 0.05)
+    remote, (first, second, _) = shared
+    sync(second)
+    mine = note(first, "rc-0001", "2026-02-01 09:01")
+    busy_hook(first, second, times=None)
+    began = time.monotonic()
+    code, _, err = sync(first, "--timeout", "1.5")
+    assert code == 2
+    assert "origin/main kept changing while syncing" in err
+    assert "--timeout" in err
+    assert "nothing is lost" in err
+    assert time.monotonic() - began < 15
+    assert mine in log_ids(first, "rc-0001")  # still here, to be pushed next time
+    assert mine not in run_git(remote, "show", "main:clients/rc-0001/log.yaml")
+    assert sync(first, "--timeout", "-1")[0] == 2
+
+
+# ------------------------------------------------- the shared history is guarded
+
+
+def rewrite_old_note(clone: Path) -> str:
+    log = clone / "clients" / "rc-0001" / "log.yaml"
+    log.write_text(log.read_text().replace("First visit.", "First visit, rewritten."))
+    run_git(clone, "commit", "-q", "-am", "tidy an old note")
+    return head(clone)
+
+
+def test_a_commit_rewriting_an_old_note_is_never_pushed(shared: tuple[Path, list[Path]]) -> None:
+    remote, (clone, *_) = shared
+    sync(clone)
+    before = head(remote, "main")
+    edit = rewrite_old_note(clone)
+    note(clone, "rc-0002", "2026-02-01 09:00")
+    code, out, err = sync(clone)
+    assert code == 1
+    assert (
+        f"{edit[:12]}  " in out
+        and "clients/rc-0001/log.yaml  20260110-1000-jdoe  edited: changed: text" in out
+    )
+    assert "not pushed: 1 of your commits changes notes that already existed" in err
+    assert head(remote, "main") == before
+    assert run_git(clone, "status", "--porcelain") == ""
+
+
+def test_an_orphan_history_joined_in_is_never_pushed(shared: tuple[Path, list[Path]]) -> None:
+    # The audit evasion of an orphan root holding a rewritten note, joined with
+    # `merge -s ours --allow-unrelated-histories` and fast-forwarded.
+    remote, (clone, *_) = shared
+    sync(clone)
+    before = head(remote, "main")
+    run_git(clone, "checkout", "-q", "--orphan", "evil")
+    log = clone / "clients" / "rc-0001" / "log.yaml"
+    log.write_text(log.read_text().replace("First visit.", "First visit, rewritten."))
+    run_git(clone, "add", "-A")
+    run_git(clone, "commit", "-q", "-m", "a fresh start")
+    run_git(clone, "merge", "-q", "-s", "ours", "--allow-unrelated-histories", "-m", "j", "main")
+    run_git(clone, "checkout", "-q", "main")
+    run_git(clone, "merge", "-q", "--ff-only", "evil")
+    code, out, err = sync(clone)
+    assert code == 1
+    assert "20260110-1000-jdoe  edited (merge): changed: text" in out
+    assert "second-root: a second root commit" in out
+    assert "not pushed: 2 of your commits change notes that already existed" in err
+    assert head(remote, "main") == before
+
+
+def test_incoming_commits_rewriting_an_old_note_stop_sync_before_the_rebase(
+    shared: tuple[Path, list[Path]],
+) -> None:
+    remote, (first, second, _) = shared
+    sync(second)
+    edit = rewrite_old_note(first)
+    run_git(first, "push", "-q", "origin", "main")  # plain git: no guard
+    mine = note(second, "rc-0002", "2026-02-01 09:00")
+    before = head(second)
+    code, out, err = sync(second)
+    assert code == 1
+    assert f"{edit[:12]}  " in out and "20260110-1000-jdoe  edited: changed: text" in out
+    assert "sync stopped: 1 new commit on origin/main changes notes that already existed" in err
+    assert "nothing changed in this clone" in err
+    assert head(second) == before  # not rebased
+    assert "First visit.\n" in (second / "clients" / "rc-0001" / "log.yaml").read_text()
+    assert head(remote, "main") == edit  # nothing pushed
+    assert sync(second)[0] == 1  # and not accepted by trying again
+    # Accepted on purpose (after checking with whoever made it):
+    code, out, err = sync(second, "--accept-rewrite")
+    assert code == 0, err
+    assert out.splitlines()[-1] == "pulled 1 commit, pushed 1"
+    assert mine in log_ids(second, "rc-0002")
+    assert sync(second)[1] == "already up to date\n"
+
+
+def test_a_force_pushed_remote_stops_sync_naming_the_vanished_commits(
+    shared: tuple[Path, list[Path]],
+) -> None:
+    remote, (first, second, third) = shared
+    gone = note(first, "rc-0001", "2026-02-01 09:00")
+    assert sync(first)[0] == 0
+    vanished = head(first)
+    run_git(third, "fetch", "-q")  # a clone that saw it with plain git, never with sync
+    # Someone resets the shared branch to before that note and force-pushes.
+    sync(second)
+    run_git(second, "reset", "-q", "--hard", "HEAD~1")
+    kept = note(second, "rc-0002", "2026-02-01 09:05")
+    run_git(second, "push", "-q", "-f", "origin", "main")
+    rewritten = head(remote, "main")
+    mine = note(first, "rc-0003", "2026-02-01 09:10")
+    before = head(first)
+    for _ in range(2):  # refused, and refused again: never accepted by retrying
+        code, out, err = sync(first)
+        assert code == 1
+        assert "the history of origin/main was rewritten" in err
+        assert f"{vanished[:12]}" in err
+        assert "1 commit this clone saw there is gone" in err
+        assert "--accept-rewrite" in err
+        assert head(first) == before
+        assert head(remote, "main") == rewritten  # nothing re-pushed
+    # A clone that never ran sync notices too (from what git last fetched).
+    assert run_git(third, "rev-parse", "origin/main").strip() == vanished
+    code, _, err = sync(third)
+    assert code == 1 and vanished[:12] in err
+    # The administrator's word: accept it. Local work is replayed, the vanished note
+    # stays gone.
+    code, out, err = sync(first, "--accept-rewrite")
+    assert code == 0, err
+    assert "accepted the rewritten history of origin/main" in err
+    assert out.splitlines()[-1] == "pulled 1 commit, pushed 1"
+    assert head(remote, "main") == head(first)
+    assert gone not in log_ids(first, "rc-0001")
+    assert kept in log_ids(first, "rc-0002") and mine in log_ids(first, "rc-0003")
+    assert sync(first)[1] == "already up to date\n"
+
+
+def test_a_filter_branch_rewrite_names_every_vanished_commit(
+    shared: tuple[Path, list[Path]],
+) -> None:
+    _, (first, second, _) = shared
+    for when in ("2026-02-01 09:00", "2026-02-01 09:01"):
+        note(first, "rc-0001", when)
+    assert sync(first)[0] == 0
+    old = run_git(first, "rev-list", "--abbrev-commit", "--abbrev=12", "HEAD").split()
+    sync(second)
+    subprocess.run(
+        ["git", "filter-branch", "-f", "--tree-filter",
+         "sed -i 's/First visit./First visit (redacted)./' clients/rc-0001/log.yaml", "HEAD"],
+        cwd=second, check=True, capture_output=True,
+        env={**os.environ, "FILTER_BRANCH_SQUELCH_WARNING": "1"},
+    )  # fmt: skip
+    run_git(second, "push", "-q", "-f", "origin", "main")
+    code, _, err = sync(first)
+    assert code == 1
+    assert f"{len(old)} commits this clone saw there are gone" in err
+    assert all(commit in err for commit in old)
 
 
 def test_remote_and_branch_options_and_refusals(shared: tuple[Path, list[Path]]) -> None:
