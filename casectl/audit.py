@@ -543,24 +543,33 @@ class _Walk:
     ) -> Finding | None:
         older = [
             h for h, when in repo.root_commits(self.root, other)
-            if h != first.commit and (when, h) < (first.committed, first.commit)
+            if h != first.commit and when <= first.committed  # a tie: both are second
         ]  # fmt: skip
         if not older:  # this root is the older history: the other one is the second
             return None
         theirs = repo.tree_blobs(self.root, other, "clients")
         mine = {c.path: c.new for c in first.diffs[0] if c.new and c.path in theirs}
-        self._parse([b for path, blob in mine.items() for b in (blob, theirs[path])])
-        shared = []
-        for path, blob in mine.items():
-            held = {key for key, _ in self._parsed[theirs[path]] or []}
-            if held & {key for key, _ in self._parsed[blob] or []}:
-                shared.append(path)
-        if not shared:
-            return None
-        more = f" and {len(shared) - 1} more" if len(shared) > 1 else ""
+        same = [path for path, blob in mine.items() if theirs[path] == blob]
+        differ = [path for path in mine if theirs[path] != mine[path]]
+        self._parse([b for path in differ for b in (mine[path], theirs[path])])
+        shared = [
+            path
+            for path in differ
+            if {key for key, _ in self._parsed[mine[path]] or []}
+            & {key for key, _ in self._parsed[theirs[path]] or []}
+        ]
+        if not shared:  # the same file in both holds notes in both, unless it is empty
+            for path in same:
+                self._parse([mine[path]])
+                if self._parsed[mine[path]]:
+                    break
+            else:
+                return None
+        shared += same
         detail = (
             f"a second root commit: a separate history holding notes that {other[:12]} "
-            f"already held ({sorted(shared)[0]}{more}), joined to it by merge {merge.commit[:12]}"
+            f"already held ({_n_logs(sorted(shared))}), joined to it by merge "
+            f"{merge.commit[:12]}"
         )
         return Finding(
             first.commit, first.author, first.email, first.date, None, None, "second-root", detail
@@ -581,6 +590,11 @@ class _Walk:
         missing = list(dict.fromkeys(b for b in blobs if b not in self._parsed))
         for blob, raw in zip(missing, self._read(missing), strict=True):
             self._parsed[blob] = read_entries(raw) if raw is not None else None
+
+
+def _n_logs(paths: list[str]) -> str:
+    more = len(paths) - 1
+    return paths[0] + (f" and {more:,} more log{'s' if more != 1 else ''}" if more else "")
 
 
 def _compare(

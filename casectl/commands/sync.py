@@ -167,8 +167,7 @@ class _Sync:
             repo.delete_ref(self.root, self.seen_ref)
         if self._outgoing_rewrites(replay_after):
             return 1
-        if incoming or replay_after != remote_head:
-            assert remote_head is not None  # a vanished branch has nothing to rebase onto
+        if remote_head is not None and (incoming or replay_after != remote_head):
             rebased = repo.rebase(
                 self.root,
                 remote_head,
