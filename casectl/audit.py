@@ -290,6 +290,9 @@ class _Walk:
         self.changes: dict[tuple[str, int, str], list[EntryChange]] = {}
         self.touches: dict[str, list[tuple[repo.CommitDiff, int, repo.FileDiff]]] = {}
         self.removed: dict[str, set[str]] = {}  # log path -> keys some commit removed
+        self.removed_at: dict[str, int] = {}  # log path -> place of its oldest removal
+        self.place = {c.commit: n for n, c in enumerate(commits)}
+        self._ancestry: dict[str, tuple[set[str], set[str]]] = {}
         self._parsed: dict[str, Entries | None] = {}
         self._states: dict[tuple[str, str], dict[str, list[State]]] = {}
 
@@ -315,8 +318,10 @@ class _Walk:
                     self.changes[(commit.commit, i, change.path)] = found
                 if before:  # parsed: not a pure append
                     gone = {key for key, _ in before} - {key for key, _ in after or ()}
-                    if after is not None or new is None:
+                    if gone and (after is not None or new is None):
                         self.removed.setdefault(change.path, set()).update(gone)
+                        at = self.place[commit.commit]
+                        self.removed_at[change.path] = max(at, self.removed_at.get(change.path, 0))
         finally:
             blobs.close()
 
@@ -350,7 +355,12 @@ class _Walk:
         that some commit removed from that log: they need a closer look."""
         wanted: dict[tuple[str, str], set[str]] = {}
         for path, keys in self.removed.items():
-            touching = [(c, change) for c, _, change in self.touches[path] if c.parents]
+            # Only commits listed before the oldest removal can descend from one.
+            touching = [
+                (c, change)
+                for c, _, change in self.touches[path]
+                if c.parents and self.place[c.commit] < self.removed_at[path]
+            ]
             self._parse([b for _, change in touching for b in (change.old, change.new) if b])
             for commit, change in touching:
                 if change.new is None:
@@ -488,6 +498,9 @@ class _Walk:
     def _ancestors(self, commit: str) -> tuple[set[str], set[str]]:
         """``commit`` and its ancestors among the walked commits, and the commits just
         outside the walk (with ``--since``) where that history continues."""
+        cached = self._ancestry.get(commit)
+        if cached is not None:
+            return cached
         seen: set[str] = set()
         boundary: set[str] = set()
         stack = [commit]
@@ -501,6 +514,7 @@ class _Walk:
                 continue
             seen.add(current)
             stack.extend(node.parents)
+        self._ancestry[commit] = (seen, boundary)
         return seen, boundary
 
     # ---------------------------------------------------------- second roots

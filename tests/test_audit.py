@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from casectl.audit import compare_logs, is_pure_append
+from casectl.audit import REMOVED, _brings_new, compare_logs, is_pure_append
 from tests.conftest import AUTHOR, cli, client_files, make_agency, run_git
 
 HEADER = "# Progress notes, oldest first. Append with `casectl note`; never edit.\n"
@@ -117,6 +119,28 @@ def test_repeated_ids_and_entries_without_id_are_still_compared() -> None:
     no_id = "- date: 2026-02-01 10:00\n  text: x\n"
     assert changes(no_id + B, no_id + B + C) == []
     assert changes(no_id + B, B) == [("(entry without an id)", "removed")]
+
+
+STATES = st.sampled_from(["v1", "v2", "v3", REMOVED])
+
+
+@given(state=STATES, history=st.lists(STATES, unique=True, max_size=4))
+def test_one_parent_brings_new_exactly_when_its_history_lacks_the_state(
+    state: object, history: list[object]
+) -> None:
+    assert _brings_new(state, [history]) == (bool(history) and state not in history)
+
+
+@given(state=STATES, histories=st.lists(st.lists(STATES, unique=True, max_size=4), max_size=3))
+def test_a_merge_brings_nothing_new_when_one_parent_held_everything(
+    state: object, histories: list[list[object]]
+) -> None:
+    # A parent whose history already holds the merge's state and every other state
+    # seen on any side: the merge adds nothing that was not judged there.
+    everything = list(dict.fromkeys([state, *(x for h in histories for x in h)]))
+    assert not _brings_new(state, [*histories, everything])
+    # Adding a parent that never had the entry changes nothing.
+    assert _brings_new(state, [*histories, []]) == _brings_new(state, histories)
 
 
 # ---------------------------------------------------------- a planted history
