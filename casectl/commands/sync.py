@@ -155,12 +155,17 @@ class _Sync:
                 f"only this clone's commits made since {seen[:12]} are replayed onto it"
             )
             replay_after = seen
-        incoming = repo.count_commits(self.root, remote_head, exclude="HEAD") if remote_head else 0
-        if incoming and not self.accept_rewrite:
-            found = audit_revisions(self.root, [remote_head or "", "^HEAD"]).findings
-            if found:
-                self._report_findings(found, incoming=True)
-                return 1
+        incoming = 0
+        if remote_head is not None:
+            incoming = repo.count_commits(self.root, remote_head, exclude="HEAD")
+            if incoming and not self.accept_rewrite:
+                found = audit_revisions(self.root, [remote_head, "^HEAD"]).findings
+                if found:
+                    self._report_findings(found, incoming=True)
+                    return 1
+        # --accept-rewrite accepts what the remote held at this fetch, not whatever
+        # else someone pushes while this sync retries.
+        self.accept_rewrite = False
         if remote_head is not None:
             repo.set_ref(self.root, self.seen_ref, remote_head)
         else:
