@@ -391,13 +391,18 @@ def _object_id(kind: str, raw: bytes, id_len: int) -> bytes:
     return algo(f"{kind} {len(raw)}\0".encode() + raw).digest()
 
 
-def _write_trees(root: Path, raws: Sequence[bytes], expected: Sequence[bytes]) -> None:
-    """Store tree objects in one ``git hash-object --stdin-paths`` call.
+def _write_trees(
+    root: Path, raws: Sequence[bytes], expected: Sequence[bytes], kind: str = "tree"
+) -> None:
+    """Store tree (or ``kind``) objects in one ``git hash-object --stdin-paths`` call.
 
     Their ids were computed here (a parent names its children before they exist);
     git's own answer is compared with them, so a mistake cannot go unnoticed.
     """
     import tempfile
+
+    if not raws:
+        return
 
     with tempfile.TemporaryDirectory(prefix="casectl-trees-") as folder:
         names = []
@@ -412,7 +417,8 @@ def _write_trees(root: Path, raws: Sequence[bytes], expected: Sequence[bytes]) -
                 "hash-object",
                 "-w",
                 "-t",
-                "tree",
+                kind,
+                "--no-filters",
                 "--stdin-paths",
                 stdin=("\n".join(names) + "\n").encode(),
             )
@@ -741,6 +747,214 @@ def rebase(
     if operation_in_progress(root) == "a rebase":
         _run_git(root, "rebase", "--abort", check=False)
     return RebaseOutcome(False, conflicts, messages or (_stderr_line(done.stderr),))
+
+
+def replay(
+    root: Path,
+    onto: str,
+    after: str,
+    merge_file: Callable[[str, bytes, bytes, bytes], bytes | None],
+) -> str | None:
+    """Replay the commits of ``after..HEAD`` onto ``onto`` and move the branch there,
+    like ``git rebase --onto onto after``, without git's rebase machinery: the new
+    trees are built with plumbing, and a file both sides changed is merged in this
+    process by ``merge_file(path, base, ours, theirs)`` (None: it cannot be). So a
+    sync replaying notes costs a fixed handful of git calls per commit instead of a
+    merge-driver process per log and commit, which matters when many clones push at
+    once. The same results as the rebase: each commit keeps its author, date and
+    message (committer and signing from git's configuration, as a rebase does), a
+    commit that becomes empty is dropped.
+
+    Only the plain case is handled; anything else returns None with nothing changed,
+    and the caller runs :func:`rebase`: a merge commit among them, a commit with an
+    encoding header, a folder that is not the repository's top, a change other than
+    to a regular file's content (renames are a deletion and an addition, which is
+    fine), a file both sides changed that ``merge_file`` cannot merge, a work tree or
+    index that git will not update (uncommitted changes in the way).
+    """
+    if _run_git(root, "rev-parse", "--show-prefix").stdout.strip():
+        return None
+    head = _head(root)
+    if head is None:
+        return None
+    listed = _run_git(root, "rev-list", "--reverse", "--parents", head, f"^{after}")
+    picks = [line.split() for line in listed.stdout.decode().splitlines()]
+    if any(len(pick) != 2 for pick in picks):
+        return None
+    id_len = len(head) // 2
+    raw_commits = _cat(root, [commit for commit, _ in picks])
+    lines = [f"{commit} {parent}" for commit, parent in picks]
+    diffs = _raw_diffs(root, lines) if lines else []
+    touched = sorted({change[4] for changes in diffs for change in changes})
+    tip_files = _tree_files(root, onto, touched)
+    if tip_files is None:
+        return None
+    wanted = {
+        blob
+        for changes in diffs
+        for old_mode, new_mode, old, new, path in changes
+        for blob in (old, new, tip_files.get(path, ("", ""))[1])
+        if blob
+    }
+    contents = {
+        blob: raw
+        for blob, raw in zip(wanted, _cat(root, list(wanted)), strict=True)
+        if raw is not None
+    }
+    new_blobs: dict[str, bytes] = {}
+    plans: list[tuple[bytes, dict[str, tuple[str, str] | None]]] = []
+    files = dict(tip_files)
+    for raw, changes in zip(raw_commits, diffs, strict=True):
+        if raw is None or b"\nencoding " in raw.split(b"\n\n", 1)[0]:
+            return None
+        plan: dict[str, tuple[str, str] | None] = {}
+        for old_mode, new_mode, old, new, path in changes:
+            if not {old_mode, new_mode} <= _PLAIN_MODES:
+                return None
+            ours = files.get(path)
+            base = (old_mode, old) if old else None
+            theirs = (new_mode, new) if new else None
+            if ours == base:
+                result = theirs
+            elif ours == theirs:
+                continue
+            elif ours and base and theirs and ours[0] == base[0] == theirs[0]:
+                texts = [_known(b[1], contents, new_blobs) for b in (base, ours, theirs)]
+                if texts[0] is None or texts[1] is None or texts[2] is None:
+                    return None
+                merged = merge_file(path, texts[0], texts[1], texts[2])
+                if merged is None:
+                    return None
+                blob = _object_id("blob", merged, id_len).hex()
+                new_blobs[blob] = merged
+                result = (ours[0], blob)
+            else:
+                return None
+            plan[path] = result
+            if result is None:
+                files.pop(path, None)
+            else:
+                files[path] = result
+        if changes and not plan:
+            continue  # everything it changed is already upstream: dropped, as rebase does
+        plans.append((raw, plan))
+    _write_trees(
+        root,
+        list(new_blobs.values()),
+        [bytes.fromhex(b) for b in new_blobs],
+        kind="blob",
+    )
+    sign, _filemode = _commit_config(root)
+    tip = onto
+    for raw, plan in plans:
+        old_tree, tree = _updated_tree(root, tip, plan) if plan else ("", "")
+        if plan and tree == old_tree:
+            continue  # became empty: already upstream
+        if not plan:  # an empty commit stays one
+            tree = _run_git(root, "rev-parse", f"{tip}^{{tree}}").stdout.decode().strip()
+        header, _, message = raw.partition(b"\n\n")
+        author = next((ln[7:] for ln in header.split(b"\n") if ln.startswith(b"author ")), None)
+        if author is None:
+            return None
+        name, _, rest = author.decode("utf-8", "surrogateescape").partition(" <")
+        email, _, when = rest.partition("> ")
+        env = {
+            **os.environ,
+            "GIT_AUTHOR_NAME": name,
+            "GIT_AUTHOR_EMAIL": email,
+            "GIT_AUTHOR_DATE": f"@{when}",
+        }
+        args = ["git", "commit-tree", tree, "-p", tip, "-F", "-"]
+        if sign:
+            args.insert(2, "-S")
+        done = subprocess.run(args, cwd=root, input=message, capture_output=True, env=env)
+        if done.returncode != 0:
+            raise CasectlError(f"git commit-tree failed: {_stderr_line(done.stderr)}")
+        tip = done.stdout.decode().strip()
+    moved = _run_git(root, "read-tree", "-m", "-u", head, tip, check=False)
+    if moved.returncode != 0:
+        return None  # uncommitted changes or untracked files in the way: let git rebase say so
+    done_ref = _run_git(
+        root, "update-ref", "-m", f"casectl sync: replayed onto {onto}", "HEAD", tip, head,
+        check=False,
+    )  # fmt: skip
+    if done_ref.returncode != 0:  # a commit got in meanwhile: put the files back
+        _run_git(root, "read-tree", "-m", "-u", tip, head, check=False)
+        return None
+    return tip
+
+
+_PLAIN_MODES = frozenset({"000000", "100644", "100755"})
+
+
+def _known(blob: str, *stores: dict[str, bytes]) -> bytes | None:
+    for store in stores:
+        if blob in store:
+            return store[blob]
+    return None
+
+
+def _cat(root: Path, names: Sequence[str]) -> list[bytes | None]:
+    """The contents of objects (any kind), in order; None for a missing one."""
+    if not names:
+        return []
+    blobs = read_blobs(root, names)
+    try:
+        return list(blobs)
+    finally:
+        blobs.close()
+
+
+_Raw = tuple[str, str, str | None, str | None, str]  # old mode, new mode, old, new, path
+
+
+def _raw_diffs(root: Path, lines: Sequence[str]) -> list[list[_Raw]]:
+    """``diff-tree --raw`` of each "<commit> <parent>" line, modes included."""
+    out = _run_git(
+        root, "diff-tree", "--stdin", "--always", "-z", "-r", "--raw", "--no-abbrev",
+        "--no-renames", "--no-textconv", "--no-ext-diff",
+        stdin=("\n".join(lines) + "\n").encode(),
+    ).stdout.decode("utf-8", "surrogateescape")  # fmt: skip
+    blocks: list[list[_Raw]] = []
+    fields = out.split("\0")
+    i = 0
+    while i < len(fields):
+        field = fields[i].strip("\n")
+        if field.startswith(":") and i + 1 < len(fields) and blocks:
+            old_mode, new_mode, old, new = field[1:].split(" ")[:4]
+            blocks[-1].append(
+                (old_mode, new_mode, old if old.strip("0") else None,
+                 new if new.strip("0") else None, fields[i + 1])
+            )  # fmt: skip
+            i += 2
+            continue
+        if field:
+            blocks.append([])
+        i += 1
+    if len(blocks) != len(lines):
+        raise CasectlError("git diff-tree gave an unexpected answer")
+    return blocks
+
+
+def _tree_files(root: Path, commit: str, paths: Sequence[str]) -> dict[str, tuple[str, str]] | None:
+    """``path -> (mode, blob)`` of the regular files among ``paths`` in ``commit``;
+    None when one of them is something else there (a folder, a link, a submodule)."""
+    if not paths:
+        return {}
+    out = _run_git(
+        root, "--literal-pathspecs", "ls-tree", "-z", "--full-tree", commit, "--", *paths
+    ).stdout.decode("utf-8", "surrogateescape")
+    wanted = set(paths)
+    files: dict[str, tuple[str, str]] = {}
+    for record in out.split("\0"):
+        meta, _, path = record.partition("\t")
+        if not path:
+            continue
+        mode, kind, blob = meta.split()
+        if kind != "blob" or mode not in ("100644", "100755") or path not in wanted:
+            return None
+        files[path] = (mode, blob)
+    return files
 
 
 # Why a push can fail because someone else pushed first: before our push started

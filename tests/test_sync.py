@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import subprocess
 import time
@@ -275,6 +276,61 @@ def test_a_deeply_nested_new_entry_stops_sync_with_the_reason(
     )
     assert "Traceback" not in err and "RecursionError" not in err
     assert head(second) == before
+
+
+def test_replaying_notes_gives_exactly_what_git_rebase_gives(
+    shared: tuple[Path, list[Path]], tmp_path: Path
+) -> None:
+    # sync replays local commits itself (a few git calls each, the log merge in this
+    # process) instead of running git rebase with a merge-driver process per log and
+    # commit; the commits must come out as git's own rebase makes them.
+    _, (first, second, _) = shared
+    clock = Clock()
+    sync(second)  # registers the driver, used by the git rebase below
+    for cid in ("rc-0001", "rc-0002", "rc-0001"):
+        note(first, cid, clock.next())
+    assert sync(first)[0] == 0
+    note(second, "rc-0001", clock.next())
+    (second / "README.md").write_text("a file that is not a case file\n")
+    run_git(second, "add", "README.md")
+    run_git(second, "commit", "-q", "-m", "readme\n\nwith a body\n  kept as written")
+    run_git(second, "commit", "-q", "--allow-empty", "-m", "empty on purpose")
+    note(second, "rc-0003", clock.next())
+    note(second, "rc-0002", clock.next())
+    run_git(second, "fetch", "-q", "origin")
+    copy = tmp_path / "copy"
+    shutil.copytree(second, copy, symlinks=True)
+    run_git(copy, "rebase", "-q", "--merge", "origin/main")
+    before = head(second)
+    upstream = head(second, "origin/main")
+    new = repo.replay(second, upstream, upstream, sync_command.merge_log)
+    assert new is not None and new == head(second)
+    fields = "%T%x00%an%x00%ae%x00%ad%x00%B"
+    theirs = run_git(copy, "log", f"--format={fields}", f"{upstream}..HEAD")
+    mine = run_git(second, "log", f"--format={fields}", f"{upstream}..HEAD")
+    assert mine == theirs
+    assert mine.count("\0") == 5 * 4 and "empty on purpose" in mine  # all five, empty too
+    assert run_git(second, "status", "--porcelain") == ""
+    assert run_git(second, "diff", "HEAD", "--stat") == ""
+    assert before in run_git(second, "reflog", "-2", "--format=%H")
+
+
+def test_replay_leaves_a_conflict_to_git(shared: tuple[Path, list[Path]]) -> None:
+    _, (first, second, _) = shared
+    for clone, text in ((first, "From the office."), (second, "From the car.")):
+        log = clone / "clients" / "rc-0001" / "log.yaml"
+        log.write_text(
+            log.read_text() + "- id: 20260201-0900-jdoe\n  date: 2026-02-01 09:00\n"
+            f"  by: jdoe\n  type: note\n  text: {text}\n"
+        )
+        run_git(clone, "commit", "-q", "-am", "a note written by an older casectl")
+    assert sync(first)[0] == 0
+    run_git(second, "fetch", "-q", "origin")
+    before = head(second)
+    upstream = head(second, "origin/main")
+    assert repo.replay(second, upstream, upstream, sync_command.merge_log) is None
+    assert head(second) == before
+    assert run_git(second, "status", "--porcelain") == ""
 
 
 def test_uncommitted_case_files_are_refused(shared: tuple[Path, list[Path]]) -> None:

@@ -27,7 +27,7 @@ import random
 import time
 from pathlib import Path
 
-from casectl import render, repo
+from casectl import mergedriver, render, repo
 from casectl.agency import scan
 from casectl.audit import Finding, audit_revisions
 from casectl.commands._common import agency_context
@@ -36,8 +36,8 @@ from casectl.errors import CasectlError
 from casectl.output import Output
 
 DEFAULT_TIMEOUT = 60.0  # seconds for all fetch-rebase-push rounds together
-BACKOFF_FIRST = 0.2  # seconds to wait after the first rejected push (then doubled)
-BACKOFF_MAX = 8.0  # never wait longer than this between two rounds
+BACKOFF_FIRST = 0.25  # seconds to wait after the first rejected push (then doubled)
+BACKOFF_MAX = 4.0  # never wait longer than this between two rounds
 _CASE_SUFFIXES = (".yaml", ".yml")
 
 
@@ -107,6 +107,7 @@ class _Sync:
         self.upstream = f"refs/remotes/{remote}/{branch}"
         self.seen_ref = repo.last_seen_ref(remote, branch)
         self.pulled = 0
+        self.audited: str | None = None  # HEAD when its outgoing commits were last audited
 
     @property
     def where(self) -> str:
@@ -173,15 +174,24 @@ class _Sync:
         if self._outgoing_rewrites(replay_after):
             return 1
         if remote_head is not None and (incoming or replay_after != remote_head):
-            rebased = repo.rebase(
-                self.root,
-                remote_head,
-                autostash=self.autostash,
-                since=replay_after if replay_after != remote_head else None,
-            )
-            if not rebased.ok:
-                _report_conflict(self.out, rebased, self.remote, self.branch, self.pulled)
-                return 1
+            # Notes replayed in this process (a few git calls per commit); git's own
+            # rebase, with the merge driver, for anything else: other uncommitted
+            # files, a conflict to report, a merge commit.
+            replayed = None
+            if not self.autostash:
+                replayed = repo.replay(
+                    self.root, remote_head, replay_after or remote_head, merge_log
+                )
+            if replayed is None:
+                rebased = repo.rebase(
+                    self.root,
+                    remote_head,
+                    autostash=self.autostash,
+                    since=replay_after if replay_after != remote_head else None,
+                )
+                if not rebased.ok:
+                    _report_conflict(self.out, rebased, self.remote, self.branch, self.pulled)
+                    return 1
             self.pulled += incoming
             if self._outgoing_rewrites(remote_head):
                 return 1
@@ -209,11 +219,17 @@ class _Sync:
 
     def _outgoing_rewrites(self, base: str | None) -> bool:
         """Report (and return True) when a local commit after ``base`` changes notes
-        that already existed."""
+        that already existed. A retry after a rejected push skips the audit: the commits
+        were audited on top of an earlier remote head, and the new one only adds."""
+        head = repo.resolve_commit(self.root, "HEAD")
+        if head is not None and head == self.audited:
+            return False
         found = audit_revisions(self.root, ["HEAD", f"^{base}"] if base else ["HEAD"]).findings
         if found:
             self._report_findings(found, incoming=False)
-        return bool(found)
+            return True
+        self.audited = head
+        return False
 
     def _report_findings(self, found: list[Finding], incoming: bool) -> None:
         for finding in found:
@@ -262,6 +278,20 @@ class _Sync:
             'rewritten") for how to put them back.\n'
         )
         self.out.stderr.flush()
+
+
+def merge_log(path: str, base: bytes, ours: bytes, theirs: bytes) -> bytes | None:
+    """The log merge driver's merge of one file both sides changed, in this process;
+    None for any other file, or when the driver would refuse (git's rebase then runs
+    the driver itself and reports why)."""
+    if not _is_log(path):
+        return None
+    try:
+        texts = [raw.decode("utf-8") for raw in (base, ours, theirs)]
+    except UnicodeDecodeError:
+        return None
+    merged = mergedriver.merge_logs(*texts)
+    return merged.text.encode("utf-8") if merged.text is not None else None
 
 
 def summary_line(pulled: int, pushed: int) -> str:
