@@ -440,51 +440,69 @@ def _updated_tree(
     the repository. ``git mktree`` is avoided on purpose: it looks up every entry of
     a big folder (0.1 s for 10,000 clients).
     """
-    id_len = len(head) // 2
-    dirs: set[str] = {""}
-    for path in changes:
-        parts = path.split("/")[:-1]
-        dirs.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
-    ordered = sorted(dirs, key=lambda d: (d.count("/") + (d != ""), d))
-    found = _read_trees(root, head, ordered)
-    top = found[""]
-    assert top is not None  # a commit always has a top tree
-    trees = {d: _parse_tree(t[1] if t else b"", id_len) for d, t in found.items()}
-    added: set[str] = set()  # trees that got a new name (and so need sorting)
+    editor = _TreeEditor(root, head, list(changes))
+    result = editor.apply(changes)
+    editor.write()
+    return result
 
-    def put(parent: str, key: bytes, value: tuple[bytes, bytes] | None) -> None:
+
+class _TreeEditor:
+    """The trees on some paths of one commit, read once, changed in memory step by
+    step (each step one new top tree, as for a series of commits), written at the end
+    in one call."""
+
+    def __init__(self, root: Path, head: str, paths: Sequence[str]) -> None:
+        self.root = root
+        self.id_len = len(head) // 2
+        dirs: set[str] = {""}
+        for path in paths:
+            parts = path.split("/")[:-1]
+            dirs.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+        self.ordered = sorted(dirs, key=lambda d: (d.count("/") + (d != ""), d))
+        found = _read_trees(root, head, self.ordered)
+        top = found[""]
+        assert top is not None  # a commit always has a top tree
+        self.top = top[0]
+        self.trees = {d: _parse_tree(t[1] if t else b"", self.id_len) for d, t in found.items()}
+        self.added: set[str] = set()  # trees that got a new name (and so need sorting)
+        self.raws: dict[bytes, bytes] = {}  # id -> raw tree, to write
+
+    def _put(self, parent: str, key: bytes, value: tuple[bytes, bytes] | None) -> None:
         if value is None:
-            trees[parent].pop(key, None)
+            self.trees[parent].pop(key, None)
             return
-        old = trees[parent].get(key)
+        old = self.trees[parent].get(key)
         if old is None or (old[0] == b"40000") != (value[0] == b"40000"):
-            trees[parent].pop(key, None)
-            added.add(parent)
-        trees[parent][key] = value
+            self.trees[parent].pop(key, None)
+            self.added.add(parent)
+        self.trees[parent][key] = value
 
-    for path, change in changes.items():
-        parent, _, name = path.rpartition("/")
-        blob = (change[0].encode(), bytes.fromhex(change[1])) if change else None
-        put(parent, name.encode("utf-8", "surrogateescape"), blob)
-    raws: list[bytes] = []
-    ids: list[bytes] = []
-    for d in reversed(ordered):  # deepest first: children get their ids before parents
-        raw = _tree_bytes(trees[d], d in added)
-        oid = _object_id("tree", raw, id_len)
-        if d == "":
-            raws.append(raw)
-            ids.append(oid)
-            continue
-        parent, _, name = d.rpartition("/")
-        key = name.encode("utf-8", "surrogateescape")
-        if trees[d]:
-            put(parent, key, (b"40000", oid))
-            raws.append(raw)
-            ids.append(oid)
-        else:
-            put(parent, key, None)  # git keeps no empty folders
-    _write_trees(root, raws, ids)
-    return top[0], ids[-1].hex()
+    def apply(self, changes: dict[str, tuple[str, str] | None]) -> tuple[str, str]:
+        """(the top tree id before, after) ``changes`` (path -> (mode, blob) or None)."""
+        old_top = self.top
+        for path, change in changes.items():
+            parent, _, name = path.rpartition("/")
+            blob = (change[0].encode(), bytes.fromhex(change[1])) if change else None
+            self._put(parent, name.encode("utf-8", "surrogateescape"), blob)
+        for d in reversed(self.ordered):  # deepest first: children get ids before parents
+            raw = _tree_bytes(self.trees[d], d in self.added)
+            oid = _object_id("tree", raw, self.id_len)
+            if d == "":
+                self.raws[oid] = raw
+                self.top = oid.hex()
+                continue
+            parent, _, name = d.rpartition("/")
+            key = name.encode("utf-8", "surrogateescape")
+            if self.trees[d]:
+                self._put(parent, key, (b"40000", oid))
+                self.raws[oid] = raw
+            else:
+                self._put(parent, key, None)  # git keeps no empty folders
+        return old_top, self.top
+
+    def write(self) -> None:
+        _write_trees(self.root, list(self.raws.values()), list(self.raws))
+        self.raws.clear()
 
 
 def commit_paths(root: Path, paths: Sequence[Path | str], message: str) -> str:
@@ -772,10 +790,10 @@ def replay(
     fine), a file both sides changed that ``merge_file`` cannot merge, a work tree or
     index that git will not update (uncommitted changes in the way).
     """
-    if _run_git(root, "rev-parse", "--show-prefix").stdout.strip():
-        return None
-    head = _head(root)
-    if head is None:
+    where = _run_git(root, "rev-parse", "--show-prefix", "HEAD^{commit}", check=False)
+    prefix, _, head = where.stdout.decode().partition("\n")
+    head = head.strip()
+    if where.returncode != 0 or prefix.strip() or not head:
         return None
     listed = _run_git(root, "rev-list", "--reverse", "--parents", head, f"^{after}")
     picks = [line.split() for line in listed.stdout.decode().splitlines()]
@@ -844,14 +862,17 @@ def replay(
         [bytes.fromhex(b) for b in new_blobs],
         kind="blob",
     )
+    editor = _TreeEditor(root, onto, touched)
+    trees = []
+    for raw, plan in plans:
+        old_tree, tree = editor.apply(plan)
+        if tree != old_tree or not plan:  # an empty commit stays one
+            trees.append((raw, tree))
+        # else it became empty (already upstream): dropped, as rebase does
+    editor.write()
     sign, _filemode = _commit_config(root)
     tip = onto
-    for raw, plan in plans:
-        old_tree, tree = _updated_tree(root, tip, plan) if plan else ("", "")
-        if plan and tree == old_tree:
-            continue  # became empty: already upstream
-        if not plan:  # an empty commit stays one
-            tree = _run_git(root, "rev-parse", f"{tip}^{{tree}}").stdout.decode().strip()
+    for raw, tree in trees:
         header, _, message = raw.partition(b"\n\n")
         author = next((ln[7:] for ln in header.split(b"\n") if ln.startswith(b"author ")), None)
         if author is None:

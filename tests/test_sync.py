@@ -15,6 +15,7 @@ from casectl import repo
 from casectl.commands import sync as sync_command
 from casectl.commands.sync import summary_line, uncommitted_case_files
 from tests.conftest import cli, client_files, make_agency, run_git
+from tests.test_audit import ssh_signing
 
 CLIENTS = ("rc-0001", "rc-0002", "rc-0003")
 
@@ -313,6 +314,26 @@ def test_replaying_notes_gives_exactly_what_git_rebase_gives(
     assert run_git(second, "status", "--porcelain") == ""
     assert run_git(second, "diff", "HEAD", "--stat") == ""
     assert before in run_git(second, "reflog", "-2", "--format=%H")
+
+
+@pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="needs ssh-keygen to sign")
+def test_replayed_commits_are_signed_like_rebased_ones(
+    shared: tuple[Path, list[Path]], tmp_path: Path
+) -> None:
+    remote, (first, second, _) = shared
+    ssh_signing(second, tmp_path)
+    note(first, "rc-0001", "2026-02-01 09:00")
+    assert sync(first)[0] == 0
+    mine = note(second, "rc-0001", "2026-02-01 09:01")
+    run_git(second, "fetch", "-q", "origin")
+    upstream = head(second, "origin/main")
+    assert repo.replay(second, upstream, upstream, sync_command.merge_log) == head(second)
+    assert run_git(second, "log", "-1", "--format=%G?").strip() == "G"
+    assert mine in log_ids(second, "rc-0001")
+    code, out, err = sync(second)
+    assert (code, err) == (0, "")
+    assert out.splitlines()[-1] == "pushed 1 commit"
+    assert head(second) == head(remote, "main")
 
 
 def test_replay_leaves_a_conflict_to_git(shared: tuple[Path, list[Path]]) -> None:

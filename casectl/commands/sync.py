@@ -182,7 +182,12 @@ class _Sync:
                 replayed = repo.replay(
                     self.root, remote_head, replay_after or remote_head, merge_log
                 )
-            if replayed is None:
+            if replayed is not None:
+                # Each replayed commit adds to its new parent what it added to its old
+                # one (audited above): a log merge keeps every entry of the remote's
+                # version as it is. Nothing for a second audit to find.
+                self.audited = replayed
+            else:
                 rebased = repo.rebase(
                     self.root,
                     remote_head,
