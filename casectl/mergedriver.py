@@ -241,7 +241,23 @@ def _strict_equal(a: object, b: object) -> bool:
 # ------------------------------------------------------------------- merging
 
 
-def merge_logs(base: str, ours: str, theirs: str) -> MergeResult:
+@dataclass
+class MergeCache:
+    """What reading log texts found, kept across merges of related versions (a series
+    of commits replayed one after another): each whole text and each chunk is then
+    read once. A plain dict per kind: texts are compared exactly."""
+
+    texts: dict[str, _Log | str] = field(default_factory=dict)
+    chunks: dict[str, _Chunk | str] = field(default_factory=dict)
+
+    def parse(self, text: str) -> _Log | str:
+        found = self.texts.get(text)
+        if found is None:
+            found = self.texts[text] = _parse(text, self.chunks)
+        return found
+
+
+def merge_logs(base: str, ours: str, theirs: str, cache: MergeCache | None = None) -> MergeResult:
     """Three-way merge of log texts: every entry of both sides, once.
 
     Ours is kept as it is, in its order; each entry only theirs added is placed by
@@ -255,13 +271,13 @@ def merge_logs(base: str, ours: str, theirs: str) -> MergeResult:
     valid date, the header comments changed differently on both sides, or a version
     that cannot be cut into entries. Otherwise the header (ours, or theirs if only
     theirs changed it) followed by every entry exactly as written, each ending with a
-    newline.
+    newline. ``cache`` carries what was read to the next merge of a series.
     """
+    cache = cache if cache is not None else MergeCache()
     logs: dict[str, _Log] = {}
-    cache: dict[str, _Chunk | str] = {}
     refused: list[str] = []
     for side, text in (("base", base), ("ours", ours), ("theirs", theirs)):
-        parsed = _parse(text, cache)
+        parsed = cache.parse(text)
         if isinstance(parsed, str):
             refused.append(f"{side} cannot be merged entry by entry: {parsed}")
         else:
@@ -286,7 +302,7 @@ def merge_logs(base: str, ours: str, theirs: str) -> MergeResult:
 
     ordered = _place(mine.entries, additions)
     text = _terminated(header) + "".join(_terminated(entry.text) for entry in ordered)
-    check = _parse(text, cache)
+    check = cache.parse(text)
     if isinstance(check, str) or [e.id for e in check.entries] != [e.id for e in ordered]:
         return MergeResult(None, ["the merged log would not read back as the same entries"])
     return MergeResult(text, [])
@@ -424,7 +440,7 @@ def main(argv: list[str]) -> int:
     except (OSError, UnicodeDecodeError) as err:
         print(f"casectl merge: {shown}: cannot read: {err}", file=sys.stderr)
         return 2
-    result = merge_logs(*texts)
+    result = merge_logs(texts[0], texts[1], texts[2])
     if result.text is None:
         for message in result.conflicts:
             print(f"casectl merge: {shown}: conflict: {message}", file=sys.stderr)

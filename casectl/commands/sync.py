@@ -179,8 +179,12 @@ class _Sync:
             # files, a conflict to report, a merge commit.
             replayed = None
             if not self.autostash:
+                cache = mergedriver.MergeCache()  # each version read once in the series
                 replayed = repo.replay(
-                    self.root, remote_head, replay_after or remote_head, merge_log
+                    self.root,
+                    remote_head,
+                    replay_after or remote_head,
+                    lambda path, base, ours, theirs: merge_log(path, base, ours, theirs, cache),
                 )
             if replayed is not None:
                 # Each replayed commit adds to its new parent what it added to its old
@@ -285,17 +289,23 @@ class _Sync:
         self.out.stderr.flush()
 
 
-def merge_log(path: str, base: bytes, ours: bytes, theirs: bytes) -> bytes | None:
+def merge_log(
+    path: str,
+    base: bytes,
+    ours: bytes,
+    theirs: bytes,
+    cache: mergedriver.MergeCache | None = None,
+) -> bytes | None:
     """The log merge driver's merge of one file both sides changed, in this process;
     None for any other file, or when the driver would refuse (git's rebase then runs
     the driver itself and reports why)."""
     if not _is_log(path):
         return None
     try:
-        texts = [raw.decode("utf-8") for raw in (base, ours, theirs)]
+        old, mine, other = (raw.decode("utf-8") for raw in (base, ours, theirs))
     except UnicodeDecodeError:
         return None
-    merged = mergedriver.merge_logs(*texts)
+    merged = mergedriver.merge_logs(old, mine, other, cache)
     return merged.text.encode("utf-8") if merged.text is not None else None
 
 
