@@ -36,8 +36,10 @@ from casectl.errors import CasectlError
 from casectl.output import Output
 
 DEFAULT_TIMEOUT = 60.0  # seconds for all fetch-rebase-push rounds together
-BACKOFF_FIRST = 0.25  # seconds to wait after the first rejected push (then doubled)
-BACKOFF_MAX = 4.0  # never wait longer than this between two rounds
+BACKOFF_FIRST = 0.1  # seconds to wait after the first rejected push (then doubled)
+# Never wait longer than this between two rounds: a clone that has waited long must not
+# lose every race to colleagues who just started syncing (their first pauses are short).
+BACKOFF_MAX = 1.0
 _CASE_SUFFIXES = (".yaml", ".yml")
 
 
