@@ -8,8 +8,12 @@ Builds (once, with ``git fast-import``, cached under ``benchmarks/out/`` unless
 client.yaml and a log.yaml each, ~20 notes to start with) and ``--commits`` commits on
 top: mostly one new note each, some amendments, some edits of client.yaml, a merge of a
 short side branch every 500 commits, and a known number of planted rewrites (an old
-note edited, removed or two notes swapped). Then times ``casectl audit`` as a child
-process and checks that it found exactly the planted rewrites.
+note edited, removed or two notes swapped; every tenth side branch edits an old note,
+which must be listed once, for its own commit and not for the merge; and at the end an
+orphan root commit holding every file with one note rewritten, joined with a
+``merge -s ours --allow-unrelated-histories``: the root and the merge are listed).
+Then times ``casectl audit`` as a child process and checks that it found exactly the
+commits of the planted rewrites.
 
 Standard library only; synthetic people only.
 """
@@ -44,6 +48,10 @@ TEXTS = (
     "Client missed the appointment; left a voicemail.",
 )
 PLANT_EVERY = 2_500  # one planted rewrite per this many commits
+# The subjects of the commits audit must list (and no others).
+PLANTED = frozenset(
+    {"tidy the log", "side: tidy the log", "a fresh start", "merge main into orphan"}
+)
 
 
 @dataclass
@@ -119,15 +127,24 @@ def build(folder: Path, clients: int, commits: int, seed: int = 1) -> int:
     write(_commit(h, "refs/heads/main", "import", files, ()))
     last = h.mark
     made = 1
+    sides = 0
     while made < commits:
         if made % 500 == 0 and commits - made > 5:  # a short side branch, merged back
+            sides += 1
             side = last
             touched: dict[str, bytes] = {}
-            for _ in range(3):
+            for n in range(3):
                 cid = h.rng.choice(ids)
-                h.note(cid)
+                message = "side: note"
+                if n == 0 and sides % 10 == 5 and len(h.logs[cid]) > 2:
+                    entry_id, chunk = h.logs[cid][0]  # listed once: this commit, not the merge
+                    h.logs[cid][0] = (entry_id, chunk.replace("    ", "    (side) ", 1))
+                    h.planted += 1
+                    message = "side: tidy the log"
+                else:
+                    h.note(cid)
                 touched[f"clients/{cid}/log.yaml"] = h.text(cid)
-                write(_commit(h, "refs/heads/side", "side: note", touched, (side,)))
+                write(_commit(h, "refs/heads/side", message, touched, (side,)))
                 side = h.mark
             cid = h.rng.choice([c for c in ids if f"clients/{c}/log.yaml" not in touched])
             h.note(cid)  # main moves on meanwhile
@@ -155,10 +172,10 @@ def build(folder: Path, clients: int, commits: int, seed: int = 1) -> int:
         elif roll < 0.05:
             path = f"clients/{cid}/client.yaml"
             message = "client: phone"
-            files = {
-                path: f"id: {cid}\nname: Client {cid}\nstatus: active\nopened: 2025-06-01\n"
-                f"manager: jdoe\nphone: '+1 555 {made % 10000:04d}'\n".encode()
-            }
+            files[path] = (
+                f"id: {cid}\nname: Client {cid}\nstatus: active\nopened: 2025-06-01\n"
+                f"manager: jdoe\nphone: '+1 555 {made % 10000:04d}'\n"
+            ).encode()
         elif roll < 0.08:
             h.note(cid, "amendment", amends=h.rng.choice(h.logs[cid])[0])
             message = "note: amendment"
@@ -169,6 +186,17 @@ def build(folder: Path, clients: int, commits: int, seed: int = 1) -> int:
         write(_commit(h, "refs/heads/main", message, {path: content}, (last,)))
         last = h.mark
         made += 1
+    # The orphan-branch evasion: a root of its own holding every file, one old note
+    # rewritten, joined with `merge -s ours --allow-unrelated-histories` (tree: the
+    # orphan's) and fast-forwarded. Listed: the root and the merge.
+    cid = next(c for c in ids if len(h.logs[c]) > 2)
+    entry_id, chunk = h.logs[cid][0]
+    h.logs[cid][0] = (entry_id, chunk.replace("    ", "    (orphan) ", 1))
+    for c in ids:  # `files` holds the other files as they are now
+        files[f"clients/{c}/log.yaml"] = h.text(c)
+    write(_commit(h, "refs/heads/orphan", "a fresh start", files, ()))
+    write(_commit(h, "refs/heads/main", "merge main into orphan", {}, (h.mark, last)))
+    h.planted += 2
     write(b"done\n")
     proc.stdin.close()
     if proc.wait() != 0:
@@ -211,8 +239,14 @@ def main() -> int:
         if done.returncode not in (0, 1):
             raise SystemExit(f"casectl audit failed: {done.stderr.strip()}")
         found = json.loads(done.stdout)
-    commits_found = {f["commit"] for f in found}
-    ok = len(commits_found) == planted and all(f["change"] != "unsigned" for f in found)
+    commits_found = {str(f["commit"]) for f in found}
+    log = subprocess.run(
+        ["git", "log", "--format=%H %s", "--all"], cwd=folder, capture_output=True, text=True
+    ).stdout
+    subjects = dict(line.split(" ", 1) for line in log.splitlines())
+    ok = len(commits_found) == planted and all(
+        subjects.get(commit) in PLANTED for commit in commits_found
+    )
     print(
         f"| audit | {args.clients:,} clients | {int(count):,} commits | "
         f"median {sorted(times)[len(times) // 2]:.2f} s (min {min(times):.2f}, "

@@ -7,7 +7,8 @@ A bare remote holds a small agency; each of ``--clones`` clones (made with plain
 ``git clone``) is worked by its own thread, as by its own case manager: ``--notes``
 ``casectl note`` calls on random clients, each followed, with probability
 ``--sync-chance``, by a ``casectl sync``. All threads run at once, so pushes race
-and logs are merged by the merge driver all the time. Then every clone syncs until
+(sync retries with growing pauses for up to its --timeout, 60 s) and logs are merged
+all the time. Then every clone syncs until
 all agree, and the script checks: every clone is at the remote's commit, every note
 written is in every clone exactly once (``clones x notes`` new notes), no conflict
 markers, ``casectl validate`` and ``casectl audit`` are clean everywhere.
@@ -45,6 +46,7 @@ class Stats:
     minute: int = 0
     notes: list[tuple[str, str]] = field(default_factory=list)  # (client, id)
     syncs: Counter[str] = field(default_factory=Counter)
+    sync_seconds: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
     def next_time(self) -> str:
@@ -113,11 +115,14 @@ def worker(
 
 
 def sync(n: int, clone: Path, env: dict[str, str], stats: Stats) -> bool:
+    began = time.perf_counter()
     done = run([*CASECTL, "sync"], clone, env)
+    with stats.lock:
+        stats.sync_seconds.append(time.perf_counter() - began)
     if done.returncode == 0:
         stats.syncs["ok"] += 1
         return True
-    if "kept changing" in done.stderr:  # others pushed every time in between: try later
+    if "kept changing" in done.stderr:  # others kept pushing for all of --timeout: give up
         stats.syncs["busy"] += 1
         return False
     stats.syncs["failed"] += 1
@@ -156,6 +161,10 @@ def check(clones: list[Path], remote: Path, env: dict[str, str], stats: Stats) -
         if audit.returncode != 0:
             problems.append(f"{clone.name}: audit exit {audit.returncode}: {audit.stdout}")
     return problems
+
+
+def _median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2] if values else 0.0
 
 
 def main() -> int:
@@ -211,7 +220,9 @@ def main() -> int:
     print(
         f"soak: {args.clones} clones x {args.notes} notes on {args.clients} clients: "
         f"{len(stats.notes)} notes written, {len(stats.notes)} expected in every clone; "
-        f"syncs {dict(stats.syncs)}; {commits} commits on the remote; "
+        f"syncs {dict(stats.syncs)} (gave up: {stats.syncs['busy']}; seconds per sync: "
+        f"median {_median(stats.sync_seconds):.1f}, max {max(stats.sync_seconds, default=0):.1f}); "
+        f"{commits} commits on the remote; "
         f"{working:.0f} s of concurrent work, {elapsed:.0f} s in all: "
         + ("OK" if not problems else f"{len(problems)} PROBLEMS")
     )

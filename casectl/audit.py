@@ -158,23 +158,7 @@ def compare_logs(old: bytes | None, new: bytes | None) -> list[EntryChange]:
     do not count), an entry that is gone, entries whose order changed, a deleted log,
     and a log that no longer reads at all (then nothing more can be said).
     """
-    if old is None or (new is not None and is_pure_append(old, new)):
-        return []
-    before = read_entries(old)
-    if not before:  # nothing was there (or nothing readable): nothing to rewrite
-        return []
-    if new is None:
-        return [EntryChange(None, "deleted", f"log.yaml deleted with {_count(before)}")]
-    after = read_entries(new)
-    if after is None:
-        return [
-            EntryChange(
-                None,
-                "unreadable",
-                f"log.yaml no longer reads as a list of notes (it held {_count(before)})",
-            )
-        ]
-    return diff_entries(before, after)
+    return _compare(old, new)[0]
 
 
 def diff_entries(before: Entries, after: Entries) -> list[EntryChange]:
@@ -251,44 +235,455 @@ def audit(root: Path, since: str | None = None, require_signed: bool = False) ->
     if repo.resolve_commit(root, "HEAD") is None:
         return AuditResult([], 0, 0)
     revs = revisions(root, since)
-    commits = repo.history_diffs(root, revs, lambda path: client_of(path) is not None)
-    pairs = [
-        (commit, change, client)
-        for commit in commits
-        for change in commit.files
-        if (client := client_of(change.path)) is not None
-    ]
-    wanted = [blob for _, change, _ in pairs for blob in (change.old, change.new) if blob]
-    blobs = repo.read_blobs(root, wanted)
-    findings: list[Finding] = []
-    try:
-        for commit, change, client in pairs:
-            old = next(blobs) if change.old else None
-            new = next(blobs) if change.new else None
-            merge = len(commit.parents) > 1
-            findings += [
-                Finding(
-                    commit.commit,
-                    commit.author,
-                    commit.email,
-                    commit.date,
-                    client,
-                    found.entry,
-                    found.change,
-                    found.detail,
-                    merge,
-                )
-                for found in compare_logs(old, new)
-            ]
-    finally:
-        blobs.close()
-    checked = len(commits)
+    result = audit_revisions(root, revs)
     if require_signed:
         signed = repo.signatures(root, revs)
-        checked = len(signed)
         unsigned = [f for sig in signed if (f := signature_finding(sig)) is not None]
-        findings = _merge_in_order([s.commit for s in signed], findings, unsigned)
-    return AuditResult(findings, checked, len(pairs))
+        findings = _merge_in_order([s.commit for s in signed], result.findings, unsigned)
+        return AuditResult(findings, len(signed), result.log_changes)
+    return result
+
+
+def audit_revisions(root: Path, revs: Sequence[str]) -> AuditResult:
+    """The findings of the commits ``revs`` selects (git revision arguments, such as
+    ``["HEAD", "^origin/main"]``), newest first."""
+    commits = repo.history_diffs(root, revs, lambda path: client_of(path) is not None)
+    walk = _Walk(root, commits)
+    return AuditResult(walk.findings(), len(commits), walk.compared)
+
+
+class _Removed:
+    """The state of an entry that a commit took out of its log."""
+
+    def __repr__(self) -> str:
+        return "REMOVED"
+
+
+REMOVED = _Removed()
+State = Any  # an entry's data, or REMOVED
+
+
+class _Walk:
+    """The audit of one list of commits (children before parents).
+
+    A commit is judged against each of its parents. An ordinary commit's findings are
+    what it changed in entries its parent held (:func:`compare_logs`; almost always a
+    pure append, recognised without parsing). A merge is judged only for what it
+    brings that none of its parents had: for each entry it changed against some
+    parent, the states that entry had anywhere in each parent's history are gathered
+    (every version, and "removed"), and the merge is a finding when its own state
+    stands beside an earlier one that no single parent's history already held
+    together with it. So an edit made on a side branch is listed once, for its own
+    commit, while a merge that joins an unrelated history holding another version of
+    an entry is listed. An entry re-added after it was removed is judged the same way
+    (a finding when its data differs from every version its history held), and a
+    second root commit that brings entries the rest of the history already held is a
+    finding of its own. Those slower paths only run for the few logs that need them.
+    """
+
+    def __init__(self, root: Path, commits: list[repo.CommitDiff]) -> None:
+        self.root = root
+        self.commits = commits
+        self.by_id = {c.commit: c for c in commits}
+        self.compared = 0
+        # pass 1: what each commit changed against each parent, for logs that changed
+        self.changes: dict[tuple[str, int, str], list[EntryChange]] = {}
+        self.touches: dict[str, list[tuple[repo.CommitDiff, int, repo.FileDiff]]] = {}
+        self.removed: dict[str, set[str]] = {}  # log path -> keys some commit removed
+        self.removed_at: dict[str, int] = {}  # log path -> place of its oldest removal
+        self.place = {c.commit: n for n, c in enumerate(commits)}
+        self._ancestry: dict[str, tuple[set[str], set[str]]] = {}
+        self._parsed: dict[str, Entries | None] = {}
+        self._states: dict[tuple[str, str], dict[str, list[State]]] = {}
+
+    # -------------------------------------------------------------- pass 1
+
+    def _compare_all(self) -> None:
+        pairs = [
+            (commit, i, change)
+            for commit in self.commits
+            for i, files in enumerate(commit.diffs)
+            for change in files
+        ]
+        self.compared = len(pairs)
+        wanted = [blob for _, _, change in pairs for blob in (change.old, change.new) if blob]
+        blobs = repo.read_blobs(self.root, wanted)
+        try:
+            for commit, i, change in pairs:
+                old = next(blobs) if change.old else None
+                new = next(blobs) if change.new else None
+                self.touches.setdefault(change.path, []).append((commit, i, change))
+                found, before, after = _compare(old, new)
+                if found:
+                    self.changes[(commit.commit, i, change.path)] = found
+                if before:  # parsed: not a pure append
+                    gone = {key for key, _ in before} - {key for key, _ in after or ()}
+                    if gone and (after is not None or new is None):
+                        self.removed.setdefault(change.path, set()).update(gone)
+                        at = self.place[commit.commit]
+                        self.removed_at[change.path] = max(at, self.removed_at.get(change.path, 0))
+        finally:
+            blobs.close()
+
+    # -------------------------------------------------------------- findings
+
+    def findings(self) -> list[Finding]:
+        self._compare_all()
+        readded = self._readded()
+        roots = self._second_roots()
+        found: list[Finding] = []
+        for commit in self.commits:
+            if commit.commit in roots:
+                found.append(roots[commit.commit])
+            paths = dict.fromkeys(change.path for change in commit.files)
+            for path in paths:
+                if len(commit.parents) > 1:
+                    # Additions only, against every parent: nothing to judge.
+                    back = readded.get((commit.commit, path))
+                    if back or any(
+                        (commit.commit, i, path) in self.changes for i in range(len(commit.parents))
+                    ):
+                        found += self._judge_merge(commit, path, back)
+                    continue
+                for change in self.changes.get((commit.commit, 0, path), []):
+                    found.append(_finding(commit, path, change))
+                found += self._judge_readded(commit, path, readded.get((commit.commit, path)))
+        return found
+
+    def _readded(self) -> dict[tuple[str, str], set[str]]:
+        """Entries that a commit adds to a log (against one of its parents) under a key
+        that some commit removed from that log: they need a closer look."""
+        wanted: dict[tuple[str, str], set[str]] = {}
+        for path, keys in self.removed.items():
+            # Only commits listed before the oldest removal can descend from one.
+            touching = [
+                (c, change)
+                for c, _, change in self.touches[path]
+                if c.parents and self.place[c.commit] < self.removed_at[path]
+            ]
+            self._parse([b for _, change in touching for b in (change.old, change.new) if b])
+            for commit, change in touching:
+                if change.new is None:
+                    continue
+                new = self._parsed[change.new] or []
+                old = self._parsed[change.old] or [] if change.old else []
+                back = ({key for key, _ in new} - {key for key, _ in old}) & keys
+                if back:
+                    wanted.setdefault((commit.commit, path), set()).update(back)
+        return wanted
+
+    def _judge_readded(
+        self, commit: repo.CommitDiff, path: str, keys: set[str] | None
+    ) -> list[Finding]:
+        if not keys or not commit.parents:
+            return []
+        change = next(c for c in commit.files if c.path == path)
+        entries = dict(self._parsed[change.new] or []) if change.new else {}
+        history = self._history(commit.parents[0], path)
+        found = []
+        for key in sorted(keys):
+            earlier = history.get(key, [])
+            versions = [x for x in earlier if x is not REMOVED]
+            if key in entries and earlier and not _holds(earlier, entries[key]):
+                detail = "re-added after it was removed, with other data" + (
+                    f" ({_edit_detail(versions[-1], entries[key])})" if versions else ""
+                )
+                found.append(_finding(commit, path, EntryChange(_shown(key), "edited", detail)))
+        return found
+
+    def _judge_merge(
+        self, commit: repo.CommitDiff, path: str, readded: set[str] | None
+    ) -> list[Finding]:
+        """What a merge brings to one log that none of its parents had."""
+        mine_blob = next(c.new for c in commit.files if c.path == path)
+        parent_blobs = [
+            next((c.old for c in files if c.path == path), mine_blob) for files in commit.diffs
+        ]
+        self._parse([b for b in (mine_blob, *parent_blobs) if b])
+        mine = self._parsed[mine_blob] if mine_blob else []
+        if mine is None:  # no longer reads as a list
+            if mine_blob in parent_blobs:
+                return []
+            change = EntryChange(None, "unreadable", "log.yaml no longer reads as a list of notes")
+            return [_finding(commit, path, change, merge=True)]
+        now = dict(mine)
+        parents = [dict(self._parsed[b] or []) if b else {} for b in parent_blobs]
+        keys = set(readded or ())
+        for held in parents:
+            keys.update(k for k, v in held.items() if k not in now or not same_data(v, now[k]))
+        order = [key for key, _ in mine] + sorted(keys - now.keys())
+        found: list[Finding] = []
+        gone = 0
+        for key in (k for k in order if k in keys):
+            state = now.get(key, REMOVED)
+            histories = [self._history(p, path).get(key, []) for p in commit.parents]
+            if not _brings_new(state, histories):
+                continue
+            if mine_blob is None:
+                gone += 1
+            elif state is REMOVED:
+                found.append(
+                    _finding(commit, path, EntryChange(_shown(key), "removed", "the entry is gone"),
+                             merge=True)
+                )  # fmt: skip
+            else:
+                found.append(
+                    _finding(commit, path, _merge_edit(key, state, parents, histories), merge=True)
+                )
+        if gone:
+            detail = f"log.yaml deleted with {gone} entr{'y' if gone == 1 else 'ies'}"
+            found.append(_finding(commit, path, EntryChange(None, "deleted", detail), merge=True))
+        found += self._merge_moves(commit, path, mine, parents)
+        return found
+
+    def _merge_moves(
+        self, commit: repo.CommitDiff, path: str, mine: Entries, parents: list[dict[str, Any]]
+    ) -> list[Finding]:
+        """Entries reordered against every parent that holds them."""
+        keys = [key for key, _ in mine]
+        orders = [[key for key in held] for held in parents]
+        moved = [set(moved_entries(order, keys)) for order in orders]
+        found = []
+        for key in keys:
+            holders = [i for i, held in enumerate(parents) if key in held]
+            if holders and all(key in moved[i] for i in holders):
+                first = orders[holders[0]]
+                detail = (
+                    f"reordered: entry {first.index(key) + 1} is now entry {keys.index(key) + 1}"
+                )
+                found.append(
+                    _finding(commit, path, EntryChange(_shown(key), "moved", detail), merge=True)
+                )
+        return found
+
+    # -------------------------------------------------------------- history
+
+    def _history(self, commit: str, path: str) -> dict[str, list[State]]:
+        """Every state each entry of ``path`` had in ``commit``'s history (itself
+        included): the versions of its data, and REMOVED where a commit took it out."""
+        cached = self._states.get((commit, path))
+        if cached is not None:
+            return cached
+        ancestors, boundary = self._ancestors(commit)
+        touching = [
+            (c, change) for c, _, change in self.touches.get(path, []) if c.commit in ancestors
+        ]
+        outside = {f"{b}:./{path}": b for b in boundary}
+        extra = dict(zip(outside, self._read(list(outside)), strict=True))
+        blobs = {b for _, change in touching for b in (change.old, change.new) if b}
+        self._parse(list(blobs))
+        states: dict[str, list[State]] = {}
+
+        def add(key: str, state: State) -> None:
+            held = states.setdefault(key, [])
+            if not _holds(held, state):
+                held.append(state)
+
+        versions = [self._parsed[c.new] for _, c in touching if c.new]
+        versions += [read_entries(raw) for raw in extra.values() if raw is not None]
+        for entries in versions:
+            for key, data in entries or []:
+                add(key, data)
+        for _, change in touching:
+            if change.old is None:
+                continue
+            before = self._parsed[change.old]
+            after = self._parsed[change.new] if change.new else []
+            if before is not None and after is not None:
+                for key in {k for k, _ in before} - {k for k, _ in after}:
+                    add(key, REMOVED)
+        self._states[(commit, path)] = states
+        return states
+
+    def _ancestors(self, commit: str) -> tuple[set[str], set[str]]:
+        """``commit`` and its ancestors among the walked commits, and the commits just
+        outside the walk (with ``--since``) where that history continues."""
+        cached = self._ancestry.get(commit)
+        if cached is not None:
+            return cached
+        seen: set[str] = set()
+        boundary: set[str] = set()
+        stack = [commit]
+        while stack:
+            current = stack.pop()
+            if current in seen or current in boundary:
+                continue
+            node = self.by_id.get(current)
+            if node is None:
+                boundary.add(current)
+                continue
+            seen.add(current)
+            stack.extend(node.parents)
+        self._ancestry[commit] = (seen, boundary)
+        return seen, boundary
+
+    # ---------------------------------------------------------- second roots
+
+    def _second_roots(self) -> dict[str, Finding]:
+        """Root commits that start a separate history holding entries that the history
+        it was joined to (by a merge) already held: an orphan branch rewritten and
+        merged in with ``--allow-unrelated-histories``."""
+        roots = [c for c in self.commits if not c.parents]
+        if not roots:
+            return {}
+        bits = {r.commit: 1 << n for n, r in enumerate(roots)}
+        reach: dict[str, int] = {}
+        for commit in reversed(self.commits):  # parents before children
+            mask = bits.get(commit.commit, 0)
+            for parent in commit.parents:
+                mask |= reach.get(parent, 0)
+            reach[commit.commit] = mask
+        found: dict[str, Finding] = {}
+        for r in roots:
+            bit = bits[r.commit]
+            join = next(
+                (
+                    (c, parent)
+                    for c in reversed(self.commits)
+                    if len(c.parents) > 1 and reach[c.commit] & bit
+                    for parent in c.parents
+                    if not reach.get(parent, 0) & bit
+                ),
+                None,
+            )
+            if join is not None:
+                finding = self._second_root(r, *join)
+                if finding is not None:
+                    found[r.commit] = finding
+        return found
+
+    def _second_root(
+        self, first: repo.CommitDiff, merge: repo.CommitDiff, other: str
+    ) -> Finding | None:
+        older = [
+            h for h, when in repo.root_commits(self.root, other)
+            if h != first.commit and when <= first.committed  # a tie: both are second
+        ]  # fmt: skip
+        if not older:  # this root is the older history: the other one is the second
+            return None
+        theirs = repo.tree_blobs(self.root, other, "clients")
+        mine = {c.path: c.new for c in first.diffs[0] if c.new and c.path in theirs}
+        same = [path for path, blob in mine.items() if theirs[path] == blob]
+        differ = [path for path in mine if theirs[path] != mine[path]]
+        self._parse([b for path in differ for b in (mine[path], theirs[path])])
+        shared = [
+            path
+            for path in differ
+            if {key for key, _ in self._parsed[mine[path]] or []}
+            & {key for key, _ in self._parsed[theirs[path]] or []}
+        ]
+        if not shared:  # the same file in both holds notes in both, unless it is empty
+            for path in same:
+                self._parse([mine[path]])
+                if self._parsed[mine[path]]:
+                    break
+            else:
+                return None
+        shared += same
+        detail = (
+            f"a second root commit: a separate history holding notes that {other[:12]} "
+            f"already held ({_n_logs(sorted(shared))}), joined to it by merge "
+            f"{merge.commit[:12]}"
+        )
+        return Finding(
+            first.commit, first.author, first.email, first.date, None, None, "second-root", detail
+        )
+
+    # ------------------------------------------------------------ reading
+
+    def _read(self, names: list[str]) -> list[bytes | None]:
+        if not names:
+            return []
+        blobs = repo.read_blobs(self.root, names)
+        try:
+            return list(blobs)
+        finally:
+            blobs.close()
+
+    def _parse(self, blobs: list[str]) -> None:
+        missing = list(dict.fromkeys(b for b in blobs if b not in self._parsed))
+        for blob, raw in zip(missing, self._read(missing), strict=True):
+            self._parsed[blob] = read_entries(raw) if raw is not None else None
+
+
+def _n_logs(paths: list[str]) -> str:
+    more = len(paths) - 1
+    return paths[0] + (f" and {more:,} more log{'s' if more != 1 else ''}" if more else "")
+
+
+def _compare(
+    old: bytes | None, new: bytes | None
+) -> tuple[list[EntryChange], Entries | None, Entries | None]:
+    """:func:`compare_logs`, also giving the entries it parsed (None: not parsed)."""
+    if old is None or (new is not None and is_pure_append(old, new)):
+        return [], None, None
+    before = read_entries(old)
+    if not before:
+        return [], None, None
+    if new is None:
+        return (
+            [EntryChange(None, "deleted", f"log.yaml deleted with {_count(before)}")],
+            before,
+            None,
+        )
+    after = read_entries(new)
+    if after is None:
+        detail = f"log.yaml no longer reads as a list of notes (it held {_count(before)})"
+        return [EntryChange(None, "unreadable", detail)], before, None
+    return diff_entries(before, after), before, after
+
+
+def _same_state(a: State, b: State) -> bool:
+    if a is REMOVED or b is REMOVED:
+        return a is b
+    return same_data(a, b)
+
+
+def _holds(history: list[State], state: State) -> bool:
+    return any(_same_state(x, state) for x in history)
+
+
+def _brings_new(state: State, histories: list[list[State]]) -> bool:
+    """True when ``state`` (a merge's) stands beside an earlier state of the entry that
+    no single parent's history already held together with it."""
+    return any(
+        not any(_holds(h, state) and _holds(h, earlier) for h in histories)
+        for history in histories
+        for earlier in history
+        if not _same_state(earlier, state)
+    )
+
+
+def _merge_edit(
+    key: str, state: Any, parents: list[dict[str, Any]], histories: list[list[State]]
+) -> EntryChange:
+    before = next(
+        (held[key] for held in parents if key in held and not same_data(held[key], state)), None
+    )
+    if before is None:
+        before = next(
+            (x for h in histories for x in h if x is not REMOVED and not same_data(x, state)), state
+        )
+    detail = _edit_detail(before, state)
+    if any(_holds(h, state) for h in histories):
+        detail += " (the merge joins histories holding different versions)"
+    return EntryChange(_shown(key), "edited", detail)
+
+
+def _finding(
+    commit: repo.CommitDiff, path: str, change: EntryChange, merge: bool = False
+) -> Finding:
+    return Finding(
+        commit.commit,
+        commit.author,
+        commit.email,
+        commit.date,
+        client_of(path),
+        change.entry,
+        change.change,
+        change.detail,
+        merge,
+    )
 
 
 def _merge_in_order(

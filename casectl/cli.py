@@ -485,9 +485,20 @@ def sync(
     branch: Annotated[
         str | None, typer.Option("--branch", help="Branch (default: current).")
     ] = None,
+    timeout: Annotated[
+        float,
+        typer.Option("--timeout", metavar="SECONDS", help="Keep retrying a busy remote this long."),
+    ] = 60.0,
+    accept_rewrite: Annotated[
+        bool,
+        typer.Option(
+            "--accept-rewrite",
+            help="Accept a rewritten remote history (force-push) or incoming note edits.",
+        ),
+    ] = False,
 ) -> None:
     """Pull (rebase) and push the agency repo; log merges included."""
-    _call(ctx, "sync", remote=remote, branch=branch)
+    _call(ctx, "sync", remote=remote, branch=branch, timeout=timeout, accept_rewrite=accept_rewrite)
 
 
 @app.command()

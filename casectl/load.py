@@ -445,6 +445,17 @@ def _depth_bound(text: str) -> int:
     return 2 * (longest + 1) + 2 * (text.count("[") + text.count("{"))
 
 
+def nesting_problem(path: str, text: str) -> Problem | None:
+    """The CM009 problem when ``text`` nests collections more than MAX_DEPTH levels
+    deep, else None; found without recursion, for readers (such as the log merge
+    driver) that compose, construct or compare a whole document recursively. Only a
+    text that could be that deep is walked event by event."""
+    if _depth_bound(text) <= MAX_DEPTH:
+        return None
+    deep, _aliases = _scan_events(path, text)
+    return deep
+
+
 def _event_problem(path: str, event: Any, code: str, message: str) -> Problem:
     mark = event.start_mark
     line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)

@@ -36,6 +36,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from casectl.dates import parse_datetime
+from casectl.load import nesting_problem
 
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
@@ -102,6 +103,9 @@ def _parse(text: str, cache: dict[str, _Chunk | str] | None = None) -> _Log | st
     ``cache`` remembers how each chunk reads on its own: a merge sees most chunks
     four times (base, ours, theirs, result) and reading is the expensive part.
     """
+    deep = nesting_problem("log.yaml", text)  # validate's guard: nothing below recurses deep
+    if deep is not None:
+        return f"{deep.message} (line {deep.line})"
     root = _compose(text)
     if isinstance(root, str):
         return f"not valid YAML ({root})"
@@ -237,7 +241,23 @@ def _strict_equal(a: object, b: object) -> bool:
 # ------------------------------------------------------------------- merging
 
 
-def merge_logs(base: str, ours: str, theirs: str) -> MergeResult:
+@dataclass
+class MergeCache:
+    """What reading log texts found, kept across merges of related versions (a series
+    of commits replayed one after another): each whole text and each chunk is then
+    read once. A plain dict per kind: texts are compared exactly."""
+
+    texts: dict[str, _Log | str] = field(default_factory=dict)
+    chunks: dict[str, _Chunk | str] = field(default_factory=dict)
+
+    def parse(self, text: str) -> _Log | str:
+        found = self.texts.get(text)
+        if found is None:
+            found = self.texts[text] = _parse(text, self.chunks)
+        return found
+
+
+def merge_logs(base: str, ours: str, theirs: str, cache: MergeCache | None = None) -> MergeResult:
     """Three-way merge of log texts: every entry of both sides, once.
 
     Ours is kept as it is, in its order; each entry only theirs added is placed by
@@ -251,13 +271,13 @@ def merge_logs(base: str, ours: str, theirs: str) -> MergeResult:
     valid date, the header comments changed differently on both sides, or a version
     that cannot be cut into entries. Otherwise the header (ours, or theirs if only
     theirs changed it) followed by every entry exactly as written, each ending with a
-    newline.
+    newline. ``cache`` carries what was read to the next merge of a series.
     """
+    cache = cache if cache is not None else MergeCache()
     logs: dict[str, _Log] = {}
-    cache: dict[str, _Chunk | str] = {}
     refused: list[str] = []
     for side, text in (("base", base), ("ours", ours), ("theirs", theirs)):
-        parsed = _parse(text, cache)
+        parsed = cache.parse(text)
         if isinstance(parsed, str):
             refused.append(f"{side} cannot be merged entry by entry: {parsed}")
         else:
@@ -282,7 +302,7 @@ def merge_logs(base: str, ours: str, theirs: str) -> MergeResult:
 
     ordered = _place(mine.entries, additions)
     text = _terminated(header) + "".join(_terminated(entry.text) for entry in ordered)
-    check = _parse(text, cache)
+    check = cache.parse(text)
     if isinstance(check, str) or [e.id for e in check.entries] != [e.id for e in ordered]:
         return MergeResult(None, ["the merged log would not read back as the same entries"])
     return MergeResult(text, [])
@@ -320,7 +340,11 @@ def _additions(base: _Log, ours: _Log, theirs: _Log) -> tuple[list[_Entry], list
         if same_id is None:
             added.append(entry)
         elif not _same_text(same_id.text, entry.text):
-            conflicts.append(f"entry {entry.id} was added on both sides with different text")
+            conflicts.append(
+                f"entry {entry.id} was added on both sides with different text: two different "
+                "notes got the same id; keep both by giving one of them a new id "
+                f"(for example {entry.id}-2)"
+            )
     return added, conflicts
 
 
@@ -416,7 +440,7 @@ def main(argv: list[str]) -> int:
     except (OSError, UnicodeDecodeError) as err:
         print(f"casectl merge: {shown}: cannot read: {err}", file=sys.stderr)
         return 2
-    result = merge_logs(*texts)
+    result = merge_logs(texts[0], texts[1], texts[2])
     if result.text is None:
         for message in result.conflicts:
             print(f"casectl merge: {shown}: conflict: {message}", file=sys.stderr)

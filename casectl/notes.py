@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import secrets
 import shlex
 import shutil
 import signal
@@ -47,6 +48,7 @@ MAX_NOTE_BYTES = 1024 * 1024
 # lines beyond MAX_NOTE_BYTES, without reading an endless pipe into memory.
 _READ_LIMIT = 4 * MAX_NOTE_BYTES
 _SLUG_BAD = re.compile(r"[^A-Za-z0-9._-]+")
+_SUFFIX_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"  # base32, lower case
 _DATE_ONLY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
 
 # ------------------------------------------------------------------ who writes
@@ -142,15 +144,19 @@ def parse_when(value: str | None, zone: tzinfo | None) -> tuple[str | datetime, 
 
 
 def note_id(local: datetime, by: str, taken: Collection[str]) -> str:
-    """``YYYYMMDD-HHMM-<by>``, with ``-2``, ``-3``... when that id is already ``taken``."""
+    """``YYYYMMDD-HHMM-<by>-<suffix>``: the readable prefix and 4 random characters.
+
+    The suffix makes ids unique across clones without any coordination: the same
+    person writing on the same client in the same minute in two clones gets two ids
+    (one in 32**4, about a million, collides; the merge driver refuses such a pair
+    rather than losing a note). A suffix already ``taken`` in this log is drawn again.
+    """
     slug = _SLUG_BAD.sub("-", by).strip("-") or "x"
     base = f"{local:%Y%m%d-%H%M}-{slug}"
-    if base not in taken:
-        return base
-    n = 2
-    while f"{base}-{n}" in taken:
-        n += 1
-    return f"{base}-{n}"
+    while True:
+        candidate = f"{base}-{''.join(secrets.choice(_SUFFIX_ALPHABET) for _ in range(4))}"
+        if candidate not in taken:
+            return candidate
 
 
 def log_ids(raw: bytes) -> list[str]:

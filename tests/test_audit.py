@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
 import subprocess
@@ -10,8 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from casectl.audit import compare_logs, is_pure_append
+from casectl.audit import REMOVED, _brings_new, compare_logs, is_pure_append
 from tests.conftest import AUTHOR, cli, client_files, make_agency, run_git
 
 HEADER = "# Progress notes, oldest first. Append with `casectl note`; never edit.\n"
@@ -116,6 +119,28 @@ def test_repeated_ids_and_entries_without_id_are_still_compared() -> None:
     no_id = "- date: 2026-02-01 10:00\n  text: x\n"
     assert changes(no_id + B, no_id + B + C) == []
     assert changes(no_id + B, B) == [("(entry without an id)", "removed")]
+
+
+STATES = st.sampled_from(["v1", "v2", "v3", REMOVED])
+
+
+@given(state=STATES, history=st.lists(STATES, unique=True, max_size=4))
+def test_one_parent_brings_new_exactly_when_its_history_lacks_the_state(
+    state: object, history: list[object]
+) -> None:
+    assert _brings_new(state, [history]) == (bool(history) and state not in history)
+
+
+@given(state=STATES, histories=st.lists(st.lists(STATES, unique=True, max_size=4), max_size=3))
+def test_a_merge_brings_nothing_new_when_one_parent_held_everything(
+    state: object, histories: list[list[object]]
+) -> None:
+    # A parent whose history already holds the merge's state and every other state
+    # seen on any side: the merge adds nothing that was not judged there.
+    everything = list(dict.fromkeys([state, *(x for h in histories for x in h)]))
+    assert not _brings_new(state, [*histories, everything])
+    # Adding a parent that never had the entry changes nothing.
+    assert _brings_new(state, [*histories, []]) == _brings_new(state, histories)
 
 
 # ---------------------------------------------------------- a planted history
@@ -238,7 +263,7 @@ def build_history(seed: int = 7) -> Planted:
     planted("legit: comment", c, h.logs[c], raw="# checked by the supervisor\n" + h.text(c))
     append(20)
     # 5. a side branch that edits one note and appends to another log, merged back;
-    #    the merge (compared with its first parent) carries the edit into main too
+    #    the merge carries the edit into main, but brings nothing its parents lacked
     fork = last
     c5, c6 = "rc-0005", "rc-0006"
     old_id, old_chunk = h.logs[c5][0]
@@ -263,7 +288,7 @@ def build_history(seed: int = 7) -> Planted:
     h.logs[c5] = side5
     h.logs[c6] = sorted({*h.logs[c6], *side6}, key=lambda e: e[0])  # the driver's union
     last = h.commit("merge side", h.log_files(c5, c6), parents=(last, side_commit))
-    h.expect("merge side", c5, old_id, "edited")
+    # not expected for "merge side": the edit is listed once, for its own commit
     append(20)
     # 6. the first notes of an empty log, then a whole log deleted
     h.logs["rc-0012"] = [new_entry("rc-0012")]
@@ -306,8 +331,7 @@ def test_audit_finds_every_planted_rewrite_and_nothing_else(
     assert code == 1
     got = {(subjects[str(f["commit"])], f["client"], f["entry"], f["change"]) for f in found}
     assert got == h.expected
-    merges = [f for f in found if f["merge"]]
-    assert [subjects[str(f["commit"])] for f in merges] == ["merge side"]
+    assert not [f for f in found if f["merge"]]
     for f in found:
         assert f["author"] == AUTHOR["GIT_AUTHOR_NAME"]
         assert f["email"] == AUTHOR["GIT_AUTHOR_EMAIL"]
@@ -319,12 +343,12 @@ def test_audit_text_output_and_since(planted_repo: tuple[Path, Planted]) -> None
     result = cli("-C", root, "audit")
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
-    assert len(lines) == 6
+    assert len(lines) == 5
     edit = next(line for line in lines if "rc-0001" in line)
     assert "Jane Doe <jane.doe@example.org>" in edit
     assert "clients/rc-0001/log.yaml  rc-0001-" in edit
     assert "edited: changed: text" in edit
-    assert "6 changes to existing notes in 6 commits" in result.stderr
+    assert "5 changes to existing notes in 5 commits" in result.stderr
     # only what came after the planted deletion of a whole log: clean
     since = run_git(root, "log", "--format=%H", "--grep=plant: delete log").strip()
     code, found = findings(root, "--since", since)
@@ -346,6 +370,165 @@ def test_audit_of_a_clean_agency_and_of_hand_edits(tmp_path: Path) -> None:
     assert code == 1
     assert [(f["client"], f["entry"], f["change"], f["detail"]) for f in found] == [
         ("rc-0001", "20260110-1000-jdoe", "edited", "changed: text")
+    ]
+
+
+# ------------------------------------------------- merges and separate histories
+
+
+def git_at(root: Path, when: str, *args: str) -> str:
+    """git with both dates pinned (``when``: ISO 8601), so the order of roots is known."""
+    env = {**os.environ, **AUTHOR, "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when}
+    done = subprocess.run(
+        ["git", *args], cwd=root, env=env, check=True, capture_output=True, text=True
+    )
+    return done.stdout
+
+
+def edit_old_note(root: Path, new_text: str = "First visit, rewritten.") -> None:
+    log = root / "clients" / "rc-0001" / "log.yaml"
+    log.write_text(log.read_text().replace("First visit.", new_text))
+
+
+def summary_of(found: list[dict[str, object]]) -> list[tuple[object, ...]]:
+    return [(f["commit"], f["client"], f["entry"], f["change"], f["merge"]) for f in found]
+
+
+@pytest.fixture
+def shared_history(tmp_path: Path) -> Path:
+    root = make_agency(
+        tmp_path / "agency",
+        {"rc-0001": client_files("rc-0001"), "rc-0002": client_files("rc-0002")},
+    )
+    for minute, cid in ((1, "rc-0002"), (2, "rc-0001")):
+        done = cli("-C", root, "note", cid, f"Note {minute}.", "--by", "jdoe",
+                   "--date", f"2026-02-01 09:0{minute}")  # fmt: skip
+        assert done.exit_code == 0, done.stderr
+    return root
+
+
+def test_an_edit_on_a_side_branch_is_listed_once(shared_history: Path) -> None:
+    root = shared_history
+    run_git(root, "checkout", "-q", "-b", "side")
+    edit_old_note(root)
+    run_git(root, "commit", "-q", "-am", "side: rewrite an old note")
+    edit = run_git(root, "rev-parse", "HEAD").strip()
+    run_git(root, "checkout", "-q", "main")
+    done = cli("-C", root, "note", "rc-0002", "Meanwhile.", "--by", "jdoe",
+               "--date", "2026-02-01 09:05")  # fmt: skip
+    assert done.exit_code == 0, done.stderr
+    run_git(root, "merge", "-q", "--no-ff", "--no-edit", "side")
+    code, found = findings(root)
+    assert code == 1
+    assert summary_of(found) == [(edit, "rc-0001", "20260110-1000-jdoe", "edited", False)]
+
+
+def test_an_orphan_history_rewriting_a_note_and_merged_in_is_found(shared_history: Path) -> None:
+    # The evasion: a root commit of its own holding a rewritten note, joined with
+    # `merge -s ours --allow-unrelated-histories` (first parent: the orphan) and
+    # fast-forwarded. Compared with first parents only, nothing changed anywhere.
+    root = shared_history
+    main = run_git(root, "rev-parse", "HEAD").strip()
+    run_git(root, "checkout", "-q", "--orphan", "evil")
+    edit_old_note(root)
+    run_git(root, "add", "-A")
+    git_at(root, "2027-01-01T10:00:00+00:00", "commit", "-q", "-m", "a fresh start")
+    orphan = run_git(root, "rev-parse", "HEAD").strip()
+    git_at(root, "2027-01-01T10:01:00+00:00", "merge", "-q", "-s", "ours",
+           "--allow-unrelated-histories", "-m", "join", "main")  # fmt: skip
+    joined = run_git(root, "rev-parse", "HEAD").strip()
+    run_git(root, "checkout", "-q", "main")
+    run_git(root, "merge", "-q", "--ff-only", "evil")
+    code, found = findings(root)
+    assert code == 1
+    assert summary_of(found) == [
+        (joined, "rc-0001", "20260110-1000-jdoe", "edited", True),
+        (orphan, None, None, "second-root", False),
+    ]
+    assert found[0]["detail"] == (
+        "changed: text (the merge joins histories holding different versions)"
+    )
+    assert str(found[1]["detail"]).startswith("a second root commit: a separate history")
+    assert f"joined to it by merge {joined[:12]}" in str(found[1]["detail"])
+    text = cli("-C", root, "audit")
+    assert f"{orphan[:12]}  2027-01-01  Jane Doe <jane.doe@example.org>  second-root: " in (
+        text.stdout
+    )
+    # --since the last clean commit: the orphan root is still judged as a second root
+    code, found = findings(root, "--since", main)
+    assert summary_of(found) == [
+        (joined, "rc-0001", "20260110-1000-jdoe", "edited", True),
+        (orphan, None, None, "second-root", False),
+    ]
+
+
+def test_an_orphan_copy_with_every_note_unchanged_is_still_a_second_root(
+    shared_history: Path,
+) -> None:
+    root = shared_history
+    run_git(root, "checkout", "-q", "--orphan", "copy")
+    git_at(root, "2027-01-01T10:00:00+00:00", "commit", "-q", "-m", "a fresh start")
+    orphan = run_git(root, "rev-parse", "HEAD").strip()
+    git_at(root, "2027-01-01T10:01:00+00:00", "merge", "-q", "-s", "ours",
+           "--allow-unrelated-histories", "-m", "join", "main")  # fmt: skip
+    code, found = findings(root)
+    assert code == 1
+    assert summary_of(found) == [(orphan, None, None, "second-root", False)]
+
+
+def test_an_unrelated_history_of_other_clients_is_not_a_finding(tmp_path: Path) -> None:
+    # Two agencies joining their repositories: no note is in both, nothing to flag.
+    root = make_agency(tmp_path / "a", {"rc-0001": client_files("rc-0001")})
+    other = make_agency(tmp_path / "b", {"rc-0900": client_files("rc-0900")})
+    run_git(root, "fetch", "-q", str(other), "main:other")
+    run_git(root, "merge", "-q", "--allow-unrelated-histories", "--no-edit", "other")
+    assert findings(root) == (0, [])
+
+
+def test_a_merge_that_drops_a_note_of_its_other_parent_is_found(shared_history: Path) -> None:
+    root = shared_history
+    run_git(root, "checkout", "-q", "-b", "old", "HEAD~1")  # before the note of rc-0001
+    git_at(root, "2027-01-01T10:01:00+00:00", "merge", "-q", "-s", "ours", "-m", "join", "main")
+    joined = run_git(root, "rev-parse", "HEAD").strip()
+    run_git(root, "checkout", "-q", "main")
+    run_git(root, "merge", "-q", "--ff-only", "old")
+    code, found = findings(root)
+    assert code == 1
+    dropped = log_ids_at(root, f"{joined}^2", "rc-0001")[-1]
+    assert summary_of(found) == [(joined, "rc-0001", dropped, "removed", True)]
+
+
+def log_ids_at(root: Path, rev: str, cid: str) -> list[str]:
+    text = run_git(root, "show", f"{rev}:clients/{cid}/log.yaml")
+    return [line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("- id:")]
+
+
+def test_a_note_removed_then_written_back_differently_is_found(shared_history: Path) -> None:
+    root = shared_history
+    log = root / "clients" / "rc-0001" / "log.yaml"
+    original = log.read_text()
+    first, rest = original.split("- id: 20260110-1000-jdoe\n", 1)
+    old_entry, later = rest.split("\n- id:", 1)
+    log.write_text(first + "- id:" + later)
+    run_git(root, "commit", "-q", "-am", "remove the first note")
+    removed = run_git(root, "rev-parse", "HEAD").strip()
+    rewritten = old_entry.replace("First visit.", "First visit, rewritten.")
+    log.write_text(first + "- id:" + later + "- id: 20260110-1000-jdoe\n" + rewritten + "\n")
+    run_git(root, "commit", "-q", "-am", "write it back, differently")
+    back = run_git(root, "rev-parse", "HEAD").strip()
+    code, found = findings(root)
+    assert code == 1
+    assert summary_of(found) == [
+        (back, "rc-0001", "20260110-1000-jdoe", "edited", False),
+        (removed, "rc-0001", "20260110-1000-jdoe", "removed", False),
+    ]
+    assert found[0]["detail"] == "re-added after it was removed, with other data (changed: text)"
+    # written back exactly as it was instead: the removal stays listed, the return is not
+    run_git(root, "reset", "-q", "--hard", removed)
+    log.write_text(original)
+    run_git(root, "commit", "-q", "-am", "restore the original")
+    assert summary_of(findings(root)[1]) == [
+        (removed, "rc-0001", "20260110-1000-jdoe", "removed", False)
     ]
 
 

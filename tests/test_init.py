@@ -33,7 +33,7 @@ def test_by_is_checked_from_the_first_day(tmp_path: Path) -> None:
     assert typo.exit_code == 2 and "not a manager" in typo.stderr and "jane-doe" in typo.stderr
     ok = cli("-C", root, "note", "rc-0001", "x")  # --by defaults to the git user's key
     assert ok.exit_code == 0, ok.stderr
-    assert ok.stdout.strip().endswith("-jane-doe")
+    assert re.fullmatch(r"\d{8}-\d{4}-jane-doe-[a-z2-7]{4}", ok.stdout.strip())
 
 
 def test_init_manager_option_chooses_the_key(tmp_path: Path) -> None:

@@ -204,7 +204,10 @@ def test_same_id_added_with_different_text_is_a_conflict() -> None:
         BASE, BASE + note("n-1", "2026-02-11 10:00", "one"), BASE + note("n-1", "2026-02-11 10:00")
     )
     assert result.text is None
-    assert result.conflicts == ["entry n-1 was added on both sides with different text"]
+    assert result.conflicts == [
+        "entry n-1 was added on both sides with different text: two different notes got "
+        "the same id; keep both by giving one of them a new id (for example n-1-2)"
+    ]
 
 
 @pytest.mark.parametrize("side", ["ours", "theirs"])
@@ -445,6 +448,46 @@ def test_main_on_conflict_leaves_ours_and_explains(
         "casectl merge: clients/rc-0001/log.yaml: conflict: "
         "entry 20260210-0900-jdoe was removed on theirs",
     ]
+
+
+DEEP_FLOW = note("n-deep", "2026-03-01 10:00") + "  extra: " + "[" * 600 + "]" * 600 + "\n"
+DEEP_BLOCK = (
+    note("n-deep", "2026-03-01 10:00")
+    + "  extra:\n"
+    + "".join("  " * (level + 2) + "-\n" for level in range(600))
+)
+
+
+@pytest.mark.parametrize(
+    ("deep", "line"), [(DEEP_FLOW, 22), (DEEP_BLOCK, 86)], ids=["flow", "block"]
+)
+@pytest.mark.parametrize("side", ["ours", "theirs"])
+def test_a_deeply_nested_entry_is_a_conflict_with_a_reason(deep: str, line: int, side: str) -> None:
+    other = BASE + note("n-1", "2026-02-20 10:00")
+    ours, theirs = (BASE + deep, other) if side == "ours" else (other, BASE + deep)
+    result = merge_logs(BASE, ours, theirs)
+    assert result.text is None
+    assert result.conflicts == [
+        f"{side} cannot be merged entry by entry: nested more than 64 levels deep (line {line})"
+    ]
+
+
+def test_the_driver_refuses_deep_nesting_without_a_traceback(tmp_path: Path) -> None:
+    o = write(tmp_path / "O", BASE)
+    a = write(tmp_path / "A", BASE + note("n-1", "2026-02-20 10:00"))
+    b = write(tmp_path / "B", BASE + DEEP_FLOW)
+    done = subprocess.run(
+        [sys.executable, "-m", "casectl", "merge-log", o, a, b, "clients/rc-0001/log.yaml"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+    )
+    assert done.returncode == 1
+    assert done.stderr == (
+        "casectl merge: clients/rc-0001/log.yaml: conflict: theirs cannot be merged entry "
+        "by entry: nested more than 64 levels deep (line 22)\n"
+    )
+    assert a.read_text() == BASE + note("n-1", "2026-02-20 10:00")
 
 
 def test_main_usage_and_unreadable_input(

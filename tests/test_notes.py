@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import stat
 import subprocess
@@ -86,7 +87,7 @@ def test_default_time_is_now_in_the_agency_zone_to_the_minute(agency: Path) -> N
     when = datetime.strptime(written, "%Y-%m-%d %H:%M")
     now = datetime.now(ZoneInfo("America/Chicago")).replace(tzinfo=None)
     assert abs((now - when).total_seconds()) < 120
-    assert r.stdout.strip() == f"{when:%Y%m%d-%H%M}-jdoe"
+    assert re.fullmatch(rf"{when:%Y%m%d-%H%M}-jdoe-[a-z2-7]{{4}}", r.stdout.strip())
 
 
 def test_same_minute_same_person_gets_unique_ids(agency: Path) -> None:
@@ -94,17 +95,31 @@ def test_same_minute_same_person_gets_unique_ids(agency: Path) -> None:
         cli("-C", agency, "note", CID, f"n{i}", "--date", "2026-03-01 10:00").stdout.strip()
         for i in range(3)
     ]
-    assert ids == ["20260301-1000-jdoe", "20260301-1000-jdoe-2", "20260301-1000-jdoe-3"]
+    assert len(set(ids)) == 3
+    assert all(re.fullmatch(r"20260301-1000-jdoe-[a-z2-7]{4}", i) for i in ids)
     assert [e["id"] for e in _items(_log(agency).read_bytes())][-3:] == ids
 
 
 def test_note_id_helper() -> None:
     t = datetime(2026, 3, 1, 9, 5)
-    assert notes.note_id(t, "jdoe", []) == "20260301-0905-jdoe"
-    assert notes.note_id(t, "jdoe", ["20260301-0905-jdoe"]) == "20260301-0905-jdoe-2"
-    taken = ["20260301-0905-jdoe", "20260301-0905-jdoe-2", "20260301-0905-jdoe-3"]
-    assert notes.note_id(t, "jdoe", taken) == "20260301-0905-jdoe-4"
-    assert notes.note_id(t, "Jane Doe", []) == "20260301-0905-Jane-Doe"
+    first = notes.note_id(t, "jdoe", [])
+    assert re.fullmatch(r"20260301-0905-jdoe-[a-z2-7]{4}", first)
+    assert re.fullmatch(r"20260301-0905-Jane-Doe-[a-z2-7]{4}", notes.note_id(t, "Jane Doe", []))
+    # ids from two clones (no shared state) differ; one log never repeats an id
+    drawn = {notes.note_id(t, "jdoe", []) for _ in range(200)}
+    assert len(drawn) > 190
+    taken: list[str] = []
+    for _ in range(300):
+        taken.append(notes.note_id(t, "jdoe", taken))
+    assert len(set(taken)) == 300
+
+
+def test_an_id_already_in_the_log_is_drawn_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The first two draws give a suffix the log already holds; the third is free.
+    letters = iter("aaaaaaaabbbb")
+    monkeypatch.setattr(notes.secrets, "choice", lambda _alphabet: next(letters))
+    t = datetime(2026, 3, 1, 9, 5)
+    assert notes.note_id(t, "jdoe", ["20260301-0905-jdoe-aaaa"]) == "20260301-0905-jdoe-bbbb"
 
 
 def test_review_is_a_note_of_type_review(agency: Path) -> None:
