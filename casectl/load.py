@@ -14,6 +14,12 @@ to find the real depth before anything recursive runs.
 
 The node tree is kept beside the data so a later check can ask for the line and
 column of any field path (``Loaded.mark(("goals", 1, "target"))``).
+
+Hostile files stay cheap: a key longer than MAX_KEY_CHARS is one problem and is
+dropped with its value, messages quote a short prefix of a value at most, and past
+MAX_PROBLEMS_PER_FILE problems of one kind a producer only counts the rest
+(``Loaded.hidden``); ``casectl.checks`` then shows the first ones and one line
+counting the others.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from yaml.events import (
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.reader import ReaderError
 
+from casectl.model import describe
 from casectl.problems import Problem, field_path
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
@@ -44,6 +51,12 @@ MAX_DEPTH = 64
 # thread stack (~350 bytes of C stack per level, measured).
 SAFE_COMPOSE_DEPTH = 500
 MAX_ALIAS_PROBLEMS = 20
+# Problems shown per file; past it one line counts the rest (docs/checks.md, CM012).
+MAX_PROBLEMS_PER_FILE = 100
+# The longest mapping key accepted (field names are short; a longer key is refused).
+MAX_KEY_CHARS = 100
+# A mapping with more pairs than this gets a key index for Loaded.mark.
+_INDEX_FROM = 16
 
 # Codes of the loader (CM0xx); documented in docs/checks.md.
 SYNTAX = "CM001"
@@ -56,6 +69,9 @@ TOO_LARGE = "CM007"
 UNREADABLE = "CM008"
 TOO_DEEP = "CM009"
 BAD_KEY = "CM010"
+TOO_MANY = "CM012"
+TOO_LONG = "CM013"
+KEY_TOO_LONG = "CM014"
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
@@ -139,10 +155,36 @@ class Loaded:
     data: Any = None
     root: Node | None = None
     problems: list[Problem] = field(default_factory=list)
+    # Problems found past a producer's MAX_PROBLEMS_PER_FILE and only counted, by severity.
+    hidden: dict[str, int] = field(default_factory=dict)
+    _keys: dict[int, dict[str, tuple[Node, Node]]] = field(default_factory=dict, repr=False)
 
     @property
     def ok(self) -> bool:
         return self.root is not None
+
+    def skip(self, severity: str = "error", count: int = 1) -> None:
+        """Count problems that are not built (past the per-file cap)."""
+        if count > 0:
+            self.hidden[severity] = self.hidden.get(severity, 0) + count
+
+    def _pair(self, node: MappingNode, key: str) -> tuple[Node, Node] | None:
+        """The (key, value) nodes of ``key``: a scan for small mappings, an index built
+        once for big ones (so marking every key of a huge mapping stays linear)."""
+        pairs = node.value
+        if len(pairs) <= _INDEX_FROM:
+            for k, v in pairs:
+                if isinstance(k, ScalarNode) and k.value == key:
+                    return k, v
+            return None
+        index = self._keys.get(id(node))
+        if index is None:
+            index = {}
+            for k, v in pairs:
+                if isinstance(k, ScalarNode):
+                    index.setdefault(k.value, (k, v))  # the first, as the data keeps it
+            self._keys[id(node)] = index
+        return index.get(key)
 
     def mark(self, loc: Sequence[str | int], key: bool = False) -> tuple[int, int]:
         """1-based (line, column) of the value at ``loc``.
@@ -158,10 +200,9 @@ class Loaded:
         for i, part in enumerate(loc):
             found: Node | None = None
             if isinstance(node, MappingNode) and isinstance(part, str):
-                for k, v in node.value:
-                    if isinstance(k, ScalarNode) and k.value == part:
-                        found = k if (key and i == len(loc) - 1) else v
-                        break
+                pair = self._pair(node, part)
+                if pair is not None:
+                    found = pair[0] if (key and i == len(loc) - 1) else pair[1]
             elif (
                 isinstance(node, SequenceNode)
                 and isinstance(part, int)
@@ -191,7 +232,12 @@ class Loaded:
 
 def _show_tag(tag: str) -> str:
     """``tag:yaml.org,2002:python/object`` as the ``!!python/object`` a user wrote."""
-    return "!!" + tag[len(_STD_PREFIX) :] if tag.startswith(_STD_PREFIX) else tag
+    return _clip("!!" + tag[len(_STD_PREFIX) :] if tag.startswith(_STD_PREFIX) else tag)
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    """At most ``limit`` characters of ``text`` for a message (never a whole huge value)."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class _Builder:
@@ -202,8 +248,14 @@ class _Builder:
         self.seen: set[int] = set()
         self.aliases_reported = aliases_reported
         self.too_deep = False
+        self.built = 0
 
     def _at(self, node: Node, code: str, message: str, severity: str = "error") -> None:
+        # Problems come in document order: past the cap the rest are only counted.
+        if self.built >= MAX_PROBLEMS_PER_FILE:
+            self.loaded.skip(severity)
+            return
+        self.built += 1
         self.loaded.problems.append(
             Problem(
                 self.loaded.path,
@@ -247,11 +299,17 @@ class _Builder:
                 if not isinstance(knode, ScalarNode):
                     self._at(knode, BAD_KEY, "a key must be plain text, not a list or mapping")
                     continue
-                if knode.tag in (_STR, _PLAIN):
-                    key = knode.value  # `yes:`/`1:`/`~:` are keys by their text
-                else:
+                key = knode.value  # `yes:`/`1:`/`~:` are keys by their text
+                if len(key) > MAX_KEY_CHARS:
+                    self._at(
+                        knode,
+                        KEY_TOO_LONG,
+                        f"key too long ({len(key):,} characters; the limit is "
+                        f"{MAX_KEY_CHARS}); the key and its value are ignored",
+                    )
+                    continue
+                if knode.tag not in (_STR, _PLAIN):
                     self._scalar(knode, knode.tag)  # reports a bad tag on the key
-                    key = knode.value
                 if key in out:
                     self._at(
                         knode,
@@ -284,7 +342,7 @@ class _Builder:
                 return node.value  # e.g. 2026-13-01: the schema reports "not a date"
             if len(node.value) > 4000:
                 return node.value  # a huge number: the schema reports it as out of place
-            self._at(node, BAD_TAG, f"{node.value!r} is not a valid {_show_tag(tag)} value")
+            self._at(node, BAD_TAG, f"{describe(node.value)} is not a valid {_show_tag(tag)} value")
             return node.value
 
 
@@ -466,7 +524,8 @@ def _scan_events(path: str, text: str) -> tuple[Problem | None, list[Problem]]:
                 depth -= 1
             elif isinstance(event, AliasEvent) and len(aliases) < MAX_ALIAS_PROBLEMS:
                 message = (
-                    f"*{event.anchor}: anchors and aliases (&, *) are not allowed in case files"
+                    f"*{_clip(event.anchor or '')}: anchors and aliases (&, *) are not allowed "
+                    "in case files"
                 )
                 aliases.append(_event_problem(path, event, ALIAS, message))
     except yaml.YAMLError:

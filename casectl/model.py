@@ -9,6 +9,7 @@ their JSON Schemas. Unknown keys are kept (``model_extra``) so a typo such as
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, get_args
 
@@ -163,6 +164,31 @@ def _to_text(value: Any) -> str:
     raise PydanticCustomError("cm_text", "expected text, got {value}", {"value": describe(value)})
 
 
+# Length limits of the values that must be short (docs/format.md, docs/checks.md CM013).
+# Free text (note text, summaries, goals, actions) is bounded by the file size alone.
+MAX_NAME = 200  # a client's, a manager's or the agency's name
+MAX_LINE = 200  # single-line fields: program, phone, email, address, domain, to, who...
+MAX_ID = 100  # note ids, goal ids and the references to them
+MAX_MANAGER_KEY = 64  # manager keys, and `manager` / `by` that name one
+
+
+def _short_text(limit: int) -> Callable[[Any], str]:
+    """A validator: text of at most ``limit`` characters. A longer value is refused
+    without quoting it, and its length is said."""
+
+    def check(value: Any) -> str:
+        text = _to_text(value)
+        if len(text) > limit:
+            raise PydanticCustomError(
+                "cm_too_long",
+                "too long ({length} characters; the limit is {limit})",
+                {"length": f"{len(text):,}", "limit": limit},
+            )
+        return text
+
+    return check
+
+
 def describe(value: Any) -> str:
     """A value as a problem message shows it: `'text'`, `a list`, `true`, `nothing`."""
     if isinstance(value, bool):
@@ -212,6 +238,27 @@ DurationField = Annotated[
     ),
 ]
 Text = Annotated[str, BeforeValidator(_to_text), WithJsonSchema({"type": "string"})]
+
+Name = Annotated[
+    str,
+    BeforeValidator(_short_text(MAX_NAME)),
+    WithJsonSchema({"type": "string", "maxLength": MAX_NAME}),
+]
+Line = Annotated[
+    str,
+    BeforeValidator(_short_text(MAX_LINE)),
+    WithJsonSchema({"type": "string", "maxLength": MAX_LINE}),
+]
+Id = Annotated[
+    str,
+    BeforeValidator(_short_text(MAX_ID)),
+    WithJsonSchema({"type": "string", "maxLength": MAX_ID}),
+]
+ManagerKey = Annotated[
+    str,
+    BeforeValidator(_short_text(MAX_MANAGER_KEY)),
+    WithJsonSchema({"type": "string", "maxLength": MAX_MANAGER_KEY}),
+]
 Int = Annotated[int, BeforeValidator(_to_int)]
 ClientId = Annotated[
     str,
@@ -258,21 +305,21 @@ class CadenceOverride(Record):
 
 
 class Manager(Record):
-    name: Text
-    email: Text | None = None
+    name: Name
+    email: Line | None = None
 
 
 class Agency(Record):
     """casectl.yaml: agency settings; marks the repository root."""
 
     format: Int = Field(FORMAT_VERSION, description="version of the file format", ge=1)
-    agency: Text = Field(description="the agency's name")
-    timezone: Text = Field("UTC", description="IANA time zone; 'today' is taken in it")
+    agency: Name = Field(description="the agency's name")
+    timezone: Line = Field("UTC", description="IANA time zone; 'today' is taken in it")
     cadence: Cadence = Field(default_factory=Cadence)
-    managers: dict[str, Text | Manager] | None = Field(
+    managers: dict[str, Name | Manager] | None = Field(
         None, description="when present, every manager/by must be a key here"
     )
-    domains: list[Text] = Field(default_factory=lambda: list(DEFAULT_DOMAINS))
+    domains: list[Line] = Field(default_factory=lambda: list(DEFAULT_DOMAINS))
 
     def manager_name(self, key: str) -> str:
         entry = (self.managers or {}).get(key)
@@ -303,15 +350,15 @@ class Client(Record):
     """client.yaml: who the client is."""
 
     id: ClientId
-    name: Text
+    name: Name
     born: Date | None = None
     status: Status
     opened: Date
-    manager: Text
-    program: Text | None = None
-    phone: Text | None = None
-    email: Text | None = None
-    address: Text | None = None
+    manager: ManagerKey
+    program: Line | None = None
+    phone: Line | None = None
+    email: Line | None = None
+    address: Line | None = None
     consent: Consent | None = None
     cadence: CadenceOverride | None = None
     closed: Closure | None = Field(None, description="required when status is closed")
@@ -327,9 +374,9 @@ class DomainScore(Record):
 
 class Assessment(Record):
     date: Date
-    by: Text
+    by: ManagerKey
     domains: dict[str, DomainScore] = Field(default_factory=dict)
-    strengths: list[Text] | None = None
+    strengths: list[Line] | None = None
     summary: Text | None = None
 
 
@@ -344,14 +391,14 @@ class AssessmentFile(Record):
 
 class Action(Record):
     action: Text
-    who: Text | None = None
+    who: Line | None = None
     due: Date | None = None
     done: Date | None = None
 
 
 class Goal(Record):
-    id: Text
-    domain: Text | None = None
+    id: Id
+    domain: Line | None = None
     goal: Text
     target: Date | None = None
     status: GoalStatus = "active"
@@ -371,15 +418,15 @@ class Plan(Record):
 class LogEntry(Record):
     """One progress note. Never edited once written."""
 
-    id: Text
+    id: Id
     date: NoteTime
-    by: Text
+    by: ManagerKey
     type: NoteType
     minutes: Int | None = Field(None, ge=0, le=24 * 60)
-    goals: list[Text] | None = None
+    goals: list[Id] | None = None
     text: Text
-    amends: Text | None = None
-    to: Text | None = None
+    amends: Id | None = None
+    to: Line | None = None
 
 
 FILE_MODELS: dict[str, type[Record]] = {

@@ -8,14 +8,17 @@ The families (one module each, docstrings list their codes): ``config`` (CM5xx),
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 
 from casectl import load
 from casectl.checks import assessment as assessment_rules
@@ -89,12 +92,45 @@ class ClientCheck:
 def check_config(loaded: load.Loaded) -> tuple[Agency | None, list[Problem]]:
     """Validate casectl.yaml; the Agency is None when it cannot be used."""
     if not loaded.ok:
-        return None, list(loaded.problems)
+        return None, cap_problems(list(loaded.problems), [loaded])
     agency, problems = schema.validate(loaded, Agency, 5)
     problems = list(loaded.problems) + problems
     if agency is not None:
         problems += config_rules.check(loaded, agency)
-    return agency, problems
+    return agency, cap_problems(problems, [loaded])
+
+
+def cap_problems(problems: list[Problem], loaded: Iterable[load.Loaded] = ()) -> list[Problem]:
+    """At most ``load.MAX_PROBLEMS_PER_FILE`` problems per file, the first ones in it,
+    then one CM012 line counting the rest: those cut here and those the producers only
+    counted (``Loaded.hidden``). Files within the limit are left as they are."""
+    limit = load.MAX_PROBLEMS_PER_FILE
+    hidden = {f.path: f.hidden for f in loaded if f.hidden}
+    counts = Counter(p.path for p in problems)
+    over = {path for path, n in counts.items() if n > limit} | set(hidden)
+    if not over:
+        return problems
+    out = [p for p in problems if p.path not in over]
+    for path in sorted(over):
+        mine = sorted(p for p in problems if p.path == path)
+        shown, cut = mine[:limit], mine[limit:]
+        counted = hidden.get(path, {})
+        errors = sum(p.severity == "error" for p in cut) + counted.get("error", 0)
+        warnings = sum(p.severity == "warning" for p in cut) + counted.get("warning", 0)
+        last = shown[-1] if shown else Problem(path, 1, 0, "error", load.TOO_MANY, "")
+        out += shown
+        out.append(
+            Problem(
+                path,
+                last.line,
+                last.column + 1,  # just after the last one shown
+                "error" if errors else "warning",
+                load.TOO_MANY,
+                f"{errors + warnings} more problems in this file ({errors} errors, "
+                f"{warnings} warnings) are not shown; fix these first",
+            )
+        )
+    return out
 
 
 def _is_link(path: Path) -> bool:
@@ -119,7 +155,7 @@ def check_client(
                 1,
                 "error",
                 "CM602",
-                f"{folder!r} is not a valid client id "
+                f"{describe(folder)} is not a valid client id "
                 "(lower-case letters, digits and '-', up to 64)",
             )
         )
@@ -168,6 +204,7 @@ def check_client(
         result.problems += loaded.problems
 
     _check_records(result, agency, today, zone)
+    result.problems = cap_problems(result.problems, result.loaded.values())
     return result
 
 
@@ -210,11 +247,19 @@ def _check_records(result: ClientCheck, agency: Agency, today: date, zone: tzinf
         problems += links.note_goals(ll, entries, result.plan, goal_ids)
 
 
-def _valid(model: type[Record], data: Any) -> Any:
-    try:
-        return model.model_validate(data)
-    except ValidationError:
-        return None
+@functools.cache
+def _tolerant(model: type[Record]) -> TypeAdapter[list[Any]]:
+    """A list of ``model`` records where an invalid item is kept as it is (in one pass,
+    no exception per item): the valid items are the records among the result."""
+    item = Annotated[model | Any, Field(union_mode="left_to_right")]  # type: ignore[valid-type]
+    return TypeAdapter(list[item])
+
+
+def _valid_items(model: type[Record], items: list[Any]) -> tuple[list[Any], list[int]]:
+    """The items of ``items`` valid as ``model`` (as records) and their positions."""
+    checked = _tolerant(model).validate_python(items)
+    positions = [i for i, item in enumerate(checked) if isinstance(item, model)]
+    return [checked[i] for i in positions], positions
 
 
 def _salvage_plan(data: Any) -> tuple[Plan | None, list[int] | None, set[str]]:
@@ -225,18 +270,16 @@ def _salvage_plan(data: Any) -> tuple[Plan | None, list[int] | None, set[str]]:
     """
     if not isinstance(data, dict) or not isinstance(data.get("goals", []), list):
         return None, None, set()
-    goals: list[Goal] = []
-    positions: list[int] = []
-    ids: set[str] = set()
-    for i, item in enumerate(data.get("goals", [])):
-        if isinstance(item, dict) and isinstance(item.get("id"), str):
-            ids.add(item["id"])
-        goal = _valid(Goal, item)
-        if goal is not None:
-            goals.append(goal)
-            positions.append(i)
-    created = _valid(Plan, {"created": data.get("created")})
-    plan = Plan.model_construct(created=created.created if created else None, goals=goals)
+    items = data.get("goals", [])
+    ids = {
+        item["id"] for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)
+    }
+    goals, positions = _valid_items(Goal, items)
+    try:
+        created = Plan.model_validate({"created": data.get("created")}).created
+    except ValidationError:
+        created = None
+    plan = Plan.model_construct(created=created, goals=goals)
     return plan, positions, ids
 
 
@@ -244,17 +287,13 @@ def _salvage_assessments(data: Any) -> tuple[AssessmentFile | None, list[int] | 
     """The assessments that are valid on their own, with their positions."""
     if not isinstance(data, dict) or not isinstance(data.get("assessments"), list):
         return None, None
-    kept: list[Assessment] = []
-    positions: list[int] = []
-    for i, item in enumerate(data["assessments"]):
-        assessment = _valid(Assessment, item)
-        if assessment is not None:
-            kept.append(assessment)
-            positions.append(i)
+    kept, positions = _valid_items(Assessment, data["assessments"])
     return AssessmentFile.model_construct(assessments=kept), positions
 
 
 def _log_entries(loaded: load.Loaded, problems: list[Problem]) -> list[tuple[int, LogEntry]]:
+    """The valid entries of log.yaml with their positions; the problems of the others
+    (the first ones built, the rest counted) and the unknown keys of the valid ones."""
     data = loaded.data
     if data is None:
         return []
@@ -267,10 +306,33 @@ def _log_entries(loaded: load.Loaded, problems: list[Problem]) -> list[tuple[int
             )
         )
         return []
-    entries: list[tuple[int, LogEntry]] = []
-    for i, item in enumerate(data):
-        entry, found = schema.validate(loaded, LogEntry, 4, data=item, prefix=(i,))
-        problems += found
-        if entry is not None:
-            entries.append((i, entry))
+    valid, positions = _valid_items(LogEntry, data)
+    entries = list(zip(positions, valid, strict=True))
+    if len(entries) < len(data):
+        ok = set(positions)
+        bad = [i for i in range(len(data)) if i not in ok]
+        budget = schema.Budget()
+        for n, i in enumerate(bad):
+            if budget.left <= 0:
+                # One problem per error (LogEntry has no union), one for a non-mapping.
+                loaded.skip(count=_error_count(LogEntry, [data[j] for j in bad[n:]]))
+                break
+            problems += schema.validate(loaded, LogEntry, 4, data[i], (i,), budget)[1]
+    unknown = schema.Budget()
+    for i, entry in entries:
+        problems += schema.unknown_keys(loaded, entry, 4, (i,), unknown)
     return entries
+
+
+def _error_count(model: type[Record], items: list[Any]) -> int:
+    """How many errors pydantic finds in ``items`` as a list of ``model``, in one pass."""
+    try:
+        _strict(model).validate_python(items)
+    except ValidationError as exc:
+        return exc.error_count()
+    return 0
+
+
+@functools.cache
+def _strict(model: type[Record]) -> TypeAdapter[list[Any]]:
+    return TypeAdapter(list[model])  # type: ignore[valid-type]

@@ -12,21 +12,31 @@ log, CM5xx casectl.yaml) the schema codes are:
 | x05 | a number out of range |
 | x06 | not a duration (`90 days`) |
 | x07 | unknown key (warning; an error under ``--strict``) |
+
+A value longer than its limit (``casectl.model.MAX_NAME`` ...) is CM013 in every file.
+Past ``load.MAX_PROBLEMS_PER_FILE`` problems the rest are counted, not built (a
+``Budget`` per producer), and a record with many errors is checked list by list, so a
+huge file costs one pass however broken it is.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
+import heapq
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from types import UnionType
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from casectl import load
 from casectl.load import Loaded
 from casectl.model import Record, describe
 from casectl.problems import Problem
 
 R = TypeVar("R", bound=Record)
+Loc = tuple[str | int, ...]
 
 _OFFSETS = {
     "missing": 1,
@@ -86,7 +96,7 @@ def _message(err: Any) -> str:
     return f"{err['msg']} (got {describe(value)})"
 
 
-def _data_loc(data: Any, loc: Sequence[Any], missing: bool) -> tuple[str | int, ...]:
+def _data_loc(data: Any, loc: Sequence[Any], missing: bool) -> Loc:
     """The part of a pydantic loc that names real data.
 
     Union branches add tags such as ``Manager`` or ``function-before[...]`` that are
@@ -108,18 +118,30 @@ def _data_loc(data: Any, loc: Sequence[Any], missing: bool) -> tuple[str | int, 
     return tuple(out)
 
 
-def _shape_errors_first(found: list[tuple[tuple[str | int, ...], Any]]) -> list[Any]:
+def _shape_errors_first(found: list[tuple[Loc, Any]]) -> list[tuple[Loc, Any]]:
     """Drop a union branch's "wrong type" error where another branch matched the
-    value's shape and found something deeper (``{email: x}`` for ``name | {name}``)."""
-    locs = [loc for loc, _ in found]
-    kept = []
-    for loc, err in found:
-        offset = _OFFSETS.get(err["type"], 2)
-        deeper = any(len(o) > len(loc) and o[: len(loc)] == loc for o in locs)
-        if offset == 2 and deeper:
-            continue
-        kept.append((loc, err))
-    return kept
+    value's shape and found something deeper (``{email: x}`` for ``name | {name}``).
+
+    Linear: every proper prefix of every place goes into one set first.
+    """
+    prefixes: set[Loc] = set()
+    for loc, _ in found:
+        prefixes.update(loc[:i] for i in range(len(loc)))
+    return [
+        (loc, err)
+        for loc, err in found
+        if not (_OFFSETS.get(err["type"], 2) == 2 and loc in prefixes)
+    ]
+
+
+class Budget:
+    """How many more problems a producer may build for one file. Past it, problems are
+    only counted (``Loaded.skip``): the file shows its first ones and a count."""
+
+    __slots__ = ("left",)
+
+    def __init__(self) -> None:
+        self.left = load.MAX_PROBLEMS_PER_FILE
 
 
 def validate(
@@ -127,14 +149,24 @@ def validate(
     model: type[R],
     block: int,
     data: Any = None,
-    prefix: tuple[str | int, ...] = (),
+    prefix: Loc = (),
+    budget: Budget | None = None,
 ) -> tuple[R | None, list[Problem]]:
-    """Validate ``data`` (default: the whole file) against ``model``."""
+    """Validate ``data`` (default: the whole file) against ``model``.
+
+    ``budget`` is shared by the calls for one file (the entries of a log); by default
+    each call has its own.
+    """
+    budget = budget or Budget()
     if data is None and not prefix:
         data = loaded.data
     if not isinstance(data, dict):
         where = prefix if prefix else ()
         what = "this entry" if prefix else "the file"
+        if budget.left <= 0:
+            loaded.skip()
+            return None, []
+        budget.left -= 1
         return None, [
             loaded.problem(
                 where,
@@ -145,52 +177,252 @@ def validate(
     try:
         record = model.model_validate(data)
     except ValidationError as exc:
-        problems: list[Problem] = []
-        seen: set[tuple[str | int, ...]] = set()
-        found = [(_data_loc(data, e["loc"], e["type"] == "missing"), e) for e in exc.errors()]
+        found = _Found(loaded, block, budget)
+        found.failed(model, data, prefix, exc)
+        return None, found.problems
+    return record, unknown_keys(loaded, record, block, prefix, budget)
+
+
+# A record failing with more errors than this is checked container by container, so
+# that only the problems shown are ever built (and a huge list costs one pass).
+SPLIT_FROM = 50
+
+
+class _Found:
+    """The problems of one failed validation, built while the budget lasts."""
+
+    def __init__(self, loaded: Loaded, block: int, budget: Budget) -> None:
+        self.loaded = loaded
+        self.block = block
+        self.budget = budget
+        self.problems: list[Problem] = []
+
+    def failed(self, tp: Any, data: Any, at: Loc, exc: ValidationError) -> None:
+        """Account for every problem behind ``exc``: ``data`` (at ``at``) failed ``tp``."""
+        errors = exc.error_count()
+        parts = _containers(tp, data) if errors > SPLIT_FROM else {}
+        if not parts:
+            self._detail(tp, data, at, exc)
+            return
+        exact = not _has_union(tp)
+        if exact and self.budget.left <= 0:
+            self.loaded.skip(count=errors)  # one problem per error (no union branches)
+            return
+        rest = {**data, **{name: type(data[name])() for name in parts}}
+        accounted = 0
+        try:
+            _adapter(tp).validate_python(rest)
+        except ValidationError as inner:
+            self.failed(tp, rest, at, inner)
+            accounted += inner.error_count()
+        for name, item_tp in parts.items():
+            value = data[name]
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            adapter = _adapter(item_tp)
+            for key, item in items:
+                if exact and self.budget.left <= 0:
+                    break
+                try:
+                    adapter.validate_python(item)
+                except ValidationError as inner:
+                    self.failed(item_tp, item, (*at, name, key), inner)
+                    accounted += inner.error_count()
+        if exact:
+            self.loaded.skip(count=errors - accounted)  # the items not looked at
+
+    def _detail(self, tp: Any, data: Any, at: Loc, exc: ValidationError) -> None:
+        found = [
+            (_data_loc(data, e["loc"], e["type"] == "missing"), e)
+            for e in exc.errors(include_url=False)
+        ]
+        seen: set[Loc] = set()
         for loc, err in _shape_errors_first(found):
             if loc in seen:
                 continue  # one problem per place (unions report every branch)
             seen.add(loc)
-            offset = _OFFSETS.get(err["type"], 2)
-            problems.append(loaded.problem(prefix + loc, code(block, offset), _message(err)))
-        return None, problems
-    return record, unknown_keys(loaded, record, block, prefix)
+            if self.budget.left <= 0:
+                self.loaded.skip()
+                continue
+            self.budget.left -= 1
+            message = _message(err)
+            if err["type"] == "missing":
+                message += _misspelt(tp, data, loc)
+            etype = err["type"]
+            code_ = (
+                load.TOO_LONG
+                if etype == "cm_too_long"
+                else code(self.block, _OFFSETS.get(etype, 2))
+            )
+            self.problems.append(self.loaded.problem((*at, *loc), code_, message))
+
+
+def _misspelt(tp: Any, data: Any, loc: Loc) -> str:
+    """`` (is 'stauts' a misspelling of it?)`` when the mapping that lacks a required
+    key has an unknown key close to it; else nothing."""
+    parent = data
+    for part in loc[:-1]:
+        parent = parent[part]
+    if not isinstance(parent, dict) or not isinstance(loc[-1], str):
+        return ""
+    known = _fields_at(tp, loc[:-1])
+    wanted = loc[-1]
+    near = [
+        k
+        for k in parent
+        if isinstance(k, str) and k not in known and abs(len(k) - len(wanted)) <= 3
+    ][:_HINT_CANDIDATES]
+    close = difflib.get_close_matches(wanted, near, n=1)
+    return f" (is {describe(close[0])} a misspelling of it?)" if close else ""
+
+
+_HINT_CANDIDATES = 1000
 
 
 def unknown_keys(
-    loaded: Loaded, record: BaseModel, block: int, prefix: tuple[str | int, ...] = ()
+    loaded: Loaded,
+    record: BaseModel,
+    block: int,
+    prefix: Loc = (),
+    budget: Budget | None = None,
 ) -> list[Problem]:
-    """Warnings for keys the record does not know (``stauts``), recursively."""
-    problems: list[Problem] = []
-    extra = record.model_extra
-    fields = type(record).model_fields
-    if extra:
-        for key in extra:
-            close = difflib.get_close_matches(str(key), list(fields), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            problems.append(
-                loaded.problem(
-                    (*prefix, key),
-                    code(block, UNKNOWN_KEY),
-                    f"unknown key (ignored){hint}",
-                    severity="warning",
-                    key=True,
-                )
+    """Warnings for keys the record does not know (``stauts``), recursively.
+
+    Within the budget the first ones in the file are built (with a "did you mean");
+    the others are only counted.
+    """
+    budget = budget or Budget()
+    found: list[tuple[Loc, BaseModel]] = []
+    _collect_unknown(record, prefix, found)
+    if len(found) > budget.left:
+        shown = max(budget.left, 0)
+        loaded.skip("warning", len(found) - shown)
+        found = heapq.nsmallest(shown, found, key=lambda f: loaded.mark(f[0], key=True))
+    budget.left -= len(found)
+    problems = []
+    for loc, owner in found:
+        fields = list(type(owner).model_fields)
+        close = difflib.get_close_matches(str(loc[-1]), fields, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        problems.append(
+            loaded.problem(
+                loc,
+                code(block, UNKNOWN_KEY),
+                f"unknown key (ignored){hint}",
+                severity="warning",
+                key=True,
             )
+        )
+    return problems
+
+
+def _collect_unknown(record: BaseModel, prefix: Loc, out: list[tuple[Loc, BaseModel]]) -> None:
+    """(place, record) of every unknown key under ``record``, cheaply (no messages)."""
+    extra = record.model_extra
+    if extra:
+        out.extend(((*prefix, key), record) for key in extra)
     for name in _nested_fields(type(record)):
         value = getattr(record, name)
         if isinstance(value, BaseModel):
-            problems += unknown_keys(loaded, value, block, (*prefix, name))
+            _collect_unknown(value, (*prefix, name), out)
         elif isinstance(value, list):
             for i, item in enumerate(value):
                 if isinstance(item, BaseModel):
-                    problems += unknown_keys(loaded, item, block, (*prefix, name, i))
+                    _collect_unknown(item, (*prefix, name, i), out)
         elif isinstance(value, dict):
             for k, item in value.items():
                 if isinstance(item, BaseModel):
-                    problems += unknown_keys(loaded, item, block, (*prefix, name, k))
-    return problems
+                    _collect_unknown(item, (*prefix, name, k), out)
+
+
+# ------------------------------------------------------- types, read once per type
+
+
+def _unwrap(tp: Any) -> Any:
+    """``X`` of ``Annotated[X, ...]`` and of ``X | None``; anything else unchanged."""
+    while True:
+        if get_origin(tp) is Annotated:
+            tp = get_args(tp)[0]
+            continue
+        if get_origin(tp) in (Union, UnionType):
+            members = [a for a in get_args(tp) if a is not type(None)]
+            if len(members) == 1:
+                tp = members[0]
+                continue
+        return tp
+
+
+def _is_model(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, BaseModel)
+
+
+@functools.cache
+def _container_fields(model: type[BaseModel]) -> dict[str, tuple[type, Any]]:
+    """Fields of ``model`` that are lists or mappings: name -> (list or dict, item type)."""
+    out: dict[str, tuple[type, Any]] = {}
+    for name, info in model.model_fields.items():
+        tp = _unwrap(info.annotation)
+        origin = get_origin(tp)
+        if origin is list:
+            out[name] = (list, get_args(tp)[0])
+        elif origin is dict:
+            out[name] = (dict, get_args(tp)[1])
+    return out
+
+
+def _containers(tp: Any, data: Any) -> dict[str, Any]:
+    """The non-empty lists and mappings of ``data`` that ``tp`` (a record) checks item by
+    item: field name -> item type."""
+    tp = _unwrap(tp)
+    if not _is_model(tp) or not isinstance(data, dict):
+        return {}
+    return {
+        name: item
+        for name, (kind, item) in _container_fields(tp).items()
+        if type(data.get(name)) is kind and data[name]
+    }
+
+
+@functools.cache
+def _has_union(tp: Any) -> bool:
+    """Whether ``tp`` or anything inside it is a union (other than ``X | None``): only
+    then can one place have several errors (one per branch)."""
+    tp = _unwrap(tp)
+    if get_origin(tp) in (Union, UnionType):
+        return True
+    if get_origin(tp) in (list, dict):
+        return any(_has_union(a) for a in get_args(tp))
+    if _is_model(tp):
+        return any(_has_union(info.annotation) for info in tp.model_fields.values())
+    return False
+
+
+@functools.cache
+def _adapter(tp: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(tp)
+
+
+def _record_type(tp: Any) -> Any:
+    """``tp`` unwrapped; of a union, its first record member."""
+    tp = _unwrap(tp)
+    if get_origin(tp) in (Union, UnionType):
+        return next((_unwrap(a) for a in get_args(tp) if _is_model(_unwrap(a))), None)
+    return tp
+
+
+def _fields_at(tp: Any, loc: Loc) -> frozenset[str]:
+    """The field names of the record type at ``loc`` under ``tp`` (none when the place
+    is not a record)."""
+    for part in loc:
+        tp = _record_type(tp)
+        if _is_model(tp):
+            info = tp.model_fields.get(part) if isinstance(part, str) else None
+            tp = info.annotation if info is not None else None
+        elif get_origin(tp) in (list, dict):
+            tp = get_args(tp)[-1]
+        else:
+            return frozenset()
+    tp = _record_type(tp)
+    return frozenset(tp.model_fields) if _is_model(tp) else frozenset()
 
 
 _NESTED: dict[type[BaseModel], tuple[str, ...]] = {}
