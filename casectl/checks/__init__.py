@@ -257,9 +257,10 @@ def _tolerant(model: type[Record]) -> TypeAdapter[list[Any]]:
 
 def _valid_items(model: type[Record], items: list[Any]) -> tuple[list[Any], list[int]]:
     """The items of ``items`` valid as ``model`` (as records) and their positions."""
-    checked = _tolerant(model).validate_python(items)
-    positions = [i for i, item in enumerate(checked) if isinstance(item, model)]
-    return [checked[i] for i in positions], positions
+    mappings = [i for i, item in enumerate(items) if type(item) is dict]
+    checked = _tolerant(model).validate_python([items[i] for i in mappings])
+    kept = [(i, item) for i, item in zip(mappings, checked, strict=True) if type(item) is model]
+    return [item for _, item in kept], [i for i, _ in kept]
 
 
 def _salvage_plan(data: Any) -> tuple[Plan | None, list[int] | None, set[str]]:
@@ -315,7 +316,10 @@ def _log_entries(loaded: load.Loaded, problems: list[Problem]) -> list[tuple[int
         for n, i in enumerate(bad):
             if budget.left <= 0:
                 # One problem per error (LogEntry has no union), one for a non-mapping.
-                loaded.skip(count=_error_count(LogEntry, [data[j] for j in bad[n:]]))
+                rest = [data[j] for j in bad[n:]]
+                mappings = [item for item in rest if type(item) is dict]
+                count = len(rest) - len(mappings) + _error_count(LogEntry, mappings)
+                loaded.skip(count=count)
                 break
             problems += schema.validate(loaded, LogEntry, 4, data[i], (i,), budget)[1]
     unknown = schema.Budget()

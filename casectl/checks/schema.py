@@ -24,6 +24,7 @@ from __future__ import annotations
 import difflib
 import functools
 import heapq
+import itertools
 from collections.abc import Sequence
 from types import UnionType
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
@@ -292,9 +293,9 @@ def unknown_keys(
     """
     budget = budget or Budget()
     found: list[tuple[Loc, BaseModel]] = []
-    _collect_unknown(record, prefix, found)
-    if len(found) > budget.left:
-        shown = max(budget.left, 0)
+    shown = max(budget.left, 0)
+    loaded.skip("warning", _collect_unknown(record, prefix, found, shown))
+    if len(found) > shown:
         loaded.skip("warning", len(found) - shown)
         found = heapq.nsmallest(shown, found, key=lambda f: loaded.mark(f[0], key=True))
     budget.left -= len(found)
@@ -315,23 +316,30 @@ def unknown_keys(
     return problems
 
 
-def _collect_unknown(record: BaseModel, prefix: Loc, out: list[tuple[Loc, BaseModel]]) -> None:
-    """(place, record) of every unknown key under ``record``, cheaply (no messages)."""
+def _collect_unknown(
+    record: BaseModel, prefix: Loc, out: list[tuple[Loc, BaseModel]], keep: int
+) -> int:
+    """(place, record) of the unknown keys under ``record``, cheaply (no messages): of
+    each mapping the first ``keep`` (they are in file order, so no later one can be
+    among the first ``keep`` of the file). Returns how many were left out."""
+    left_out = 0
     extra = record.model_extra
     if extra:
-        out.extend(((*prefix, key), record) for key in extra)
+        out.extend(((*prefix, key), record) for key in itertools.islice(extra, keep))
+        left_out += max(len(extra) - keep, 0)
     for name in _nested_fields(type(record)):
         value = getattr(record, name)
         if isinstance(value, BaseModel):
-            _collect_unknown(value, (*prefix, name), out)
+            left_out += _collect_unknown(value, (*prefix, name), out, keep)
         elif isinstance(value, list):
             for i, item in enumerate(value):
                 if isinstance(item, BaseModel):
-                    _collect_unknown(item, (*prefix, name, i), out)
+                    left_out += _collect_unknown(item, (*prefix, name, i), out, keep)
         elif isinstance(value, dict):
             for k, item in value.items():
                 if isinstance(item, BaseModel):
-                    _collect_unknown(item, (*prefix, name, k), out)
+                    left_out += _collect_unknown(item, (*prefix, name, k), out, keep)
+    return left_out
 
 
 # ------------------------------------------------------- types, read once per type
