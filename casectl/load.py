@@ -285,6 +285,7 @@ class _Builder:
     def run(self, parser: Any) -> None:
         """Build the one document of the stream; syntax errors raise yaml.YAMLError."""
         get = parser.get_event
+        peek = parser.peek_event
         get()  # the stream's start
         event = get()
         if isinstance(event, StreamEndEvent):
@@ -319,9 +320,14 @@ class _Builder:
                     self.too_deep = True
                     return
                 container = self._start(stack, event, kind is MappingStartEvent)
-                stack.append(_Frame(container, _pack(event.start_mark)))
-                event = get()
-                continue
+                end = MappingEndEvent if kind is MappingStartEvent else SequenceEndEvent
+                if peek().__class__ is not end:
+                    stack.append(_Frame(container, _pack(event.start_mark)))
+                    event = get()
+                    continue
+                get()  # an empty list or mapping: no frame, no places
+                done = container
+                at = _pack(event.start_mark)
             elif kind is SequenceEndEvent or kind is MappingEndEvent:
                 frame = stack.pop()
                 done = frame.value
