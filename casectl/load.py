@@ -635,7 +635,7 @@ _OPEN_FLAGS = (
 )
 
 
-def _read_regular(abspath: str | os.PathLike[str]) -> bytes | str:
+def read_regular(abspath: str | os.PathLike[str]) -> bytes | str:
     """The file's bytes, or a message saying why it cannot be read."""
     try:
         fd = os.open(abspath, _OPEN_FLAGS)
@@ -671,7 +671,7 @@ def load_file(abspath: str | os.PathLike[str], relpath: str) -> Loaded:
 
     Symbolic links are not followed and only regular files are read.
     """
-    raw = _read_regular(abspath)
+    raw = read_regular(abspath)
     if isinstance(raw, str):
         loaded = Loaded(relpath)
         loaded.problems.append(Problem(relpath, 1, 1, "error", UNREADABLE, raw))

@@ -16,10 +16,13 @@ if TYPE_CHECKING:
     from casectl.output import Output
 
 
-def agency_context(directory: Path | None, as_of: str | None = None) -> AgencyContext:
-    """The agency named by ``-C`` or found above the current folder."""
+def agency_context(
+    directory: Path | None, as_of: str | None = None, *, validating: bool = False
+) -> AgencyContext:
+    """The agency named by ``-C`` or found above the current folder (``validating``:
+    for validate, which reports a linked casectl.yaml or clients/ instead of refusing)."""
     root = repo.find_root(directory, explicit=directory is not None)
-    ctx = open_agency(root)
+    ctx = open_agency(root, validating=validating)
     if as_of is not None:
         ctx.today = parse_date_option("--as-of", as_of)
     return ctx
