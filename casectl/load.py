@@ -204,7 +204,7 @@ class Loaded:
     ) -> Problem:
         """A Problem at ``loc`` whose message is led by the field path."""
         line, col = self.mark(loc, key=key)
-        where = field_path(tuple(loc))
+        where = field_path(tuple(_clip(p) if isinstance(p, str) else p for p in loc))
         text = f"{where}: {message}" if where else message
         return Problem(self.path, line, col, severity, code, text)  # type: ignore[arg-type]
 
@@ -295,9 +295,50 @@ class _Builder:
             return
         document = event
         stack: list[_Frame] = []
+        seen = _PLAIN_SEEN.get
         event = get()
         while True:
             kind = event.__class__
+            if kind is ScalarEvent and stack and event.anchor is None and stack[-1].drop == 0:
+                # The common case, inline: a plain key, or a value of a list or mapping.
+                frame = stack[-1]
+                container = frame.value
+                mark = event.start_mark
+                key: str | None = None
+                if isinstance(container, dict):
+                    key = frame.key
+                    if key is None:
+                        text = event.value
+                        if (
+                            event.tag is None
+                            and len(text) <= MAX_KEY_CHARS
+                            and text not in container
+                        ):
+                            frame.key = text
+                            frame.key_at = (mark.line << 24) | mark.column
+                        else:
+                            self._key(frame, event)
+                        event = get()
+                        continue
+                if container is not None and frame.places is not None:
+                    if event.tag is not None:
+                        value = self._value(event)
+                    elif event.implicit[0]:
+                        value = seen(event.value, _UNSEEN)
+                        if value is _UNSEEN:
+                            value = self._plain(event)
+                    else:
+                        value = event.value
+                    places = frame.places
+                    if isinstance(container, list):
+                        container.append(value)
+                    elif key is not None and places.keys is not None:
+                        container[key] = value
+                        places.keys.append(frame.key_at)
+                        frame.key = None
+                    places.values.append((mark.line << 24) | mark.column)
+                    event = get()
+                    continue
             if kind is ScalarEvent:
                 if event.anchor is not None:
                     self.anchors.add(event.anchor)
