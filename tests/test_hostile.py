@@ -140,13 +140,17 @@ def test_the_cap_hides_nothing_from_the_count(made: hostile.Hostile, limit: int)
         root = hostile.write_agency(Path(tmp), made)
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(load, "MAX_PROBLEMS_PER_FILE", 10**9)
-            mp.setattr(schema, "SPLIT_FROM", 10**9)
-            everything = _problems(root)
-            mp.setattr(schema, "SPLIT_FROM", 0)
+            for name in ("SPLIT_FROM", "BIG"):
+                mp.setattr(schema, name, 10**9)
+            everything = _problems(root)  # each record checked whole, nothing capped
+            piecewise = {"SPLIT_FROM": 0, "BIG": 0, "CHUNK": 2}
+            for name, value in piecewise.items():
+                mp.setattr(schema, name, value)
             assert sorted(_problems(root)) == sorted(everything)
             mp.setattr(load, "MAX_PROBLEMS_PER_FILE", limit)
             capped_split = _problems(root)
-            mp.setattr(schema, "SPLIT_FROM", 10**9)
+            for name in piecewise:
+                mp.setattr(schema, name, 10**9)
             capped = _problems(root)
     assert not [p for p in everything if p.code == "CM012"]
     for result in (capped, capped_split):

@@ -8,7 +8,6 @@ The families (one module each, docstrings list their codes): ``config`` (CM5xx),
 
 from __future__ import annotations
 
-import functools
 import os
 import stat
 from collections import Counter
@@ -16,9 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, tzinfo
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from casectl import load
 from casectl.checks import assessment as assessment_rules
@@ -218,12 +217,13 @@ def _check_records(result: ClientCheck, agency: Agency, today: date, zone: tzinf
             problems += client_rules.check(lc, result.client, result.id, agency, today)
     la = result.loaded.get("assessment.yaml")
     if la is not None and la.ok:
-        result.assessments, found = schema.validate(la, AssessmentFile, 3)
+        parts: schema.Parts = {}
+        result.assessments, found = schema.validate(la, AssessmentFile, 3, parts=parts)
         problems += found
         positions: list[int] | None = None
         if result.assessments is None:
             # Every problem at once: check the assessments that are valid on their own.
-            result.assessments, positions = _salvage_assessments(la.data)
+            result.assessments, positions = _salvage_assessments(la.data, parts)
         if result.assessments is not None:
             problems += assessment_rules.check(
                 la, result.assessments, result.client, agency, today, positions
@@ -231,11 +231,12 @@ def _check_records(result: ClientCheck, agency: Agency, today: date, zone: tzinf
     lp = result.loaded.get("plan.yaml")
     goal_ids: set[str] = set()
     if lp is not None and lp.ok:
-        result.plan, found = schema.validate(lp, Plan, 2)
+        parts = {}
+        result.plan, found = schema.validate(lp, Plan, 2, parts=parts)
         problems += found
         positions = None
         if result.plan is None:
-            result.plan, positions, goal_ids = _salvage_plan(lp.data)
+            result.plan, positions, goal_ids = _salvage_plan(lp.data, parts)
         if result.plan is not None:
             problems += plan_rules.check(lp, result.plan, agency, today, positions)
     ll = result.loaded.get("log.yaml")
@@ -247,23 +248,14 @@ def _check_records(result: ClientCheck, agency: Agency, today: date, zone: tzinf
         problems += links.note_goals(ll, entries, result.plan, goal_ids)
 
 
-@functools.cache
-def _tolerant(model: type[Record]) -> TypeAdapter[list[Any]]:
-    """A list of ``model`` records where an invalid item is kept as it is (in one pass,
-    no exception per item): the valid items are the records among the result."""
-    item = Annotated[model | Any, Field(union_mode="left_to_right")]  # type: ignore[valid-type]
-    return TypeAdapter(list[item])
-
-
 def _valid_items(model: type[Record], items: list[Any]) -> tuple[list[Any], list[int]]:
     """The items of ``items`` valid as ``model`` (as records) and their positions."""
     mappings = [i for i, item in enumerate(items) if type(item) is dict]
-    checked = _tolerant(model).validate_python([items[i] for i in mappings])
-    kept = [(i, item) for i, item in zip(mappings, checked, strict=True) if type(item) is model]
-    return [item for _, item in kept], [i for i, _ in kept]
+    kept, positions = schema.valid_items(model, [items[i] for i in mappings])
+    return kept, [mappings[i] for i in positions]
 
 
-def _salvage_plan(data: Any) -> tuple[Plan | None, list[int] | None, set[str]]:
+def _salvage_plan(data: Any, parts: schema.Parts) -> tuple[Plan | None, list[int] | None, set[str]]:
     """The valid goals of a plan file that failed as a whole, with their positions.
 
     Their problems were reported already; the salvaged plan lets the cross-goal rules
@@ -275,7 +267,7 @@ def _salvage_plan(data: Any) -> tuple[Plan | None, list[int] | None, set[str]]:
     ids = {
         item["id"] for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)
     }
-    goals, positions = _valid_items(Goal, items)
+    goals, positions = parts["goals"] if "goals" in parts else _valid_items(Goal, items)
     try:
         created = Plan.model_validate({"created": data.get("created")}).created
     except ValidationError:
@@ -284,11 +276,15 @@ def _salvage_plan(data: Any) -> tuple[Plan | None, list[int] | None, set[str]]:
     return plan, positions, ids
 
 
-def _salvage_assessments(data: Any) -> tuple[AssessmentFile | None, list[int] | None]:
-    """The assessments that are valid on their own, with their positions."""
+def _salvage_assessments(
+    data: Any, parts: schema.Parts
+) -> tuple[AssessmentFile | None, list[int] | None]:
+    """The assessments that are valid on their own, with their positions (``parts``:
+    as schema.validate found them already)."""
     if not isinstance(data, dict) or not isinstance(data.get("assessments"), list):
         return None, None
-    kept, positions = _valid_items(Assessment, data["assessments"])
+    found = parts.get("assessments")
+    kept, positions = found if found else _valid_items(Assessment, data["assessments"])
     return AssessmentFile.model_construct(assessments=kept), positions
 
 
@@ -318,7 +314,7 @@ def _log_entries(loaded: load.Loaded, problems: list[Problem]) -> list[tuple[int
                 # One problem per error (LogEntry has no union), one for a non-mapping.
                 rest = [data[j] for j in bad[n:]]
                 mappings = [item for item in rest if type(item) is dict]
-                count = len(rest) - len(mappings) + _error_count(LogEntry, mappings)
+                count = len(rest) - len(mappings) + schema.count_errors(LogEntry, mappings)
                 loaded.skip(count=count)
                 break
             problems += schema.validate(loaded, LogEntry, 4, data[i], (i,), budget)[1]
@@ -326,17 +322,3 @@ def _log_entries(loaded: load.Loaded, problems: list[Problem]) -> list[tuple[int
     for i, entry in entries:
         problems += schema.unknown_keys(loaded, entry, 4, (i,), unknown)
     return entries
-
-
-def _error_count(model: type[Record], items: list[Any]) -> int:
-    """How many errors pydantic finds in ``items`` as a list of ``model``, in one pass."""
-    try:
-        _strict(model).validate_python(items)
-    except ValidationError as exc:
-        return exc.error_count()
-    return 0
-
-
-@functools.cache
-def _strict(model: type[Record]) -> TypeAdapter[list[Any]]:
-    return TypeAdapter(list[model])  # type: ignore[valid-type]

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from types import UnionType
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, PlainValidator, TypeAdapter, ValidationError
 
 from casectl import load
 from casectl.load import Loaded
@@ -38,6 +38,7 @@ from casectl.problems import Problem
 
 R = TypeVar("R", bound=Record)
 Loc = tuple[str | int, ...]
+Parts = dict[str, tuple[list[Any], list[int]]]  # field -> (valid items, their positions)
 
 _OFFSETS = {
     "missing": 1,
@@ -152,11 +153,14 @@ def validate(
     data: Any = None,
     prefix: Loc = (),
     budget: Budget | None = None,
+    parts: Parts | None = None,
 ) -> tuple[R | None, list[Problem]]:
     """Validate ``data`` (default: the whole file) against ``model``.
 
     ``budget`` is shared by the calls for one file (the entries of a log); by default
-    each call has its own.
+    each call has its own. ``parts``, when given, receives for each big list of the
+    record that was checked item by item its valid items and their positions (so a
+    caller salvaging the valid ones need not check them again).
     """
     budget = budget or Budget()
     if data is None and not prefix:
@@ -175,11 +179,9 @@ def validate(
                 f"{what} must be a mapping (key: value), got {describe(data)}",
             )
         ]
-    try:
-        record = model.model_validate(data)
-    except ValidationError as exc:
-        found = _Found(loaded, block, budget)
-        found.failed(model, data, prefix, exc)
+    found = _Found(loaded, block, budget, parts)
+    valid, record = found.check(model, data, prefix)
+    if not valid:
         return None, found.problems
     return record, unknown_keys(loaded, record, block, prefix, budget)
 
@@ -187,16 +189,119 @@ def validate(
 # A record failing with more errors than this is checked container by container, so
 # that only the problems shown are ever built (and a huge list costs one pass).
 SPLIT_FROM = 50
+# A list or mapping with more items than this is checked item by item from the start:
+# pydantic keeps every error of one call in memory, and such a list may hold millions.
+BIG = 1000
+# Items counted per pydantic call once the problems shown are built (bounds memory).
+CHUNK = 1000
+
+
+class _Bad:
+    """An item that failed its type, in the result of a tolerant validation."""
+
+    __slots__ = ()
+
+
+_BAD = _Bad()
+
+
+@functools.cache
+def _tolerant(tp: Any) -> TypeAdapter[list[Any]]:
+    """A list of ``tp`` where an invalid item becomes ``_BAD``: one pass, no exception
+    and no error kept per item."""
+    bad = Annotated[Any, PlainValidator(lambda _: _BAD)]
+    item = Annotated[Union[tp, bad], Field(union_mode="left_to_right")]  # noqa: UP007
+    return TypeAdapter(list[item])
+
+
+def valid_items(tp: Any, items: list[Any]) -> tuple[list[Any], list[int]]:
+    """The items valid as ``tp`` (validated: records for a record type) and their
+    positions, in one pass."""
+    checked = _tolerant(tp).validate_python(items)
+    positions = [i for i, item in enumerate(checked) if item is not _BAD]
+    return [checked[i] for i in positions], positions
+
+
+@functools.cache
+def _strict_list(tp: Any) -> TypeAdapter[list[Any]]:
+    return TypeAdapter(list[tp])
+
+
+def count_errors(tp: Any, items: list[Any]) -> int:
+    """How many errors pydantic finds in ``items`` as ``tp``, CHUNK items per call."""
+    count = 0
+    adapter = _strict_list(tp)
+    for start in range(0, len(items), CHUNK):
+        try:
+            adapter.validate_python(items[start : start + CHUNK])
+        except ValidationError as exc:
+            count += exc.error_count()
+    return count
 
 
 class _Found:
     """The problems of one failed validation, built while the budget lasts."""
 
-    def __init__(self, loaded: Loaded, block: int, budget: Budget) -> None:
+    def __init__(
+        self, loaded: Loaded, block: int, budget: Budget, parts: Parts | None = None
+    ) -> None:
         self.loaded = loaded
         self.block = block
         self.budget = budget
         self.problems: list[Problem] = []
+        self.parts = parts
+
+    def check(self, tp: Any, data: Any, at: Loc) -> tuple[bool, Any]:
+        """Validate ``data`` (at ``at``) as ``tp``: (valid, the value). Every problem is
+        accounted for: built while the budget lasts, else counted."""
+        big = _big_containers(tp, data)
+        if not big:
+            try:
+                return True, _adapter(tp).validate_python(data)
+            except ValidationError as exc:
+                self.failed(tp, data, at, exc)
+                return False, None
+        valid = True
+        rest = {**data, **{name: type(data[name])() for name in big}}
+        try:
+            _adapter(tp).validate_python(rest)
+        except ValidationError as exc:
+            self.failed(tp, rest, at, exc)
+            valid = False
+        exact = not _has_union(tp)
+        for name, item_tp in big.items():
+            value = data[name]
+            keys = list(value) if isinstance(value, dict) else None
+            items = list(value.values()) if isinstance(value, dict) else value
+            good_items, good = valid_items(item_tp, items)
+            if self.parts is not None and not at:
+                self.parts[name] = (good_items, good)
+            if len(good) == len(items):
+                continue
+            valid = False
+            ok = set(good)
+            bad = [i for i in range(len(items)) if i not in ok]
+            for n, i in enumerate(bad):
+                if exact and self.budget.left <= 0:
+                    # Only counted now: CHUNK items per call, nested big lists on their own.
+                    nested = [j for j in bad[n:] if _big_containers(item_tp, items[j])]
+                    if nested:
+                        skip = set(nested)
+                        flat = [items[j] for j in bad[n:] if j not in skip]
+                    else:
+                        flat = [items[j] for j in bad[n:]]
+                    self.loaded.skip(count=count_errors(item_tp, flat))
+                    for j in nested:
+                        self.check(item_tp, items[j], (*at, name, keys[j] if keys else j))
+                    break
+                self.check(item_tp, items[i], (*at, name, keys[i] if keys else i))
+        if not valid:
+            return False, None
+        try:  # every part is valid on its own: the whole is (no cross-field rules)
+            return True, _adapter(tp).validate_python(data)
+        except ValidationError as exc:  # pragma: no cover - defensive
+            self.failed(tp, data, at, exc)
+            return False, None
 
     def failed(self, tp: Any, data: Any, at: Loc, exc: ValidationError) -> None:
         """Account for every problem behind ``exc``: ``data`` (at ``at``) failed ``tp``."""
@@ -375,6 +480,18 @@ def _container_fields(model: type[BaseModel]) -> dict[str, tuple[type, Any]]:
         elif origin is dict:
             out[name] = (dict, get_args(tp)[1])
     return out
+
+
+def _big_containers(tp: Any, data: Any) -> dict[str, Any]:
+    """The lists and mappings of ``data`` with more than BIG items (see _containers)."""
+    if type(data) is not dict or not data:
+        return {}
+    fields = _container_fields(_unwrap(tp)) if _is_model(_unwrap(tp)) else {}
+    return {
+        name: item
+        for name, (kind, item) in fields.items()
+        if type(data.get(name)) is kind and len(data[name]) > BIG
+    }
 
 
 def _containers(tp: Any, data: Any) -> dict[str, Any]:
