@@ -360,9 +360,19 @@ class _Builder:
                     self._at(event, TOO_DEEP, f"nested more than {MAX_DEPTH} levels deep")
                     self.too_deep = True
                     return
-                container = self._start(stack, event, kind is MappingStartEvent)
                 end = MappingEndEvent if kind is MappingStartEvent else SequenceEndEvent
-                if peek().__class__ is not end:
+                empty = peek().__class__ is end
+                if empty and stack and event.tag is None and stack[-1].drop == 0:
+                    frame = stack[-1]
+                    if isinstance(frame.value, list) and frame.places is not None:
+                        get()  # an empty item of a list, inline: `[{}, {}, ...]`
+                        frame.value.append({} if kind is MappingStartEvent else [])
+                        mark = event.start_mark
+                        frame.places.values.append((mark.line << 24) | mark.column)
+                        event = get()
+                        continue
+                container = self._start(stack, event, kind is MappingStartEvent)
+                if not empty:
                     stack.append(_Frame(container, _pack(event.start_mark)))
                     event = get()
                     continue
