@@ -102,22 +102,28 @@ def _plain_tag(value: str) -> str:
     return _STR
 
 
+class _PyParser(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser):
+    """PyYAML's pure-Python parser: the fallback without libyaml, and the one that
+    finds nesting beyond libyaml's own limit (see :func:`load_text`)."""
+
+    def __init__(self, stream: Any) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+
+    def dispose(self) -> None:
+        pass
+
+
 try:
     from yaml._yaml import CParser
 
     _Parser: Any = CParser
 except ImportError:  # pragma: no cover - libyaml missing: still correct, slower
-
-    class _PyParser(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser):
-        def __init__(self, stream: Any) -> None:
-            yaml.reader.Reader.__init__(self, stream)
-            yaml.scanner.Scanner.__init__(self)
-            yaml.parser.Parser.__init__(self)
-
-        def dispose(self) -> None:
-            pass
-
     _Parser = _PyParser
+
+# libyaml's message when it meets its own nesting limit (PyYAML 6.0.4 and later).
+_NESTING_LIMIT = "maximum nesting depth"
 
 
 def _pack(mark: Any) -> int:
@@ -658,24 +664,45 @@ def load_text(path: str, raw: bytes | str) -> Loaded:
     if early is not None:
         loaded.problems.append(early)
         return loaded
-    parser = _Parser(text)
-    builder = _Builder(loaded)
-    try:
-        builder.run(parser)
-    except yaml.YAMLError as exc:
+    builder, error = _build(loaded, text, _Parser)
+    if error is not None and _NESTING_LIMIT in str(error) and _Parser is not _PyParser:
+        # The libyaml of PyYAML 6.0.4+ stops at 1,000 levels with a syntax error of its
+        # own (in flow context before the first event): the same mistake as ours, so the
+        # same problem at the same place. The pure-Python parser has no such limit and
+        # reaches the 65th level after a few hundred bytes.
+        loaded = Loaded(path)
+        builder, error = _build(loaded, text, _PyParser)
+        if error is not None and _NESTING_LIMIT in str(error):  # pragma: no cover
+            mark = getattr(error, "problem_mark", None)
+            line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+            message = f"nested more than {MAX_DEPTH} levels deep"
+            loaded.problems = [Problem(path, line, col, "error", TOO_DEEP, message)]
+            return loaded
+    if error is not None:
         # A file that cannot be parsed is one problem (what was found before it is noise).
-        loaded.problems = [_syntax_problem(path, text, exc)]
+        loaded.problems = [_syntax_problem(path, text, error)]
         loaded.hidden.clear()
         loaded.places.clear()
         return loaded
-    finally:
-        parser.dispose()
     if builder.too_deep or builder.root is None:
         loaded.places.clear()
         return loaded  # one clear problem; checking a truncated tree would only add noise
     loaded.root = builder.root
     loaded.data = builder.data
     return loaded
+
+
+def _build(loaded: Loaded, text: str, parser_class: Any) -> tuple[_Builder, Any]:
+    """Run the builder over ``text``: (builder, the syntax error that stopped it)."""
+    parser = parser_class(text)
+    builder = _Builder(loaded)
+    try:
+        builder.run(parser)
+    except yaml.YAMLError as exc:
+        return builder, exc
+    finally:
+        parser.dispose()
+    return builder, None
 
 
 _OPEN_FLAGS = (
