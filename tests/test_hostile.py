@@ -1,6 +1,6 @@
 """Hostile input cannot stall casectl or flood its output (issue 11, items 9 and 10).
 
-The inputs come from ``tests/hostile.py``. No test here measures time: each asserts
+The inputs come from ``tests/hostile_files.py``. No test here measures time: each asserts
 what keeps the work and the output bounded (at most 100 problems per file and one
 line counting the rest; short scalars with a documented length limit; messages that
 quote a short prefix at most). ``benchmarks/hostile.py`` times the same inputs at the
@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from casectl import checks, load
 from casectl.checks import check_client, schema
 from casectl.model import Agency
-from tests import hostile
+from tests import hostile_files as hostile
 from tests.conftest import cli, make_agency
 
 LIMIT = 100
