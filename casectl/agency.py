@@ -169,7 +169,9 @@ def open_agency(root: Path, validating: bool = False) -> AgencyContext:
     if path.is_symlink():
         problem = _refuse_link(validating, repo.CONFIG_NAME)
         unread = Agency.model_construct(agency="(agency)")
-        return AgencyContext(root, unread, [problem], b"", None, today_in(None), validating)
+        return AgencyContext(
+            root, unread, [problem], b"", None, today_in(None), validating=validating
+        )
     raw = load.read_regular(path)
     if isinstance(raw, str):
         raise CasectlError(f"cannot read {repo.CONFIG_NAME}: {raw.removeprefix('cannot read: ')}")
@@ -187,7 +189,7 @@ def open_agency(root: Path, validating: bool = False) -> AgencyContext:
         name = data.get("agency") if isinstance(data, dict) else None
         agency = Agency.model_construct(agency=name if isinstance(name, str) else "(agency)")
     zone = _zone(agency.timezone)
-    return AgencyContext(root, agency, problems, raw, zone, today_in(zone), validating)
+    return AgencyContext(root, agency, problems, raw, zone, today_in(zone), validating=validating)
 
 
 Checked = tuple[str, dict[str, Any], dict[str, Any]]  # (client id, index entry, parts)
