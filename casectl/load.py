@@ -684,9 +684,13 @@ def load_text(path: str, raw: bytes | str) -> Loaded:
         loaded.hidden.clear()
         loaded.places.clear()
         return loaded
+    if builder.too_deep:
+        # One clear problem: what was found before it in a truncated tree is noise.
+        loaded.problems = [p for p in loaded.problems if p.code == TOO_DEEP]
+        loaded.hidden.clear()
     if builder.too_deep or builder.root is None:
         loaded.places.clear()
-        return loaded  # one clear problem; checking a truncated tree would only add noise
+        return loaded
     loaded.root = builder.root
     loaded.data = builder.data
     return loaded

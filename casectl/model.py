@@ -166,8 +166,8 @@ def _to_text(value: Any) -> str:
 
 # Length limits of the values that must be short (docs/format.md, docs/checks.md CM013).
 # Free text (note text, summaries, goals, actions) is bounded by the file size alone.
-MAX_NAME = 200  # a client's, a manager's or the agency's name
-MAX_LINE = 200  # single-line fields: program, phone, email, address, domain, to, who...
+MAX_NAME = 256  # a client's, a manager's or the agency's name
+MAX_LINE = 1000  # one-line fields: program, phone, email, address, domain, to, who...
 MAX_ID = 100  # note ids, goal ids and the references to them
 MAX_MANAGER_KEY = 64  # manager keys, and `manager` / `by` that name one
 
