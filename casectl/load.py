@@ -55,7 +55,7 @@ MAX_ALIAS_PROBLEMS = 20
 # Problems shown per file; past it one line counts the rest (docs/checks.md, CM012).
 MAX_PROBLEMS_PER_FILE = 100
 # The longest mapping key accepted (field names are short; a longer key is refused).
-MAX_KEY_CHARS = 100
+MAX_KEY_CHARS = 256
 # A mapping with more pairs than this gets a key index for Loaded.mark.
 _INDEX_FROM = 16
 

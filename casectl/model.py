@@ -168,7 +168,7 @@ def _to_text(value: Any) -> str:
 # Free text (note text, summaries, goals, actions) is bounded by the file size alone.
 MAX_NAME = 256  # a client's, a manager's or the agency's name
 MAX_LINE = 1000  # one-line fields: program, phone, email, address, domain, to, who...
-MAX_ID = 100  # note ids, goal ids and the references to them
+MAX_ID = 256  # note ids, goal ids and the references to them
 MAX_MANAGER_KEY = 64  # manager keys, and `manager` / `by` that name one
 
 
