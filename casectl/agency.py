@@ -40,7 +40,14 @@ class AgencyContext:
     problems: list[Problem]
     config_bytes: bytes
     zone: tzinfo | None
-    today: date
+    today: date  # the as-of day: what is due is counted from it
+    # The day the records are checked on: always the real today in the agency's zone,
+    # as for `validate`, so that `--as-of` in the past does not make later-dated
+    # records errors (a client's `record` item means "casectl validate finds errors").
+    checked_on: date = field(default_factory=date.today)
+    # casectl.yaml's errors, and what the settings fell back to because of them
+    settings_errors: list[Problem] = field(default_factory=list)
+    fallbacks: list[str] = field(default_factory=list)
     # validate reports a symbolic link where casectl.yaml or clients/ belongs (CM603);
     # every other command refuses to run on such a repository.
     validating: bool = False
@@ -125,7 +132,8 @@ class AgencyState:
         return out
 
     def schedules(self) -> list[schedule.ClientSchedule]:
-        """Every readable client's due dates (clients with a broken client.yaml have none)."""
+        """Every client's due dates (a client with errors too: its `record` item and
+        what its valid files still give)."""
         out = []
         agency = self.ctx.agency
         for c in self.clients:
@@ -164,7 +172,13 @@ def _refuse_link(ctx_validating: bool, name: str) -> Problem:
 
 def open_agency(root: Path, validating: bool = False) -> AgencyContext:
     """Read casectl.yaml. Refuses (exit 2) a format newer than this casectl reads, and
-    a casectl.yaml that is a symbolic link (``validating``: reported as CM603)."""
+    a casectl.yaml that is a symbolic link (``validating``: reported as CM603).
+
+    Never falls back silently: a file with errors gives the best reading of the
+    settings, with the errors and each fallback in ``settings_errors`` and
+    ``fallbacks`` for the caller to refuse on (writes) or to say (reads); see
+    ``commands._common.agency_context``.
+    """
     path = root / repo.CONFIG_NAME
     if path.is_symlink():
         problem = _refuse_link(validating, repo.CONFIG_NAME)
@@ -184,12 +198,21 @@ def open_agency(root: Path, validating: bool = False) -> AgencyContext:
                 f"{repo.CONFIG_NAME} is format {fmt}, but this casectl reads format "
                 f"{FORMAT_VERSION}; upgrade casectl"
             )
-    agency, problems = check_config(loaded)
-    if agency is None:
-        name = data.get("agency") if isinstance(data, dict) else None
-        agency = Agency.model_construct(agency=name if isinstance(name, str) else "(agency)")
+    settings = check_config(loaded)
+    agency = settings.agency
     zone = _zone(agency.timezone)
-    return AgencyContext(root, agency, problems, raw, zone, today_in(zone), validating=validating)
+    return AgencyContext(
+        root,
+        agency,
+        settings.problems,
+        raw,
+        zone,
+        today_in(zone),
+        checked_on=today_in(zone),
+        settings_errors=settings.errors,
+        fallbacks=settings.fallbacks,
+        validating=validating,
+    )
 
 
 Checked = tuple[str, dict[str, Any], dict[str, Any]]  # (client id, index entry, parts)
@@ -197,7 +220,7 @@ Checked = tuple[str, dict[str, Any], dict[str, Any]]  # (client id, index entry,
 
 def _entry_from_check(check: ClientCheck, stamp: Any, today: date, agency: Agency) -> Checked:
     facts = check.facts
-    plan = schedule.client_schedule(facts, agency.cadence) if facts is not None else None
+    plan = schedule.client_schedule(facts, agency.cadence)
     latest = check.latest_event()
     entry = {
         "stamp": stamp,
@@ -206,10 +229,7 @@ def _entry_from_check(check: ClientCheck, stamp: Any, today: date, agency: Agenc
         "checked": today.isoformat(),
         "files": len(check.loaded),
     }
-    parts = {
-        "facts": facts.to_json() if facts is not None else None,
-        "schedule": plan.to_json() if plan is not None else None,
-    }
+    parts = {"facts": facts.to_json(), "schedule": plan.to_json()}
     return (check.id, entry, parts)
 
 
@@ -282,7 +302,7 @@ def scan(
             )
             continue
         entry = cache.get(cid, stamp) if use_cache else None
-        if entry is not None and _usable(entry, ctx.today):
+        if entry is not None and _usable(entry, ctx.checked_on):
             results[cid] = (entry, None)
         else:
             misses.append(cid)
@@ -301,7 +321,7 @@ def scan(
         try:
             state.clients.append(_summary(cid, entry, parts, cache))
         except (KeyError, TypeError, ValueError):  # a damaged cache entry: check again
-            redo = _check_chunk(root, [cid], ctx.agency, ctx.today, ctx.agency.timezone)[0]
+            redo = _check_chunk(root, [cid], ctx.agency, ctx.checked_on, ctx.agency.timezone)[0]
             entry = redo[1]
             if use_cache:
                 cache.put(cid, entry, redo[2])
@@ -319,12 +339,16 @@ def _run_checks(ctx: AgencyContext, folders: list[str]) -> Iterable[Checked]:
     workers = min(os.cpu_count() or 1, 8)
     if len(folders) < PARALLEL_THRESHOLD or workers < 2:
         for folder in folders:
-            yield from _check_chunk(ctx.root, [folder], ctx.agency, ctx.today, ctx.agency.timezone)
+            yield from _check_chunk(
+                ctx.root, [folder], ctx.agency, ctx.checked_on, ctx.agency.timezone
+            )
         return
     chunks = [folders[i : i + CHUNK] for i in range(0, len(folders), CHUNK)]
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
         futures = [
-            pool.submit(_check_chunk, ctx.root, chunk, ctx.agency, ctx.today, ctx.agency.timezone)
+            pool.submit(
+                _check_chunk, ctx.root, chunk, ctx.agency, ctx.checked_on, ctx.agency.timezone
+            )
             for chunk in chunks
         ]
         for fut in futures:
@@ -332,7 +356,9 @@ def _run_checks(ctx: AgencyContext, folders: list[str]) -> Iterable[Checked]:
 
 
 def _recheck(ctx: AgencyContext, cid: str) -> ClientSummary:
-    _, entry, parts = _check_chunk(ctx.root, [cid], ctx.agency, ctx.today, ctx.agency.timezone)[0]
+    _, entry, parts = _check_chunk(
+        ctx.root, [cid], ctx.agency, ctx.checked_on, ctx.agency.timezone
+    )[0]
     return ClientSummary(
         cid, [Problem(*p) for p in entry["problems"]], parts["facts"], parts["schedule"]
     )
@@ -343,4 +369,4 @@ def read_client(ctx: AgencyContext, client_id: str) -> ClientCheck:
     if (ctx.root / "clients").is_symlink():
         _refuse_link(ctx.validating, "clients")
     repo.client_dir(ctx.root, client_id)
-    return check_client(ctx.root, client_id, ctx.agency, ctx.today, ctx.zone)
+    return check_client(ctx.root, client_id, ctx.agency, ctx.checked_on, ctx.zone)

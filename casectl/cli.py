@@ -129,6 +129,14 @@ class ReportFormat(StrEnum):
     html = "html"
 
 
+ReportFmt = Annotated[
+    ReportFormat | None,
+    typer.Option(
+        "--format",
+        help="md or html (default: from -o's extension, .html or .md; else md).",
+        show_default=False,
+    ),
+]
 AsOf = Annotated[
     str | None,
     typer.Option("--as-of", help="Take this date (YYYY-MM-DD) as today.", show_default=False),
@@ -152,9 +160,17 @@ def init(
     directory: Annotated[Path, typer.Argument(help="Folder for the new agency.")] = Path("."),
     agency: Annotated[str, typer.Option("--agency", help="The agency's name.")] = ...,  # type: ignore[assignment]
     timezone: Annotated[str, typer.Option("--timezone", help="IANA time zone.")] = "UTC",
+    manager: Annotated[
+        str | None,
+        typer.Option(
+            "--manager",
+            help="Key of the first manager (you, from git's identity); "
+            "default: your e-mail's local part.",
+        ),
+    ] = None,
 ) -> None:
     """Create a new agency repository: casectl.yaml, clients/, git, first commit."""
-    _call(ctx, "init", target=directory, agency=agency, timezone=timezone)
+    _call(ctx, "init", target=directory, agency=agency, timezone=timezone, manager=manager)
 
 
 @app.command()
@@ -408,7 +424,7 @@ def history(
 def report(
     ctx: typer.Context,
     client_id: Annotated[str, typer.Argument(metavar="ID")],
-    fmt: Annotated[ReportFormat, typer.Option("--format", help="md or html.")] = ReportFormat.md,
+    fmt: ReportFmt = None,
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Write to this file.")
     ] = None,
@@ -429,7 +445,7 @@ def report(
         ctx,
         "report",
         client_id=client_id,
-        fmt=fmt.value,
+        fmt=fmt.value if fmt else None,
         output=output,
         as_of=as_of,
         since=since,
@@ -441,7 +457,7 @@ def report(
 @app.command()
 def caseload(
     ctx: typer.Context,
-    fmt: Annotated[ReportFormat, typer.Option("--format", help="md or html.")] = ReportFormat.md,
+    fmt: ReportFmt = None,
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Write to this file.")
     ] = None,
@@ -449,7 +465,14 @@ def caseload(
     as_of: AsOf = None,
 ) -> None:
     """The whole caseload's report."""
-    _call(ctx, "caseload", fmt=fmt.value, output=output, manager=manager, as_of=as_of)
+    _call(
+        ctx,
+        "caseload",
+        fmt=fmt.value if fmt else None,
+        output=output,
+        manager=manager,
+        as_of=as_of,
+    )
 
 
 # ---------------------------------------------------------------- collaboration

@@ -36,14 +36,19 @@ class GoalFact(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class ClientFacts:
-    """What ``schedule`` and the listings know of one client."""
+    """What ``schedule`` and the listings know of one client.
+
+    A client whose files have errors has facts too, from what is valid in them
+    (``errors`` is then true): ``name``, ``manager`` and ``opened`` are None when
+    client.yaml does not give them, and an unreadable status reads as active.
+    """
 
     id: str
-    name: str
+    name: str | None
     status: str  # active | on_hold | closed
-    manager: str
+    manager: str | None
     program: str | None
-    opened: date
+    opened: date | None
     closed: date | None
     consent_expires: date | None
     cadence: dict[str, str] = field(default_factory=dict)  # per-client overrides, text form
@@ -56,6 +61,7 @@ class ClientFacts:
     actions: tuple[ActionFact, ...] = ()
     note_count: int = 0
     contact_dates: tuple[date, ...] = ()  # dates of contact-type entries, oldest first
+    errors: bool = False  # the client's files have errors (a `record` item is due)
 
     def cadence_override(self, key: str) -> dates.Duration | None:
         text = self.cadence.get(key)
@@ -88,6 +94,7 @@ class ClientFacts:
             ],
             "note_count": self.note_count,
             "contact_dates": [d.toordinal() for d in self.contact_dates],
+            "errors": self.errors,
         }
 
     @classmethod
@@ -114,7 +121,7 @@ class ClientFacts:
             status=d["status"],
             manager=d["manager"],
             program=d["program"],
-            opened=fromiso(d["opened"]),
+            opened=_d(d["opened"]),
             closed=_d(d["closed"]),
             consent_expires=_d(d["consent_expires"]),
             cadence=dict(d["cadence"]),
@@ -127,6 +134,7 @@ class ClientFacts:
             actions=actions,
             note_count=d["note_count"],
             contact_dates=tuple(map(date.fromordinal, d["contact_dates"])),
+            errors=bool(d["errors"]),
         )
 
 
@@ -142,13 +150,54 @@ def _day(moment: datetime) -> date:
     return moment.date()
 
 
+class ClientFields(NamedTuple):
+    """The fields of client.yaml that facts are made of; None where not known."""
+
+    id: str
+    name: str | None = None
+    status: str | None = None
+    manager: str | None = None
+    program: str | None = None
+    opened: date | None = None
+    closed: date | None = None
+    consent_expires: date | None = None
+    cadence: tuple[tuple[str, str], ...] = ()  # per-client overrides, text form
+
+    @classmethod
+    def of(cls, client: Client) -> ClientFields:
+        cadence: list[tuple[str, str]] = []
+        if client.cadence is not None:
+            for key, value in client.cadence.model_dump(exclude_none=True).items():
+                if key in CADENCE_KEYS:
+                    cadence.append((key, str(value)))
+        return cls(
+            id=client.id,
+            name=client.name,
+            status=client.status,
+            manager=client.manager,
+            program=client.program,
+            opened=client.opened,
+            closed=client.closed.date if client.closed else None,
+            consent_expires=client.consent.expires if client.consent else None,
+            cadence=tuple(cadence),
+        )
+
+
+CADENCE_KEYS = ("plan_review", "reassessment", "initial_assessment", "contact", "due_soon")
+
+
 def facts_from_records(
-    client: Client,
+    client: Client | ClientFields,
     assessments: AssessmentFile | None,
     plan: Plan | None,
     log: list[LogEntry],
+    errors: bool = False,
 ) -> ClientFacts:
-    """Reduce one client's (valid) records to its facts. Pure."""
+    """Reduce one client's records (the valid ones) to its facts. Pure.
+
+    ``client`` is the valid client.yaml, or what could be read of one with errors.
+    """
+    fields = client if isinstance(client, ClientFields) else ClientFields.of(client)
     last_review: date | None = None
     last_contact: date | None = None
     contact_dates: list[date] = []
@@ -175,21 +224,16 @@ def facts_from_records(
             goals.append(GoalFact(g.id, g.goal, g.domain, g.status, g.target))
             for i, a in enumerate(g.actions):
                 actions.append(ActionFact(g.id, i, a.action, a.who, a.due, a.done))
-    cadence: dict[str, str] = {}
-    if client.cadence is not None:
-        for key, value in client.cadence.model_dump(exclude_none=True).items():
-            if key in ("plan_review", "reassessment", "initial_assessment", "contact", "due_soon"):
-                cadence[key] = str(value)
     return ClientFacts(
-        id=client.id,
-        name=client.name,
-        status=client.status,
-        manager=client.manager,
-        program=client.program,
-        opened=client.opened,
-        closed=client.closed.date if client.closed else None,
-        consent_expires=client.consent.expires if client.consent else None,
-        cadence=cadence,
+        id=fields.id,
+        name=fields.name,
+        status=fields.status or "active",  # an unreadable status reads as active
+        manager=fields.manager,
+        program=fields.program,
+        opened=fields.opened,
+        closed=fields.closed,
+        consent_expires=fields.consent_expires,
+        cadence=dict(fields.cadence),
         plan_created=plan.created if plan else None,
         last_review=last_review,
         last_contact=last_contact,
@@ -199,4 +243,5 @@ def facts_from_records(
         actions=tuple(actions),
         note_count=len(log),
         contact_dates=tuple(contact_dates),
+        errors=errors,
     )

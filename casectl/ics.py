@@ -10,9 +10,11 @@ is byte-for-byte deterministic for a given input and stamp.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
+from casectl.output import CONTROL_CHARS
 from casectl.schedule import DueItem
 
 PRODID = "-//casectl//casectl//EN"
@@ -49,7 +51,8 @@ def uid_for(item: DueItem, agency: str) -> str:
 def summary_for(item: DueItem) -> str:
     """E.g. ``Overdue: plan review — Maria Lopez (rc-0042)``."""
     prefix = "Overdue" if item.status == "overdue" else "Due"
-    return f"{prefix}: {item.what} — {item.name} ({item.client})"
+    who = f"{item.name} ({item.client})" if item.name is not None else item.client
+    return f"{prefix}: {item.what} — {who}"
 
 
 def description_for(item: DueItem) -> str:
@@ -60,8 +63,8 @@ def description_for(item: DueItem) -> str:
     else:
         when = f"due in {-item.days} day{'s' if item.days != -1 else ''}"
     return (
-        f"Client: {item.name} ({item.client})\n"
-        f"Manager: {item.manager}\n"
+        f"Client: {'(name unreadable)' if item.name is None else item.name} ({item.client})\n"
+        f"Manager: {item.manager or '(unknown)'}\n"
         f"Item: {item.what} ({item.kind})\n"
         f"Due: {item.due.isoformat()} ({when})"
     )
@@ -94,9 +97,10 @@ def _utc_stamp(stamp: datetime) -> str:
 def escape_text(value: str) -> str:
     """An RFC 5545 TEXT value: backslash, semicolon, comma and newline escaped.
 
-    Other control characters are not allowed in TEXT and are dropped (tab kept).
+    Other control characters are not allowed in TEXT and are dropped (tab kept), and
+    so are C1 controls and bidi overrides, which a calendar would show or obey.
     """
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    value = _DROPPED.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
     out: list[str] = []
     for ch in value:
         if ch == "\\":
@@ -107,14 +111,12 @@ def escape_text(value: str) -> str:
             out.append("\\,")
         elif ch == "\n":
             out.append("\\n")
-        elif ch == "\t" or not _is_control(ch):
+        else:
             out.append(ch)
     return "".join(out)
 
 
-def _is_control(ch: str) -> bool:
-    code = ord(ch)
-    return code < 0x20 or code == 0x7F
+_DROPPED = re.compile(f"[{CONTROL_CHARS}]")  # every control character but tab and newline
 
 
 def fold(line: str) -> str:

@@ -248,7 +248,8 @@ def format_entry(entry: Mapping[str, object]) -> str:
 def _verify(text: str, expected: dict[str, object]) -> None:
     loaded = load_text("entry", text)
     if loaded.problems or loaded.data != [expected]:
-        raise ValueError(f"internal error: the note would not read back exactly: {text!r}")
+        # Never the text itself: it is a client's record and error messages reach logs.
+        raise ValueError("internal error: the note would not read back exactly")
 
 
 # ------------------------------------------------------------------ appending

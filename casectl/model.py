@@ -19,13 +19,17 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    StrictBool,
     WithJsonSchema,
 )
 from pydantic_core import PydanticCustomError
 
 from casectl import dates
 
-CLIENT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+# Ids are checked with fullmatch against the whole string: with ``re.match``, ``$``
+# would also match before a final newline and let "x-1\n" through as a client id.
+CLIENT_ID_PATTERN = "^[a-z0-9][a-z0-9-]{0,63}$"  # as JSON Schema spells it
+CLIENT_ID_RE = re.compile(r"\A[a-z0-9][a-z0-9-]{0,63}\Z")
 
 Status = Literal["active", "on_hold", "closed"]
 CloseReason = Literal[
@@ -45,14 +49,59 @@ NoteType = Literal[
     "note",
     "closure",
     "amendment",
+    # format 2 (contract section 5.1)
+    "transfer",
+    "plan_change",
+    "submitted",
+    "approval",
+    "consent",
+    "flag",
+    "task",
 ]
+# Entry types that only a format 2 repository may hold (writing one upgrades the format).
+FORMAT2_NOTE_TYPES = frozenset(
+    {"transfer", "plan_change", "submitted", "approval", "consent", "flag", "task"}
+)
+Role = Literal["manager", "supervisor"]
+With = Literal["client", "family", "provider", "other"]
+Mode = Literal["in_person", "phone", "video", "text", "email"]
+ReferralStatus = Literal["sent", "accepted", "started", "declined", "delivered", "closed_unmet"]
+SignOffKind = Literal["plan", "closure"]
+Decision = Literal["approved", "rejected"]
 
 # The allowed values, derived from the record types so the two never drift apart.
 STATUSES: tuple[str, ...] = get_args(Status)
 CLOSE_REASONS: tuple[str, ...] = get_args(CloseReason)
 GOAL_STATUSES: tuple[str, ...] = get_args(GoalStatus)
 NOTE_TYPES: tuple[str, ...] = get_args(NoteType)
+ROLES: tuple[str, ...] = get_args(Role)
+WITH_VALUES: tuple[str, ...] = get_args(With)
+MODES: tuple[str, ...] = get_args(Mode)
+REFERRAL_STATUSES: tuple[str, ...] = get_args(ReferralStatus)
+OPEN_REFERRAL_STATUSES: tuple[str, ...] = ("sent", "accepted", "started")
+FINAL_REFERRAL_STATUSES: tuple[str, ...] = ("declined", "delivered", "closed_unmet")
+FINAL_GOAL_STATUSES: tuple[str, ...] = ("met", "partly_met", "not_met", "dropped")
+SIGN_OFF_KINDS: tuple[str, ...] = get_args(SignOffKind)
+DECISIONS: tuple[str, ...] = get_args(Decision)
+# Format 1 (contract section 2): entries of these types reset the contact clock.
 CONTACT_TYPES = frozenset({"contact", "visit", "phone", "email", "meeting", "crisis"})
+# Format 2 default of casectl.yaml `contact_types` (contract section 5.1).
+CONTACT_TYPES_V2: tuple[str, ...] = (
+    "contact",
+    "visit",
+    "phone",
+    "email",
+    "meeting",
+    "crisis",
+    "assessment",
+)
+DEFAULT_FLAG_KINDS: tuple[str, ...] = (
+    "suicide_risk",
+    "violence_risk",
+    "safeguarding",
+    "medical",
+    "other",
+)
 DEFAULT_DOMAINS = (
     "housing",
     "income",
@@ -67,7 +116,7 @@ DEFAULT_DOMAINS = (
     "family",
     "safety",
 )
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # the newest format this casectl reads and writes
 
 
 # Dates outside these years are typing mistakes (2062 for 2026 is still allowed);
@@ -148,7 +197,7 @@ def _to_int(value: Any) -> int:
 
 
 def _to_client_id(value: Any) -> str:
-    if not isinstance(value, str) or not CLIENT_ID_RE.match(value):
+    if not isinstance(value, str) or not CLIENT_ID_RE.fullmatch(value):
         raise PydanticCustomError(
             "cm_id",
             "{value} is not a valid client id (lower-case letters, digits and '-')",
@@ -167,7 +216,7 @@ def _to_text(value: Any) -> str:
 # Length limits of the values that must be short (docs/format.md, docs/checks.md CM013).
 # Free text (note text, summaries, goals, actions) is bounded by the file size alone.
 MAX_NAME = 256  # a client's, a manager's or the agency's name
-MAX_LINE = 1000  # one-line fields: program, phone, email, address, domain, to, who...
+MAX_LINE = 1000  # single-line fields: program, phone, email, address, domain, to, who...
 MAX_ID = 256  # note ids, goal ids and the references to them
 MAX_MANAGER_KEY = 64  # manager keys, and `manager` / `by` that name one
 
@@ -187,6 +236,15 @@ def _short_text(limit: int) -> Callable[[Any], str]:
         return text
 
     return check
+
+
+def _to_bool(value: Any) -> bool:
+    """``true`` or ``false`` only: ``yes``, ``1`` or ``"true"`` are refused, not guessed at."""
+    if isinstance(value, bool):
+        return value
+    raise PydanticCustomError(
+        "cm_bool", "expected true or false, got {value}", {"value": describe(value)}
+    )
 
 
 def describe(value: Any) -> str:
@@ -260,10 +318,11 @@ ManagerKey = Annotated[
     WithJsonSchema({"type": "string", "maxLength": MAX_MANAGER_KEY}),
 ]
 Int = Annotated[int, BeforeValidator(_to_int)]
+Bool = Annotated[bool, BeforeValidator(_to_bool), WithJsonSchema({"type": "boolean"})]
 ClientId = Annotated[
     str,
     BeforeValidator(_to_client_id),
-    WithJsonSchema({"type": "string", "pattern": CLIENT_ID_RE.pattern}),
+    WithJsonSchema({"type": "string", "pattern": CLIENT_ID_PATTERN}),
 ]
 
 
@@ -292,6 +351,13 @@ class Cadence(Record):
         dates.Duration(30, "days"), description="longest allowed gap between contacts"
     )
     due_soon: DurationField = Field(dates.Duration(14, "days"), description='window for "due soon"')
+    initial_plan: DurationField = Field(
+        dates.Duration(14, "days"),
+        description="a plan with goals is due this long after the first assessment",
+    )
+    referral: DurationField = Field(
+        dates.Duration(14, "days"), description="default expect_by of a referral"
+    )
 
 
 class CadenceOverride(Record):
@@ -302,17 +368,29 @@ class CadenceOverride(Record):
     initial_assessment: DurationField | None = None
     contact: DurationField | None = None
     due_soon: DurationField | None = None
+    initial_plan: DurationField | None = None
+    referral: DurationField | None = None
 
 
 class Manager(Record):
     name: Name
     email: Line | None = None
+    role: Role = Field("manager", description="manager (default) or supervisor")
+    left: Date | None = Field(
+        None,
+        description="left the agency on this day: older entries stay valid; later entries, "
+        "new clients and transfers to them are refused",
+    )
+
+
+class Retention(Record):
+    closed: DurationField | None = Field(None, description="how long closed cases are kept")
 
 
 class Agency(Record):
     """casectl.yaml: agency settings; marks the repository root."""
 
-    format: Int = Field(FORMAT_VERSION, description="version of the file format", ge=1)
+    format: Int = Field(1, description="version of the file format (1 when absent)", ge=1)
     agency: Name = Field(description="the agency's name")
     timezone: Line = Field("UTC", description="IANA time zone; 'today' is taken in it")
     cadence: Cadence = Field(default_factory=Cadence)
@@ -320,6 +398,38 @@ class Agency(Record):
         None, description="when present, every manager/by must be a key here"
     )
     domains: list[Line] = Field(default_factory=lambda: list(DEFAULT_DOMAINS))
+    contact_types: list[NoteType] | None = Field(
+        None,
+        description="entries of these types with the client reset the contact clock "
+        "(format 2 default: contact, visit, phone, email, meeting, crisis, assessment)",
+    )
+    approvals: list[SignOffKind] = Field(
+        default_factory=list, description="what needs a supervisor's sign-off"
+    )
+    flag_kinds: list[Line] = Field(
+        default_factory=lambda: list(DEFAULT_FLAG_KINDS), description="allowed flag kinds"
+    )
+    retention: Retention | None = Field(None, description="how long closed cases are kept")
+
+    def effective_contact_types(self) -> frozenset[str]:
+        """The entry types that reset the contact clock, per this file's format."""
+        if self.contact_types is not None:
+            return frozenset(self.contact_types)
+        return CONTACT_TYPES if self.format < 2 else frozenset(CONTACT_TYPES_V2)
+
+    def manager_role(self, key: str) -> str:
+        entry = (self.managers or {}).get(key)
+        return entry.role if isinstance(entry, Manager) else "manager"
+
+    def manager_left(self, key: str) -> date | None:
+        entry = (self.managers or {}).get(key)
+        return entry.left if isinstance(entry, Manager) else None
+
+    shared_group: StrictBool = Field(
+        False,
+        description="client folders and case files casectl creates are 0770/0660 "
+        "(shared with the group) instead of 0700/0600",
+    )
 
     def manager_name(self, key: str) -> str:
         entry = (self.managers or {}).get(key)
@@ -336,8 +446,35 @@ class Agency(Record):
 
 
 class Consent(Record):
+    """One consent (format 1: the single `consent:` block; format 2: an item of
+    `consents:`, oldest first; a renewal is a new item, never an edit)."""
+
     signed: Date | None = None
     expires: Date | None = Field(None, description="records may not be shared after it")
+    parties: list[Line] | None = Field(None, description="who records may be shared with")
+    document: Line | None = Field(None, description="hash of the signed form (sha256:...)")
+
+
+class Contact(Record):
+    """A person around the client."""
+
+    name: Name
+    relation: Line | None = None
+    phone: Line | None = None
+    email: Line | None = None
+    address: Line | None = None
+    org: Line | None = None
+    emergency: Bool = False
+
+
+class Flag(Record):
+    """A risk or care flag; cleared by setting `cleared`, never removed."""
+
+    kind: Line
+    since: Date
+    review_by: Date | None = None
+    cleared: Date | None = None
+    note: Text | None = None
 
 
 class Closure(Record):
@@ -359,9 +496,22 @@ class Client(Record):
     phone: Line | None = None
     email: Line | None = None
     address: Line | None = None
-    consent: Consent | None = None
+    consent: Consent | None = Field(None, description="format 1; read as a one-item `consents`")
+    consents: list[Consent] | None = Field(None, description="oldest first; renewals append")
+    contacts: list[Contact] | None = None
+    flags: list[Flag] | None = None
     cadence: CadenceOverride | None = None
     closed: Closure | None = Field(None, description="required when status is closed")
+
+    def all_consents(self) -> list[Consent]:
+        """Every consent, oldest first (a format 1 `consent:` block is a one-item list)."""
+        if self.consents is not None:
+            return list(self.consents)
+        return [self.consent] if self.consent is not None else []
+
+    def latest_consent(self) -> Consent | None:
+        items = self.all_consents()
+        return items[-1] if items else None
 
 
 # ------------------------------------------------------------ assessment.yaml
@@ -402,7 +552,34 @@ class Goal(Record):
     goal: Text
     target: Date | None = None
     status: GoalStatus = "active"
+    status_date: Date | None = Field(
+        None, description="when the goal reached met, partly_met, not_met or dropped"
+    )
     actions: list[Action] = Field(default_factory=list)
+
+
+class Task(Record):
+    """A reminder outside the goals; still due after the case is closed."""
+
+    id: Id
+    task: Text
+    due: Date | None = None
+    who: Line | None = None
+    done: Date | None = None
+
+
+class Referral(Record):
+    """A referral to an outside service, tracked to its outcome."""
+
+    id: Id
+    to: Line
+    service: Line | None = None
+    goal: Id | None = None
+    sent: Date
+    expect_by: Date | None = None
+    status: ReferralStatus = "sent"
+    status_date: Date | None = None
+    outcome: Text | None = None
 
 
 class Plan(Record):
@@ -410,6 +587,8 @@ class Plan(Record):
 
     created: Date | None = None
     goals: list[Goal] = Field(default_factory=list)
+    tasks: list[Task] = Field(default_factory=list)
+    referrals: list[Referral] = Field(default_factory=list)
 
 
 # -------------------------------------------------------------------- log.yaml
@@ -427,6 +606,31 @@ class LogEntry(Record):
     text: Text
     amends: Id | None = None
     to: Line | None = None
+    # format 2 (contract section 5.1)
+    with_: With | None = Field(
+        None, alias="with", description="who the contact was with (default: client)"
+    )
+    mode: Mode | None = None
+    recorded: NoteTime | None = Field(
+        None, description="when a late entry was written (dated over 24 hours before it)"
+    )
+    entered_by: ManagerKey | None = Field(None, description="who typed an entry written for --by")
+    from_: ManagerKey | None = Field(
+        None, alias="from", description="transfer: the previous manager"
+    )
+    what: SignOffKind | None = Field(None, description="submitted/approval: plan or closure")
+    object: Line | None = Field(None, description="submitted/approval: git blob id signed off")
+    decision: Decision | None = None
+    changes: list[Text] | None = Field(None, description="plan_change: what changed")
+
+    @property
+    def contact_with(self) -> str:
+        return self.with_ or "client"
+
+    @property
+    def order_time(self) -> datetime:
+        """What the order check compares: `recorded` where present, else `date`."""
+        return self.recorded if self.recorded is not None else self.date
 
 
 FILE_MODELS: dict[str, type[Record]] = {

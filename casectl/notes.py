@@ -40,6 +40,12 @@ from casectl.problems import Problem
 from casectl.render import problem_line
 
 NO_TEXT_EXIT = 2
+# The most text one note may hold (UTF-8 bytes, as stored). A log is read whole and
+# at most load.MAX_FILE_BYTES (16 MiB) of it, so a few very long notes would fill it.
+MAX_NOTE_BYTES = 1024 * 1024
+# How much is read from stdin or the editor's file at most: room for trailing blank
+# lines beyond MAX_NOTE_BYTES, without reading an endless pipe into memory.
+_READ_LIMIT = 4 * MAX_NOTE_BYTES
 _SLUG_BAD = re.compile(r"[^A-Za-z0-9._-]+")
 _DATE_ONLY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
 
@@ -172,8 +178,30 @@ def strip_comments(text: str) -> str:
     )
 
 
+def _mib(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MiB"
+
+
+def text_too_long(size: int, more: bool = False) -> CasectlError:
+    """The refusal of a note text of ``size`` bytes (``more``: and more not read)."""
+    shown = f"more than {_mib(size)}" if more else _mib(size)
+    return CasectlError(
+        f"the note text is {shown}; one note may hold at most {_mib(MAX_NOTE_BYTES)} "
+        f"({MAX_NOTE_BYTES} bytes): split it into several notes or keep the document "
+        "elsewhere and refer to it; nothing was written"
+    )
+
+
+def check_text_size(text: str) -> None:
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_NOTE_BYTES:
+        raise text_too_long(size)
+
+
 def read_stdin(stream: IO[bytes]) -> str:
-    raw = stream.read()
+    raw = stream.read(_READ_LIMIT)
+    if len(raw) >= _READ_LIMIT and stream.read(1):
+        raise text_too_long(len(raw), more=True)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -265,10 +293,11 @@ def edit_text(template: str, parent: Path | None = None, name: str = "NOTE.txt")
                 raise CasectlError(
                     f"the editor exited with status {done.returncode}; nothing written"
                 )
+            size = path.stat().st_size if path.exists() else 0
+            if size > _READ_LIMIT:
+                raise text_too_long(size)
             try:
-                text = path.read_bytes().decode("utf-8-sig")
-            except FileNotFoundError:
-                text = ""
+                text = writes.read_bytes(path).decode("utf-8-sig")
             except UnicodeDecodeError:
                 raise CasectlError("the note is not UTF-8 text; nothing written") from None
             return strip_comments(text)
@@ -308,6 +337,7 @@ def get_text(
     result = normalize_text(raw)
     if not result:
         raise CasectlError(f"empty note (from {source}): nothing written", NO_TEXT_EXIT)
+    check_text_size(result)
     return result
 
 
@@ -363,6 +393,8 @@ class ClientSession:
     today: date
     client_id: str
     folder: Path
+    git: repo.WriteCheck
+    commit: bool = True
     client: Client | None = None
     plan: Plan | None = None
     plan_problems: list[Problem] = field(default_factory=list)
@@ -381,15 +413,26 @@ class ClientSession:
 
 
 def open_client(
-    root: Path, agency: Agency, zone: tzinfo | None, today: date, client_id: str
+    root: Path,
+    agency: Agency,
+    zone: tzinfo | None,
+    today: date,
+    client_id: str,
+    *,
+    commit: bool = True,
 ) -> ClientSession:
-    """Check the id and folder (bad ids, missing folders and symlinks refused, nothing
-    touched) and read client.yaml and plan.yaml. Nothing else of the agency is read."""
+    """Check that git is ready for a write (:func:`repo.check_can_write`; ``commit``:
+    the write will be committed, so git's identity must be set), then the id and folder
+    (bad ids, missing folders, symlinks and files that are not regular files refused,
+    nothing touched), and read client.yaml and plan.yaml. Nothing else of the agency is
+    read."""
+    git = repo.check_can_write(root, commit=commit)
     folder = repo.client_dir(root, client_id)
-    for name in ("client.yaml", "plan.yaml", "log.yaml"):
-        writes.ensure_inside(root, folder / name)
-    session = ClientSession(root, agency, zone, today, client_id, folder)
+    session = ClientSession(root, agency, zone, today, client_id, folder, git, commit)
     rel = session.rel
+    for name in ("client.yaml", "plan.yaml", "log.yaml"):  # what a write reads
+        writes.ensure_inside(root, folder / name)
+        writes.refuse_odd_file(folder / name, f"{rel}/{name}")
     if session.client_path.is_file():
         lc = load.load_file(session.client_path, f"{rel}/client.yaml")
         if lc.ok:
@@ -402,6 +445,27 @@ def open_client(
             session.plan, found = schema.validate(lp, Plan, 2)
             session.plan_problems += found
     return session
+
+
+def refuse_changes(rel: str, changes: Sequence[repo.TreeChange]) -> None:
+    """Refuse a write to the folder ``rel`` that has changes casectl did not make (a
+    note written with --no-commit, a writer killed before its commit, a hand edit,
+    an untracked file), so they are never mixed into casectl's commit. Temporary
+    files of an interrupted write (``writes.is_temp_name``) do not count."""
+    foreign = [c for c in changes if not writes.is_temp_name(c.path.rpartition("/")[2])]
+    if not foreign:
+        return
+    shown = [f"  {c.path} ({repo.describe_change(c)})" for c in foreign[:20]]
+    if len(foreign) > 20:
+        shown.append(f"  ... and {len(foreign) - 20} more")
+    raise CasectlError(
+        f"refusing to write {rel}: it has changes that are not committed, and casectl "
+        "commits only what it writes itself:\n"
+        + "\n".join(shown)
+        + f"\ncommit them (git add {rel} && git commit) or discard them (git restore "
+        f"--source=HEAD --staged --worktree -- {rel}; untracked files: git clean -i -- {rel}), "
+        + repo.NOTHING_WRITTEN
+    )
 
 
 @dataclass(frozen=True)
@@ -460,6 +524,7 @@ def check_draft(session: ClientSession, draft: Draft) -> None:
     reason = logformat.entry_text_safe(draft.text)
     if reason is not None:
         raise CasectlError(reason)
+    check_text_size(draft.text)
 
 
 @dataclass
@@ -494,20 +559,23 @@ def write(
     draft: Draft,
     message: Callable[[str], str],
     client_edit: Callable[[str], str] | None = None,
-    commit: bool = True,
 ) -> Written:
     """Append ``draft`` (and apply ``client_edit`` to client.yaml), under the lock.
 
-    Everything is checked before the first byte is written: the new client.yaml and
+    Everything is checked before the first byte is written: the client's folder must
+    have no uncommitted changes (:func:`refuse_changes`), and the new client.yaml and
     the new log must not add any validation error. Then the log is appended, then
-    client.yaml replaced, each atomically, and with ``commit`` exactly those files are
-    committed with ``message(note_id)`` while the lock is still held (so concurrent
-    writers make one commit each). A failed commit leaves the files written and is
-    reported in ``commit_error``.
+    client.yaml replaced, each atomically, and when ``session.commit`` exactly those
+    files are committed with ``message(note_id)`` while the lock is still held (so
+    concurrent writers make one commit each). A failed commit leaves the files written
+    (and git's index as it was) and is reported in ``commit_error``.
     """
     check_draft(session, draft)
     log_path = session.log_path
-    with writes.locked(session.folder):
+    with (
+        writes.locked(session.folder),
+        repo.client_changes(session.root, session.rel, session.git) as changes,
+    ):
         old = writes.read_bytes(log_path)
         taken = log_ids(old)
         if draft.amends is not None and draft.amends not in taken:
@@ -521,20 +589,35 @@ def write(
             raise CasectlError(f"cannot write the note: {exc}") from None
         new_client = _edited_client(session, client_edit) if client_edit is not None else None
         result = Written(nid)
+        check_log = _log_validator(session, old, result.warnings)
+
+        def validate(new: bytes) -> list[str]:
+            # Last of the checks, so the client folder's `git status` runs meanwhile.
+            messages = check_log(new)
+            if not messages:
+                refuse_changes(session.rel, changes())
+            return messages
+
+        mode = writes.case_modes(session.agency.shared_group).file
         writes.append_entry(
             log_path,
             entry_text,
-            _log_validator(session, old, result.warnings),
+            validate,
             root=session.root,
             lock=False,
+            new_mode=mode,
         )
         paths = [log_path]
         if new_client is not None:
             writes.edit_file(
-                session.client_path, lambda _old: new_client, root=session.root, lock=False
+                session.client_path,
+                lambda _old: new_client,
+                root=session.root,
+                lock=False,
+                new_mode=mode,
             )
             paths.append(session.client_path)
-        if commit:
+        if session.commit:
             try:
                 result.commit = repo.commit_paths(session.root, paths, message(nid))
             except CasectlError as exc:

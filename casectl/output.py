@@ -3,16 +3,66 @@
 Rich consoles are created lazily so commands that print plain text (and
 ``--version``) never import rich. ``NO_COLOR`` (any value) and ``--no-color``
 turn colour off; in a pipe output is plain text without escape codes.
+
+Records are text anyone with push access wrote, so no control character from them
+ever reaches a terminal raw (an escape sequence could retitle the window, clear the
+screen, or hide text; a bidi override reorders what a reader sees). :func:`visible`
+is the one function that shows them as escapes (``\\x1b``, ``\\u202e``); formatters
+call it on every value, and :class:`Output` applies it once more to everything it
+writes as a safety net. :func:`json_visible` does the same for JSON documents.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+
+# What a terminal or a text viewer would act on rather than show: C0 controls, DEL,
+# C1 controls, the bidi marks, embeddings, overrides and isolates, and the Unicode
+# line and paragraph separators. Newline and tab are added for one-line fields.
+_BEYOND_C0 = "\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+CONTROL_CHARS = "\x00-\x08\x0b-\x1f" + _BEYOND_C0
+_UNSAFE_TEXT = re.compile(f"[{CONTROL_CHARS}]")
+_UNSAFE_LINE = re.compile(f"[\t\n{CONTROL_CHARS}]")
+_UNSAFE_JSON = re.compile(f"[{_BEYOND_C0}]")  # json.dumps escapes C0 itself, not these
+_NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
+_PLAIN_ASCII = bytes(range(0x20, 0x7F)) + b"\t\n"
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    ch = match.group()
+    named = _NAMED.get(ch)
+    if named is not None:
+        return named
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible(text: str, multiline: bool = False) -> str:
+    """``text`` with every control character shown as an escape (``\\x1b``, ``\\u202e``).
+
+    One-line fields (names, ids, table cells) escape newline and tab too; with
+    ``multiline`` (a note body, a whole report) they are kept. Backslashes are left
+    alone, so applying it twice changes nothing.
+    """
+    if text.isprintable():  # the common case, in C
+        return text
+    if multiline and text.isascii() and not text.encode().translate(None, _PLAIN_ASCII):
+        return text  # a whole document of plain ASCII lines: bytes are checked faster
+    return (_UNSAFE_TEXT if multiline else _UNSAFE_LINE).sub(_escape_char, text)
+
+
+def json_visible(document: str) -> str:
+    """A JSON document with the control characters json.dumps leaves raw (DEL, C1, bidi)
+    written as ``\\uXXXX`` escapes; they only occur inside strings, so the document
+    still decodes to the same values."""
+    return _UNSAFE_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", document)
 
 
 class Output:
@@ -58,8 +108,8 @@ class Output:
         return self._err
 
     def write(self, text: str) -> None:
-        """Plain text to stdout, exactly as given."""
-        self.stdout.write(text)
+        """Plain text to stdout; any control character left in it is shown as an escape."""
+        self.stdout.write(visible(text, multiline=True))
         self.stdout.flush()
 
     def line(self, text: str = "") -> None:
@@ -67,6 +117,7 @@ class Output:
 
     def error(self, message: str) -> None:
         """An error message on stderr (red on a terminal)."""
+        message = visible(message, multiline=True)
         if self._color(self.stderr):
             self.err_console.print(
                 f"[bold red]casectl: error:[/] {_escape(message)}", highlight=False
@@ -76,6 +127,7 @@ class Output:
             self.stderr.flush()
 
     def warn(self, message: str) -> None:
+        message = visible(message, multiline=True)
         if self._color(self.stderr):
             self.err_console.print(f"[yellow]casectl:[/] {_escape(message)}", highlight=False)
         else:
@@ -83,7 +135,13 @@ class Output:
             self.stderr.flush()
 
     def print_rich(self, renderable: Any) -> None:
+        """A rich renderable; its text must already have passed :func:`visible`."""
         self.console.print(renderable)
+
+    def note(self, message: str) -> None:
+        """A one-line message on stderr, uncoloured (summaries beside machine output)."""
+        self.stderr.write(visible(message, multiline=True) + "\n")
+        self.stderr.flush()
 
 
 def _isatty(stream: IO[str]) -> bool:

@@ -1,6 +1,8 @@
 """Formatting: problems, tables and due items as text, JSON and GitHub annotations.
 
-Only formats; never reads files, never decides exit codes.
+Only formats; never reads files, never decides exit codes. Every value from the
+records passes ``output.visible`` (text) or ``output.json_visible`` (JSON) here, so
+no control character from a file reaches a terminal.
 """
 
 from __future__ import annotations
@@ -9,11 +11,15 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from casectl.output import json_visible, visible
 from casectl.problems import Problem
+
+# Stands for the manager of a client whose client.yaml cannot tell who it is.
+UNKNOWN_MANAGER = "(manager unknown: client.yaml has errors)"
 
 
 def problem_line(p: Problem) -> str:
-    return f"{p.path}:{p.line}:{p.column}: {p.severity} {p.code} {p.message}"
+    return f"{visible(p.path)}:{p.line}:{p.column}: {p.severity} {p.code} {visible(p.message)}"
 
 
 def problems_text(problems: Sequence[Problem], files: int) -> str:
@@ -44,7 +50,7 @@ def json_list(rows: Sequence[object]) -> str:
     if not rows:
         return "[]\n"
     body = ",\n".join("  " + json.dumps(r, ensure_ascii=False) for r in rows)
-    return "[\n" + body + "\n]\n"
+    return json_visible("[\n" + body + "\n]\n")
 
 
 def problems_json(problems: Sequence[Problem]) -> str:
@@ -52,7 +58,7 @@ def problems_json(problems: Sequence[Problem]) -> str:
 
 
 def _gh_escape(text: str, prop: bool = False) -> str:
-    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    text = visible(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
     if prop:
         text = text.replace(":", "%3A").replace(",", "%2C")
     return text
@@ -81,9 +87,10 @@ def plain_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 
 def _cell(value: Any) -> str:
+    """One table cell: always one line, control characters shown as escapes."""
     if value is None:
         return "-"
-    return str(value).replace("\n", " ")
+    return visible(str(value))
 
 
 def rich_table(
@@ -96,7 +103,12 @@ def rich_table(
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=title, header_style="bold", show_edge=False, pad_edge=False)
+    table = Table(
+        title=visible(title) if title is not None else None,
+        header_style="bold",
+        show_edge=False,
+        pad_edge=False,
+    )
     for h in headers:
         table.add_column(str(h))
     for i, row in enumerate(rows):

@@ -6,11 +6,13 @@ and read-only commands should not pay for it).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import shlex
 import subprocess
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,7 +49,7 @@ def find_root(start: Path | None = None, explicit: bool = False) -> Path:
 
 def check_client_id(client_id: str) -> str:
     """Refuse anything that is not a plain client id, before any file is touched."""
-    if not CLIENT_ID_RE.match(client_id):
+    if not CLIENT_ID_RE.fullmatch(client_id):
         raise UnknownClientError(
             f"{client_id!r} is not a valid client id: use lower-case letters, digits and '-', "
             "starting with a letter or digit, at most 64 characters"
@@ -150,13 +152,13 @@ def commit(root: Path, paths: Sequence[Path | str], message: str) -> str:
 
     Runs ``git commit`` itself (not GitPython's index writer) so hooks, signing
     (commit.gpgsign) and the configured identity behave as the user expects.
-    Waits for another process's index.lock instead of failing.
+    Waits a while for another process's index.lock. When the commit fails (a hook
+    refused it, say), the index entries of ``paths`` are put back as they were in
+    HEAD, so nothing is left staged that the user did not stage.
     """
-    rels = [
-        Path(p).relative_to(root).as_posix() if Path(p).is_absolute() else str(p) for p in paths
-    ]
+    rels = _rels(root, paths)
     repo = _repo(root)
-    for attempt in _retries():
+    for attempt in _retries(INDEX_LOCK_WAIT):
         try:
             repo.git.add("--", *rels)
             repo.git.commit("-q", "-m", message, "--", *rels)
@@ -167,8 +169,30 @@ def commit(root: Path, paths: Sequence[Path | str], message: str) -> str:
                 continue
             if "nothing to commit" in text or "no changes added" in text:
                 return str(repo.head.commit.hexsha)
+            unstage(root, rels)
             raise CasectlError(f"git commit failed: {_git_message(text)}") from None
     raise CasectlError("git commit failed: the index stayed locked")  # pragma: no cover
+
+
+def _rels(root: Path, paths: Sequence[Path | str]) -> list[str]:
+    return [
+        Path(p).relative_to(root).as_posix() if Path(p).is_absolute() else Path(p).as_posix()
+        for p in paths
+    ]
+
+
+def unstage(root: Path, rels: Sequence[str]) -> None:
+    """Put the index entries of ``rels`` back as they are in HEAD (removed when HEAD
+    has none), leaving the work tree alone. Best effort: used on failure paths."""
+    if _head(root) is None:
+        _run_git(root, "rm", "-q", "-r", "--cached", "--ignore-unmatch", "--", *rels, check=False)
+    else:
+        _run_git(root, "reset", "-q", "HEAD", "--", *rels, check=False)
+
+
+# How long a commit waits for another git process's index.lock once the write is done
+# (a stale lock is refused before anything is written: see check_can_write).
+INDEX_LOCK_WAIT = 10.0
 
 
 def _retries(seconds: float = 30.0) -> Iterator[bool]:
@@ -224,8 +248,10 @@ def merge_driver_configured(root: Path) -> bool:
 
 def ensure_gitattributes(root: Path) -> bool:
     """Add the merge-driver line to .gitattributes if missing; True when changed."""
+    from casectl.writes import read_bytes  # refuses a FIFO without blocking
+
     path = root / ".gitattributes"
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    text = read_bytes(path).decode("utf-8", "replace")
     if any(line.split() == GITATTRIBUTES_LINE.split() for line in text.splitlines()):
         return False
     if text and not text.endswith("\n"):
@@ -235,14 +261,26 @@ def ensure_gitattributes(root: Path) -> bool:
 
 
 def commit_all_initial(root: Path, paths: Sequence[str], message: str) -> str:
-    """The very first commit of a new agency (no HEAD yet)."""
-    repo = _repo(root)
-    repo.git.add("--", *paths)
-    try:
-        repo.git.commit("-q", "-m", message)
-    except Exception as exc:
-        raise CasectlError(f"git commit failed: {_git_message(str(exc))}") from None
-    return str(repo.head.commit.hexsha)
+    """The first commit of a new agency: exactly ``paths`` (files or folders).
+
+    Whatever else is staged stays staged and out of the commit. When the commit fails,
+    ``paths`` are unstaged again, so a second ``casectl init`` starts from the same
+    state as the first.
+    """
+    for attempt in _retries(INDEX_LOCK_WAIT):
+        added = _run_git(root, "add", "--", *paths, check=False)
+        if added.returncode == 0:
+            break
+        if b"index.lock" not in added.stderr or not attempt:
+            unstage(root, paths)
+            raise CasectlError(f"git add failed: {_stderr_line(added.stderr)}")
+    done = _run_git(root, "commit", "-q", "-m", message, "--", *paths, check=False)
+    if done.returncode != 0:
+        unstage(root, paths)
+        raise CasectlError(f"git commit failed: {_stderr_line(done.stderr)}")
+    head = _head(root)
+    assert head is not None
+    return head
 
 
 # ------------------------------------------------ plain-git helpers (fast path)
@@ -286,6 +324,234 @@ def _config_value(root: Path, key: str) -> str | None:
     done = _run_git(root, "config", "--get", key, check=False)
     value = done.stdout.decode("utf-8", "replace").strip()
     return value or None
+
+
+# ------------------------------------------------ before writing: the shared guard
+#
+# Every command that writes (note, review, close, reopen, new, init) calls
+# check_can_write before it reads anything for writing, and looks at the client's own
+# folder with client_changes under the client's lock. See docs/notes.md, "Before
+# anything is written".
+
+
+@dataclass(frozen=True)
+class _Operation:
+    marker: str  # what git keeps under .git while it runs (``rev-parse --git-path``)
+    what: str
+    advice: str
+
+
+def _finish(command: str) -> str:
+    return (
+        f"finish it with `git {command} --continue` (after resolving any conflicts) "
+        f"or undo it with `git {command} --abort`"
+    )
+
+
+# In the order they are looked for: `git am` also keeps rebase-apply/, with "applying".
+_OPERATIONS = (
+    _Operation("rebase-merge", "a rebase", _finish("rebase")),
+    _Operation("rebase-apply/applying", "a `git am`", _finish("am")),
+    _Operation("rebase-apply", "a rebase", _finish("rebase")),
+    _Operation("MERGE_HEAD", "a merge", _finish("merge")),
+    _Operation("CHERRY_PICK_HEAD", "a cherry-pick", _finish("cherry-pick")),
+    _Operation("REVERT_HEAD", "a revert", _finish("revert")),
+    _Operation(
+        "sequencer",
+        "a cherry-pick or revert",
+        "finish it with `git cherry-pick --continue` (or `git revert --continue`) "
+        "or undo it with `git cherry-pick --abort` (or `git revert --abort`)",
+    ),
+    _Operation("BISECT_LOG", "a bisect", "end it with `git bisect reset`"),
+    _Operation("BISECT_START", "a bisect", "end it with `git bisect reset`"),
+)
+_INDEX_LOCK = "index.lock"
+
+# A live git process holds index.lock for milliseconds (another casectl committing
+# another client, say); a lock still there after this long is taken to be stale.
+STALE_LOCK_WAIT = 2.0
+
+NOTHING_WRITTEN = "then run casectl again; nothing was written"
+
+
+def _git_path(root: Path, path: str) -> Path:
+    return Path(path) if os.path.isabs(path) else root / path
+
+
+def unfinished_operation(root: Path) -> tuple[str, str] | None:
+    """``(what, how to finish or undo it)`` of a git operation left in progress
+    (rebase, am, merge, cherry-pick, revert, bisect), else None. One git call."""
+    args = [arg for op in _OPERATIONS for arg in ("--git-path", op.marker)]
+    paths = _run_git(root, "rev-parse", *args).stdout.decode().splitlines()
+    return _unfinished(root, paths)
+
+
+def _unfinished(root: Path, paths: Sequence[str]) -> tuple[str, str] | None:
+    for op, path in zip(_OPERATIONS, paths, strict=False):
+        if os.path.lexists(_git_path(root, path)):
+            return op.what, op.advice
+    return None
+
+
+@dataclass(frozen=True)
+class WriteCheck:
+    """What :func:`check_can_write` learnt: the agency's folder inside the work tree
+    ("" at its top, else ending in "/"), to read ``git status`` paths with."""
+
+    prefix: str
+
+
+def check_can_write(root: Path, commit: bool = True) -> WriteCheck:
+    """Refuse (CasectlError, exit 2) to write anything when git is not ready for it.
+
+    In this order: not a git repository; a git operation left in progress; a detached
+    HEAD (a commit there is lost by the next checkout or ``rebase --abort``); with
+    ``commit``, no git identity (as git itself resolves it: environment, then
+    configuration); an ``index.lock`` still there after :data:`STALE_LOCK_WAIT`
+    seconds. Four git calls at once: a few milliseconds in any size of agency.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    markers = [op.marker for op in _OPERATIONS] + [_INDEX_LOCK]
+    args = [arg for marker in markers for arg in ("--git-path", marker)]
+    idents = ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT") if commit else ()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        located = pool.submit(_run_git, root, "rev-parse", "--show-prefix", *args, check=False)
+        branch = pool.submit(_run_git, root, "symbolic-ref", "-q", "HEAD", check=False)
+        who = [pool.submit(_run_git, root, "var", name, check=False) for name in idents]
+        done, on_branch, identities = located.result(), branch.result(), [f.result() for f in who]
+    if done.returncode != 0:
+        raise CasectlError(
+            f"{root} is not a git repository, and casectl commits every change it makes: "
+            f"create the agency with `casectl init` (git said: {_stderr_line(done.stderr)})"
+        )
+    lines = done.stdout.decode("utf-8", "surrogateescape").splitlines()
+    prefix, paths = (lines[0], lines[1:]) if len(lines) > len(markers) else ("", lines)
+    busy = _unfinished(root, paths)
+    if busy is not None:
+        raise CasectlError(
+            f"git is in the middle of {busy[0]} in {root}: {busy[1]}, {NOTHING_WRITTEN}"
+        )
+    if on_branch.returncode != 0:
+        raise CasectlError(
+            "HEAD is detached (not on a branch), so a commit made now would be lost by the "
+            "next checkout: go back to your branch with `git switch BRANCH` (`git switch -c "
+            f"NEW` keeps commits made here on a new branch), {NOTHING_WRITTEN}"
+        )
+    for result in identities:
+        if result.returncode != 0:
+            raise CasectlError(identity_message(_stderr_line(result.stderr)))
+    _refuse_stale_lock(root, _git_path(root, paths[-1]))
+    return WriteCheck(prefix)
+
+
+def identity_message(reason: str) -> str:
+    return (
+        "git does not know who you are, and casectl signs every commit with your name "
+        f"(git said: {reason}). Set it once with:\n"
+        '  git config --global user.name "Your Name"\n'
+        '  git config --global user.email "you@example.org"\n'
+        f"{NOTHING_WRITTEN}"
+    )
+
+
+def _refuse_stale_lock(root: Path, lock: Path) -> None:
+    deadline = time.monotonic() + STALE_LOCK_WAIT
+    while os.path.lexists(lock):
+        if time.monotonic() >= deadline:
+            shown = lock.relative_to(root) if lock.is_relative_to(root) else lock
+            raise CasectlError(
+                f"{shown} exists: another git process is working in this repository, or one "
+                "was stopped and left its lock behind. If no git process is running, remove "
+                f"the file (rm {shlex.quote(str(shown))}), {NOTHING_WRITTEN}"
+            )
+        time.sleep(0.05)
+
+
+def author(cwd: Path | None = None) -> Identity:
+    """The author git would record, resolved by git itself (``git var``); refuses
+    with :func:`identity_message` when git has none. ``cwd``: a repository whose
+    configuration counts; None: only the user's and the system's configuration."""
+    where = cwd if cwd is not None else Path(os.path.abspath(os.sep))
+    idents: list[str] = []
+    for name in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
+        done = _run_git(where, "var", name, check=False)
+        if done.returncode != 0:
+            raise CasectlError(identity_message(_stderr_line(done.stderr)))
+        idents.append(done.stdout.decode("utf-8", "replace").strip())
+    match = re.fullmatch(r"(.*) <(.*)> \d+ [+-]\d{4}", idents[0])
+    if match is None:  # pragma: no cover - git's own format
+        raise CasectlError(f"cannot read git's identity: {idents[0]!r}")
+    return Identity(match.group(1).strip() or None, match.group(2).strip() or None)
+
+
+@contextlib.contextmanager
+def client_changes(
+    root: Path, rel: str, check: WriteCheck
+) -> Iterator[Callable[[], list[TreeChange]]]:
+    """Start ``git status`` of the folder ``rel`` (staged, unstaged and untracked
+    changes; ignored files left out); the function given waits for it.
+
+    Started early so it runs while the caller reads and checks the files. Only the
+    folder is looked at (one client: 20 ms at 40,000 files), and without git's
+    optional index refresh, which would take index.lock under concurrent writers.
+    """
+    try:
+        proc = subprocess.Popen(
+            [
+                "git", "--no-optional-locks", "-c", "core.quotepath=off", "status",
+                "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames",
+                "--ignore-submodules=all", "--", f"{rel}/",
+            ],
+            cwd=root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )  # fmt: skip
+    except OSError as exc:
+        raise CasectlError(f"cannot run git: {exc.strerror or exc}") from None
+
+    def result() -> list[TreeChange]:
+        out, err = proc.communicate()
+        if proc.returncode != 0:
+            raise CasectlError(f"git status failed: {_stderr_line(err)}")
+        items = out.decode("utf-8", "surrogateescape").split("\0")
+        return [
+            TreeChange(item[:2], item[3:].removeprefix(check.prefix))
+            for item in items
+            if len(item) > 3
+        ]
+
+    try:
+        yield result
+    finally:
+        if proc.returncode is None:  # not asked for: a read-only git status may just stop
+            proc.kill()
+            proc.communicate()
+
+
+def describe_change(change: TreeChange) -> str:
+    """``modified, not staged`` and the like, for messages."""
+    if change.untracked:
+        return "untracked"
+    names = {"M": "modified", "A": "added", "D": "deleted", "T": "type changed", "U": "unmerged"}
+    staged, unstaged = change.status[0], change.status[1]
+    parts = []
+    if staged not in " ?":
+        parts.append(f"{names.get(staged, 'changed')}, staged")
+    if unstaged not in " ?":
+        parts.append(f"{names.get(unstaged, 'changed')}, not staged")
+    return "; ".join(parts) or "changed"
+
+
+def is_tracked(root: Path, rel: str) -> bool:
+    """Whether git tracks the file ``rel`` (relative to root) in the index."""
+    done = _run_git(root, "ls-files", "--error-unmatch", "--", rel, check=False)
+    return done.returncode == 0
+
+
+def committed(root: Path, rel: str) -> bool:
+    """Whether HEAD holds the file ``rel`` (False with no commit at all)."""
+    return _run_git(root, "cat-file", "-e", f"HEAD:{rel}", check=False).returncode == 0
 
 
 _COMMIT_HOOKS = ("pre-commit", "prepare-commit-msg", "commit-msg", "post-commit")
@@ -497,10 +763,7 @@ def commit_paths(root: Path, paths: Sequence[Path | str], message: str) -> str:
     are installed (they must run) or the repository has no commit yet.
     Returns the new commit's hash (HEAD's when nothing changed).
     """
-    rels = [
-        Path(p).relative_to(root).as_posix() if Path(p).is_absolute() else Path(p).as_posix()
-        for p in paths
-    ]
+    rels = _rels(root, paths)
     from concurrent.futures import ThreadPoolExecutor
 
     # Three independent git calls at once: their start-up time is most of their cost.
@@ -514,30 +777,47 @@ def commit_paths(root: Path, paths: Sequence[Path | str], message: str) -> str:
     if head is None or hooks:
         return commit(root, rels, message)
     blobs = _blob_modes(root, rels, ids, filemode)
+    # The index first, the branch last: when the index cannot be updated (another
+    # process holds index.lock) nothing is committed, and once the branch has moved
+    # the index already agrees with it, so a later plain `git commit` can never undo
+    # the change (docs/notes.md, "Commits").
+    _sync_index(root, rels)
+    try:
+        return _move_branch(root, head, blobs, message, sign)
+    except BaseException:
+        unstage(root, rels)
+        raise
+
+
+def _move_branch(
+    root: Path, head: str, blobs: dict[str, tuple[str, str] | None], message: str, sign: bool
+) -> str:
+    """Commit ``blobs`` on top of ``head`` and move the branch there (compare-and-swap,
+    rebuilding on top of a concurrent commit). Returns the new commit (``head`` when
+    nothing changed)."""
+    current: str | None = head
     for attempt in _retries():
-        if head is None:  # pragma: no cover - HEAD vanished under us
-            return commit(root, rels, message)
-        old_tree, tree = _updated_tree(root, head, blobs)
+        if current is None:  # pragma: no cover - HEAD vanished under us
+            raise CasectlError("git commit failed: the branch disappeared")
+        old_tree, tree = _updated_tree(root, current, blobs)
         if tree == old_tree:
-            _sync_index(root, rels)
-            return head
-        args = ["commit-tree", tree, "-p", head, "-F", "-"]
+            return current
+        args = ["commit-tree", tree, "-p", current, "-F", "-"]
         if sign:
             args.insert(1, "-S")
         new = _run_git(root, *args, stdin=message.encode()).stdout.decode().strip()
         first_line = message.splitlines()[0] if message else ""
         moved = _run_git(
-            root, "update-ref", "-m", f"commit: {first_line}", "HEAD", new, head, check=False
+            root, "update-ref", "-m", f"commit: {first_line}", "HEAD", new, current, check=False
         )
         if moved.returncode == 0:
-            _sync_index(root, rels)
             return new
-        current = _head(root)
-        if current == head:  # not a race: update-ref failed for its own reason
+        now = _head(root)
+        if now == current:  # not a race: update-ref failed for its own reason
             raise CasectlError(f"git commit failed: {_stderr_line(moved.stderr)}")
         if not attempt:
             break
-        head = current  # another commit got in first: build on top of it
+        current = now  # another commit got in first: build on top of it
     raise CasectlError("git commit failed: the branch kept moving under concurrent commits")
 
 
@@ -569,15 +849,15 @@ def _blob_modes(
 
 
 def _sync_index(root: Path, rels: Sequence[str]) -> None:
-    """Stage ``rels`` as committed so ``git status`` shows them clean; waits for index.lock."""
-    for attempt in _retries():
+    """Stage ``rels`` as they are in the work tree; waits a while for index.lock."""
+    for attempt in _retries(INDEX_LOCK_WAIT):
         done = _run_git(root, "update-index", "--add", "--remove", "--", *rels, check=False)
         if done.returncode == 0:
             return
         if b"index.lock" not in done.stderr or not attempt:
             raise CasectlError(
-                "committed, but could not update git's index "
-                f"({_stderr_line(done.stderr)}); run `git status` to check"
+                f"git's index could not be updated ({_stderr_line(done.stderr)}); "
+                "nothing was committed"
             )
 
 
@@ -659,16 +939,9 @@ def work_tree_changes(root: Path) -> list[TreeChange]:
 
 
 def operation_in_progress(root: Path) -> str | None:
-    """The name of an unfinished rebase, merge, cherry-pick or revert, else None."""
-    names = ("rebase-merge", "rebase-apply", "MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD")
-    args = [arg for name in names for arg in ("--git-path", name)]
-    paths = _run_git(root, "rev-parse", *args).stdout.decode().splitlines()
-    labels = ("a rebase", "a rebase", "a merge", "a cherry-pick", "a revert")
-    for label, path in zip(labels, paths, strict=False):
-        full = Path(path) if os.path.isabs(path) else root / path
-        if full.exists():
-            return label
-    return None
+    """The name of an unfinished rebase, merge, cherry-pick, revert or bisect, else None."""
+    found = unfinished_operation(root)
+    return found[0] if found is not None else None
 
 
 def current_branch(root: Path) -> str | None:
@@ -807,7 +1080,7 @@ def add_local_attributes(root: Path) -> bool:
 # ------------------------------------------------------- audit: history walk
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Generator
+    from collections.abc import Generator
 
 _BLOB_MODES = frozenset({"100644", "100755", "120000"})
 

@@ -5,14 +5,17 @@ them in with the as-of day, and render the returned dicts with casectl.templatin
 Contexts hold only str, int, bool, None, lists and dicts (dates as ISO strings), so
 an agency's own templates see exactly what docs/templates.md describes.
 
-Redaction happens here, not in templates: a redacted context never contains the
-client's name, birth date, phone, email or address, and free text (notes,
-assessment notes, goals) has the client's own name and contact details scrubbed.
+Redaction happens here, not in templates: every field of every context is classified
+in REDACTION, and a redacted context keeps the safe fields, drops or replaces the
+identifying ones (name, birth date, age, phone, e-mail, address) and passes free text
+through the client's scrubber (names, birth date, phone numbers, e-mail addresses and
+address of the client and their contacts). docs/security.md says what that promises.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -31,6 +34,8 @@ from casectl.model import (
     LogEntry,
     Plan,
 )
+from casectl.output import visible
+from casectl.render import UNKNOWN_MANAGER
 
 Context = dict[str, Any]
 CONTACT_WINDOW_DAYS = 30
@@ -82,85 +87,332 @@ def score_change(score: int | None, previous: int | None, had_previous: bool) ->
 
 
 # --------------------------------------------------------------------- redaction
+#
+# Redaction works on the finished context: every field a template can receive is
+# classified in REDACTION (identifying: dropped or replaced; free text: scrubbed;
+# safe: kept), and :func:`redact` walks the context with that table. A field the
+# table does not know is refused (UnclassifiedField), never passed through, so a new
+# field cannot leak; tests/test_redaction.py fails until it is classified.
 
 
 @dataclass(frozen=True)
 class Scrubber:
-    """Replaces a client's own name and contact details in free text."""
+    """Replaces a person's name and contact details in free text.
 
-    patterns: tuple[tuple[re.Pattern[str], str], ...] = ()
+    Every e-mail address goes first (only texts holding an ``@`` are searched for
+    one); then ``pattern``, one alternation of every other form (longest and most
+    specific first), replaces each match of its group ``g<i>`` by ``replacements[i]``,
+    in one pass. The default scrubber changes nothing.
+    """
+
+    pattern: re.Pattern[str] | None = None
+    replacements: tuple[str, ...] = ()
+    emails_only: bool = False
 
     def __call__(self, text: str | None) -> str | None:
         if text is None:
             return None
-        for pattern, replacement in self.patterns:
-            text = pattern.sub(replacement, text)
-        return text
+        return self.text(text)
 
     def text(self, text: str) -> str:
-        scrubbed = self(text)
-        assert scrubbed is not None
-        return scrubbed
+        if self.pattern is None and not self.emails_only:
+            return text
+        # Compose accents the way the records do, and drop the invisible characters
+        # that could split a name ("Den\u200bise") without showing.
+        text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
+        if "@" in text:
+            text = _EMAIL.sub(REDACTED, text)
+        return self.pattern.sub(self._replace, text) if self.pattern is not None else text
 
-
-def _phone_pattern(phone: str) -> re.Pattern[str] | None:
-    digits = re.sub(r"\D", "", phone)
-    if len(digits) < 7:
-        return None
-    # The last seven digits with any separators between them: "555 0101",
-    # "555-0101" and "+1 (555) 0101" all match.
-    tail = digits[-7:]
-    return re.compile(r"[\s().-]*".join(re.escape(d) for d in tail))
-
-
-def make_scrubber(client: Client) -> Scrubber:
-    """A scrubber for this client's name, birth date, phone, email and address."""
-    patterns: list[tuple[re.Pattern[str], str]] = []
-
-    def literal(text: str, replacement: str) -> None:
-        patterns.append((re.compile(re.escape(text), re.IGNORECASE), replacement))
-
-    for value in (client.email, client.address):
-        if value and value.strip():
-            literal(value.strip(), REDACTED)
-    if client.address:
-        # Each part but the last (usually the town, which may be in the agency's
-        # own name): "418 Alder Ave", "Apt 2B", a shelter's name.
-        # The street is also matched without its house number ("Alder Ave").
-        for part in client.address.split(",")[:-1]:
-            for text in (part.strip(), re.sub(r"^\d+\w*\s+", "", part.strip())):
-                if len(text) >= 6:
-                    literal(text, REDACTED)
-    if client.phone:
-        phone = _phone_pattern(client.phone)
-        if phone is not None:
-            patterns.append((phone, REDACTED))
-        else:
-            literal(client.phone.strip(), REDACTED)
-    if client.born:
-        literal(client.born.isoformat(), REDACTED)
-    name = client.name.strip()
-    if name:
-        literal(name, initials(name))
-        for part in sorted(set(re.split(r"\s+", name)), key=len, reverse=True):
-            if len(part) >= 2:
-                patterns.append(
-                    (
-                        re.compile(rf"(?<!\w){re.escape(part)}(?!\w)", re.IGNORECASE),
-                        f"{part[0]}.",
-                    )
-                )
-    return Scrubber(tuple(patterns))
+    def _replace(self, match: re.Match[str]) -> str:
+        group = match.lastgroup
+        return self.replacements[int(group[1:])] if group else REDACTED
 
 
 NO_SCRUB = Scrubber()
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200d\u2060\ufeff]")
+_LETTER = r"[^\W\d_]"
+_MONTHS = (
+    "january", "february", "march", "april", "may", "june", "july", "august",
+    "september", "october", "november", "december",
+)  # fmt: skip
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")  # any e-mail address at all
+# Between the digits of a phone number: up to three of space, dot, dash, slash,
+# brackets, plus, any dash or space of Unicode.
+_PHONE_SEP = r"[\W_]{0,3}"
+
+
+def _name_parts(name: str) -> list[str]:
+    """The words of a name worth matching alone (two letters or more)."""
+    parts = [p for p in re.split(r"[\s\-]+", unicodedata.normalize("NFC", name).strip()) if p]
+    return sorted({p for p in parts if len(p) >= 2}, key=len, reverse=True)
+
+
+def _name_forms(name: str) -> list[tuple[str, str]]:
+    """Patterns of a name: its words run together in any order and case, with any
+    separator or none ("Carter, Denise", "DeniseCarter", "denise.carter"), then each
+    word alone: as a word, a possessive or plural ("Carter's", "Carters"), or inside
+    camelCase ("MsCarter"). Replacements are initials."""
+    parts = _name_parts(name)
+    if not parts:
+        return []
+    any_part = "|".join(re.escape(p) for p in parts)
+    start = rf"(?:(?<!{_LETTER})|(?<=[a-z])(?=[A-Z]))"
+    end = rf"(?:(?!{_LETTER})|(?=s(?!{_LETTER}))|(?<=[a-z])(?=[A-Z]))"
+    forms = [(rf"{start}(?i:{any_part})(?:[\W_]{{0,3}}(?i:{any_part}))+{end}", initials(name))]
+    for part in parts:
+        forms.append((rf"{start}(?i:{re.escape(part)}){end}", f"{part[0].upper()}."))
+    return forms
+
+
+def _phone_form(phone: str) -> str | None:
+    """Any spacing of the number: its last seven digits, with as many of the digits
+    before them as the text has, and up to three separators between any two."""
+    digits = re.sub(r"\D", "", phone)
+    if len(digits) < 7:
+        return re.escape(phone.strip()) if phone.strip() else None
+    head = ""
+    for d in digits[:-7]:
+        head = f"(?:{head}{d}{_PHONE_SEP})?"
+    return rf"(?<!\d){head}{_PHONE_SEP.join(digits[-7:])}(?!\d)"
+
+
+def _date_forms(born: date) -> str:
+    """The birth date in any common writing: day/month/year either way round, with
+    /, ., - or spaces, two- or four-digit year, ISO, run together, or with the month's
+    name ("July 14, 1988", "14th of July 1988", "Jul. 14 1988")."""
+    d = rf"0?{born.day}" if born.day < 10 else str(born.day)
+    m = rf"0?{born.month}" if born.month < 10 else str(born.month)
+    y = rf"(?:{born.year}|{born.year % 100:02d})"
+    sep = r"(?:\s*[/.\-]\s*|\s+)"
+    dd, mm, yyyy = f"{born.day:02d}", f"{born.month:02d}", str(born.year)
+    month = _MONTHS[born.month - 1]
+    name = rf"(?:{month}|{month[:3]}\.?)"
+    th = r"(?:st|nd|rd|th)?"
+    forms = [
+        rf"{d}{sep}{m}{sep}{y}",
+        rf"{m}{sep}{d}{sep}{y}",
+        rf"{yyyy}{sep}{m}{sep}{d}",
+        f"{dd}{mm}{yyyy}|{mm}{dd}{yyyy}|{yyyy}{mm}{dd}",
+        rf"{d}{th}\s+(?:of\s+)?{name},?\s+{y}",
+        rf"{name}\s+{d}{th},?\s+{y}",
+    ]
+    return rf"(?i:(?<!\d)(?:{'|'.join(forms)})(?!\d))"
+
+
+def _literal(text: str) -> str:
+    """``text`` in any case, with any run of white space where it has one."""
+    words = text.split()
+    return r"(?i:" + r"\s+".join(re.escape(w) for w in words) + ")" if words else ""
+
+
+def _address_texts(address: str) -> list[str]:
+    """The whole address, and each part but the last (usually the town, which may be
+    in the agency's own name): "418 Alder Ave", "Apt 2B", a shelter's name; the
+    street also without its house number ("Alder Ave")."""
+    texts = [address.strip()]
+    for part in address.split(",")[:-1]:
+        for text in (part.strip(), re.sub(r"^\d+\w*\s+", "", part.strip())):
+            if len(text) >= 6:
+                texts.append(text)
+    return texts
+
+
+def _contacts(client: Client) -> list[dict[str, Any]]:
+    """The people around the client (client.yaml ``contacts:``, contract 5.1), as far
+    as they are readable: mappings with text values."""
+    return [p.model_dump(exclude_none=True) for p in client.contacts or ()]
+
+
+def make_scrubber(client: Client) -> Scrubber:
+    """A scrubber for the client's and their contacts' names, the client's birth date,
+    and every phone number, e-mail address and address part of them."""
+    names = [client.name] + [p.get("name") for p in _contacts(client)]
+    name_forms = [f for n in names if isinstance(n, str) for f in _name_forms(n)]
+    just_a_name = re.compile("|".join(f for f, _ in name_forms)) if name_forms else None
+    forms: list[tuple[str, str]] = []
+    firsts = set("0123456789")  # phone numbers, dates, house numbers
+    emails = [client.email] + [p.get("email") for p in _contacts(client)]
+    for email in emails:
+        if isinstance(email, str) and "@" in email:
+            local = email.strip().split("@")[0]
+            if just_a_name is not None and just_a_name.fullmatch(local):
+                continue  # "denise@...": the name's own forms replace it by initials
+            if len(local) >= 3:  # alone, before the name's forms: "denise.carter88 at ..."
+                forms.append((rf"(?<![\w.+-])(?i:{re.escape(local)})(?![\w+-])", REDACTED))
+                firsts.add(local[0])
+    if client.address and client.address.strip():
+        for text in _address_texts(client.address):
+            forms.append((_literal(text), REDACTED))
+            firsts.add(text[0])
+    phones = [client.phone] + [p.get("phone") for p in _contacts(client)]
+    for phone in phones:
+        form = _phone_form(phone) if isinstance(phone, str) else None
+        if form:
+            forms.append((form, REDACTED))
+            firsts.update(phone.strip()[:1])
+    if client.born:
+        forms.append((_date_forms(client.born), REDACTED))
+        firsts.add(_MONTHS[client.born.month - 1][0])
+    forms += name_forms
+    firsts.update(part[0] for n in names if isinstance(n, str) for part in _name_parts(n))
+    if not forms:
+        return Scrubber(emails_only=True)
+    # Most positions of a text cannot start any form: the lookahead (any case, as the
+    # forms match) rules them out before the alternation is tried.
+    first = "".join(re.escape(c) for c in sorted(firsts))
+    alternation = "|".join(f"(?P<g{i}>{form})" for i, (form, _) in enumerate(forms))
+    pattern = re.compile(f"(?=(?i:[{first}]))(?:{alternation})")
+    return Scrubber(pattern, tuple(r for _, r in forms), emails_only=False)
+
+
+SAFE = "safe"  # kept as it is
+FREE = "free"  # free text: scrubbed
+DROP = "drop"  # identifying: removed (None)
+INITIALS = "initials"  # identifying: replaced by the initials
+
+_NOTE: dict[str, Any] = {
+    "id": SAFE, "date": SAFE, "day": SAFE, "by": SAFE, "by_name": SAFE, "type": SAFE,
+    "minutes": SAFE, "goals": SAFE, "to": FREE, "text": FREE, "amends": SAFE,
+}  # fmt: skip
+_NOTE["amendments"] = [_NOTE]
+_ASSESSMENT: dict[str, Any] = {
+    "date": SAFE, "day": SAFE, "by": SAFE, "by_name": SAFE, "scores": SAFE,
+    "domains": [{"domain": SAFE, "label": SAFE, "score": SAFE, "previous": SAFE,
+                 "delta": SAFE, "change": SAFE, "note": FREE}],
+    "strengths": FREE, "summary": FREE, "previous_date": SAFE,
+}  # fmt: skip
+_ACTION = {"action": FREE, "who": FREE, "due": SAFE, "done": SAFE, "overdue": SAFE}
+_DUE_ITEM = {
+    "client": SAFE, "name": INITIALS, "manager": SAFE, "kind": SAFE, "what": FREE,
+    "due": SAFE, "status": SAFE, "days": SAFE,
+}  # fmt: skip
+_CASELOAD_CLIENT: dict[str, Any] = {
+    "id": SAFE, "name": INITIALS, "status": SAFE, "manager": SAFE, "manager_name": SAFE,
+    "program": FREE, "opened": SAFE, "last_contact": SAFE, "contacts_30d": SAFE,
+    "goals_met": SAFE, "goals_active": SAFE, "goals_total": SAFE, "overdue": SAFE,
+    "due_soon": SAFE, "items": [_DUE_ITEM], "errors": SAFE,
+    "next_due": {"kind": SAFE, "what": FREE, "due": SAFE, "days": SAFE, "status": SAFE},
+}  # fmt: skip
+_ERRORED_CLIENT = {
+    "id": SAFE, "client": SAFE, "name": INITIALS, "status": SAFE, "manager": SAFE,
+    "manager_name": SAFE, "what": SAFE, "command": SAFE,
+}  # fmt: skip
+
+# Every field a template receives, by template family. Identifiers (client, goal and
+# note ids), dates, counts, statuses and staff (managers, authors) are safe; the
+# client's name, birth date, age and contact details identify; everything a person
+# typed is free text. Keep docs/security.md in step.
+REDACTION: dict[str, dict[str, Any]] = {
+    "client": {
+        "agency": {"name": SAFE},
+        "as_of": SAFE, "generated": SAFE, "redacted": SAFE, "since": SAFE, "problems": SAFE,
+        "client": {
+            "id": SAFE, "name": INITIALS, "initials": SAFE, "born": DROP, "age": DROP,
+            "age_band": SAFE, "phone": DROP, "email": DROP, "address": DROP,
+            "program": FREE, "manager": SAFE, "manager_name": SAFE, "status": SAFE,
+            "opened": SAFE, "closed": {"date": SAFE, "reason": SAFE, "note": FREE},
+            "consent": {"signed": SAFE, "expires": SAFE, "expired": SAFE, "days_left": SAFE},
+        },
+        "domains": SAFE,
+        "assessments": [_ASSESSMENT], "latest": _ASSESSMENT, "previous": _ASSESSMENT,
+        "chart": {
+            "dates": SAFE, "days": SAFE, "span": SAFE,
+            "series": [{"domain": SAFE, "label": SAFE,
+                        "points": [{"date": SAFE, "day": SAFE, "score": SAFE}]}],
+        },
+        "plan": {
+            "created": SAFE, "counts": SAFE,
+            "goals": [{
+                "id": SAFE, "domain": SAFE, "goal": FREE, "target": SAFE, "status": SAFE,
+                "overdue": SAFE, "actions": [_ACTION], "open_actions": [_ACTION],
+                "done_actions": [_ACTION],
+            }],
+        },
+        "due": [{"kind": SAFE, "what": FREE, "due": SAFE, "status": SAFE, "days": SAFE}],
+        "notes": [_NOTE], "note_count": SAFE,
+    },
+    "caseload": {
+        "agency": {"name": SAFE},
+        "as_of": SAFE, "generated": SAFE, "manager": {"key": SAFE, "name": SAFE},
+        "counts": SAFE, "goals": SAFE, "contacts_30d": SAFE, "contact_window_days": SAFE,
+        "skipped": SAFE, "clients": [_CASELOAD_CLIENT], "errors": [_ERRORED_CLIENT],
+        "overdue": [_DUE_ITEM], "due_soon": [_DUE_ITEM],
+        "managers": [{
+            "key": SAFE, "name": SAFE, "clients": [_CASELOAD_CLIENT], "count": SAFE,
+            "active": SAFE, "on_hold": SAFE, "overdue": SAFE, "overdue_clients": SAFE,
+            "due_soon": SAFE, "contacts_30d": SAFE,
+        }],
+    },
+    "digest": {
+        "agency": SAFE, "as_of": SAFE, "window": SAFE, "total": SAFE,
+        "overdue_count": SAFE, "due_soon_count": SAFE, "errors": [_ERRORED_CLIENT],
+        "managers": [{
+            "key": SAFE, "name": SAFE, "email": SAFE, "count": SAFE,
+            "overdue": [{**_DUE_ITEM, "days_text": SAFE, "kind_text": SAFE}],
+            "due_soon": [{**_DUE_ITEM, "days_text": SAFE, "kind_text": SAFE}],
+        }],
+    },
+}  # fmt: skip
+
+
+class UnclassifiedField(Exception):
+    """A context field missing from REDACTION: refused rather than passed through."""
+
+
+def redact_context(value: Any, spec: Any, scrub: Scrubber, path: str = "") -> Any:
+    """``value`` (a context or part of one) redacted by ``spec`` (part of REDACTION)."""
+    if isinstance(spec, str):
+        if spec == SAFE or value is None:
+            return value
+        if spec == DROP:
+            return None
+        if spec == INITIALS:
+            return initials(value) if isinstance(value, str) else None
+        return _scrub_all(value, scrub)
+    if isinstance(spec, list):
+        if value is None:
+            return None
+        return [redact_context(v, spec[0], scrub, f"{path}[]") for v in value]
+    if value is None:
+        return None
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        where = f"{path}.{key}" if path else key
+        if key not in spec:
+            raise UnclassifiedField(f"{where}: not classified for redaction (reports.REDACTION)")
+        out[key] = redact_context(item, spec[key], scrub, where)
+    return out
+
+
+def _scrub_all(value: Any, scrub: Scrubber) -> Any:
+    if isinstance(value, str):
+        return scrub.text(value)
+    if isinstance(value, list):
+        return [_scrub_all(v, scrub) for v in value]
+    if isinstance(value, dict):
+        return {k: _scrub_all(v, scrub) for k, v in value.items()}
+    return value
+
+
+def unclassified(value: Any, spec: Any, path: str = "") -> list[str]:
+    """Paths of ``value`` that ``spec`` does not classify (empty when all are)."""
+    if isinstance(spec, str) or value is None:
+        return []
+    if isinstance(spec, list):
+        return [p for v in value for p in unclassified(v, spec[0], f"{path}[]")]
+    found: list[str] = []
+    for key, item in value.items():
+        where = f"{path}.{key}" if path else key
+        found += unclassified(item, spec[key], where) if key in spec else [where]
+    return sorted(set(found))
 
 
 # ------------------------------------------------------------------- client report
 
 
-def client_block(client: Client, agency: Agency, as_of: date, redact: bool) -> Context:
-    """Who the client is. Redacted: initials, age band, no contact details at all."""
+def client_block(client: Client, agency: Agency, as_of: date) -> Context:
+    """Who the client is (``redact`` then keeps the initials and age band only)."""
     age = age_on(client.born, as_of) if client.born else None
     consent: Context | None = None
     if client.consent is not None:
@@ -180,14 +432,14 @@ def client_block(client: Client, agency: Agency, as_of: date, redact: bool) -> C
         }
     return {
         "id": client.id,
-        "name": initials(client.name) if redact else client.name,
+        "name": client.name,
         "initials": initials(client.name),
-        "born": None if redact else iso(client.born),
-        "age": None if redact else age,
+        "born": iso(client.born),
+        "age": age,
         "age_band": age_band(age) if age is not None else None,
-        "phone": None if redact else client.phone,
-        "email": None if redact else client.email,
-        "address": None if redact else client.address,
+        "phone": client.phone,
+        "email": client.email,
+        "address": client.address,
         "program": client.program,
         "manager": client.manager,
         "manager_name": agency.manager_name(client.manager),
@@ -205,9 +457,7 @@ def domain_order(agency: Agency, assessments: Sequence[Assessment]) -> list[str]
     return known + sorted(scored - set(known))
 
 
-def assessment_blocks(
-    assessments: Sequence[Assessment], agency: Agency, scrub: Scrubber
-) -> list[Context]:
+def assessment_blocks(assessments: Sequence[Assessment], agency: Agency) -> list[Context]:
     """Every assessment, oldest first, each domain with its change since the one before."""
     ordered = sorted(assessments, key=lambda a: a.date)
     order = domain_order(agency, ordered)
@@ -233,7 +483,7 @@ def assessment_blocks(
                     if score is not None and prev_score is not None
                     else None,
                     "change": score_change(score, prev_score, previous is not None),
-                    "note": scrub(now.note) if now else None,
+                    "note": now.note if now else None,
                 }
             )
         blocks.append(
@@ -244,8 +494,8 @@ def assessment_blocks(
                 "by_name": agency.manager_name(a.by),
                 "domains": rows,
                 "scores": {d: s.score for d, s in a.domains.items()},
-                "strengths": [scrub.text(s) for s in a.strengths or []],
-                "summary": scrub(a.summary),
+                "strengths": list(a.strengths or []),
+                "summary": a.summary,
                 "previous_date": previous.date.isoformat() if previous else None,
             }
         )
@@ -272,10 +522,10 @@ def chart_block(blocks: Sequence[Context], order: Sequence[str]) -> Context:
     }
 
 
-def goal_block(goal: Goal, as_of: date, scrub: Scrubber) -> Context:
+def goal_block(goal: Goal, as_of: date) -> Context:
     actions = [
         {
-            "action": scrub.text(a.action),
+            "action": a.action,
             "who": a.who,
             "due": iso(a.due),
             "done": iso(a.done),
@@ -286,7 +536,7 @@ def goal_block(goal: Goal, as_of: date, scrub: Scrubber) -> Context:
     return {
         "id": goal.id,
         "domain": goal.domain,
-        "goal": scrub.text(goal.goal),
+        "goal": goal.goal,
         "target": iso(goal.target),
         "status": goal.status,
         "overdue": goal.status == "active" and goal.target is not None and goal.target < as_of,
@@ -296,8 +546,8 @@ def goal_block(goal: Goal, as_of: date, scrub: Scrubber) -> Context:
     }
 
 
-def plan_block(plan: Plan | None, as_of: date, scrub: Scrubber) -> Context:
-    goals = [goal_block(g, as_of, scrub) for g in (plan.goals if plan else [])]
+def plan_block(plan: Plan | None, as_of: date) -> Context:
+    goals = [goal_block(g, as_of) for g in (plan.goals if plan else [])]
     return {
         "created": iso(plan.created) if plan else None,
         "goals": goals,
@@ -308,12 +558,12 @@ def plan_block(plan: Plan | None, as_of: date, scrub: Scrubber) -> Context:
     }
 
 
-def due_block(items: Iterable[schedule.DueItem], scrub: Scrubber) -> list[Context]:
+def due_block(items: Iterable[schedule.DueItem]) -> list[Context]:
     """Due items without the client's name (it is in ``client``)."""
     return [
         {
             "kind": i.kind,
-            "what": scrub.text(i.what),
+            "what": i.what,
             "due": i.due.isoformat(),
             "status": i.status,
             "days": i.days,
@@ -322,7 +572,7 @@ def due_block(items: Iterable[schedule.DueItem], scrub: Scrubber) -> list[Contex
     ]
 
 
-def _note(entry: LogEntry, agency: Agency, scrub: Scrubber) -> Context:
+def _note(entry: LogEntry, agency: Agency) -> Context:
     return {
         "id": entry.id,
         "date": note_time(entry.date),
@@ -332,16 +582,14 @@ def _note(entry: LogEntry, agency: Agency, scrub: Scrubber) -> Context:
         "type": entry.type,
         "minutes": entry.minutes,
         "goals": list(entry.goals or []),
-        "to": scrub(entry.to),
-        "text": scrub.text(entry.text.strip("\n")),
+        "to": entry.to,
+        "text": entry.text.strip("\n"),
         "amends": entry.amends,
         "amendments": [],
     }
 
 
-def note_blocks(
-    log: Sequence[LogEntry], agency: Agency, since: date | None, scrub: Scrubber
-) -> list[Context]:
+def note_blocks(log: Sequence[LogEntry], agency: Agency, since: date | None) -> list[Context]:
     """Notes oldest first; each amendment nested under the entry it corrects.
 
     An amendment of an amendment goes under the original entry too. With ``since``,
@@ -369,16 +617,16 @@ def note_blocks(
         root = root_of(entry) if entry.type == "amendment" and entry.amends else entry.id
         if root == entry.id:
             if included(entry):
-                shown[entry.id] = _note(entry, agency, scrub)
+                shown[entry.id] = _note(entry, agency)
                 top.append(shown[entry.id])
         else:
             pending.append(entry)
     for entry in pending:
         root = root_of(entry)
         if root in shown:
-            shown[root]["amendments"].append(_note(entry, agency, scrub))
+            shown[root]["amendments"].append(_note(entry, agency))
         elif included(entry):
-            top.append(_note(entry, agency, scrub))
+            top.append(_note(entry, agency))
     top.sort(key=lambda n: n["date"])
     return top
 
@@ -396,30 +644,34 @@ def client_report_context(
     redact: bool = False,
     problems: int = 0,
 ) -> Context:
-    """The context of ``client.<format>.j2`` (documented in docs/templates.md)."""
-    scrub = make_scrubber(client) if redact else NO_SCRUB
+    """The context of ``client.<format>.j2`` (documented in docs/templates.md);
+    with ``redact``, redacted by REDACTION["client"] with the client's scrubber."""
     items = assessments.assessments if assessments else []
-    blocks = assessment_blocks(items, agency, scrub)
+    blocks = assessment_blocks(items, agency)
     order = domain_order(agency, items)
-    notes = note_blocks(log, agency, since, scrub)
-    return {
+    notes = note_blocks(log, agency, since)
+    context = {
         "agency": {"name": agency.agency},
         "as_of": as_of.isoformat(),
         "generated": generated,
         "redacted": redact,
         "since": iso(since),
         "problems": problems,
-        "client": client_block(client, agency, as_of, redact),
+        "client": client_block(client, agency, as_of),
         "domains": order,
         "assessments": blocks,
         "latest": blocks[-1] if blocks else None,
         "previous": blocks[-2] if len(blocks) > 1 else None,
         "chart": chart_block(blocks, order),
-        "plan": plan_block(plan, as_of, scrub),
-        "due": due_block(due, scrub),
+        "plan": plan_block(plan, as_of),
+        "due": due_block(due),
         "notes": notes,
         "note_count": sum(1 + len(n["amendments"]) for n in notes),
     }
+    if not redact:
+        return context
+    redacted: Context = redact_context(context, REDACTION["client"], make_scrubber(client))
+    return redacted
 
 
 # ------------------------------------------------------------------------ caseload
@@ -468,9 +720,10 @@ def caseload_client(
         "name": facts.name,
         "status": facts.status,
         "manager": facts.manager,
-        "manager_name": agency.manager_name(facts.manager),
+        "manager_name": agency.manager_name(facts.manager) if facts.manager else None,
         "program": facts.program,
-        "opened": facts.opened.isoformat(),
+        "opened": iso(facts.opened),
+        "errors": facts.errors,
         "last_contact": iso(facts.last_contact),
         "contacts_30d": contacts_within(facts, as_of),
         "goals_met": sum(1 for g in goals if g.status == "met"),
@@ -489,10 +742,12 @@ def caseload_context(
     as_of: date,
     generated: str,
     manager: str | None = None,
-    skipped: int = 0,
 ) -> Context:
     """The context of ``caseload.<format>.j2`` (documented in docs/templates.md)."""
     mine = [f for f in facts if manager is None or f.manager == manager]
+    # Clients whose files have errors: listed (whatever their status) with a `record`
+    # item, never left out.
+    with_errors = sorted((f for f in mine if f.errors), key=lambda f: f.id)
     counts = {s: sum(1 for f in mine if f.status == s) for s in ("active", "on_hold", "closed")}
     open_facts = sorted((f for f in mine if f.status in ("active", "on_hold")), key=lambda f: f.id)
     clients: list[Context] = []
@@ -503,15 +758,19 @@ def caseload_context(
         overdue += [i for i in items if i.status == "overdue"]
         due_soon += [i for i in items if i.status == "due_soon"]
         clients.append(caseload_client(f, agency, as_of, items))
-    keys = [manager] if manager else list(agency.managers or {})
-    keys += sorted({c["manager"] for c in clients} - set(keys))
+    for f in with_errors:
+        if f.status not in ("active", "on_hold"):  # closed: the record item alone
+            overdue += schedule.due_items(f, agency.cadence, as_of)
+    keys: list[str | None] = [manager] if manager else list(agency.managers or {})
+    named = {c["manager"] for c in clients} - set(keys)
+    keys += sorted(named, key=lambda k: (k is None, k or ""))
     managers = []
     for key in keys:
         theirs = [c for c in clients if c["manager"] == key]
         managers.append(
             {
                 "key": key,
-                "name": agency.manager_name(key),
+                "name": agency.manager_name(key) if key is not None else UNKNOWN_MANAGER,
                 "clients": theirs,
                 "count": len(theirs),
                 "active": sum(1 for c in theirs if c["status"] == "active"),
@@ -538,29 +797,78 @@ def caseload_context(
         },
         "contacts_30d": sum(c["contacts_30d"] for c in clients),
         "contact_window_days": CONTACT_WINDOW_DAYS,
-        "skipped": skipped,
+        "errors": [
+            {
+                "id": f.id,
+                "name": f.name,
+                "status": f.status,
+                "manager": f.manager,
+                "manager_name": agency.manager_name(f.manager) if f.manager else None,
+                "command": f"casectl validate clients/{f.id}",
+            }
+            for f in with_errors
+        ],
+        "skipped": 0,  # no client is left out any more; kept for older agency templates
     }
 
 
 # ------------------------------------------------------------- template filters
 
 
-_MD_INLINE = re.compile(r"([\\`*_\[\]{}|#~!])")
+# Markdown punctuation that can start markup anywhere in a line (CommonMark lets any
+# ASCII punctuation be backslash-escaped): emphasis, code, links, images, tables,
+# headings, strikethrough, GitHub's math ($) and footnotes.
+_MD_INLINE = re.compile(r"([\\`*_\[\]{}|#~!$])")
+# What starts a block when it begins a line: a list item, quote, setext underline,
+# ordered item.
 _MD_LINE_START = re.compile(r"^(\s*)([-+=>]|\d+[.)])")
+# GitHub turns bare URLs, www. names and e-mail addresses into links by itself.
+_MD_AUTOLINK = re.compile(r"(?i)(?<=[a-z])(:)(?=//)|(?<![\w.])(www)(\.)|(@)")
+_MD_PLAIN = re.compile(r"[^\W_]+(?:[ -][^\W_]+)*")  # letters, digits, single spaces/hyphens
+_BACKTICKS = re.compile(r"`+")
 
 
-def md_escape(value: object) -> str:
-    """Text for a Markdown table cell or line: no HTML, no markup, no line breaks.
+def _autolink(match: re.Match[str]) -> str:
+    if match.group(1):
+        return "\\:"
+    if match.group(2):
+        return "www\\."
+    return "\\@"
 
-    ``<`` ``>`` ``&`` become entities (GitHub would otherwise pass some HTML
-    through); Markdown punctuation is backslash-escaped; newlines become spaces so
-    a table row stays one row.
+
+def md_escape(value: object, code: bool = False) -> str:
+    """Any value as Markdown text that adds no markup: one line, safe in a table cell,
+    a heading, a list item or (``code=True``) as a complete code span.
+
+    The one function every value passes on its way into Markdown (the ``md`` filter of
+    the templates, ``due --format md``). Line breaks become spaces so a table row stays
+    one row; control characters are shown as escapes (``output.visible``). Inline:
+    ``<`` ``>`` ``&`` become entities (GitHub would otherwise pass some HTML through),
+    Markdown punctuation is backslash-escaped, a block marker at the start is escaped,
+    and bare URLs, ``www.`` names and e-mail addresses are broken up so GitHub does
+    not link them. ``code=True``: the text between backtick fences longer than any
+    run of backticks in it (so it cannot close the span early), ``|`` escaped for
+    tables.
     """
     if value is None:
         return ""
-    text = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = str(value)
+    if not code and _MD_PLAIN.fullmatch(text):
+        return text  # the common case: a name, an id, a date
+    text = visible(" ".join(text.split()))
+    if code:
+        runs = _BACKTICKS.findall(text)
+        fence = "`" * (max(map(len, runs), default=0) + 1)
+        pad = " " if text[:1] in ("`", " ") or text[-1:] in ("`", " ") else ""
+        inner = text.replace("|", "\\|")
+        return f"{fence}{pad}{inner}{pad}{fence}" if text else ""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MD_INLINE.sub(r"\\\1", text)
-    return " ".join(text.split())
+    if "@" in text or "://" in text or "ww" in text.lower():
+        text = _MD_AUTOLINK.sub(_autolink, text)
+    if _MD_LINE_START.match(text):
+        text = _MD_LINE_START.sub(r"\1\\\2", text, count=1)
+    return text
 
 
 def md_quote(value: object, depth: int = 1) -> str:
@@ -571,7 +879,6 @@ def md_quote(value: object, depth: int = 1) -> str:
     lines = []
     for raw in str(value).splitlines() or [""]:
         escaped = md_escape(raw)
-        escaped = _MD_LINE_START.sub(r"\1\\\2", escaped)
         # Two trailing spaces keep the writer's line breaks inside the quote.
         lines.append(f"{prefix}{escaped}  " if escaped else prefix.rstrip())
     return "\n".join(lines)

@@ -7,6 +7,7 @@ name such as ``O'Brien: "Jr"`` can never break the file.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 
 SCHEMA_DIR = "schemas"
@@ -16,7 +17,14 @@ def q(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def agency_yaml(agency: str, timezone: str) -> str:
+def manager_entry(name: str, email: str | None) -> str:
+    """A ``managers:`` value: ``{name: "...", email: "..."}``, or the name alone."""
+    return f"{{name: {q(name)}, email: {q(email)}}}" if email else q(name)
+
+
+def agency_yaml(agency: str, timezone: str, manager: str, name: str, email: str | None) -> str:
+    """casectl.yaml of a new agency; ``manager`` (a key) is its first case manager."""
+    who = manager_entry(name, email)
     return f"""\
 # yaml-language-server: $schema={SCHEMA_DIR}/casectl.schema.json
 # casectl agency settings. See docs/format.md of casectl for every key.
@@ -29,10 +37,22 @@ cadence:
   initial_assessment: 14 days
   contact: 30 days
   due_soon: 14 days
-# managers:            # when present, every manager/by must be a key here
-#   jdoe: Jane Doe
+managers:              # every manager and --by must be a key here: add your colleagues
+  {manager}: {who}
 #   mkim: {{name: Min Kim, email: min.kim@example.org}}
+# shared_group: true   # case files 0660 and client folders 0770 instead of 0600 / 0700
 """
+
+
+def manager_key(email: str | None) -> str | None:
+    """A manager key from an e-mail address: its local part, lower-cased, every run of
+    characters outside ``[a-z0-9]`` made one '-' (``Jane.Doe@x.org`` -> ``jane-doe``);
+    None when nothing usable is left."""
+    if not email:
+        return None
+    local = email.rpartition("@")[0] or email
+    key = re.sub(r"[^a-z0-9]+", "-", local.lower()).strip("-")[:64].rstrip("-")
+    return key or None
 
 
 def _header(kind: str) -> str:

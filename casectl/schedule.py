@@ -13,15 +13,14 @@ from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from casectl import dates
-from casectl.facts import ClientFacts
+from casectl.facts import CADENCE_KEYS, ClientFacts
 from casectl.model import Cadence
 
-Kind = Literal["plan_review", "assessment", "contact", "goal", "action", "consent"]
+Kind = Literal["plan_review", "assessment", "contact", "goal", "action", "consent", "record"]
 ItemStatus = Literal["overdue", "due_soon"]
 
 # The contract's table order; used to break ties when sorting.
 KINDS: tuple[Kind, ...] = get_args(Kind)
-CADENCE_KEYS = ("plan_review", "reassessment", "initial_assessment", "contact", "due_soon")
 
 # (kind, what, ref, due)
 DueDate = tuple[Kind, str, str, date]
@@ -32,8 +31,8 @@ class DueItem:
     """One overdue or due-soon item of one client."""
 
     client: str
-    name: str
-    manager: str
+    name: str | None  # None when client.yaml cannot tell (a `record` item)
+    manager: str | None
     kind: Kind
     what: str
     due: date
@@ -73,14 +72,21 @@ def due_dates(facts: ClientFacts, agency_cadence: Cadence) -> list[DueDate]:
 
 
 def _due_dates(facts: ClientFacts, cadence: dict[str, dates.Duration]) -> list[DueDate]:
-    result: list[DueDate] = [_plan_review(facts, cadence)]
+    # A date is left out only when a client with errors lacks what it is counted from.
+    result: list[DueDate] = []
+    review = _plan_review(facts, cadence)
+    if review is not None:
+        result.append(review)
     if facts.status != "active":
         return result  # on hold: the plan is still reviewed, nothing else is chased
-    result.append(_assessment(facts, cadence))
+    assessment = _assessment(facts, cadence)
+    if assessment is not None:
+        result.append(assessment)
     contact_base = facts.last_contact or facts.opened
-    result.append(
-        ("contact", "contact", f"{facts.id}/contact", add(contact_base, cadence["contact"]))
-    )
+    if contact_base is not None:
+        result.append(
+            ("contact", "contact", f"{facts.id}/contact", add(contact_base, cadence["contact"]))
+        )
     for goal in facts.goals:
         if goal.status == "active" and goal.target is not None:
             result.append(
@@ -95,17 +101,21 @@ def _due_dates(facts: ClientFacts, cadence: dict[str, dates.Duration]) -> list[D
     return result
 
 
-def _plan_review(facts: ClientFacts, cadence: dict[str, dates.Duration]) -> DueDate:
+def _plan_review(facts: ClientFacts, cadence: dict[str, dates.Duration]) -> DueDate | None:
     base = facts.last_review or facts.plan_created or facts.opened
+    if base is None:
+        return None
     due = add(base, cadence["plan_review"])
     return ("plan_review", "plan review", f"{facts.id}/plan_review", due)
 
 
-def _assessment(facts: ClientFacts, cadence: dict[str, dates.Duration]) -> DueDate:
+def _assessment(facts: ClientFacts, cadence: dict[str, dates.Duration]) -> DueDate | None:
     # One ref for initial and re-assessment: it is the same rolling obligation, so a
     # calendar entry moves instead of a second one appearing.
     ref = f"{facts.id}/assessment"
     if facts.last_assessment is None:
+        if facts.opened is None:
+            return None
         due = add(facts.opened, cadence["initial_assessment"])
         return ("assessment", "initial assessment", ref, due)
     return (
@@ -126,10 +136,11 @@ class ClientSchedule:
     """
 
     client: str
-    name: str
-    manager: str
+    name: str | None
+    manager: str | None
     due_soon: dates.Duration
     dates: tuple[DueDate, ...]
+    errors: bool = False  # the files have errors: a `record` item on every as-of day
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -138,6 +149,7 @@ class ClientSchedule:
             "manager": self.manager,
             "due_soon": [self.due_soon.count, self.due_soon.unit],
             "dates": [[k, w, r, d.toordinal()] for k, w, r, d in self.dates],
+            "errors": self.errors,
         }
 
     @classmethod
@@ -153,6 +165,7 @@ class ClientSchedule:
             data["manager"],
             dates.Duration(int(count), unit),
             tuple((k, w, r, fromordinal(d)) for k, w, r, d in data["dates"]),
+            bool(data["errors"]),
         )
 
 
@@ -160,7 +173,9 @@ def client_schedule(facts: ClientFacts, agency_cadence: Cadence) -> ClientSchedu
     """The as-of-independent part of :func:`due_items`."""
     cadence = effective_cadence(agency_cadence, facts)
     found = _due_dates(facts, cadence) if facts.status in ("active", "on_hold") else []
-    return ClientSchedule(facts.id, facts.name, facts.manager, cadence["due_soon"], tuple(found))
+    return ClientSchedule(
+        facts.id, facts.name, facts.manager, cadence["due_soon"], tuple(found), facts.errors
+    )
 
 
 def due_items(
@@ -174,7 +189,7 @@ def due_items(
     Due soon means ``as_of <= due <= as_of + window`` (inclusive), the window being
     ``within`` when given, else the client's effective ``due_soon``.
     """
-    if facts.status not in ("active", "on_hold"):
+    if facts.status not in ("active", "on_hold") and not facts.errors:
         return []
     return items_from_schedule(client_schedule(facts, agency_cadence), as_of, within)
 
@@ -203,7 +218,25 @@ def items_from_schedule(
                 ref=ref,
             )
         )
+    if plan.errors:
+        items.append(record_item(plan, as_of))
     return items
+
+
+def record_item(plan: ClientSchedule, as_of: date) -> DueItem:
+    """The ``record`` item of a client whose files have errors: always overdue, due on
+    the as-of day itself (contract 5.2)."""
+    return DueItem(
+        client=plan.client,
+        name=plan.name,
+        manager=plan.manager,
+        kind="record",
+        what=f"records have errors: casectl validate clients/{plan.client}",
+        due=as_of,
+        status="overdue",
+        days=0,
+        ref=f"{plan.client}/record",
+    )
 
 
 def add(day: date, duration: dates.Duration) -> date:

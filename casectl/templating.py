@@ -5,14 +5,28 @@ built-in templates (shipped inside the wheel as ``casectl/templates``; in a sour
 checkout, the top-level ``templates/``). HTML templates are autoescaped; undefined
 variables are errors (``StrictUndefined``) so a typo in an agency template is
 reported with its file and line instead of printing nothing.
+
+An agency's templates come from the shared repository: anyone who can push can
+change them, and ``digest`` renders them from cron. So every template runs in
+Jinja's immutable sandbox (no attribute starting with ``_``, no method that changes
+a list or dict, no Python functions): a template can format the data it is given
+and do nothing else. A file under the agency's ``templates/`` that is a symbolic
+link (or lies under one), or ``templates/`` itself being a link, is refused rather
+than followed: a link to ``/etc/passwd`` must not be rendered into a report.
+Every rendered text passes ``output.visible``, so a record cannot put a raw control
+character into any output, to a terminal or into a file (``-o``).
 """
 
 from __future__ import annotations
 
+import os
+import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from casectl.errors import CasectlError
+from casectl.output import visible
 
 if TYPE_CHECKING:
     import jinja2
@@ -26,15 +40,79 @@ def builtin_dir() -> Path:
     return here.parent / "templates"
 
 
+def agency_dir(root: Path) -> Path | None:
+    """The agency's ``templates/`` folder, None when it has none; refused when a link."""
+    folder = root / "templates"
+    try:
+        mode = os.lstat(folder).st_mode
+    except OSError:
+        return None
+    if stat.S_ISLNK(mode):
+        raise CasectlError(
+            f"{folder}: is a symbolic link; refusing to use templates from outside "
+            "the repository (make templates/ a real folder)"
+        )
+    return folder if stat.S_ISDIR(mode) else None
+
+
+def _agency_loader(folder: Path) -> jinja2.BaseLoader:
+    import jinja2
+    from jinja2.loaders import split_template_path
+
+    class AgencyLoader(jinja2.BaseLoader):
+        """Templates from the agency's folder, never through a symbolic link."""
+
+        def get_source(
+            self, environment: jinja2.Environment, template: str
+        ) -> tuple[str, str, Callable[[], bool]]:
+            pieces = split_template_path(template)
+            path = folder
+            for i, piece in enumerate(pieces):
+                path = path / piece
+                try:
+                    mode = os.lstat(path).st_mode
+                except OSError:
+                    raise jinja2.TemplateNotFound(template) from None
+                if stat.S_ISLNK(mode):
+                    raise CasectlError(
+                        f"{path}: is a symbolic link; refusing to follow it "
+                        "(templates must be real files inside templates/)"
+                    )
+                last = i == len(pieces) - 1
+                if (last and not stat.S_ISREG(mode)) or (not last and not stat.S_ISDIR(mode)):
+                    raise jinja2.TemplateNotFound(template)
+            try:
+                fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+                with os.fdopen(fd, "rb") as f:
+                    source = f.read().decode("utf-8")
+            except UnicodeDecodeError:
+                raise CasectlError(f"{path}: not UTF-8 text; save the template as UTF-8") from None
+            except OSError as exc:
+                raise CasectlError(f"{path}: cannot read: {exc.strerror or exc}") from None
+            mtime = os.lstat(path).st_mtime
+
+            def uptodate() -> bool:
+                try:
+                    return os.lstat(path).st_mtime == mtime
+                except OSError:
+                    return False
+
+            return source, str(path), uptodate
+
+    return AgencyLoader()
+
+
 def environment(root: Path | None) -> jinja2.Environment:
     import jinja2
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    search = []
-    if root is not None and (root / "templates").is_dir():
-        search.append(str(root / "templates"))
-    search.append(str(builtin_dir()))
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(search),
+    loaders: list[jinja2.BaseLoader] = []
+    folder = agency_dir(root) if root is not None else None
+    if folder is not None:
+        loaders.append(_agency_loader(folder))
+    loaders.append(jinja2.FileSystemLoader(str(builtin_dir())))
+    return ImmutableSandboxedEnvironment(
+        loader=jinja2.ChoiceLoader(loaders),
         autoescape=jinja2.select_autoescape(
             enabled_extensions=("html", "htm", "xml", "html.j2", "htm.j2", "xml.j2"),
             default_for_string=False,
@@ -45,7 +123,6 @@ def environment(root: Path | None) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    return env
 
 
 def render(
@@ -53,11 +130,16 @@ def render(
 ) -> str:
     """Render template ``name``; template mistakes become a CasectlError naming file:line."""
     import jinja2
+    from jinja2.exceptions import SecurityError
 
     env = env or environment(root)
     try:
         template = env.get_template(name)
-        return template.render(**context)
+        # Whatever the template printed, no control character from the records (or
+        # from the template) leaves raw: the whole text passes output.visible once.
+        return visible(template.render(**context), multiline=True)
+    except CasectlError:
+        raise
     except jinja2.TemplateNotFound as exc:
         raise CasectlError(
             f"template {exc.name!r} not found (looked in the agency's "
@@ -66,6 +148,12 @@ def render(
     except jinja2.TemplateSyntaxError as exc:
         where = exc.filename or exc.name or name
         raise CasectlError(f"{where}:{exc.lineno}: template syntax error: {exc.message}") from None
+    except SecurityError as exc:
+        reason = str(exc).rstrip(".")
+        raise CasectlError(
+            f"{_where(exc, name)}: refused by the template sandbox: {reason}; templates may "
+            "only format the data they are given (docs/templates.md)"
+        ) from None
     except jinja2.UndefinedError as exc:
         raise CasectlError(f"{_where(exc, name)}: template error: {exc.message}") from None
     except Exception as exc:  # an error raised while rendering an agency's template

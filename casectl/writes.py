@@ -28,14 +28,15 @@ import stat
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
-from casectl import logformat
+from casectl import load, logformat
 from casectl.errors import CasectlError
 
 Validate = Callable[[bytes], list[str]]
 
 LOCK_TIMEOUT = 30.0
-_TEMP_RE = re.compile(r"^\..+\.[0-9a-f]{16}\.tmp$")
+_TEMP_RE = re.compile(r"\..+\.[0-9a-f]{16}\.tmp")  # fullmatch: no final newline
 
 
 # ------------------------------------------------------------------ paths
@@ -43,7 +44,7 @@ _TEMP_RE = re.compile(r"^\..+\.[0-9a-f]{16}\.tmp$")
 
 def is_temp_name(name: str) -> bool:
     """True for the names of atomic_write's temporary files (``.log.yaml.<hex>.tmp``)."""
-    return bool(_TEMP_RE.match(name))
+    return bool(_TEMP_RE.fullmatch(name))
 
 
 def ensure_inside(root: Path, path: Path) -> Path:
@@ -82,6 +83,28 @@ def _refuse_symlinks(path: Path) -> None:
     for what in (path, path.parent):
         if what.is_symlink():
             raise CasectlError(f"refusing to write {path}: {what} is a symbolic link")
+
+
+# ------------------------------------------------------------------ modes
+
+
+class Modes(NamedTuple):
+    folder: int
+    file: int
+
+
+def case_modes(shared_group: bool) -> Modes:
+    """Permission bits of the client folders and case files casectl creates: private to
+    their owner (0700 / 0600), like the cache, since they hold personal data; with
+    ``shared_group: true`` in casectl.yaml, open to the group too (0770 / 0660) for
+    agencies that share one machine through a group. Existing files keep theirs."""
+    return Modes(0o770, 0o660) if shared_group else Modes(0o700, 0o600)
+
+
+def make_folder(path: Path, mode: int) -> None:
+    """Create the folder ``path`` (its parent must exist) with exactly ``mode``."""
+    os.mkdir(path, mode)
+    os.chmod(path, mode)  # the umask may have taken bits away
 
 
 # ------------------------------------------------------------------ lock
@@ -145,28 +168,28 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
-def atomic_write(path: Path, data: bytes, new_mode: int = 0o666) -> None:
+def atomic_write(path: Path, data: bytes, new_mode: int | None = None) -> None:
     """Replace ``path`` by ``data`` atomically and durably.
 
     The temporary file ``.<name>.<hex>.tmp`` is made in the same folder (so the
-    rename stays on one file system), takes the original file's permission bits (a
-    new file gets the usual 0666 less umask), is fsynced, renamed over ``path``, and
-    the folder is fsynced. On any error the temporary file is removed and the
-    original is untouched. OSError propagates; callers turn it into a message.
-    ``new_mode`` is the mode (less umask) of a file that did not exist yet.
+    rename stays on one file system), takes the original file's permission bits, is
+    fsynced, renamed over ``path``, and the folder is fsynced. On any error the
+    temporary file is removed and the original is untouched. OSError propagates;
+    callers turn it into a message. A file that did not exist yet gets exactly
+    ``new_mode``, or with None the usual 0666 less the umask.
     """
     folder = path.parent
     try:
         mode: int | None = stat.S_IMODE(os.stat(path).st_mode)
     except FileNotFoundError:
-        mode = None
+        mode = new_mode
     temp = folder / f".{path.name}.{secrets.token_hex(8)}.tmp"
-    # 0600 while an existing file's mode is applied, so private text is never
-    # readable by others even briefly; a new file gets 0666 less the umask.
+    # 0600 while the final mode is applied, so private text is never readable by
+    # others even briefly; a new file without new_mode gets 0666 less the umask.
     fd = os.open(
         temp,
         os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW,
-        0o600 if mode is not None else new_mode,
+        0o600 if mode is not None else 0o666,
     )
     try:
         try:
@@ -214,35 +237,88 @@ def cleanup_stale_temps(folder: Path, min_age: float = 3600.0) -> list[Path]:
 
 
 def read_bytes(path: Path) -> bytes:
-    """The file's bytes (b"" when missing), refusing symlinks and non-regular files."""
+    """The file's bytes (b"" when missing), refusing symlinks and anything that is not a
+    regular file (a FIFO is opened without blocking, then refused)."""
     return _read(path)
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    return "not a regular file"
+
+
+def _odd(shown: object, mode: int) -> CasectlError:
+    return CasectlError(
+        f"{shown} is {_kind(mode)}, not a regular file; casectl reads and writes only "
+        f"regular files (put the file back, e.g. `git checkout -- {shown}`); nothing was written"
+    )
+
+
+def refuse_odd_file(path: Path, shown: object) -> None:
+    """Refuse ``path`` when it exists and is not a regular file (symlinks are refused by
+    :func:`ensure_inside`); ``shown`` names it in the message."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise CasectlError(f"cannot read {shown}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(mode) and not stat.S_ISLNK(mode):
+        raise _odd(shown, mode)
 
 
 def _read(path: Path) -> bytes:
     try:
         with open(path, "rb", opener=_nofollow_opener) as fh:
-            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-                raise CasectlError(f"refusing to write {path}: it is not a regular file")
+            mode = os.fstat(fh.fileno()).st_mode
+            if not stat.S_ISREG(mode):
+                raise _odd(path, mode)
             return fh.read()
     except FileNotFoundError:
         return b""
     except IsADirectoryError as exc:
         raise CasectlError(f"refusing to write {path}: it is a folder") from exc
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise CasectlError(f"refusing to write {path}: it is a symbolic link") from None
         raise CasectlError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
 def _nofollow_opener(file: str, flags: int) -> int:
-    return os.open(file, flags | os.O_NOFOLLOW | os.O_CLOEXEC)
+    # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever;
+    # it changes nothing for the regular files that are then read.
+    return os.open(file, flags | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
 
 
-def _checked_write(path: Path, old: bytes, new: bytes, messages: list[str]) -> None:
+def _refuse_too_large(path: Path, new: bytes, root: Path | None) -> None:
+    """casectl reads no case file over load.MAX_FILE_BYTES, so it never writes one."""
+    if len(new) > load.MAX_FILE_BYTES:
+        limit = load.MAX_FILE_BYTES // (1024 * 1024)
+        shown = os.path.relpath(path, os.path.realpath(root)) if root is not None else path
+        raise CasectlError(
+            f"not writing {shown}: it would grow to {len(new) / (1024 * 1024):.1f} MiB, over "
+            f"the {limit} MiB limit for one case file; nothing was written"
+        )
+
+
+def _checked_write(
+    path: Path, old: bytes, new: bytes, messages: list[str], new_mode: int | None
+) -> None:
     if messages:
         raise CasectlError(f"not writing {path}:\n" + "\n".join(f"  {m}" for m in messages))
     if new == old:
         return
     try:
-        atomic_write(path, new)
+        atomic_write(path, new, new_mode)
     except OSError as exc:
         raise CasectlError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
@@ -254,6 +330,7 @@ def append_entry(
     *,
     root: Path | None = None,
     lock: bool = True,
+    new_mode: int | None = None,
 ) -> None:
     """Append ``entry_text`` (from :func:`logformat.format_entry`) to the log at ``path``.
 
@@ -266,6 +343,8 @@ def append_entry(
     A missing log file is created. ``lock=False``: the caller already holds
     ``locked(path.parent)`` (to do more under the same lock, such as a commit); a
     second ``flock`` on the same folder from the same process would wait forever.
+    ``new_mode``: the mode of a log file created here (see :func:`atomic_write`).
+    A log that would grow past load.MAX_FILE_BYTES is refused.
     """
     if root is not None:
         path = ensure_inside(root, path)
@@ -273,10 +352,11 @@ def append_entry(
     with locked(path.parent) if lock else contextlib.nullcontext():
         old = _read(path)
         new = logformat.append_plan(old, entry_text)
+        _refuse_too_large(path, new, root)
         messages = logformat.check_append(path.name, old, new, entry_text)
         if not messages and validate is not None:
             messages = validate(new)
-        _checked_write(path, old, new, messages)
+        _checked_write(path, old, new, messages, new_mode)
         cleanup_stale_temps(path.parent)
 
 
@@ -287,13 +367,14 @@ def edit_file(
     *,
     root: Path | None = None,
     lock: bool = True,
+    new_mode: int | None = None,
 ) -> bytes:
     """Replace ``path``'s content by ``edit(current)`` under the folder lock.
 
     For in-place edits such as client.yaml status changes (see ``clientedit``).
     ``edit`` may raise CasectlError or ValueError (turned into CasectlError) to
     refuse; ``validate(new)`` messages refuse the write too. Returns the new bytes.
-    ``lock=False`` as for :func:`append_entry`.
+    ``lock=False`` and ``new_mode`` as for :func:`append_entry`.
     """
     if root is not None:
         path = ensure_inside(root, path)
@@ -304,6 +385,7 @@ def edit_file(
             new = edit(old)
         except ValueError as exc:
             raise CasectlError(f"cannot edit {path}: {exc}") from exc
+        _refuse_too_large(path, new, root)
         messages = validate(new) if validate is not None else []
-        _checked_write(path, old, new, messages)
+        _checked_write(path, old, new, messages, new_mode)
         return new

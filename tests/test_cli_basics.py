@@ -19,7 +19,9 @@ def test_version_and_help() -> None:
 
 def test_init_new_validate_list_show(tmp_path: Path) -> None:
     root = tmp_path / "ag"
-    r = cli("init", root, "--agency", "Riverside", "--timezone", "America/Chicago")
+    r = cli(
+        "init", root, "--agency", "Riverside", "--timezone", "America/Chicago", "--manager", "jdoe"
+    )
     assert r.exit_code == 0, r.stderr
     assert (root / "casectl.yaml").is_file()
     assert ".casectl/" in (root / ".gitignore").read_text()

@@ -364,9 +364,11 @@ def test_markdown_table(monitored: Path) -> None:
         assert line.replace("\\|", "").count("|") == 9
 
 
-def test_md_cell_escapes() -> None:
-    assert due.md_cell("a|b\nc") == "a\\|b c"
-    assert due.md_cell("back\\slash") == "back\\\\slash"
+def test_md_cells_are_escaped_by_the_one_markdown_function() -> None:
+    from casectl.reports import md_escape
+
+    assert md_escape("a|b\nc") == "a\\|b c"
+    assert md_escape("back\\slash") == "back\\\\slash"
 
 
 def test_ics_parses_with_one_event_per_item(monitored: Path) -> None:
@@ -404,14 +406,25 @@ def test_ics_parses_with_one_event_per_item(monitored: Path) -> None:
     assert len(list(icalendar.Calendar.from_ical(r.stdout).walk("VEVENT"))) == 3
 
 
-def test_invalid_client_is_skipped_with_a_warning(monitored: Path) -> None:
+def test_invalid_client_is_listed_with_a_record_item(monitored: Path) -> None:
+    # It used to be left out with an unnamed count on stderr (tests/test_record_items.py).
     bad = monitored / "clients" / "eve"
     bad.mkdir()
     (bad / "client.yaml").write_text("id: eve\nname: [not, a, name\n")
     r = cli("-C", monitored, "due", "--as-of", AS_OF, "--format", "json")
     assert r.exit_code == 0
-    assert json.loads(r.stdout) == EXPECTED
-    assert "1 client(s) left out" in r.stderr and "casectl validate" in r.stderr
+    record = {
+        "client": "eve",
+        "name": None,
+        "manager": None,
+        "kind": "record",
+        "what": "records have errors: casectl validate clients/eve",
+        "due": AS_OF,
+        "status": "overdue",
+        "days": 0,
+    }
+    assert json.loads(r.stdout) == [*EXPECTED[:3], record, *EXPECTED[3:]]
+    assert r.stderr == ""
 
 
 def test_warm_run_reads_the_cache_not_the_yaml(monitored: Path) -> None:

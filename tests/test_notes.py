@@ -267,10 +267,10 @@ NASTY = [
 
 @pytest.mark.parametrize("text", NASTY)
 def test_nasty_text_reads_back_exactly_through_the_cli(agency: Path, text: str) -> None:
-    r = cli("-C", agency, "note", CID, "-", "--no-commit", input=text)
+    r = cli("-C", agency, "note", CID, "-", input=text)
     assert r.exit_code == 0, r.stderr
     assert _items(_log(agency).read_bytes())[-1]["text"] == notes.normalize_text(text)
-    r = cli("-C", agency, "note", CID, "--no-commit", "--", text)  # '--': text may start with '-'
+    r = cli("-C", agency, "note", CID, "--", text)  # '--': text may start with '-''
     assert r.exit_code == 0, r.stderr
     assert _items(_log(agency).read_bytes())[-1]["text"] == notes.normalize_text(text)
     assert cli("-C", agency, "validate").exit_code == 0
@@ -502,10 +502,12 @@ def test_symlinked_log_is_refused(agency: Path, tmp_path: Path) -> None:
 
 
 def test_unrelated_changes_are_never_committed(agency: Path) -> None:
+    """Changes outside the client's folder stay as they are (changes inside it refuse
+    the note: test_write_guard.py)."""
     other = _log(agency, "rc-0002")
     other.write_text(other.read_text() + "# hand edit in progress\n")
     (agency / "notes.txt").write_text("untracked\n")
-    plan = agency / "clients" / CID / "plan.yaml"
+    plan = agency / "clients" / "rc-0002" / "plan.yaml"
     plan.write_text(plan.read_text() + "# staged edit\n")
     run_git(agency, "add", str(plan))
     r = cli("-C", agency, "note", CID, "x")
@@ -513,7 +515,7 @@ def test_unrelated_changes_are_never_committed(agency: Path) -> None:
     changed = run_git(agency, "show", "--name-only", "--format=", "HEAD").split()
     assert changed == [f"clients/{CID}/log.yaml"]
     status = set(_status(agency).splitlines())
-    assert status == {"?? notes.txt", f"M  clients/{CID}/plan.yaml", " M clients/rc-0002/log.yaml"}
+    assert status == {"?? notes.txt", "M  clients/rc-0002/plan.yaml", " M clients/rc-0002/log.yaml"}
 
 
 def test_commit_hooks_run(agency: Path) -> None:
@@ -584,7 +586,7 @@ def test_sigkill_during_note_leaves_a_whole_log(agency: Path) -> None:
     start = time.monotonic()
     assert _popen_note(agency, "timing run").wait(timeout=120) == 0
     duration = time.monotonic() - start  # most of it is start-up; the write is at the end
-    trials, landed = 8, 0
+    trials, landed, uncommitted = 8, 0, 0
     for trial in range(trials):
         old = _log(agency).read_bytes()
         proc = _popen_note(agency, text)
@@ -599,10 +601,20 @@ def test_sigkill_during_note_leaves_a_whole_log(agency: Path) -> None:
         if len(items) > len(old_items):
             landed += 1
             assert items[-1]["text"] == text
-        # git still works: a later note commits, and catches up anything left uncommitted
+        # A note written but not committed (killed between the two) is never mixed into
+        # the next note's commit: that note is refused, naming the file, until the
+        # user commits it. Git's index never runs ahead of or behind HEAD.
+        left = [ln for ln in _status(agency).splitlines() if not ln.endswith(".tmp")]
+        # (" M": killed before its commit; "M ": between staging it and moving the branch.)
+        assert left in ([], [f" M clients/{CID}/log.yaml"], [f"M  clients/{CID}/log.yaml"]), left
+        if left:
+            uncommitted += 1
+            refused = cli("-C", agency, "note", CID, "refused", "--date", "2026-11-01 10:00")
+            assert refused.exit_code == 2 and f"clients/{CID}/log.yaml" in refused.stderr
+            assert _log(agency).read_bytes() == raw
+            run_git(agency, "commit", "-q", "-am", "the killed writer's note")
         ok = cli("-C", agency, "note", CID, f"after kill {trial}", "--date", "2026-11-01 10:00")
         assert ok.exit_code == 0, ok.stderr
-        # Only a killed writer's temporary file may be left (ignorable, see writes.py).
         left = [ln for ln in _status(agency).splitlines() if not ln.endswith(".tmp")]
         assert left == [], left
     folder = _log(agency).parent
@@ -612,10 +624,113 @@ def test_sigkill_during_note_leaves_a_whole_log(agency: Path) -> None:
         for p in folder.iterdir()
     )
     assert stat.S_ISREG(os.lstat(_log(agency)).st_mode)
-    print(f"{landed}/{trials} killed writers had written their note")
+    print(f"{landed}/{trials} killed writers had written their note, {uncommitted} uncommitted")
 
 
 def test_cli_subprocess_smoke(agency: Path) -> None:
     done = cli_subprocess("-C", agency, "note", CID, "-", input="via a real process\n")
     assert done.returncode == 0, done.stderr
     assert _items(_log(agency).read_bytes())[-1]["text"] == "via a real process\n"
+
+
+# ------------------------------------------------------------------ odd files, sizes
+
+
+@pytest.mark.parametrize(
+    ("command", "fifo"),
+    [
+        (["note", CID, "-"], "log.yaml"),
+        (["note", CID, "-"], "client.yaml"),
+        (["close", CID, "--reason", "moved"], "client.yaml"),
+        (["close", CID, "--reason", "moved"], "log.yaml"),
+        (["reopen", CID], "client.yaml"),
+    ],
+)
+def test_a_fifo_case_file_is_refused_without_hanging(
+    agency: Path, command: list[str], fifo: str
+) -> None:
+    """A named pipe where a case file should be: opening it to read would wait for a
+    writer forever. A real process, so a hang shows as a timeout."""
+    path = agency / "clients" / CID / fifo
+    path.unlink()
+    os.mkfifo(path)
+    head = run_git(agency, "rev-parse", "HEAD")
+    done = subprocess.run(
+        [sys.executable, "-m", "casectl", "-C", str(agency), *command],
+        input="A note.\n",
+        capture_output=True,
+        text=True,
+        env={**os.environ, **AUTHOR, "PYTHONPATH": str(REPO_ROOT)},
+        timeout=30,
+    )
+    assert done.returncode == 2, done.stderr
+    assert f"clients/{CID}/{fifo}" in done.stderr
+    assert "FIFO" in done.stderr and "not a regular file" in done.stderr
+    assert stat.S_ISFIFO(os.lstat(path).st_mode)
+    assert run_git(agency, "rev-parse", "HEAD") == head
+
+
+def test_read_bytes_refuses_a_fifo_without_blocking(tmp_path: Path) -> None:
+    import threading
+
+    from casectl import writes
+
+    fifo = tmp_path / "log.yaml"
+    os.mkfifo(fifo)
+    raised: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            writes.read_bytes(fifo)
+        except BaseException as exc:
+            raised.append(exc)
+
+    reader = threading.Thread(target=read, daemon=True)  # a blocked open() cannot be undone
+    reader.start()
+    reader.join(timeout=10)
+    assert not reader.is_alive(), "reading a FIFO blocked"
+    assert len(raised) == 1 and isinstance(raised[0], CasectlError)
+    assert "FIFO" in str(raised[0])
+
+
+def test_a_huge_note_is_refused_stating_the_limit_and_never_echoed(agency: Path) -> None:
+    """17 MB of note text used to end in an error that printed all of it."""
+    secret = "Confidential detail of the client's history. "
+    text = secret * (17_000_000 // len(secret))
+    old = _log(agency).read_bytes()
+    done = cli_subprocess("-C", agency, "note", CID, "-", input=text)
+    assert done.returncode == 2, done.stderr[:500]
+    assert "1.0 MiB" in done.stderr and "one note may hold at most" in done.stderr
+    assert secret not in done.stderr and secret not in done.stdout
+    assert len(done.stderr) < 500
+    assert "internal error" not in done.stderr
+    assert _log(agency).read_bytes() == old
+
+
+def test_the_note_limit_is_one_mib(agency: Path) -> None:
+    line = "x" * 99 + "\n"
+    at_limit = line * (notes.MAX_NOTE_BYTES // len(line))
+    r = cli("-C", agency, "note", CID, "-", input=at_limit)
+    assert r.exit_code == 0, r.stderr[:300]
+    assert _items(_log(agency).read_bytes())[-1]["text"] == at_limit
+    r = cli("-C", agency, "note", CID, "-", input=at_limit + "y" * 200)
+    assert r.exit_code == 2
+    assert "one note may hold at most 1.0 MiB" in r.stderr and "x" * 100 not in r.stderr
+
+
+def test_a_log_is_never_grown_past_the_file_limit(tmp_path: Path) -> None:
+    from casectl.load import MAX_FILE_BYTES
+
+    body = "".join(f"    line {i} of a long report\n" for i in range(30_000))
+    entries = "".join(
+        f"- id: 2026010{1 + i // 10}-0{i % 10}00-jdoe\n  date: 2026-01-0{1 + i // 10} "
+        f"0{i % 10}:00\n  by: jdoe\n  type: note\n  text: |\n{body}"
+        for i in range((MAX_FILE_BYTES - 600_000) // (len(body) + 80))
+    )
+    root = make_agency(tmp_path / "ag", {CID: client_files(CID, **{"log.yaml": entries})})
+    assert MAX_FILE_BYTES - 900_000 < len(entries) < MAX_FILE_BYTES
+    r = cli("-C", root, "note", CID, "-", input="line 1 of a note\n" * 60_000)
+    assert r.exit_code == 2
+    assert "16 MiB limit for one case file" in r.stderr and "line 1 of" not in r.stderr
+    assert len(r.stderr) < 500
+    assert _log(root).read_text() == entries

@@ -8,6 +8,7 @@ items are listed in examples/agency/README.md.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from datetime import date
@@ -189,11 +190,11 @@ def test_since_keeps_amendments_with_their_note_or_alone() -> None:
     ctx = open_agency(EXAMPLE)
     check = read_client(ctx, "rc-0001")
     log = check.log
-    after = reports.note_blocks(log, ctx.agency, date(2026, 6, 13), reports.NO_SCRUB)
+    after = reports.note_blocks(log, ctx.agency, date(2026, 6, 13))
     assert after[0]["id"] == "20260615-0900-jdoe"
     assert after[0]["amends"] == "20260612-1030-jdoe"
     assert all(n["day"] >= "2026-06-13" for n in after)
-    before = reports.note_blocks(log, ctx.agency, date(2026, 6, 12), reports.NO_SCRUB)
+    before = reports.note_blocks(log, ctx.agency, date(2026, 6, 12))
     assert before[0]["id"] == "20260612-1030-jdoe"
     assert before[0]["amendments"][0]["id"] == "20260615-0900-jdoe"
 
@@ -210,7 +211,7 @@ def test_amendment_of_amendment_nests_under_the_original(tmp_path: Path) -> None
                        git=False)  # fmt: skip
     ctx = open_agency(root)
     check = read_client(ctx, "rc-0001")
-    notes = reports.note_blocks(check.log, ctx.agency, None, reports.NO_SCRUB)
+    notes = reports.note_blocks(check.log, ctx.agency, None)
     assert [n["id"] for n in notes] == ["20260110-1000-jdoe"]
     assert [a["id"] for a in notes[0]["amendments"]] == ["a1", "a2"]
 
@@ -392,7 +393,7 @@ def test_hostile_note_is_text(example: Path) -> None:
     md = report(example, "rc-0001")
     assert "<script>" not in md and "<img" not in md and "</blockquote>" not in md
     assert "&lt;script&gt;" in md and "&lt;img src=x onerror=" in md
-    assert "\\[link\\](http://evil.example)" in md and "\\*\\*bold\\*\\*" in md
+    assert "\\[link\\](http\\://evil.example)" in md and "\\*\\*bold\\*\\*" in md
     assert "> \\# heading?" in md
 
 
@@ -422,6 +423,71 @@ def test_output_file_and_missing_folder(agency: Path, tmp_path: Path) -> None:
     assert target.read_text().startswith("<!DOCTYPE html>")
     assert "Test Person" in target.read_text()
     assert [p.name for p in target.parent.iterdir()] == ["r.html"]  # no temp file left
+
+
+@pytest.mark.parametrize("command", [["report", "rc-0001"], ["caseload"]])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "clients/rc-0001/log.yaml",  # a case file
+        "clients/rc-0001/summary.md",  # a new file among the case files
+        "clients/report.md",
+        "casectl.yaml",
+        ".gitignore",  # tracked by git
+        ".git/description",
+        ".casectl/report.md",
+    ],
+)
+def test_output_never_goes_onto_case_files_or_tracked_files(
+    agency: Path, command: list[str], target: str
+) -> None:
+    path = agency / target
+    path.parent.mkdir(exist_ok=True)
+    before = path.read_bytes() if path.exists() else None
+    for where in (path, Path(os.path.relpath(path))):  # absolute, and relative to cwd
+        r = cli("-C", agency, *command, "-o", where, "--as-of", AS_OF)
+        assert r.exit_code == 2, (where, r.stderr)
+        assert "refusing" in r.stderr
+    assert (path.read_bytes() if path.exists() else None) == before
+    assert cli("-C", agency, "validate").exit_code == 0
+
+
+def test_output_through_a_linked_folder_into_clients_is_refused(
+    agency: Path, tmp_path: Path
+) -> None:
+    link = tmp_path / "reports"
+    link.symlink_to(agency / "clients" / "rc-0001")
+    log = agency / "clients" / "rc-0001" / "log.yaml"
+    before = log.read_bytes()
+    r = cli("-C", agency, "report", "rc-0001", "-o", link / "log.yaml")
+    assert r.exit_code == 2 and "refusing" in r.stderr
+    assert log.read_bytes() == before
+
+
+def test_schema_output_is_refused_inside_clients(agency: Path) -> None:
+    r = cli("-C", agency, "schema", "-o", agency / "clients" / "rc-0001")
+    assert r.exit_code == 2 and "refusing" in r.stderr
+    assert sorted(p.name for p in (agency / "clients" / "rc-0001").iterdir()) == [
+        "assessment.yaml", "client.yaml", "log.yaml", "plan.yaml",
+    ]  # fmt: skip
+    assert cli("-C", agency, "schema", "-o", agency / "schemas").exit_code == 0
+
+
+@pytest.mark.parametrize("command", [["report", "rc-0001"], ["caseload"]])
+def test_the_output_format_follows_the_extension(
+    agency: Path, tmp_path: Path, command: list[str]
+) -> None:
+    html, md, forced, other = (tmp_path / n for n in ("r.html", "r.md", "f.html", "r.txt"))
+    for target in (html, md, other):
+        assert cli("-C", agency, *command, "-o", target, "--as-of", AS_OF).exit_code == 0
+    assert html.read_text().startswith("<!DOCTYPE html>")
+    assert md.read_text().startswith("#")
+    assert other.read_text().startswith("#")  # unknown extension: Markdown, the default
+    r = cli("-C", agency, *command, "--format", "md", "-o", forced, "--as-of", AS_OF)
+    assert r.exit_code == 0
+    assert forced.read_text().startswith("#")  # an explicit --format wins
+    r = cli("-C", agency, *command, "--as-of", AS_OF)
+    assert r.stdout.startswith("#")  # stdout: Markdown unless --format html
 
 
 def test_unknown_or_invalid_client(agency: Path) -> None:

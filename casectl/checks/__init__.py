@@ -3,13 +3,15 @@
 The families (one module each, docstrings list their codes): ``config`` (CM5xx),
 ``client`` (CM1xx), ``plan`` (CM2xx), ``assessment`` (CM3xx), ``log`` (CM4xx),
 ``links`` (CM6xx); ``schema`` maps record validation to x01..x07 in each block;
-``casectl.load`` owns CM0xx. Checks never print and never raise for bad data.
+``text`` (CM011, CM128) what text may hold in any file; ``casectl.load`` owns the
+rest of CM0xx. Checks never print and never raise for bad data.
 """
 
 from __future__ import annotations
 
 import os
 import stat
+import zoneinfo
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -26,12 +28,15 @@ from casectl.checks import config as config_rules
 from casectl.checks import links, schema
 from casectl.checks import log as log_rules
 from casectl.checks import plan as plan_rules
-from casectl.facts import ClientFacts, facts_from_records
+from casectl.checks import text as text_rules
+from casectl.facts import ClientFacts, ClientFields, facts_from_records
 from casectl.model import (
     CLIENT_ID_RE,
+    FORMAT_VERSION,
     Agency,
     Assessment,
     AssessmentFile,
+    Cadence,
     Client,
     Goal,
     LogEntry,
@@ -59,10 +64,18 @@ class ClientCheck:
     loaded: dict[str, load.Loaded] = field(default_factory=dict)
 
     @property
-    def facts(self) -> ClientFacts | None:
-        if self.client is None:
-            return None
-        return facts_from_records(self.client, self.assessments, self.plan, self.log)
+    def errors(self) -> bool:
+        return any(p.severity == "error" for p in self.problems)
+
+    @property
+    def facts(self) -> ClientFacts:
+        """What the schedule and listings need, from every valid part of the files:
+        a client with errors never disappears from them (contract 5.2, ``record``)."""
+        client: Client | ClientFields | None = self.client
+        if client is None:
+            loaded = self.loaded.get("client.yaml")
+            client = _salvage_client(self.id, loaded.data if loaded is not None else None)
+        return facts_from_records(client, self.assessments, self.plan, self.log, self.errors)
 
     def latest_event(self) -> date | None:
         """The latest 'happened on' date, for cache validity of future-date checks."""
@@ -88,15 +101,36 @@ class ClientCheck:
         return max(days) if days else None
 
 
-def check_config(loaded: load.Loaded) -> tuple[Agency | None, list[Problem]]:
-    """Validate casectl.yaml; the Agency is None when it cannot be used."""
+@dataclass
+class Settings:
+    """casectl.yaml as read: the settings to use, every problem, and each fallback.
+
+    ``agency`` is always usable: with errors in the file it is the best reading
+    (:func:`best_settings`), and ``fallbacks`` says, one line each, what was not
+    taken from the file.
+    """
+
+    agency: Agency
+    problems: list[Problem]
+    fallbacks: list[str]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+def check_config(loaded: load.Loaded) -> Settings:
+    """Validate casectl.yaml and read the settings, falling back (aloud) where needed."""
     if not loaded.ok:
-        return None, cap_problems(list(loaded.problems), [loaded])
-    agency, problems = schema.validate(loaded, Agency, 5)
-    problems = list(loaded.problems) + problems
-    if agency is not None:
-        problems += config_rules.check(loaded, agency)
-    return agency, cap_problems(problems, [loaded])
+        agency, fallbacks = best_settings(loaded)
+        return Settings(agency, cap_problems(list(loaded.problems), [loaded]), fallbacks)
+    valid, problems = schema.validate(loaded, Agency, 5)
+    problems = list(loaded.problems) + text_rules.check(loaded, CONFIG) + problems
+    agency, fallbacks = (valid, []) if valid is not None else best_settings(loaded)
+    # The rules run on the best reading too: every problem at once.
+    problems += config_rules.check(loaded, agency)
+    problems = cap_problems(problems, [loaded])
+    return Settings(_usable_zone(agency, fallbacks), problems, fallbacks)
 
 
 def cap_problems(problems: list[Problem], loaded: Iterable[load.Loaded] = ()) -> list[Problem]:
@@ -132,6 +166,90 @@ def cap_problems(problems: list[Problem], loaded: Iterable[load.Loaded] = ()) ->
     return out
 
 
+def best_settings(loaded: load.Loaded) -> tuple[Agency, list[str]]:
+    """The best reading of a casectl.yaml that has errors, and what fell back.
+
+    Every valid setting is kept; each invalid one falls back on its own (a bad
+    cadence key to its default, the other keys kept; a bad zone to UTC; a bad
+    manager entry to the key as its name) and says so in one line for stderr.
+    """
+    data = loaded.data if loaded.ok else None
+    if not isinstance(data, dict):
+        return Agency(agency="(agency)"), [
+            f"{CONFIG} cannot be read; using the default settings "
+            "(time zone UTC, the default cadence, no managers list)"
+        ]
+    kept: dict[str, Any] = {"agency": "(agency)"}
+    said: list[str] = []
+    for name, value in data.items():
+        if name not in Agency.model_fields:
+            continue  # an unknown key: a warning, and ignored as always
+        if _valid(Agency, {**kept, name: value}) is not None:
+            kept[name] = value
+        elif name == "cadence":
+            kept[name] = _best_cadence(value, said)
+        elif name == "managers" and isinstance(value, dict):
+            kept[name] = _best_managers(value, said)
+        elif name == "domains" and isinstance(value, list):
+            kept[name] = [d for d in value if isinstance(d, str)]
+            said.append(f"{CONFIG}: domains keeps only its valid names")
+        else:
+            said.append(f"{CONFIG}: {name} {_FALLBACK.get(name, 'falls back to its default')}")
+    if "agency" not in data:
+        said.append(f"{CONFIG}: agency {_FALLBACK['agency']}")
+    agency = _valid(Agency, kept)
+    if agency is None:  # pragma: no cover - every field above was checked on its own
+        return Agency(agency="(agency)"), [f"{CONFIG}: using the default settings"]
+    return agency, said
+
+
+CONFIG = "casectl.yaml"
+_FALLBACK = {
+    "agency": "(the name) falls back to '(agency)'",
+    "format": f"is read as {FORMAT_VERSION}",
+    "timezone": "falls back to UTC",
+    "managers": "is not read: any manager key is accepted",
+    "domains": "falls back to the default domains",
+}
+
+
+def _best_cadence(value: Any, said: list[str]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        said.append(f"{CONFIG}: cadence falls back to the default cadence")
+        return {}
+    kept: dict[str, Any] = {}
+    defaults = Cadence()
+    for key, item in value.items():
+        if _valid(Cadence, {key: item}) is not None:
+            kept[key] = item
+        else:
+            said.append(
+                f"{CONFIG}: cadence.{key} falls back to the default, {getattr(defaults, key)}"
+            )
+    return kept
+
+
+def _best_managers(value: dict[Any, Any], said: list[str]) -> dict[str, Any]:
+    kept: dict[str, Any] = {}
+    for key, entry in value.items():
+        if _valid(Agency, {"agency": "a", "managers": {key: entry}}) is not None:
+            kept[key] = entry
+        else:
+            kept[str(key)] = str(key)
+            said.append(f"{CONFIG}: managers.{key} falls back to the name {str(key)!r}")
+    return kept
+
+
+def _usable_zone(agency: Agency, said: list[str]) -> Agency:
+    """The agency, with UTC for a zone name that names no zone (said)."""
+    try:
+        zoneinfo.ZoneInfo(agency.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        said.append(f"{CONFIG}: timezone falls back to UTC")
+        return agency.model_copy(update={"timezone": "UTC"})
+    return agency
+
+
 def _is_link(path: Path) -> bool:
     try:
         return stat.S_ISLNK(os.lstat(path).st_mode)
@@ -146,7 +264,7 @@ def check_client(
     result = ClientCheck(folder)
     base = root / "clients" / folder
     rel = f"clients/{folder}"
-    if not CLIENT_ID_RE.match(folder):
+    if not CLIENT_ID_RE.fullmatch(folder):
         result.problems.append(
             Problem(
                 rel,
@@ -201,6 +319,9 @@ def check_client(
             loaded.data = []
         result.loaded[name] = loaded
         result.problems += loaded.problems
+        result.problems += text_rules.check(loaded, name)
+        if name == "client.yaml":
+            result.problems += text_rules.check_client_name(loaded)
 
     _check_records(result, agency, today, zone)
     result.problems = cap_problems(result.problems, result.loaded.values())
@@ -274,6 +395,38 @@ def _salvage_plan(data: Any, parts: schema.Parts) -> tuple[Plan | None, list[int
         created = None
     plan = Plan.model_construct(created=created, goals=goals)
     return plan, positions, ids
+
+
+# Stand-ins for the required fields of client.yaml, so that each field the file has
+# can be validated on its own (the stand-ins themselves are never kept).
+_CLIENT_STAND_IN = {
+    "id": "x",
+    "name": "x",
+    "status": "active",
+    "opened": "2000-01-01",
+    "manager": "x",
+}
+
+
+def _salvage_client(cid: str, data: Any) -> ClientFields:
+    """The fields of an invalid client.yaml that are valid on their own."""
+    if not isinstance(data, dict):
+        return ClientFields(cid)
+    good: dict[str, Any] = {}
+    for key in ("name", "status", "manager", "program", "opened", "consent", "closed", "cadence"):
+        if key in data:
+            one = _valid(Client, {**_CLIENT_STAND_IN, key: data[key]})
+            if one is not None:
+                good[key] = getattr(one, key)
+    valid = Client.model_construct(**{**dict.fromkeys(_CLIENT_STAND_IN), **good, "id": cid})
+    return ClientFields.of(valid)
+
+
+def _valid(model: type[Record], data: Any) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError:
+        return None
 
 
 def _salvage_assessments(

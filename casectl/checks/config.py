@@ -18,7 +18,7 @@ from casectl.load import KEY_TOO_LONG, Loaded
 from casectl.model import MAX_MANAGER_KEY, Agency, describe
 from casectl.problems import Problem
 
-_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # fullmatch: no final newline
 
 
 def check(loaded: Loaded, agency: Agency) -> list[Problem]:
@@ -52,7 +52,7 @@ def check(loaded: Loaded, agency: Agency) -> list[Problem]:
                     key=True,
                 )
             )
-        elif not _KEY.match(key):
+        elif not _KEY.fullmatch(key):
             out.append(
                 loaded.problem(
                     ("managers", key),

@@ -10,7 +10,7 @@
 | CM424 | `amends` names an earlier entry of the same log |
 | CM425 | `amends` appears only on entries of type `amendment` |
 | CM426 | an `amendment` names the entry it corrects with `amends` |
-| CM427 | `to` appears only on `referral` entries (warning) |
+| CM427 | `to` appears only on `referral` and `transfer` entries (warning) |
 | CM428 | a note is not dated before the case was opened (warning) |
 """
 
@@ -96,12 +96,12 @@ def check(
                     at, "CM426", "an amendment must name the entry it corrects with `amends:`"
                 )
             )
-        if e.to is not None and e.type != "referral":
+        if e.to is not None and e.type not in ("referral", "transfer"):
             out.append(
                 loaded.problem(
                     (*at, "to"),
                     "CM427",
-                    "`to` is meant for referral entries",
+                    "`to` is meant for referral and transfer entries",
                     severity="warning",
                     key=True,
                 )

@@ -34,7 +34,7 @@ from pydantic import BaseModel, Field, PlainValidator, TypeAdapter, ValidationEr
 from casectl import load
 from casectl.load import Loaded
 from casectl.model import Record, describe
-from casectl.problems import Problem
+from casectl.problems import Problem, field_path
 
 R = TypeVar("R", bound=Record)
 Loc = tuple[str | int, ...]
@@ -351,8 +351,16 @@ class _Found:
                 continue
             self.budget.left -= 1
             message = _message(err)
-            if err["type"] == "missing":
-                message += _misspelt(tp, data, loc)
+            typo = _misspelt(tp, data, loc) if err["type"] == "missing" else None
+            if typo is not None:
+                # Point at the misspelt key: that is the line to fix.
+                line, col = self.loaded.mark((*at, *loc[:-1], typo), key=True)
+                text = f"{field_path((*at, *loc))}: required key is missing; "
+                text += f"did you mean {loc[-1]!r} for {describe(typo)}?"
+                self.problems.append(
+                    Problem(self.loaded.path, line, col, "error", code(self.block, 1), text)
+                )
+                continue
             etype = err["type"]
             code_ = (
                 load.TOO_LONG
@@ -362,14 +370,14 @@ class _Found:
             self.problems.append(self.loaded.problem((*at, *loc), code_, message))
 
 
-def _misspelt(tp: Any, data: Any, loc: Loc) -> str:
-    """`` (is 'stauts' a misspelling of it?)`` when the mapping that lacks a required
-    key has an unknown key close to it; else nothing."""
+def _misspelt(tp: Any, data: Any, loc: Loc) -> str | None:
+    """The unknown key beside a missing required key that looks like a misspelling of
+    it (``stauts`` for ``status``), or None."""
     parent = data
     for part in loc[:-1]:
         parent = parent[part]
     if not isinstance(parent, dict) or not isinstance(loc[-1], str):
-        return ""
+        return None
     known = _fields_at(tp, loc[:-1])
     wanted = loc[-1]
     near = [
@@ -377,8 +385,8 @@ def _misspelt(tp: Any, data: Any, loc: Loc) -> str:
         for k in parent
         if isinstance(k, str) and k not in known and abs(len(k) - len(wanted)) <= 3
     ][:_HINT_CANDIDATES]
-    close = difflib.get_close_matches(wanted, near, n=1)
-    return f" (is {describe(close[0])} a misspelling of it?)" if close else ""
+    close = difflib.get_close_matches(wanted, near, n=1, cutoff=0.75)
+    return close[0] if close else None
 
 
 _HINT_CANDIDATES = 1000
@@ -406,7 +414,7 @@ def unknown_keys(
     budget.left -= len(found)
     problems = []
     for loc, owner in found:
-        fields = list(type(owner).model_fields)
+        fields = [info.alias or name for name, info in type(owner).model_fields.items()]
         close = difflib.get_close_matches(str(loc[-1]), fields, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         problems.append(
@@ -432,18 +440,20 @@ def _collect_unknown(
     if extra:
         out.extend(((*prefix, key), record) for key in itertools.islice(extra, keep))
         left_out += max(len(extra) - keep, 0)
+    fields = type(record).model_fields
     for name in _nested_fields(type(record)):
         value = getattr(record, name)
+        key = fields[name].alias or name  # as the data spells it
         if isinstance(value, BaseModel):
-            left_out += _collect_unknown(value, (*prefix, name), out, keep)
+            left_out += _collect_unknown(value, (*prefix, key), out, keep)
         elif isinstance(value, list):
             for i, item in enumerate(value):
                 if isinstance(item, BaseModel):
-                    left_out += _collect_unknown(item, (*prefix, name, i), out, keep)
+                    left_out += _collect_unknown(item, (*prefix, key, i), out, keep)
         elif isinstance(value, dict):
             for k, item in value.items():
                 if isinstance(item, BaseModel):
-                    left_out += _collect_unknown(item, (*prefix, name, k), out, keep)
+                    left_out += _collect_unknown(item, (*prefix, key, k), out, keep)
     return left_out
 
 
@@ -475,10 +485,11 @@ def _container_fields(model: type[BaseModel]) -> dict[str, tuple[type, Any]]:
     for name, info in model.model_fields.items():
         tp = _unwrap(info.annotation)
         origin = get_origin(tp)
+        key = info.alias or name  # as the data spells it
         if origin is list:
-            out[name] = (list, get_args(tp)[0])
+            out[key] = (list, get_args(tp)[0])
         elif origin is dict:
-            out[name] = (dict, get_args(tp)[1])
+            out[key] = (dict, get_args(tp)[1])
     return out
 
 
@@ -540,14 +551,20 @@ def _fields_at(tp: Any, loc: Loc) -> frozenset[str]:
     for part in loc:
         tp = _record_type(tp)
         if _is_model(tp):
-            info = tp.model_fields.get(part) if isinstance(part, str) else None
+            info = _by_key(tp).get(part) if isinstance(part, str) else None
             tp = info.annotation if info is not None else None
         elif get_origin(tp) in (list, dict):
             tp = get_args(tp)[-1]
         else:
             return frozenset()
     tp = _record_type(tp)
-    return frozenset(tp.model_fields) if _is_model(tp) else frozenset()
+    return frozenset(_by_key(tp)) if _is_model(tp) else frozenset()
+
+
+@functools.cache
+def _by_key(model: type[BaseModel]) -> dict[str, Any]:
+    """The fields of ``model`` by the key the data uses (its alias, else its name)."""
+    return {info.alias or name: info for name, info in model.model_fields.items()}
 
 
 _NESTED: dict[type[BaseModel], tuple[str, ...]] = {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -10,6 +12,7 @@ from casectl import dates, repo
 from casectl.agency import AgencyContext, open_agency
 from casectl.errors import CasectlError
 from casectl.model import MAX_YEAR, MIN_YEAR, too_long
+from casectl.render import problem_line
 
 if TYPE_CHECKING:
     from casectl.notes import Written
@@ -17,15 +20,74 @@ if TYPE_CHECKING:
 
 
 def agency_context(
-    directory: Path | None, as_of: str | None = None, *, validating: bool = False
+    directory: Path | None,
+    as_of: str | None = None,
+    *,
+    out: Output | None = None,
+    writes: bool = False,
+    validating: bool = False,
 ) -> AgencyContext:
-    """The agency named by ``-C`` or found above the current folder (``validating``:
-    for validate, which reports a linked casectl.yaml or clients/ instead of refusing)."""
+    """The agency named by ``-C`` or found above the current folder.
+
+    What a casectl.yaml with errors does is decided here, for every command: one
+    that ``writes`` refuses (exit 2) with the problems, since settings read wrong
+    would be written into the records (a note stamped in the wrong zone stays in an
+    append-only log). One that reads goes on with the best reading of the settings,
+    and :func:`say_settings_problems` puts the problems and each fallback on stderr
+    through ``out``. With no ``out`` the caller reports them itself (``validate``,
+    whose output lists problems anyway; sync's check before pushing).
+    """
     root = repo.find_root(directory, explicit=directory is not None)
+    today = parse_date_option("--as-of", as_of) if as_of is not None else None
     ctx = open_agency(root, validating=validating)
-    if as_of is not None:
-        ctx.today = parse_date_option("--as-of", as_of)
+    if ctx.settings_errors and writes:
+        raise CasectlError(
+            f"{repo.CONFIG_NAME} has errors; nothing written (fix them, then run this again):\n"
+            + "\n".join(problem_line(p) for p in ctx.settings_errors)
+        )
+    if out is not None:
+        say_settings_problems(out, ctx)
+    if today is not None:
+        ctx.today = today
     return ctx
+
+
+def say_settings_problems(out: Output, ctx: AgencyContext, listed: bool = False) -> None:
+    """casectl.yaml's errors as problem lines on stderr (unless ``listed`` in the
+    command's own output already), then what each one made the settings fall back to."""
+    if not ctx.settings_errors:
+        return
+    if not listed:
+        for problem in ctx.settings_errors:
+            out.stderr.write(problem_line(problem) + "\n")
+        out.stderr.flush()
+    for fallback in ctx.fallbacks:
+        out.warn(fallback)
+
+
+def check_manager_option(
+    ctx: AgencyContext, manager: str | None, named: Iterable[str | None] | None = None
+) -> None:
+    """Refuse (exit 2) a ``--manager`` that names no known manager, listing the known
+    ones: an empty result would read as "nothing to do" to a person or a cron job.
+
+    Known managers are the ``managers:`` keys of casectl.yaml, or, without that list,
+    the managers ``named`` by the clients (None: not read yet; call again once they
+    are, so an agency with a list fails before any client is read).
+    """
+    if manager is None:
+        return
+    keys = ctx.agency.managers
+    if keys is not None:
+        known, where = sorted(keys), f"a manager in {repo.CONFIG_NAME}"
+    elif named is not None:
+        known, where = sorted({m for m in named if m}), "the manager of any client"
+    else:
+        return
+    if manager not in known:
+        raise CasectlError(
+            f"--manager: {manager!r} is not {where} (known: {', '.join(known) or 'none'})"
+        )
 
 
 def parse_date_option(option: str, value: str) -> date:
@@ -44,6 +106,38 @@ def parse_duration_option(option: str, value: str) -> dates.Duration:
     if too_long(parsed):
         raise CasectlError(f"{option}: {value!r} is longer than 100 years")
     return parsed
+
+
+_PRIVATE_FOLDERS = ("clients", ".git", repo.CACHE_DIR)
+
+
+def check_output(root: Path, output: Path, overwrite_tracked: bool = False) -> None:
+    """Refuse ``-o FILE`` where a report or other output must never go (exit 2): inside
+    clients/ (case files), .git/ or .casectl/, onto casectl.yaml, or onto any file git
+    tracks in the agency (unless ``overwrite_tracked``). Links in the folder part are
+    followed, so a link cannot smuggle the file there."""
+    target = Path(os.path.realpath(output.parent)) / output.name
+    base = Path(os.path.realpath(root))
+    if not target.is_relative_to(base):
+        return
+    rel = target.relative_to(base)
+    if not rel.parts:
+        return
+    if rel.parts[0] in _PRIVATE_FOLDERS:
+        raise CasectlError(
+            f"-o {output}: refusing to write inside {rel.parts[0]}/ of the agency "
+            f"({'the case files' if rel.parts[0] == 'clients' else 'kept by git and casectl'}); "
+            "choose a file elsewhere"
+        )
+    if rel.as_posix() == repo.CONFIG_NAME:
+        raise CasectlError(
+            f"-o {output}: refusing to overwrite {repo.CONFIG_NAME}, the agency's settings"
+        )
+    if not overwrite_tracked and repo.is_tracked(base, rel.as_posix()):
+        raise CasectlError(
+            f"-o {output}: refusing to overwrite {rel.as_posix()}, a file tracked by git; "
+            "choose a new file name (reports hold personal data: keep them out of git)"
+        )
 
 
 def report_written(out: Output, result: Written, unsaved: str) -> int:

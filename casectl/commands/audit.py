@@ -12,7 +12,7 @@ from pathlib import Path
 from casectl import render, repo
 from casectl.audit import AuditResult, Finding, audit
 from casectl.errors import CasectlError
-from casectl.output import Output
+from casectl.output import Output, visible
 
 
 def run(
@@ -32,15 +32,16 @@ def run(
 
 
 def finding_line(f: Finding) -> str:
-    """``<commit> <date> <author> <client> <entry> <change>: <detail>`` on one line."""
+    """``<commit> <date> <author> <client> <entry> <change>: <detail>`` on one line
+    (names, ids and details come from the history: control characters escaped)."""
     who = f"{f.author} <{f.email}>"
     day = f.date[:10]
     if f.change == "unsigned":
-        return f"{f.commit[:12]}  {day}  {who}  unsigned: {f.detail}"
+        return visible(f"{f.commit[:12]}  {day}  {who}  unsigned: {f.detail}")
     where = f"clients/{f.client}/log.yaml"
     entry = f"  {f.entry}" if f.entry else ""
     via = " (merge, compared with its first parent)" if f.merge else ""
-    return f"{f.commit[:12]}  {day}  {who}  {where}{entry}  {f.change}{via}: {f.detail}"
+    return visible(f"{f.commit[:12]}  {day}  {who}  {where}{entry}  {f.change}{via}: {f.detail}")
 
 
 def summary(result: AuditResult, require_signed: bool) -> str:

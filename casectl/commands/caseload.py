@@ -6,42 +6,28 @@ from pathlib import Path
 
 from casectl import reports
 from casectl.agency import scan
-from casectl.commands._common import agency_context
-from casectl.commands.report import emit, generated_stamp, render
-from casectl.errors import CasectlError
+from casectl.commands._common import agency_context, check_manager_option, check_output
+from casectl.commands.report import emit, generated_stamp, output_format, render
 from casectl.output import Output
 
 
 def run(
     out: Output,
     directory: Path | None,
-    fmt: str,
+    fmt: str | None,
     output: Path | None,
     manager: str | None,
     as_of: str | None,
 ) -> int:
-    ctx = agency_context(directory, as_of)
-    managers = ctx.agency.managers
-    if manager is not None and managers is not None and manager not in managers:
-        raise CasectlError(
-            f"--manager: {manager!r} is not a manager in casectl.yaml "
-            f"({', '.join(sorted(managers))})"
-        )
-    state = scan(ctx)
-    facts = state.facts()
-    skipped = len(state.clients) - len(facts)
+    ctx = agency_context(directory, as_of, out=out)
+    if output is not None:
+        check_output(ctx.root, output)
+    fmt = output_format(fmt, output)
+    check_manager_option(ctx, manager)
+    facts = scan(ctx).facts()
+    check_manager_option(ctx, manager, (f.manager for f in facts))
     context = reports.caseload_context(
-        ctx.agency,
-        facts,
-        ctx.today,
-        generated=generated_stamp(ctx, as_of),
-        manager=manager,
-        skipped=skipped,
+        ctx.agency, facts, ctx.today, generated=generated_stamp(ctx, as_of), manager=manager
     )
-    text = render(ctx, f"caseload.{fmt}.j2", context)
-    if skipped:
-        out.warn(
-            f"{skipped} client(s) left out: their client.yaml has errors (run `casectl validate`)"
-        )
-    emit(out, output, text)
+    emit(out, output, render(ctx, f"caseload.{fmt}.j2", context))
     return 0

@@ -36,8 +36,10 @@ def run(
 ) -> int:
     repo.check_client_id(client_id)
     notes.check_reason(reason)
-    ctx = agency_context(directory)
-    session = notes.open_client(ctx.root, ctx.agency, ctx.zone, ctx.today, client_id)
+    ctx = agency_context(directory, writes=True)
+    session = notes.open_client(
+        ctx.root, ctx.agency, ctx.zone, ctx.today, client_id, commit=not no_commit
+    )
     day = parse_date_option("--date", date) if date else ctx.today
     if notes.client_status(session) == "closed":
         raise CasectlError(f"{client_id} is already closed; nothing written")
@@ -51,6 +53,5 @@ def run(
         draft,
         lambda nid: f"close: {client_id} {reason} ({by_key})",
         client_edit=notes.close_edit(day, reason),
-        commit=not no_commit,
     )
     return report_written(out, result, f"{client_id} was closed (note {result.note_id})")

@@ -15,7 +15,8 @@ from typing import Any
 from casectl import templating
 from casectl.commands.due import Gathered, by_manager, days_text, gather
 from casectl.model import Agency
-from casectl.output import Output
+from casectl.output import Output, visible
+from casectl.render import UNKNOWN_MANAGER
 from casectl.schedule import DueItem
 
 TEMPLATE = "digest.txt.j2"
@@ -44,7 +45,7 @@ def context(g: Gathered) -> dict[str, Any]:
     overdue = sum(1 for i in g.items if i.status == "overdue")
     window = g.within if g.within is not None else agency.cadence.due_soon
     return {
-        "agency": agency.agency,
+        "agency": visible(agency.agency),
         "as_of": g.ctx.today.isoformat(),
         "window": str(window),
         "total": len(g.items),
@@ -53,15 +54,28 @@ def context(g: Gathered) -> dict[str, Any]:
         "managers": [
             manager_group(agency, key, items) for key, items in by_manager(g.items).items()
         ],
+        # Clients whose files have errors (one `record` item each), in client order.
+        "errors": [
+            {
+                "client": i.client,
+                "name": i.name,
+                "manager": i.manager,
+                "manager_name": agency.manager_name(i.manager) if i.manager else None,
+                "what": i.what,
+                "command": f"casectl validate clients/{i.client}",
+            }
+            for i in sorted((i for i in g.items if i.kind == "record"), key=lambda i: i.client)
+        ],
     }
 
 
-def manager_group(agency: Agency, key: str, items: Sequence[DueItem]) -> dict[str, Any]:
+def manager_group(agency: Agency, key: str | None, items: Sequence[DueItem]) -> dict[str, Any]:
     rows = [item_dict(i) for i in items]
+    email = agency.manager_email(key) if key is not None else None
     return {
-        "key": key,
-        "name": agency.manager_name(key),
-        "email": agency.manager_email(key),
+        "key": visible(key) if key is not None else None,
+        "name": visible(agency.manager_name(key)) if key is not None else UNKNOWN_MANAGER,
+        "email": visible(email) if email is not None else None,
         "overdue": [r for r in rows if r["status"] == "overdue"],
         "due_soon": [r for r in rows if r["status"] == "due_soon"],
         "count": len(rows),
@@ -69,8 +83,12 @@ def manager_group(agency: Agency, key: str, items: Sequence[DueItem]) -> dict[st
 
 
 def item_dict(item: DueItem) -> dict[str, Any]:
-    """The contract's JSON keys plus two conveniences for people."""
+    """The contract's JSON keys plus two conveniences for people; the digest is plain
+    text, so record values are already one line with control characters escaped."""
     data = item.to_json()
+    for key in ("name", "manager", "what"):
+        if isinstance(data[key], str):
+            data[key] = visible(data[key])
     data["days_text"] = days_text(item)
     data["kind_text"] = item.kind.replace("_", " ")
     return data

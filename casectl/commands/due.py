@@ -15,9 +15,14 @@ from typing import Any
 
 from casectl import dates, render, repo, schedule
 from casectl.agency import AgencyContext, scan
-from casectl.commands._common import agency_context, parse_duration_option
+from casectl.commands._common import (
+    agency_context,
+    check_manager_option,
+    parse_duration_option,
+)
 from casectl.errors import CasectlError, UnknownClientError
-from casectl.output import Output
+from casectl.model import Agency
+from casectl.output import Output, visible
 from casectl.schedule import DueItem
 
 TEXT_HEADERS = ("status", "due", "days", "manager", "client", "name", "kind", "what")
@@ -27,11 +32,10 @@ ROW_STYLES = {"overdue": "red", "due_soon": "yellow"}
 
 @dataclass
 class Gathered:
-    """The agency, its filtered and sorted due items, and how many clients were left out."""
+    """The agency and its filtered, sorted due items."""
 
     ctx: AgencyContext
     items: list[DueItem]
-    skipped: int
     within: dates.Duration | None
 
 
@@ -62,7 +66,7 @@ def run(
         _print_rich(out, g)
     else:
         out.write(plain_text(items))
-    if fail_on_overdue and any(i.status == "overdue" for i in items):
+    if fail_on_overdue and (g.ctx.settings_errors or any(i.status == "overdue" for i in items)):
         return 1
     return 0
 
@@ -95,15 +99,17 @@ def gather(
     """Validate the options, scan the agency and return the filtered, sorted items.
 
     Every option is checked before any client is read, so a typo fails fast (exit 2).
-    Clients whose client.yaml is invalid are left out with one warning on stderr.
+    A client whose files have errors is never left out: it has a ``record`` item.
     """
     check_kinds(kinds)
     window = parse_duration_option("--within", within) if within is not None else None
-    ctx = agency_context(directory, as_of)
-    check_manager(ctx, manager)
+    ctx = agency_context(directory, as_of, out=out)
+    check_manager_option(ctx, manager)
     wanted = check_clients(ctx.root, clients)
     state = scan(ctx, only=wanted or None)
     known = state.schedules()
+    if not wanted:  # with --client, the clients read are not all the managers' clients
+        check_manager_option(ctx, manager, (plan.manager for plan in known))
     items: list[DueItem] = []
     for plan in known:
         if manager is not None and plan.manager != manager:
@@ -111,32 +117,13 @@ def gather(
         items.extend(schedule.items_from_schedule(plan, ctx.today, window))
     if kinds:
         items = [i for i in items if i.kind in kinds]
-    skipped = len(state.clients) - len(known)
-    if skipped:
-        out.warn(
-            f"{skipped} client(s) left out: their client.yaml has errors (run `casectl validate`)"
-        )
-    return Gathered(ctx, schedule.sort_items(items), skipped, window)
+    return Gathered(ctx, schedule.sort_items(items), window)
 
 
 def check_kinds(kinds: Sequence[str]) -> None:
     for kind in kinds:
         if kind not in schedule.KINDS:
             raise CasectlError(f"--kind: {kind!r} is not one of {', '.join(schedule.KINDS)}")
-
-
-def check_manager(ctx: AgencyContext, manager: str | None) -> None:
-    """With a managers list in casectl.yaml, --manager must be one of its keys.
-
-    Without one any key is accepted (there is nothing to check it against).
-    """
-    known = ctx.agency.managers
-    if manager is None or known is None or manager in known:
-        return
-    raise CasectlError(
-        f"--manager: {manager!r} is not a manager in casectl.yaml "
-        f"(known: {', '.join(sorted(known))})"
-    )
 
 
 def check_clients(root: Path, clients: Sequence[str]) -> list[str]:
@@ -154,6 +141,8 @@ def check_clients(root: Path, clients: Sequence[str]) -> list[str]:
 
 def days_text(item: DueItem) -> str:
     """``25 days overdue``, ``due today``, ``in 1 day``: for people, not scripts."""
+    if item.kind == "record":
+        return "needs fixing"
     if item.days > 0:
         return f"{item.days} day{'s' if item.days != 1 else ''} overdue"
     if item.days == 0:
@@ -164,8 +153,8 @@ def days_text(item: DueItem) -> str:
 def _row(item: DueItem, with_manager: bool) -> list[Any]:
     row: list[Any] = [item.status, item.due.isoformat(), item.days]
     if with_manager:
-        row.append(item.manager)
-    row += [item.client, item.name, item.kind, item.what]
+        row.append(item.manager or "")
+    row += [item.client, item.name or "", item.kind, item.what]
     return row
 
 
@@ -173,19 +162,20 @@ def plain_text(items: Sequence[DueItem]) -> str:
     """Aligned columns for pipes: one line per item, a header line first, no colour.
 
     The same layout as ``render.plain_table`` (two spaces between columns, the last one
-    not padded), written out directly: at 10,000 clients there are tens of thousands
-    of rows and the generic per-cell path was a third of a warm run.
+    not padded, values through ``visible``), written out directly: at 10,000 clients
+    there are tens of thousands of rows and the generic per-cell path was a third of a
+    warm run.
     """
     rows = [
         (
             i.status,
             i.due.isoformat(),
             str(i.days),
-            i.manager,
+            visible(i.manager or ""),
             i.client,
-            " ".join(i.name.split()),
+            visible(i.name or ""),
             i.kind,
-            " ".join(i.what.split()),
+            visible(i.what),
         )
         for i in items
     ]
@@ -199,35 +189,46 @@ def plain_text(items: Sequence[DueItem]) -> str:
 
 
 def markdown(items: Sequence[DueItem], as_of: date) -> str:
-    """A GitHub-renderable Markdown table (``|`` in cells escaped)."""
+    """A GitHub-renderable Markdown table; every cell through ``reports.md_escape``."""
+    from casectl.reports import md_escape
+
     if not items:
         return f"Nothing due as of {as_of.isoformat()}.\n"
-    lines = [_md_row(MD_HEADERS), _md_row(["---"] * len(MD_HEADERS))]
+
+    def row(cells: Sequence[Any]) -> str:
+        return "| " + " | ".join(md_escape(c) for c in cells) + " |"
+
+    lines = [row(MD_HEADERS), "| " + " | ".join(["---"] * len(MD_HEADERS)) + " |"]
     for i in items:
         lines.append(
-            _md_row(
-                [i.status, i.due.isoformat(), i.days, i.client, i.name, i.manager, i.kind, i.what]
+            row(
+                [
+                    i.status,
+                    i.due.isoformat(),
+                    i.days,
+                    i.client,
+                    i.name or "",
+                    i.manager or "",
+                    i.kind,
+                    i.what,
+                ]
             )
         )
     return "\n".join(lines) + "\n"
 
 
-def _md_row(cells: Sequence[Any]) -> str:
-    return "| " + " | ".join(md_cell(c) for c in cells) + " |"
-
-
-def md_cell(value: Any) -> str:
-    """One table cell: no line breaks, pipes escaped (GitHub reads ``\\|`` as a literal)."""
-    text = " ".join(str(value).split())
-    return text.replace("\\", "\\\\").replace("|", "\\|")
-
-
-def by_manager(items: Sequence[DueItem]) -> dict[str, list[DueItem]]:
-    """Items grouped by manager key (keys sorted), each group keeping the items' order."""
-    groups: dict[str, list[DueItem]] = {}
+def by_manager(items: Sequence[DueItem]) -> dict[str | None, list[DueItem]]:
+    """Items grouped by manager key (keys sorted; None, a client.yaml that cannot tell,
+    last), each group keeping the items' order."""
+    groups: dict[str | None, list[DueItem]] = {}
     for item in items:
         groups.setdefault(item.manager, []).append(item)
-    return {key: groups[key] for key in sorted(groups)}
+    return {key: groups[key] for key in sorted(groups, key=lambda k: (k is None, k or ""))}
+
+
+def manager_title(agency: Agency, key: str | None) -> str:
+    """``Jane Doe (jdoe)``, or what stands for a manager that client.yaml cannot tell."""
+    return f"{agency.manager_name(key)} ({key})" if key is not None else render.UNKNOWN_MANAGER
 
 
 def _print_rich(out: Output, g: Gathered) -> None:
@@ -237,8 +238,7 @@ def _print_rich(out: Output, g: Gathered) -> None:
     headers = TEXT_HEADERS[:3] + TEXT_HEADERS[4:]
     for key, items in groups.items():
         # One manager: the caseload is obviously theirs, so no title.
-        name = g.ctx.agency.manager_name(key)
-        title = escape(f"{name} ({key})") if len(groups) > 1 else None
+        title = escape(manager_title(g.ctx.agency, key)) if len(groups) > 1 else None
         rows = [_row(i, False) for i in items]
         styles = [ROW_STYLES[i.status] for i in items]
         out.print_rich(render.rich_table(headers, rows, styles=styles, title=title))

@@ -7,7 +7,7 @@ from typing import Any
 
 from casectl import render
 from casectl.agency import scan
-from casectl.commands._common import agency_context
+from casectl.commands._common import agency_context, check_manager_option
 from casectl.errors import CasectlError
 from casectl.model import STATUSES
 from casectl.output import Output
@@ -20,10 +20,12 @@ def run(
 ) -> int:
     if status is not None and status not in STATUSES:
         raise CasectlError(f"--status: {status!r} is not one of {', '.join(STATUSES)}")
-    ctx = agency_context(directory)
-    state = scan(ctx)
+    ctx = agency_context(directory, out=out)
+    check_manager_option(ctx, manager)
+    facts = scan(ctx).facts()
+    check_manager_option(ctx, manager, (f.manager for f in facts))
     rows: list[dict[str, Any]] = []
-    for f in state.facts():
+    for f in facts:
         if status and f.status != status:
             continue
         if manager and f.manager != manager:
@@ -35,9 +37,10 @@ def run(
                 "status": f.status,
                 "manager": f.manager,
                 "program": f.program,
-                "opened": f.opened.isoformat(),
+                "opened": f.opened.isoformat() if f.opened else None,
                 "last_contact": f.last_contact.isoformat() if f.last_contact else None,
                 "notes": f.note_count,
+                "errors": f.errors,
             }
         )
     if fmt == "json":
@@ -46,7 +49,7 @@ def run(
     table = [
         [
             r["id"],
-            r["name"],
+            _marked(r["name"]) if r["errors"] else r["name"],
             r["status"],
             r["manager"],
             r["program"],
@@ -58,14 +61,18 @@ def run(
     ]
     if out.is_tty():
         styles = [
-            {"active": None, "on_hold": "yellow", "closed": "dim"}.get(r["status"]) for r in rows
+            "red" if r["errors"] else {"on_hold": "yellow", "closed": "dim"}.get(r["status"])
+            for r in rows
         ]
         out.print_rich(render.rich_table(HEADERS, table, styles=styles))
     else:
         out.write(render.plain_table(HEADERS, table))
-    skipped = len(state.clients) - len(state.facts())
-    if skipped:
-        out.warn(
-            f"{skipped} client(s) left out: their client.yaml has errors (run `casectl validate`)"
-        )
     return 0
+
+
+def _marked(name: str | None) -> str:
+    """The name cell of a client whose files have errors: it is listed all the same."""
+    return f"{name} {ERRORS_MARK}" if name else ERRORS_MARK
+
+
+ERRORS_MARK = "(records have errors)"

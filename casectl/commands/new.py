@@ -6,7 +6,7 @@ import contextlib
 import shutil
 from pathlib import Path
 
-from casectl import repo, scaffold
+from casectl import notes, repo, scaffold, writes
 from casectl.checks import check_client
 from casectl.commands._common import agency_context, parse_date_option
 from casectl.errors import CasectlError
@@ -25,7 +25,7 @@ def run(
     no_commit: bool,
 ) -> int:
     repo.check_client_id(client_id)
-    ctx = agency_context(directory)
+    ctx = agency_context(directory, writes=True)
     root = ctx.root
     day = parse_date_option("--opened", opened) if opened else ctx.today
     if not name.strip():
@@ -36,20 +36,34 @@ def run(
         raise CasectlError(
             f"--manager: {manager!r} is not a manager in casectl.yaml (known: {known})"
         )
-    folder = root / "clients" / client_id
+    git = repo.check_can_write(root, commit=not no_commit)
+    if not repo.committed(root, repo.CONFIG_NAME):
+        raise CasectlError(
+            f"{repo.CONFIG_NAME} is not committed: this agency repository was not finished "
+            f"(`casectl init` stopped before its first commit). Run `casectl init "
+            f"--agency NAME` again in {root} to complete it, then add clients; "
+            "nothing was written"
+        )
+    rel = f"clients/{client_id}"
+    folder = root / rel
     if folder.exists() or folder.is_symlink():
-        raise CasectlError(f"client {client_id!r} already exists (clients/{client_id})")
+        raise CasectlError(f"client {client_id!r} already exists ({rel})")
     repo.ensure_inside(root, root / "clients")
-    folder.mkdir(parents=True)
+    with repo.client_changes(root, rel, git) as changes:
+        notes.refuse_changes(rel, changes())
+    modes = writes.case_modes(ctx.agency.shared_group)
+    (root / "clients").mkdir(exist_ok=True)
+    writes.make_folder(folder, modes.folder)
     files = {
         "client.yaml": scaffold.client_yaml(client_id, name.strip(), manager, day, program),
         "assessment.yaml": scaffold.assessment_yaml(),
         "plan.yaml": scaffold.plan_yaml(day),
         "log.yaml": scaffold.log_yaml(),
     }
+    paths = [folder / f for f in files]
     try:
-        for fname, text in files.items():
-            (folder / fname).write_text(text, encoding="utf-8")
+        for path, text in zip(paths, files.values(), strict=True):
+            writes.atomic_write(path, text.encode("utf-8"), modes.file)
         check = check_client(root, client_id, ctx.agency, ctx.today, ctx.zone)
         errors = [p for p in check.problems if p.severity == "error"]
         if errors:
@@ -57,10 +71,15 @@ def run(
                 "the new client would not validate:\n" + "\n".join(problem_line(p) for p in errors)
             )
         if not no_commit:
-            repo.commit(root, [folder / f for f in files], f"new: {client_id} ({manager})")
+            repo.commit_paths(root, paths, f"new: {client_id} ({manager})")
     except BaseException:
+        # No trace: the folder goes, and git's index forgets whatever was staged of it
+        # (nothing was staged there before: refuse_changes made sure).
         with contextlib.suppress(OSError):
             shutil.rmtree(folder)
+        if not no_commit:
+            with contextlib.suppress(CasectlError):
+                repo.unstage(root, [rel])
         raise
-    out.line(f"created clients/{client_id}")
+    out.line(f"created {rel}")
     return 0

@@ -44,8 +44,10 @@ def run(
     no_commit: bool,
 ) -> int:
     repo.check_client_id(client_id)
-    ctx = agency_context(directory)
-    session = notes.open_client(ctx.root, ctx.agency, ctx.zone, ctx.today, client_id)
+    ctx = agency_context(directory, writes=True)
+    session = notes.open_client(
+        ctx.root, ctx.agency, ctx.zone, ctx.today, client_id, commit=not no_commit
+    )
     if amends is not None:
         if note_type not in ("note", "amendment"):
             raise CasectlError(
@@ -82,7 +84,6 @@ def run(
         session,
         draft,
         lambda nid: f"note: {client_id} {note_type} ({by_key})",
-        commit=not no_commit,
     )
     return report_written(
         out, result, f"note {result.note_id} was written to clients/{client_id}/log.yaml"

@@ -24,8 +24,10 @@ def run(
     no_commit: bool,
 ) -> int:
     repo.check_client_id(client_id)
-    ctx = agency_context(directory)
-    session = notes.open_client(ctx.root, ctx.agency, ctx.zone, ctx.today, client_id)
+    ctx = agency_context(directory, writes=True)
+    session = notes.open_client(
+        ctx.root, ctx.agency, ctx.zone, ctx.today, client_id, commit=not no_commit
+    )
     if notes.client_status(session) != "closed":
         raise CasectlError(f"{client_id} is not closed; nothing written")
     by_key = notes.resolve_by(ctx.agency, by, lambda: repo.config_identity(ctx.root))
@@ -37,6 +39,5 @@ def run(
         draft,
         lambda nid: f"reopen: {client_id} ({by_key})",
         client_edit=notes.reopen_edit,
-        commit=not no_commit,
     )
     return report_written(out, result, f"{client_id} was reopened (note {result.note_id})")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from casectl import reports, schedule, templating, writes
 from casectl.agency import AgencyContext, read_client
-from casectl.commands._common import agency_context, parse_date_option
+from casectl.commands._common import agency_context, check_output, parse_date_option
 from casectl.errors import CasectlError
 from casectl.output import Output
 
@@ -16,14 +16,17 @@ def run(
     out: Output,
     directory: Path | None,
     client_id: str,
-    fmt: str,
+    fmt: str | None,
     output: Path | None,
     as_of: str | None,
     since: str | None,
     redact: bool,
     template: str | None,
 ) -> int:
-    ctx = agency_context(directory, as_of)
+    ctx = agency_context(directory, as_of, out=out)
+    if output is not None:
+        check_output(ctx.root, output)
+    fmt = output_format(fmt, output)
     since_day = parse_date_option("--since", since) if since is not None else None
     check = read_client(ctx, client_id)
     if check.client is None:
@@ -74,6 +77,18 @@ def render(ctx: AgencyContext, name: str, context: dict[str, object]) -> str:
     env = templating.environment(ctx.root)
     env.filters.update(reports.FILTERS)
     return templating.render(ctx.root, name, context, env=env)
+
+
+_SUFFIX_FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md"}
+
+
+def output_format(fmt: str | None, output: Path | None) -> str:
+    """``--format`` when given, else the one ``-o``'s extension names (``.html``,
+    ``.htm``: html; ``.md``, ``.markdown``: md), else md."""
+    if fmt is not None:
+        return fmt
+    suffix = output.suffix.lower() if output is not None else ""
+    return _SUFFIX_FORMATS.get(suffix, "md")
 
 
 def emit(out: Output, output: Path | None, text: str) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from casectl import schemas
-from casectl.errors import CasectlError
+from casectl import repo, schemas
+from casectl.commands._common import check_output
+from casectl.errors import CasectlError, NoAgencyError
 from casectl.output import Output
 
 
@@ -15,6 +16,11 @@ def run(out: Output, directory: Path | None, output: Path | None) -> int:
     if output is None:
         out.write(json.dumps(all_schemas, indent=2, ensure_ascii=False) + "\n")
         return 0
+    root = _agency_around(directory, output)
+    if root is not None:
+        for name in all_schemas:
+            # Regenerating the committed schemas/ after an upgrade is what -o is for.
+            check_output(root, output / name, overwrite_tracked=True)
     try:
         output.mkdir(parents=True, exist_ok=True)
         for name, schema in all_schemas.items():
@@ -24,3 +30,14 @@ def run(out: Output, directory: Path | None, output: Path | None) -> int:
     for name in all_schemas:
         out.line(str(output / name))
     return 0
+
+
+def _agency_around(directory: Path | None, output: Path) -> Path | None:
+    """The agency ``-C`` names or the current folder is in, else the one around
+    ``output``; None outside any (schema needs no agency)."""
+    for start, explicit in ((directory, directory is not None), (output.absolute(), False)):
+        try:
+            return repo.find_root(start, explicit=explicit)
+        except NoAgencyError:
+            continue
+    return None

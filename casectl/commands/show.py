@@ -10,13 +10,13 @@ from casectl import render, schedule
 from casectl.agency import read_client
 from casectl.commands._common import agency_context
 from casectl.errors import CasectlError
-from casectl.output import Output
+from casectl.output import Output, json_visible, visible
 
 RECENT = 5
 
 
 def run(out: Output, directory: Path | None, client_id: str, as_of: str | None, fmt: str) -> int:
-    ctx = agency_context(directory, as_of)
+    ctx = agency_context(directory, as_of, out=out)
     check = read_client(ctx, client_id)
     client = check.client
     if client is None:
@@ -74,21 +74,23 @@ def run(out: Output, directory: Path | None, client_id: str, as_of: str | None, 
         "problems": len([p for p in check.problems if p.severity == "error"]),
     }
     if fmt == "json":
-        out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        out.write(json_visible(json.dumps(data, indent=2, ensure_ascii=False)) + "\n")
         return 0
     out.write(_text(data))
     return 0
 
 
 def _text(d: dict[str, Any]) -> str:
-    lines = [f"{d['name']} ({d['id']})"]
+    """The at-a-glance text; every value from the records is shown on one line."""
+    v = visible
+    lines = [f"{v(d['name'])} ({v(d['id'])})"]
     status = d["status"] + (
-        f" since {d['closed']['date']} ({d['closed']['reason']})" if d["closed"] else ""
+        f" since {d['closed']['date']} ({v(d['closed']['reason'])})" if d["closed"] else ""
     )
     lines.append(f"  status:   {status}")
-    lines.append(f"  manager:  {d['manager_name']} ({d['manager']})")
+    lines.append(f"  manager:  {v(d['manager_name'])} ({v(d['manager'])})")
     if d["program"]:
-        lines.append(f"  program:  {d['program']}")
+        lines.append(f"  program:  {v(d['program'])}")
     lines.append(f"  opened:   {d['opened']}")
     if d["consent_expires"]:
         lines.append(f"  consent:  expires {d['consent_expires']}")
@@ -97,7 +99,7 @@ def _text(d: dict[str, Any]) -> str:
     lines.append("")
     a = d["latest_assessment"]
     if a:
-        scores = ", ".join(f"{k} {v}" for k, v in a["scores"].items())
+        scores = ", ".join(f"{v(k)} {s}" for k, s in a["scores"].items())
         lines.append(f"Latest assessment ({a['date']}): {scores}")
     else:
         lines.append("No assessment yet.")
@@ -105,9 +107,9 @@ def _text(d: dict[str, Any]) -> str:
     lines.append("Goals:" if d["goals"] else "No goals in the plan.")
     for g in d["goals"]:
         target = f", target {g['target']}" if g["target"] else ""
-        lines.append(f"  {g['id']} [{g['status']}{target}] {g['goal']}")
+        lines.append(f"  {v(g['id'])} [{g['status']}{target}] {v(g['goal'])}")
         for action in g["open_actions"]:
-            lines.append(f"      - {action}")
+            lines.append(f"      - {v(action)}")
     lines.append("")
     if d["due"]:
         lines.append("Due:")
@@ -122,5 +124,5 @@ def _text(d: dict[str, Any]) -> str:
     lines.append("Recent notes:" if d["recent_notes"] else "No notes yet.")
     for n in d["recent_notes"]:
         first = n["text"].splitlines()[0] if n["text"] else ""
-        lines.append(f"  {n['date']} {n['type']:<10} {n['by']}: {first}")
+        lines.append(f"  {n['date']} {n['type']:<10} {v(n['by'])}: {v(first)}")
     return "\n".join(lines) + "\n"

@@ -27,7 +27,7 @@ _CASE_SUFFIXES = (".yaml", ".yml")
 
 
 def run(out: Output, directory: Path | None, remote: str, branch: str | None) -> int:
-    ctx = agency_context(directory)
+    ctx = agency_context(directory, out=out)
     root = ctx.root
     busy = repo.operation_in_progress(root)
     if busy:

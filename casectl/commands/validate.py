@@ -8,9 +8,9 @@ from pathlib import Path
 
 from casectl import render, repo
 from casectl.agency import scan
-from casectl.commands._common import agency_context
+from casectl.commands._common import agency_context, say_settings_problems
 from casectl.errors import CasectlError
-from casectl.output import Output
+from casectl.output import Output, visible
 from casectl.problems import Problem
 
 PROGRESS_MIN = 500
@@ -29,6 +29,7 @@ def run(
     want_files: set[str] | None = None
     if paths:
         only, want_files = _selection(ctx.root, paths)
+    say_settings_problems(out, ctx, listed=want_files is None or "casectl.yaml" in want_files)
     with _progress(out) as progress:
         state = scan(ctx, only=only, use_cache=use_cache, progress=progress)
     problems = state.problems()
@@ -54,11 +55,11 @@ def _text(out: Output, problems: list[Problem], files: int) -> None:
 
     for p in problems:
         line = Text()
-        line.append(f"{p.path}:{p.line}:{p.column}:", style="bold")
+        line.append(f"{visible(p.path)}:{p.line}:{p.column}:", style="bold")
         line.append(" ")
         line.append(p.severity, style="red" if p.severity == "error" else "yellow")
         line.append(f" {p.code} ", style="dim")
-        line.append(p.message)
+        line.append(visible(p.message))
         out.console.print(line)
     style = (
         "red"

@@ -110,6 +110,22 @@ def test_unknown_key_is_a_warning_and_an_error_when_strict(tmp_path: Path) -> No
     assert code == 1 and [p["severity"] for p in problems] == ["error"]
 
 
+def test_a_misspelt_required_key_gets_a_did_you_mean_hint(tmp_path: Path) -> None:
+    text = "id: rc-0001\nname: Test Person\nstauts: active\nopened: 2026-01-05\nmanager: jdoe\n"
+    root = agency_with(tmp_path, client_yaml=text)
+    code, problems = run_validate(root)
+    assert code == 1
+    assert [(p["code"], p["line"], p["column"], p["message"]) for p in problems] == [
+        ("CM101", 3, 1, "status: required key is missing; did you mean 'status' for 'stauts'?")
+    ]
+    # A plan goal too, where the misspelling sits deeper in the file.
+    plan = "goals:\n  - id: G1\n    gaol: Move\n"
+    root = agency_with(tmp_path / "plan", plan_yaml=plan)
+    assert messages(root)["CM201"] == (
+        "goals[0].goal: required key is missing; did you mean 'goal' for 'gaol'?"
+    )
+
+
 def test_messages_name_the_field_and_value(tmp_path: Path) -> None:
     root = agency_with(
         tmp_path,

@@ -46,7 +46,8 @@ def test_planted_problem(tmp_path: Path, text: str, expected: list[object]) -> N
 def test_manager_key_and_entry(tmp_path: Path) -> None:
     text = "agency: A\nmanagers:\n  jdoe: Jane\n  'j doe': Jane\n  mkim: {email: m@x.org}\n"
     root = agency_with(tmp_path, agency_yaml=text)
-    assert found(root) == [("CM501", Y, 5, 9)]  # the entry is wrong, so nothing else runs
+    # Every problem at once: the rules still run on the best reading of the settings.
+    assert found(root) == [("CM522", Y, 4, 3), ("CM501", Y, 5, 9)]
     assert messages(root)["CM501"] == "managers.mkim.name: required key is missing"
     root = agency_with(tmp_path / "b", agency_yaml=text.replace("{email: m@x.org}", "Min"))
     assert found(root) == [("CM522", Y, 4, 3)]
@@ -62,10 +63,10 @@ def test_unknown_manager_everywhere(tmp_path: Path) -> None:
 
 
 def test_newer_format_is_refused_with_exit_2(tmp_path: Path) -> None:
-    root = agency_with(tmp_path, agency_yaml="format: 2\nagency: A\n")
+    root = agency_with(tmp_path, agency_yaml="format: 3\nagency: A\n")
     r = cli("-C", root, "validate")
     assert r.exit_code == 2
-    assert "format 2" in r.stderr and "upgrade casectl" in r.stderr
+    assert "format 3" in r.stderr and "upgrade casectl" in r.stderr
     done = cli_subprocess("-C", root, "validate")
     assert done.returncode == 2 and "Traceback" not in done.stderr
 
