@@ -113,6 +113,8 @@ class Sample:
     rss_mib: float
     exit: int
     message: str  # last line of stderr (else stdout), for the notes under the table
+    cpu: float = 0.0  # user + system CPU seconds of the child
+    out_bytes: int = 0  # how much the child wrote to stdout
 
 
 @dataclass
@@ -173,7 +175,8 @@ def measure(argv: Sequence[str], env: dict[str, str], stdin: str | None, timeout
         message = (_last_line(err) or _last_line(out)) if code != 0 else ""
         if code < 0:
             message = f"killed by signal {-code}" + (" (timeout)" if seconds >= timeout else "")
-        return Sample(seconds, rss, code, message)
+        cpu = usage.ru_utime + usage.ru_stime
+        return Sample(seconds, rss, code, message, cpu, out.seek(0, os.SEEK_END))
 
 
 def casectl_command(spec: str | None) -> tuple[list[str], dict[str, str]]:

@@ -48,6 +48,9 @@ class AgencyContext:
     # casectl.yaml's errors, and what the settings fell back to because of them
     settings_errors: list[Problem] = field(default_factory=list)
     fallbacks: list[str] = field(default_factory=list)
+    # validate reports a symbolic link where casectl.yaml or clients/ belongs (CM603);
+    # every other command refuses to run on such a repository.
+    validating: bool = False
 
 
 _UNREAD: Any = object()
@@ -154,8 +157,22 @@ def today_in(zone: tzinfo | None) -> date:
     return datetime.now(zone).date() if zone else datetime.utcnow().date()
 
 
-def open_agency(root: Path) -> AgencyContext:
-    """Read casectl.yaml. Refuses (exit 2) a format newer than this casectl reads.
+LINKED = "CM603"  # a symbolic link where a case file or folder belongs (docs/checks.md)
+
+
+def _refuse_link(ctx_validating: bool, name: str) -> Problem:
+    """The CM603 problem for validate; for any other command, the refusal (exit 2)."""
+    if not ctx_validating:
+        raise CasectlError(
+            f"{name} is a symbolic link ({LINKED}); casectl does not follow links in an "
+            f"agency repository: put the real {name} there"
+        )
+    return Problem(name, 1, 1, "error", LINKED, "is a symbolic link; refusing to follow it")
+
+
+def open_agency(root: Path, validating: bool = False) -> AgencyContext:
+    """Read casectl.yaml. Refuses (exit 2) a format newer than this casectl reads, and
+    a casectl.yaml that is a symbolic link (``validating``: reported as CM603).
 
     Never falls back silently: a file with errors gives the best reading of the
     settings, with the errors and each fallback in ``settings_errors`` and
@@ -163,10 +180,15 @@ def open_agency(root: Path) -> AgencyContext:
     ``commands._common.agency_context``.
     """
     path = root / repo.CONFIG_NAME
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise CasectlError(f"cannot read {repo.CONFIG_NAME}: {exc.strerror or exc}") from None
+    if path.is_symlink():
+        problem = _refuse_link(validating, repo.CONFIG_NAME)
+        unread = Agency.model_construct(agency="(agency)")
+        return AgencyContext(
+            root, unread, [problem], b"", None, today_in(None), validating=validating
+        )
+    raw = load.read_regular(path)
+    if isinstance(raw, str):
+        raise CasectlError(f"cannot read {repo.CONFIG_NAME}: {raw.removeprefix('cannot read: ')}")
     loaded = load.load_text(repo.CONFIG_NAME, raw)
     data = loaded.data
     if isinstance(data, dict):
@@ -189,6 +211,7 @@ def open_agency(root: Path) -> AgencyContext:
         checked_on=today_in(zone),
         settings_errors=settings.errors,
         fallbacks=settings.fallbacks,
+        validating=validating,
     )
 
 
@@ -253,10 +276,16 @@ def scan(
 ) -> AgencyState:
     """Every client's problems and facts (``only``: just these client folders)."""
     root = ctx.root
-    all_ids = repo.client_ids(root)
-    wanted = all_ids if only is None else sorted(set(only) & set(all_ids))
     state = AgencyState(ctx)
     clients_dir = root / "clients"
+    if clients_dir.is_symlink():
+        problem = _refuse_link(ctx.validating, "clients")
+        if problem not in ctx.problems:
+            ctx.problems.append(problem)
+        state.files = 1
+        return state  # nothing under it is read
+    all_ids = repo.client_ids(root)
+    wanted = all_ids if only is None else sorted(set(only) & set(all_ids))
     if clients_dir.exists() and not clients_dir.is_dir():
         ctx.problems.append(Problem("clients", 1, 1, "error", "CM605", "clients must be a folder"))
     cache = ReadCache(root, ctx.config_bytes)
@@ -337,5 +366,7 @@ def _recheck(ctx: AgencyContext, cid: str) -> ClientSummary:
 
 def read_client(ctx: AgencyContext, client_id: str) -> ClientCheck:
     """One client's full records (and problems), read fresh from disk."""
+    if (ctx.root / "clients").is_symlink():
+        _refuse_link(ctx.validating, "clients")
     repo.client_dir(ctx.root, client_id)
     return check_client(ctx.root, client_id, ctx.agency, ctx.checked_on, ctx.zone)

@@ -1,9 +1,12 @@
 """The read cache in ``.casectl/``: per-client problems and facts, never trusted blindly.
 
-Keyed, per the contract, by each file's path, size and modification time, and as a
-whole by the casectl version and the bytes of casectl.yaml. A mismatch or any damage
-throws the cache (or the entry) away: deleting ``.casectl/`` only costs time. The
-folder is git-ignored, mode 0700, files 0600: it holds personal data.
+Keyed, per the contract, by each file's path, size, modification and change times and
+inode (and mode), and as a whole by the casectl version and the bytes of casectl.yaml.
+A mismatch or any damage throws the cache (or the entry) away: deleting ``.casectl/``
+only costs time. The folder is git-ignored, mode 0700, files 0600: it holds personal
+data. A ``.casectl`` that is a symbolic link or not a folder is never used (one warning):
+the cache never reads or writes through a link, and never reads anything but regular
+files. A case file this user cannot read is never served from the cache.
 
 JSON, not pickle: a cache file must never be able to run code.
 """
@@ -14,8 +17,10 @@ import contextlib
 import hashlib
 import json
 import os
+import secrets
 import stat
-import tempfile
+import struct
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,16 +29,39 @@ from casectl import __version__
 CACHE_FORMAT = 6
 FILE_NAME = "read-cache.json"
 
-Stamp = list[list[Any]]  # [[name, size, mtime_ns, is_link], ...] sorted by name
+Stamp = str  # a digest of everything lstat says about a client folder and its files
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_EUID = os.geteuid() if hasattr(os, "geteuid") else None
+_GROUPS = frozenset(os.getgroups()) | {os.getegid()} if hasattr(os, "getgroups") else frozenset()
+_FIELDS = 5  # size, modification time, change time, inode, mode
+_MISSING = (-1, 0, 0, 0, 0)
+
+
+def _readable(st: os.stat_result) -> bool:
+    """Whether this process may read the file, from its mode alone (no extra call).
+    chmod and chown also change the change time, so a change of access is a new stamp."""
+    if _EUID is None or _EUID == 0:
+        return True
+    if st.st_uid == _EUID:
+        return bool(st.st_mode & stat.S_IRUSR)
+    if st.st_gid in _GROUPS:
+        return bool(st.st_mode & stat.S_IRGRP)
+    return bool(st.st_mode & stat.S_IROTH)
 
 
 def stamp_folder(folder: Path, names: tuple[str, ...]) -> Stamp | None:
     """What identifies the current content of a client folder, cheaply (no reads).
 
-    The folder's own modification time (it changes whenever an entry is added,
-    removed or renamed, so atomic replacements and stray files are seen) plus size and
-    modification time of each of ``names``. One ``lstat`` per path: this runs for every
-    client on every warm command, so it avoids listing folders and pathlib.
+    One ``lstat`` of the folder (its modification time changes whenever an entry is
+    added, removed or renamed, so atomic replacements and stray files are seen) and one
+    of each of ``names``: size, modification and change times, inode and mode. The
+    change time cannot be set back by ``touch -d`` and moves on chmod/chown, the inode
+    tells a replaced file. None (never a hit) when something cannot be read. Runs for
+    every client on every warm command: no listing, no pathlib, one digest.
     """
     base = os.fspath(folder)
     lstat = os.lstat
@@ -42,21 +70,24 @@ def stamp_folder(folder: Path, names: tuple[str, ...]) -> Stamp | None:
     except OSError:
         return None
     if stat.S_ISLNK(st.st_mode):
-        return [["<link>", 0, 0, True]]
-    if not stat.S_ISDIR(st.st_mode):
+        return f"link {st.st_ino} {st.st_ctime_ns}"  # refused (CM603) whatever it points to
+    if not stat.S_ISDIR(st.st_mode) or not _readable(st):
         return None
-    out: Stamp = [[".", 0, st.st_mtime_ns, False]]
+    values = [st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
     prefix = base + os.sep
     for name in names:
         try:
             st = lstat(prefix + name)
         except FileNotFoundError:
-            out.append([name, -1, 0, False])
+            values += _MISSING
             continue
         except OSError:
             return None
-        out.append([name, st.st_size, st.st_mtime_ns, stat.S_ISLNK(st.st_mode)])
-    return out
+        if not _readable(st):
+            return None  # an unreadable file is always checked again (CM008)
+        values += (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode)
+    packed = struct.pack(f"<{len(values)}q", *values)
+    return hashlib.blake2b(packed, digest_size=16).hexdigest()
 
 
 def config_key(config_bytes: bytes) -> str:
@@ -67,6 +98,30 @@ def config_key(config_bytes: bytes) -> str:
 
 
 SECTIONS = ("facts", "schedule")
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    if message not in _warned:
+        _warned.add(message)
+        sys.stderr.write(f"warning: {message}\n")
+
+
+def folder_problem(folder: Path) -> str | None:
+    """Why ``.casectl`` must not be used (a link, not a folder), or None."""
+    try:
+        st = os.lstat(folder)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    if stat.S_ISLNK(st.st_mode):
+        return "is a symbolic link"
+    if not stat.S_ISDIR(st.st_mode):
+        return "is not a folder"
+    return None
 
 
 class ReadCache:
@@ -87,13 +142,30 @@ class ReadCache:
         self.entries: dict[str, dict[str, Any]] = {}
         self._sections: dict[str, dict[str, Any] | None] = dict.fromkeys(SECTIONS)
         self.changed = False
+        self.refused = folder_problem(self.folder)
+        self.usable = self.refused is None
 
     def _section_path(self, name: str) -> Path:
         return self.folder / FILE_NAME.replace(".json", f".{name}.json")
 
+    def _open_folder(self) -> int:
+        """A descriptor of ``.casectl`` itself, never of where a link points."""
+        return os.open(self.folder, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC)
+
     def _read(self, path: Path) -> dict[str, Any]:
+        if not self.usable:
+            return {}
         try:
-            with open(path, "rb") as fh:
+            folder = self._open_folder()
+            try:
+                fd = os.open(
+                    path.name, os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _CLOEXEC, dir_fd=folder
+                )
+            finally:
+                os.close(folder)
+            with os.fdopen(fd, "rb") as fh:
+                if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                    return {}
                 data = json.loads(fh.read())
         except (OSError, ValueError):
             return {}
@@ -107,6 +179,11 @@ class ReadCache:
         return clients
 
     def load(self) -> None:
+        if self.refused is not None:
+            _warn_once(
+                f".casectl {self.refused}; the read cache is not used (casectl keeps it in "
+                "a folder of its own there: remove .casectl)"
+            )
         self.entries = self._read(self.path)
 
     def get(self, client_id: str, stamp: Stamp | None) -> dict[str, Any] | None:
@@ -156,33 +233,45 @@ class ReadCache:
 
     def save(self) -> None:
         """Write atomically with owner-only permissions; failure only costs time."""
-        if not self.changed:
+        if not self.changed or not self.usable:
             return
         with contextlib.suppress(OSError):
             self._save()
 
     def _save(self) -> None:
-        self.folder.mkdir(mode=0o700, exist_ok=True)
-        os.chmod(self.folder, 0o700)
-        ignore = self.folder / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("*\n")
-        self._load_all_sections()
-        # Sections first, index last: a crash in between leaves section entries whose
-        # stamps the old index does not match, which readers then ignore.
-        for name in SECTIONS:
-            self._write(self._section_path(name), self._sections[name] or {})
-        self._write(self.path, self.entries)
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(self.folder, 0o700)
+        folder = self._open_folder()  # fails on a link swapped in since: nothing written
+        try:
+            os.fchmod(folder, 0o700)
+            with contextlib.suppress(FileExistsError):
+                self._write(folder, ".gitignore", b"*\n", exclusive=True)
+            self._load_all_sections()
+            # Sections first, index last: a crash in between leaves section entries whose
+            # stamps the old index does not match, which readers then ignore.
+            for name in SECTIONS:
+                self._write(folder, self._section_path(name).name, self._payload(name))
+            self._write(folder, FILE_NAME, self._payload(None))
+        finally:
+            os.close(folder)
 
-    def _write(self, path: Path, clients: dict[str, Any]) -> None:
-        payload = json.dumps({"key": self.key, "clients": clients}, separators=(",", ":"))
-        fd, tmp = tempfile.mkstemp(prefix=".cache-", dir=self.folder)
+    def _payload(self, section: str | None) -> bytes:
+        clients = self.entries if section is None else (self._sections[section] or {})
+        return json.dumps({"key": self.key, "clients": clients}, separators=(",", ":")).encode()
+
+    def _write(self, folder: int, name: str, payload: bytes, exclusive: bool = False) -> None:
+        """``name`` in the folder, 0600, atomically (a new file renamed over it), never
+        through a link."""
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
+        tmp = name if exclusive else f".cache-{secrets.token_hex(8)}"
+        fd = os.open(tmp, flags, 0o600, dir_fd=folder)
         try:
             os.fchmod(fd, 0o600)
             with os.fdopen(fd, "wb") as fh:
-                fh.write(payload.encode())
-            os.replace(tmp, path)
+                fh.write(payload)
+            if not exclusive:
+                os.replace(tmp, name, src_dir_fd=folder, dst_dir_fd=folder)
         except BaseException:
             with contextlib.suppress(OSError):
-                os.unlink(tmp)
+                os.unlink(tmp, dir_fd=folder)
             raise

@@ -1,19 +1,23 @@
 """Read one YAML file into plain Python data, keeping every value's place.
 
-libyaml's C parser composes the node tree (fast, and it never runs code); a lean
-constructor then turns nodes into dicts, lists and scalars while collecting
-problems instead of raising: duplicate keys, unsupported tags (``!!python/...``),
-anchors/aliases (refused: they are how alias bombs work and case files never need
-them), syntax errors, bad encodings, empty, oversized and absurdly nested files.
+libyaml's C parser turns the text into events (it never runs code, and it is
+iterative); one loop over those events builds dicts, lists and scalars directly,
+collecting problems instead of raising: duplicate keys, unsupported tags
+(``!!python/...``), anchors/aliases (refused: they are how alias bombs work and case
+files never need them), syntax errors, bad encodings, empty, oversized and absurdly
+nested files. Nothing recurses, so no nesting can overflow a stack; nesting deeper
+than MAX_DEPTH stops the loop at that place.
 
-libyaml's composer recurses in C with no depth limit, so a few hundred kilobytes of
-``- - - -`` or ``[[[[`` would overflow the C stack and kill the process. A cheap,
-sound upper bound on the nesting depth is computed from the text first; only when
-it is too high is the file walked event by event (the C parser itself is iterative)
-to find the real depth before anything recursive runs.
+Beside the data, each list and mapping keeps the positions of its items and keys as
+small integers (no node tree), so a later check can ask for the line and column of
+any field path (``Loaded.mark(("goals", 1, "target"))``) and a file of a million
+values costs megabytes, not gigabytes.
 
-The node tree is kept beside the data so a later check can ask for the line and
-column of any field path (``Loaded.mark(("goals", 1, "target"))``).
+Hostile files stay cheap: a key longer than MAX_KEY_CHARS is one problem and is
+dropped with its value, messages quote a short prefix of a value at most, and past
+MAX_PROBLEMS_PER_FILE problems of one kind a producer only counts the rest
+(``Loaded.hidden``); ``casectl.checks`` then shows the first ones and one line
+counting the others.
 """
 
 from __future__ import annotations
@@ -27,23 +31,33 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from yaml.composer import ComposerError
 from yaml.constructor import SafeConstructor
 from yaml.events import (
     AliasEvent,
-    CollectionEndEvent,
-    CollectionStartEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
 )
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import ScalarNode
 from yaml.reader import ReaderError
 
+from casectl.model import describe
 from casectl.problems import Problem, field_path
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 64
-# Depth below which libyaml's recursive composer is safe even on a small (256 KiB)
-# thread stack (~350 bytes of C stack per level, measured).
-SAFE_COMPOSE_DEPTH = 500
 MAX_ALIAS_PROBLEMS = 20
+# Problems shown per file; past it one line counts the rest (docs/checks.md, CM012).
+MAX_PROBLEMS_PER_FILE = 100
+# The longest mapping key accepted (field names are short; a longer key is refused).
+MAX_KEY_CHARS = 256
+# A mapping with more pairs than this gets a key index for Loaded.mark.
+_INDEX_FROM = 16
 
 # Codes of the loader (CM0xx); documented in docs/checks.md.
 SYNTAX = "CM001"
@@ -56,6 +70,9 @@ TOO_LARGE = "CM007"
 UNREADABLE = "CM008"
 TOO_DEEP = "CM009"
 BAD_KEY = "CM010"
+TOO_MANY = "CM012"
+TOO_LONG = "CM013"
+KEY_TOO_LONG = "CM014"
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
@@ -76,106 +93,112 @@ _IMPLICIT = yaml.resolver.Resolver.yaml_implicit_resolvers
 _AS_TEXT = frozenset({"tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"})
 
 
-class _LeanResolver:
-    """Tag resolution deferred to :func:`_plain_tag`, called only for values we build.
-
-    The C parser calls ``resolve`` once per node; PyYAML's generic resolver (path
-    resolvers, descend/ascend bookkeeping) costs more than parsing itself. Plain
-    scalars get a marker and are resolved later with PyYAML's own implicit-resolver
-    table, so the result is exactly YAML 1.1 as PyYAML reads it.
-    """
-
-    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
-        return None
-
-    def ascend_resolver(self) -> None:
-        return None
-
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
-        if kind is ScalarNode:
-            return _PLAIN if implicit[0] else _STR
-        if kind is SequenceNode:
-            return _SEQ
-        return _MAP
-
-
 def _plain_tag(value: str) -> str:
+    """The tag of a plain scalar, from PyYAML's own implicit-resolver table (so values
+    are exactly YAML 1.1 as PyYAML reads them)."""
     for tag, regexp in _IMPLICIT.get(value[0] if value else "", ()):
         if regexp.match(value):
             return _STR if tag in _AS_TEXT else str(tag)
     return _STR
 
 
-class _PyLoader(
-    yaml.reader.Reader,
-    yaml.scanner.Scanner,
-    yaml.parser.Parser,
-    yaml.composer.Composer,
-    _LeanResolver,
-):
+class _PyParser(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser):
     """PyYAML's pure-Python parser: the fallback without libyaml, and the one that
-    locates nesting beyond libyaml's own limit (see :func:`_scan_events`)."""
+    finds nesting beyond libyaml's own limit (see :func:`load_text`)."""
 
     def __init__(self, stream: Any) -> None:
         yaml.reader.Reader.__init__(self, stream)
         yaml.scanner.Scanner.__init__(self)
         yaml.parser.Parser.__init__(self)
-        yaml.composer.Composer.__init__(self)
+
+    def dispose(self) -> None:
+        pass
 
 
 try:
     from yaml._yaml import CParser
 
-    class _CLoader(CParser, _LeanResolver):
-        pass
-
-    _Loader: Any = _CLoader
+    _Parser: Any = CParser
 except ImportError:  # pragma: no cover - libyaml missing: still correct, slower
-    _Loader = _PyLoader
+    _Parser = _PyParser
+
+# libyaml's message when it meets its own nesting limit (PyYAML 6.0.4 and later).
+_NESTING_LIMIT = "maximum nesting depth"
+
+
+def _pack(mark: Any) -> int:
+    """A place as one small integer that sorts like (line, column); 0-based."""
+    line: int = mark.line
+    column: int = mark.column
+    return (line << 24) | column
+
+
+class _Places:
+    """Where the items (and, of a mapping, the keys) of one list or mapping are, in
+    the order of the data; packed by :func:`_pack`."""
+
+    __slots__ = ("index", "keys", "values")
+
+    def __init__(self, mapping: bool) -> None:
+        self.values: list[int] = []
+        self.keys: list[int] | None = [] if mapping else None
+        self.index: dict[str, int] | None = None
 
 
 @dataclass
 class Loaded:
-    """The result of loading one file: data (None if unusable), nodes, problems."""
+    """The result of loading one file: data (None if unusable), places, problems."""
 
     path: str
     data: Any = None
-    root: Node | None = None
+    root: int | None = None  # the packed place of the top value; None: nothing usable
     problems: list[Problem] = field(default_factory=list)
+    # Problems found past a producer's MAX_PROBLEMS_PER_FILE and only counted, by severity.
+    hidden: dict[str, int] = field(default_factory=dict)
+    # id() of each list and mapping of ``data`` -> the places of its items.
+    places: dict[int, _Places] = field(default_factory=dict, repr=False)
 
     @property
     def ok(self) -> bool:
         return self.root is not None
 
+    def skip(self, severity: str = "error", count: int = 1) -> None:
+        """Count problems that are not built (past the per-file cap)."""
+        if count > 0:
+            self.hidden[severity] = self.hidden.get(severity, 0) + count
+
     def mark(self, loc: Sequence[str | int], key: bool = False) -> tuple[int, int]:
         """1-based (line, column) of the value at ``loc``.
 
         With ``key=True`` the position of the mapping key itself. When ``loc`` goes
-        further than the file does (a missing key), the deepest existing node's
+        further than the file does (a missing key), the deepest existing value's
         position is returned.
         """
-        node = self.root
-        if node is None:
+        if self.root is None:
             return (1, 1)
-        target: Node = node
+        where = self.root
+        node = self.data
+        last = len(loc) - 1
         for i, part in enumerate(loc):
-            found: Node | None = None
-            if isinstance(node, MappingNode) and isinstance(part, str):
-                for k, v in node.value:
-                    if isinstance(k, ScalarNode) and k.value == part:
-                        found = k if (key and i == len(loc) - 1) else v
-                        break
-            elif (
-                isinstance(node, SequenceNode)
-                and isinstance(part, int)
-                and 0 <= part < len(node.value)
-            ):
-                found = node.value[part]
-            if found is None:
+            places = self.places.get(id(node)) if isinstance(node, dict | list) else None
+            if places is None:
                 break
-            target = found
-            node = found
-        return (target.start_mark.line + 1, target.start_mark.column + 1)
+            if isinstance(node, dict) and isinstance(part, str) and part in node:
+                at = _key_index(node, places, part)
+                keys = places.keys
+                where = keys[at] if key and i == last and keys is not None else places.values[at]
+            elif (
+                isinstance(node, list)
+                and isinstance(part, int)
+                and not isinstance(part, bool)
+                and 0 <= part < len(node)
+            ):
+                at = part
+                where = places.values[at]
+            else:
+                break
+            node = node[part]
+        return ((where >> 24) + 1, (where & 0xFFFFFF) + 1)
 
     def problem(
         self,
@@ -187,109 +210,347 @@ class Loaded:
     ) -> Problem:
         """A Problem at ``loc`` whose message is led by the field path."""
         line, col = self.mark(loc, key=key)
-        where = field_path(tuple(loc))
+        where = field_path(tuple(_clip(p) if isinstance(p, str) else p for p in loc))
         text = f"{where}: {message}" if where else message
         return Problem(self.path, line, col, severity, code, text)  # type: ignore[arg-type]
 
 
+def _key_index(node: dict[str, Any], places: _Places, key: str) -> int:
+    """The position of ``key`` in the mapping's order: a scan for small mappings, an
+    index built once for big ones (marking every key of a huge mapping stays linear)."""
+    if len(node) <= _INDEX_FROM:
+        for i, k in enumerate(node):
+            if k == key:
+                return i
+    if places.index is None:
+        places.index = {k: i for i, k in enumerate(node)}
+    return places.index[key]
+
+
 def _show_tag(tag: str) -> str:
     """``tag:yaml.org,2002:python/object`` as the ``!!python/object`` a user wrote."""
-    return "!!" + tag[len(_STD_PREFIX) :] if tag.startswith(_STD_PREFIX) else tag
+    return _clip("!!" + tag[len(_STD_PREFIX) :] if tag.startswith(_STD_PREFIX) else tag)
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    """At most ``limit`` characters of ``text`` for a message (never a whole huge value)."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class _Frame:
+    """A list or mapping being built, or a refused one being skipped (value None)."""
+
+    __slots__ = ("drop", "key", "key_at", "places", "start", "value")
+
+    def __init__(self, value: list[Any] | dict[str, Any] | None, start: int) -> None:
+        self.value = value
+        self.start = start
+        self.places = _Places(isinstance(value, dict)) if value is not None else None
+        self.key: str | None = None  # a mapping's key waiting for its value
+        self.key_at = 0
+        self.drop = 0  # how many of the values now coming are ignored (a refused pair)
+
+
+def _wants_key(frame: _Frame) -> bool:
+    """Whether the next node of ``frame`` is a key of a mapping being built."""
+    return isinstance(frame.value, dict) and frame.key is None and frame.drop == 0
 
 
 class _Builder:
-    """Node tree to plain data, collecting problems."""
+    """Events to plain data and places, in one loop, collecting problems."""
 
-    def __init__(self, loaded: Loaded, aliases_reported: bool) -> None:
+    def __init__(self, loaded: Loaded) -> None:
         self.loaded = loaded
-        self.seen: set[int] = set()
-        self.aliases_reported = aliases_reported
+        self.anchors: set[str] = set()
+        self.aliases = 0
         self.too_deep = False
+        self.built = 0  # problems appended
+        self.reported = 0  # problems found (appended or only counted)
+        self.data: Any = None
+        self.root: int | None = None
 
-    def _at(self, node: Node, code: str, message: str, severity: str = "error") -> None:
+    def _at(self, event: Any, code: str, message: str, severity: str = "error") -> None:
+        self.reported += 1
+        # Problems come in document order: past the cap the rest are only counted.
+        if self.built >= MAX_PROBLEMS_PER_FILE:
+            self.loaded.skip(severity)
+            return
+        self.built += 1
+        mark = event.start_mark
         self.loaded.problems.append(
             Problem(
                 self.loaded.path,
-                node.start_mark.line + 1,
-                node.start_mark.column + 1,
+                mark.line + 1,
+                mark.column + 1,
                 severity,  # type: ignore[arg-type]
                 code,
                 message,
             )
         )
 
-    def build(self, node: Node, depth: int = 0) -> Any:
-        if isinstance(node, ScalarNode):
-            tag = node.tag
-            if tag == _PLAIN:
-                tag = _plain_tag(node.value)
-            if tag == _STR:
-                return node.value
-            return self._scalar(node, tag)
-        if depth > MAX_DEPTH:
-            if not self.too_deep:
-                self._at(node, TOO_DEEP, f"nested more than {MAX_DEPTH} levels deep")
-            self.too_deep = True
-            return None
-        ident = id(node)
-        if ident in self.seen:
-            # The composer shares one node between an anchor and its aliases; never
-            # expanding a node twice is what defuses alias bombs.
-            if not self.aliases_reported:
-                self._at(node, ALIAS, "anchors and aliases (&, *) are not allowed in case files")
-                self.aliases_reported = True
-            return None
-        self.seen.add(ident)
-        if node.tag != (_MAP if isinstance(node, MappingNode) else _SEQ):
-            # Refused, not built: a value under a foreign tag means something else.
-            self._at(node, BAD_TAG, _tag_message(node.tag))
-            return None
-        if isinstance(node, MappingNode):
-            out: dict[Any, Any] = {}
-            for knode, vnode in node.value:
-                if not isinstance(knode, ScalarNode):
-                    self._at(knode, BAD_KEY, "a key must be plain text, not a list or mapping")
+    def run(self, parser: Any) -> None:
+        """Build the one document of the stream; syntax errors raise yaml.YAMLError."""
+        get = parser.get_event
+        peek = parser.peek_event
+        get()  # the stream's start
+        event = get()
+        if isinstance(event, StreamEndEvent):
+            self.loaded.problems.append(
+                Problem(self.loaded.path, 1, 1, "error", EMPTY, "file holds no YAML document")
+            )
+            return
+        document = event
+        stack: list[_Frame] = []
+        seen = _PLAIN_SEEN.get
+        event = get()
+        while True:
+            kind = event.__class__
+            if kind is ScalarEvent and stack and event.anchor is None and stack[-1].drop == 0:
+                # The common case, inline: a plain key, or a value of a list or mapping.
+                frame = stack[-1]
+                container = frame.value
+                mark = event.start_mark
+                key: str | None = None
+                if isinstance(container, dict):
+                    key = frame.key
+                    if key is None:
+                        text = event.value
+                        if (
+                            event.tag is None
+                            and len(text) <= MAX_KEY_CHARS
+                            and text not in container
+                        ):
+                            frame.key = text
+                            frame.key_at = (mark.line << 24) | mark.column
+                        else:
+                            self._key(frame, event)
+                        event = get()
+                        continue
+                if container is not None and frame.places is not None:
+                    if event.tag is not None:
+                        value = self._value(event)
+                    elif event.implicit[0]:
+                        value = seen(event.value, _UNSEEN)
+                        if value is _UNSEEN:
+                            value = self._plain(event)
+                    else:
+                        value = event.value
+                    places = frame.places
+                    if isinstance(container, list):
+                        container.append(value)
+                    elif key is not None and places.keys is not None:
+                        container[key] = value
+                        places.keys.append(frame.key_at)
+                        frame.key = None
+                    places.values.append((mark.line << 24) | mark.column)
+                    event = get()
                     continue
-                if knode.tag in (_STR, _PLAIN):
-                    key = knode.value  # `yes:`/`1:`/`~:` are keys by their text
+            if kind is ScalarEvent:
+                if event.anchor is not None:
+                    self.anchors.add(event.anchor)
+                top = stack[-1] if stack else None
+                if top is not None and _wants_key(top):
+                    self._key(top, event)
+                    event = get()
+                    continue
+                if top is not None and (top.value is None or top.drop):
+                    value = None  # inside a refused collection, or a refused pair: not built
                 else:
-                    self._scalar(knode, knode.tag)  # reports a bad tag on the key
-                    key = knode.value
-                if key in out:
-                    self._at(
-                        knode,
-                        DUPLICATE_KEY,
-                        f"{key}: duplicate key (the earlier value would be lost)",
-                    )
+                    value = self._value(event)
+                done: Any = value
+                at = _pack(event.start_mark)
+            elif kind is SequenceStartEvent or kind is MappingStartEvent:
+                if event.anchor is not None:
+                    self.anchors.add(event.anchor)
+                if len(stack) > MAX_DEPTH:
+                    self._at(event, TOO_DEEP, f"nested more than {MAX_DEPTH} levels deep")
+                    self.too_deep = True
+                    return
+                end = MappingEndEvent if kind is MappingStartEvent else SequenceEndEvent
+                empty = peek().__class__ is end
+                if empty and stack and event.tag is None and stack[-1].drop == 0:
+                    frame = stack[-1]
+                    if isinstance(frame.value, list) and frame.places is not None:
+                        get()  # an empty item of a list, inline: `[{}, {}, ...]`
+                        frame.value.append({} if kind is MappingStartEvent else [])
+                        mark = event.start_mark
+                        frame.places.values.append((mark.line << 24) | mark.column)
+                        event = get()
+                        continue
+                container = self._start(stack, event, kind is MappingStartEvent)
+                if not empty:
+                    stack.append(_Frame(container, _pack(event.start_mark)))
+                    event = get()
                     continue
-                out[key] = self.build(vnode, depth + 1)
-            return out
-        if isinstance(node, SequenceNode):
-            return [self.build(item, depth + 1) for item in node.value]
-        return None  # pragma: no cover
+                get()  # an empty list or mapping: no frame, no places
+                done = container
+                at = _pack(event.start_mark)
+            elif kind is SequenceEndEvent or kind is MappingEndEvent:
+                frame = stack.pop()
+                done = frame.value
+                at = frame.start
+                if frame.value is not None and frame.places is not None:
+                    self.loaded.places[id(frame.value)] = frame.places
+            elif kind is AliasEvent:
+                if event.anchor not in self.anchors:
+                    raise ComposerError(
+                        None, None, f"found undefined alias {_clip(event.anchor)!r}",
+                        event.start_mark,
+                    )  # fmt: skip
+                self._alias(event)
+                top = stack[-1] if stack else None
+                if top is not None and _wants_key(top):
+                    top.drop = 1  # an alias as a key: its value is not kept either
+                    event = get()
+                    continue
+                done = None
+                at = _pack(event.start_mark)
+            else:  # pragma: no cover - the parser sends nothing else inside a document
+                raise ComposerError(None, None, f"unexpected {kind.__name__}", event.start_mark)
+            if not stack:
+                self.data, self.root = done, at
+                break
+            self._put(stack[-1], done, at)
+            event = get()
+        get()  # the document's end
+        event = get()
+        if isinstance(event, DocumentStartEvent):
+            raise ComposerError(
+                "expected a single document in the stream",
+                document.start_mark,
+                "but found another document",
+                event.start_mark,  # type: ignore[arg-type]
+            )
 
-    def _scalar(self, node: ScalarNode, tag: str) -> Any:
+    def _start(self, stack: list[_Frame], event: Any, mapping: bool) -> Any:
+        """The container a collection builds into, or None when it is refused."""
+        top = stack[-1] if stack else None
+        if top is not None:
+            if top.value is None or top.drop:
+                return None  # inside a refused collection, or part of a refused pair
+            if _wants_key(top):
+                self._at(event, BAD_KEY, "a key must be plain text, not a list or mapping")
+                top.drop = 2  # this key and its value
+                return None
+        tag = event.tag
+        if tag is not None and tag != "!" and tag != (_MAP if mapping else _SEQ):
+            # Refused, not built: a value under a foreign tag means something else.
+            self._at(event, BAD_TAG, _tag_message(tag))
+            return None
+        return {} if mapping else []
+
+    def _put(self, top: _Frame, value: Any, at: int) -> None:
+        """A finished value into the collection being built."""
+        if top.value is None:
+            return
+        if top.drop:
+            top.drop -= 1
+            return
+        places = top.places
+        assert places is not None
+        if isinstance(top.value, list):
+            top.value.append(value)
+            places.values.append(at)
+            return
+        key = top.key
+        assert key is not None and places.keys is not None
+        top.value[key] = value
+        places.keys.append(top.key_at)
+        places.values.append(at)
+        top.key = None
+
+    def _key(self, top: _Frame, event: Any) -> None:
+        """A mapping key (plain text by its text: `yes:`, `1:`, `~:`); refused ones make
+        the pair be dropped."""
+        key = event.value
+        if len(key) > MAX_KEY_CHARS:
+            self._at(
+                event,
+                KEY_TOO_LONG,
+                f"key too long ({len(key):,} characters; the limit is "
+                f"{MAX_KEY_CHARS}); the key and its value are ignored",
+            )
+            top.drop = 1
+            return
+        tag = event.tag
+        if tag is not None and tag != "!" and tag != _STR:
+            self._scalar(event, tag)  # reports a bad tag on the key
+        assert isinstance(top.value, dict)
+        if key in top.value:
+            self._at(
+                event, DUPLICATE_KEY, f"{key}: duplicate key (the earlier value would be lost)"
+            )
+            top.drop = 1
+            return
+        top.key = key
+        top.key_at = _pack(event.start_mark)
+
+    def _alias(self, event: Any) -> None:
+        self.aliases += 1
+        if self.aliases > MAX_ALIAS_PROBLEMS:
+            self.reported += 1
+            self.loaded.skip()
+            return
+        anchor = _clip(event.anchor)
+        self._at(
+            event, ALIAS, f"*{anchor}: anchors and aliases (&, *) are not allowed in case files"
+        )
+
+    def _value(self, event: Any) -> Any:
+        tag = event.tag
+        if tag is None or tag == "!":
+            if not event.implicit[0]:
+                return event.value  # quoted: text
+            known = _PLAIN_SEEN.get(event.value, _UNSEEN)
+            return known if known is not _UNSEEN else self._plain(event)
+        if tag == _STR:
+            return event.value
+        return self._scalar(event, tag)
+
+    def _plain(self, event: Any) -> Any:
+        """A plain scalar's value. Short ones are remembered: a file (or an agency)
+        repeats the same numbers, dates and words, and resolving one costs regexes."""
+        text = event.value
+        tag = _plain_tag(text)
+        if tag == _STR:
+            value: Any = text
+        else:
+            reported = self.reported
+            value = self._scalar(event, tag)
+            if self.reported != reported:
+                return value  # a problem was reported for this one; never remembered
+        if len(text) <= 32 and len(_PLAIN_SEEN) < _PLAIN_SEEN_MAX:
+            _PLAIN_SEEN[text] = value  # immutable values only (str, int, float, date...)
+        return value
+
+    def _scalar(self, event: Any, tag: str) -> Any:
         if tag == _NULL:
             return None
         convert = _CONVERTERS.get(tag)
         if convert is None:
             if tag == _VALUE:
-                return node.value  # a bare `=`: YAML 1.1 calls it a "value key"; it is text
+                return event.value  # a bare `=`: YAML 1.1 calls it a "value key"; it is text
             if tag == _MERGE:
-                self._at(node, ALIAS, "merge keys (<<) are not allowed in case files")
+                self._at(event, ALIAS, "merge keys (<<) are not allowed in case files")
                 return None
-            self._at(node, BAD_TAG, _tag_message(tag))
+            self._at(event, BAD_TAG, _tag_message(tag))
             return None
         try:
-            return convert(node)
+            return convert(ScalarNode(tag, event.value, event.start_mark, event.end_mark))
         except Exception:  # PyYAML's scalar constructors raise anything on junk input
-            if tag == _TIMESTAMP and _LOOKS_LIKE_DATE(node.value):
-                return node.value  # e.g. 2026-13-01: the schema reports "not a date"
-            if len(node.value) > 4000:
-                return node.value  # a huge number: the schema reports it as out of place
-            self._at(node, BAD_TAG, f"{node.value!r} is not a valid {_show_tag(tag)} value")
-            return node.value
+            if tag == _TIMESTAMP and _LOOKS_LIKE_DATE(event.value):
+                return event.value  # e.g. 2026-13-01: the schema reports "not a date"
+            if len(event.value) > 4000:
+                return event.value  # a huge number: the schema reports it as out of place
+            self._at(
+                event, BAD_TAG, f"{describe(event.value)} is not a valid {_show_tag(tag)} value"
+            )
+            return event.value
 
+
+_UNSEEN: Any = object()
+_PLAIN_SEEN: dict[str, Any] = {}
+_PLAIN_SEEN_MAX = 20_000
 
 _scalar_constructor = SafeConstructor()
 _CONVERTERS: dict[str, Any] = {
@@ -403,115 +664,60 @@ def load_text(path: str, raw: bytes | str) -> Loaded:
     if early is not None:
         loaded.problems.append(early)
         return loaded
-    aliases: list[Problem] = []
-    if _depth_bound(text) > SAFE_COMPOSE_DEPTH or ("&" in text and "*" in text):
-        deep, aliases = _scan_events(path, text)
-        if deep is not None:
-            loaded.problems.append(deep)
+    builder, error = _build(loaded, text, _Parser)
+    if error is not None and _NESTING_LIMIT in str(error) and _Parser is not _PyParser:
+        # The libyaml of PyYAML 6.0.4+ stops at 1,000 levels with a syntax error of its
+        # own (in flow context before the first event): the same mistake as ours, so the
+        # same problem at the same place. The pure-Python parser has no such limit and
+        # reaches the 65th level after a few hundred bytes.
+        loaded = Loaded(path)
+        builder, error = _build(loaded, text, _PyParser)
+        if error is not None and _NESTING_LIMIT in str(error):  # pragma: no cover
+            mark = getattr(error, "problem_mark", None)
+            line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+            message = f"nested more than {MAX_DEPTH} levels deep"
+            loaded.problems = [Problem(path, line, col, "error", TOO_DEEP, message)]
             return loaded
-    loader = _Loader(text)
-    try:
-        root = loader.get_single_node()
-    except yaml.YAMLError as exc:
-        loaded.problems.append(_syntax_problem(path, text, exc))
+    if error is not None:
+        # A file that cannot be parsed is one problem (what was found before it is noise).
+        loaded.problems = [_syntax_problem(path, text, error)]
+        loaded.hidden.clear()
+        loaded.places.clear()
         return loaded
-    finally:
-        loader.dispose()
-    if root is None:
-        loaded.problems.append(Problem(path, 1, 1, "error", EMPTY, "file holds no YAML document"))
-        return loaded
-    loaded.problems += aliases
-    builder = _Builder(loaded, aliases_reported=bool(aliases))
-    data = builder.build(root)
     if builder.too_deep:
-        return loaded  # one clear problem; checking a truncated tree would only add noise
-    loaded.root = root
-    loaded.data = data
+        # One clear problem: what was found before it in a truncated tree is noise.
+        loaded.problems = [p for p in loaded.problems if p.code == TOO_DEEP]
+        loaded.hidden.clear()
+    if builder.too_deep or builder.root is None:
+        loaded.places.clear()
+        return loaded
+    loaded.root = builder.root
+    loaded.data = builder.data
     return loaded
-
-
-def _depth_bound(text: str) -> int:
-    """A cheap upper bound on how deeply ``text`` can nest collections.
-
-    Nested block collections sit at strictly increasing columns (an indentless
-    sequence under a mapping key being the one exception, and it cannot repeat), so
-    block depth is at most twice the longest line. A flow collection needs a ``[`` or
-    ``{`` (a ``[a: b]`` pair adds one more level), so flow depth is at most twice the
-    number of brackets. Nothing deeper than the text is long is possible either.
-    """
-    if len(text) <= SAFE_COMPOSE_DEPTH:
-        return len(text)
-    longest = max(map(len, text.split("\n")))
-    return 2 * (longest + 1) + 2 * (text.count("[") + text.count("{"))
 
 
 def nesting_problem(path: str, text: str) -> Problem | None:
     """The CM009 problem when ``text`` nests collections more than MAX_DEPTH levels
-    deep, else None; found without recursion, for readers (such as the log merge
-    driver) that compose, construct or compare a whole document recursively. Only a
-    text that could be that deep is walked event by event."""
-    if _depth_bound(text) <= MAX_DEPTH:
-        return None
-    deep, _aliases = _scan_events(path, text)
-    return deep
+    deep, else None; for readers (such as the log merge driver) that compose,
+    construct or compare a whole document recursively. The loader builds without
+    recursion, so this is its own depth check and nothing else."""
+    for problem in load_text(path, text).problems:
+        if problem.code == TOO_DEEP:
+            return problem
+    return None
 
 
-def _event_problem(path: str, event: Any, code: str, message: str) -> Problem:
-    mark = event.start_mark
-    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-    return Problem(path, line, col, "error", code, message)
-
-
-def _scan_events(
-    path: str, text: str, loader_class: Any = None
-) -> tuple[Problem | None, list[Problem]]:
-    """Walk the parser's events (iterative in libyaml): the first place nested more
-    than MAX_DEPTH levels, and every alias. Syntax errors are left to the composer.
-
-    The libyaml bundled with PyYAML 6.0.4 and later stops at 1,000 levels with a
-    syntax error of its own, and in flow context (``[[[[``) it gets there before it
-    hands over the first event. That is the same mistake as ours, so it gets the same
-    problem at the same place: the walk is redone with PyYAML's pure-Python parser
-    (no such limit), which finds the 65th level after reading a few hundred bytes.
-    """
-    aliases: list[Problem] = []
-    depth = 0
-    loader = (loader_class or _Loader)(text)
+def _build(loaded: Loaded, text: str, parser_class: Any) -> tuple[_Builder, Any]:
+    """Run the builder over ``text``: (builder, the syntax error that stopped it)."""
+    parser = parser_class(text)
+    builder = _Builder(loaded)
     try:
-        while loader.check_event():
-            event = loader.get_event()
-            if isinstance(event, CollectionStartEvent):
-                depth += 1
-                if depth > MAX_DEPTH + 1:  # the same node the builder would stop at
-                    return _too_deep(path, event), []
-            elif isinstance(event, CollectionEndEvent):
-                depth -= 1
-            elif isinstance(event, AliasEvent) and len(aliases) < MAX_ALIAS_PROBLEMS:
-                message = (
-                    f"*{event.anchor}: anchors and aliases (&, *) are not allowed in case files"
-                )
-                aliases.append(_event_problem(path, event, ALIAS, message))
+        builder.run(parser)
     except yaml.YAMLError as exc:
-        if _NESTING_LIMIT in str(exc):
-            if loader_class is None and _PyLoader is not _Loader:
-                found, _ = _scan_events(path, text, _PyLoader)
-                if found is not None:
-                    return found, []
-            return _too_deep(path, exc), []  # where libyaml stopped: deep all the same
-        # Any other syntax error is reported by the composer, which stops there too.
+        return builder, exc
     finally:
-        loader.dispose()
-    return None, aliases
-
-
-# libyaml's message when it meets its own nesting limit (PyYAML >= 6.0.4).
-_NESTING_LIMIT = "maximum nesting depth"
-
-
-def _too_deep(path: str, where: Any) -> Problem:
-    mark = getattr(where, "start_mark", None) or getattr(where, "problem_mark", None)
-    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-    return Problem(path, line, col, "error", TOO_DEEP, f"nested more than {MAX_DEPTH} levels deep")
+        parser.dispose()
+    return builder, None
 
 
 _OPEN_FLAGS = (
@@ -522,7 +728,7 @@ _OPEN_FLAGS = (
 )
 
 
-def _read_regular(abspath: str | os.PathLike[str]) -> bytes | str:
+def read_regular(abspath: str | os.PathLike[str]) -> bytes | str:
     """The file's bytes, or a message saying why it cannot be read."""
     try:
         fd = os.open(abspath, _OPEN_FLAGS)
@@ -558,7 +764,7 @@ def load_file(abspath: str | os.PathLike[str], relpath: str) -> Loaded:
 
     Symbolic links are not followed and only regular files are read.
     """
-    raw = _read_regular(abspath)
+    raw = read_regular(abspath)
     if isinstance(raw, str):
         loaded = Loaded(relpath)
         loaded.problems.append(Problem(relpath, 1, 1, "error", UNREADABLE, raw))

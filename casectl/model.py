@@ -9,6 +9,7 @@ their JSON Schemas. Unknown keys are kept (``model_extra``) so a typo such as
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, get_args
 
@@ -212,6 +213,31 @@ def _to_text(value: Any) -> str:
     raise PydanticCustomError("cm_text", "expected text, got {value}", {"value": describe(value)})
 
 
+# Length limits of the values that must be short (docs/format.md, docs/checks.md CM013).
+# Free text (note text, summaries, goals, actions) is bounded by the file size alone.
+MAX_NAME = 256  # a client's, a manager's or the agency's name
+MAX_LINE = 1000  # single-line fields: program, phone, email, address, domain, to, who...
+MAX_ID = 256  # note ids, goal ids and the references to them
+MAX_MANAGER_KEY = 64  # manager keys, and `manager` / `by` that name one
+
+
+def _short_text(limit: int) -> Callable[[Any], str]:
+    """A validator: text of at most ``limit`` characters. A longer value is refused
+    without quoting it, and its length is said."""
+
+    def check(value: Any) -> str:
+        text = _to_text(value)
+        if len(text) > limit:
+            raise PydanticCustomError(
+                "cm_too_long",
+                "too long ({length} characters; the limit is {limit})",
+                {"length": f"{len(text):,}", "limit": limit},
+            )
+        return text
+
+    return check
+
+
 def _to_bool(value: Any) -> bool:
     """``true`` or ``false`` only: ``yes``, ``1`` or ``"true"`` are refused, not guessed at."""
     if isinstance(value, bool):
@@ -270,6 +296,27 @@ DurationField = Annotated[
     ),
 ]
 Text = Annotated[str, BeforeValidator(_to_text), WithJsonSchema({"type": "string"})]
+
+Name = Annotated[
+    str,
+    BeforeValidator(_short_text(MAX_NAME)),
+    WithJsonSchema({"type": "string", "maxLength": MAX_NAME}),
+]
+Line = Annotated[
+    str,
+    BeforeValidator(_short_text(MAX_LINE)),
+    WithJsonSchema({"type": "string", "maxLength": MAX_LINE}),
+]
+Id = Annotated[
+    str,
+    BeforeValidator(_short_text(MAX_ID)),
+    WithJsonSchema({"type": "string", "maxLength": MAX_ID}),
+]
+ManagerKey = Annotated[
+    str,
+    BeforeValidator(_short_text(MAX_MANAGER_KEY)),
+    WithJsonSchema({"type": "string", "maxLength": MAX_MANAGER_KEY}),
+]
 Int = Annotated[int, BeforeValidator(_to_int)]
 Bool = Annotated[bool, BeforeValidator(_to_bool), WithJsonSchema({"type": "boolean"})]
 ClientId = Annotated[
@@ -326,8 +373,8 @@ class CadenceOverride(Record):
 
 
 class Manager(Record):
-    name: Text
-    email: Text | None = None
+    name: Name
+    email: Line | None = None
     role: Role = Field("manager", description="manager (default) or supervisor")
     left: Date | None = Field(
         None,
@@ -344,13 +391,13 @@ class Agency(Record):
     """casectl.yaml: agency settings; marks the repository root."""
 
     format: Int = Field(1, description="version of the file format (1 when absent)", ge=1)
-    agency: Text = Field(description="the agency's name")
-    timezone: Text = Field("UTC", description="IANA time zone; 'today' is taken in it")
+    agency: Name = Field(description="the agency's name")
+    timezone: Line = Field("UTC", description="IANA time zone; 'today' is taken in it")
     cadence: Cadence = Field(default_factory=Cadence)
-    managers: dict[str, Text | Manager] | None = Field(
+    managers: dict[str, Name | Manager] | None = Field(
         None, description="when present, every manager/by must be a key here"
     )
-    domains: list[Text] = Field(default_factory=lambda: list(DEFAULT_DOMAINS))
+    domains: list[Line] = Field(default_factory=lambda: list(DEFAULT_DOMAINS))
     contact_types: list[NoteType] | None = Field(
         None,
         description="entries of these types with the client reset the contact clock "
@@ -359,7 +406,7 @@ class Agency(Record):
     approvals: list[SignOffKind] = Field(
         default_factory=list, description="what needs a supervisor's sign-off"
     )
-    flag_kinds: list[Text] = Field(
+    flag_kinds: list[Line] = Field(
         default_factory=lambda: list(DEFAULT_FLAG_KINDS), description="allowed flag kinds"
     )
     retention: Retention | None = Field(None, description="how long closed cases are kept")
@@ -404,26 +451,26 @@ class Consent(Record):
 
     signed: Date | None = None
     expires: Date | None = Field(None, description="records may not be shared after it")
-    parties: list[Text] | None = Field(None, description="who records may be shared with")
-    document: Text | None = Field(None, description="hash of the signed form (sha256:...)")
+    parties: list[Line] | None = Field(None, description="who records may be shared with")
+    document: Line | None = Field(None, description="hash of the signed form (sha256:...)")
 
 
 class Contact(Record):
     """A person around the client."""
 
-    name: Text
-    relation: Text | None = None
-    phone: Text | None = None
-    email: Text | None = None
-    address: Text | None = None
-    org: Text | None = None
+    name: Name
+    relation: Line | None = None
+    phone: Line | None = None
+    email: Line | None = None
+    address: Line | None = None
+    org: Line | None = None
     emergency: Bool = False
 
 
 class Flag(Record):
     """A risk or care flag; cleared by setting `cleared`, never removed."""
 
-    kind: Text
+    kind: Line
     since: Date
     review_by: Date | None = None
     cleared: Date | None = None
@@ -440,15 +487,15 @@ class Client(Record):
     """client.yaml: who the client is."""
 
     id: ClientId
-    name: Text
+    name: Name
     born: Date | None = None
     status: Status
     opened: Date
-    manager: Text
-    program: Text | None = None
-    phone: Text | None = None
-    email: Text | None = None
-    address: Text | None = None
+    manager: ManagerKey
+    program: Line | None = None
+    phone: Line | None = None
+    email: Line | None = None
+    address: Line | None = None
     consent: Consent | None = Field(None, description="format 1; read as a one-item `consents`")
     consents: list[Consent] | None = Field(None, description="oldest first; renewals append")
     contacts: list[Contact] | None = None
@@ -477,9 +524,9 @@ class DomainScore(Record):
 
 class Assessment(Record):
     date: Date
-    by: Text
+    by: ManagerKey
     domains: dict[str, DomainScore] = Field(default_factory=dict)
-    strengths: list[Text] | None = None
+    strengths: list[Line] | None = None
     summary: Text | None = None
 
 
@@ -494,14 +541,14 @@ class AssessmentFile(Record):
 
 class Action(Record):
     action: Text
-    who: Text | None = None
+    who: Line | None = None
     due: Date | None = None
     done: Date | None = None
 
 
 class Goal(Record):
-    id: Text
-    domain: Text | None = None
+    id: Id
+    domain: Line | None = None
     goal: Text
     target: Date | None = None
     status: GoalStatus = "active"
@@ -514,20 +561,20 @@ class Goal(Record):
 class Task(Record):
     """A reminder outside the goals; still due after the case is closed."""
 
-    id: Text
+    id: Id
     task: Text
     due: Date | None = None
-    who: Text | None = None
+    who: Line | None = None
     done: Date | None = None
 
 
 class Referral(Record):
     """A referral to an outside service, tracked to its outcome."""
 
-    id: Text
-    to: Text
-    service: Text | None = None
-    goal: Text | None = None
+    id: Id
+    to: Line
+    service: Line | None = None
+    goal: Id | None = None
     sent: Date
     expect_by: Date | None = None
     status: ReferralStatus = "sent"
@@ -550,15 +597,15 @@ class Plan(Record):
 class LogEntry(Record):
     """One progress note. Never edited once written."""
 
-    id: Text
+    id: Id
     date: NoteTime
-    by: Text
+    by: ManagerKey
     type: NoteType
     minutes: Int | None = Field(None, ge=0, le=24 * 60)
-    goals: list[Text] | None = None
+    goals: list[Id] | None = None
     text: Text
-    amends: Text | None = None
-    to: Text | None = None
+    amends: Id | None = None
+    to: Line | None = None
     # format 2 (contract section 5.1)
     with_: With | None = Field(
         None, alias="with", description="who the contact was with (default: client)"
@@ -567,10 +614,12 @@ class LogEntry(Record):
     recorded: NoteTime | None = Field(
         None, description="when a late entry was written (dated over 24 hours before it)"
     )
-    entered_by: Text | None = Field(None, description="who typed an entry written for --by")
-    from_: Text | None = Field(None, alias="from", description="transfer: the previous manager")
+    entered_by: ManagerKey | None = Field(None, description="who typed an entry written for --by")
+    from_: ManagerKey | None = Field(
+        None, alias="from", description="transfer: the previous manager"
+    )
     what: SignOffKind | None = Field(None, description="submitted/approval: plan or closure")
-    object: Text | None = Field(None, description="submitted/approval: git blob id signed off")
+    object: Line | None = Field(None, description="submitted/approval: git blob id signed off")
     decision: Decision | None = None
     changes: list[Text] | None = Field(None, description="plan_change: what changed")
 

@@ -87,8 +87,11 @@ def ensure_inside(root: Path, path: Path) -> None:
 
 
 def client_ids(root: Path) -> list[str]:
-    """Names of the folders under clients/ (unchecked: validate reports bad ones)."""
+    """Names of the folders under clients/ (unchecked: validate reports bad ones);
+    none when clients/ is a symbolic link: it is never listed through."""
     base = root / "clients"
+    if base.is_symlink():
+        return []
     try:
         with os.scandir(base) as it:
             return sorted(e.name for e in it if not e.name.startswith("."))

@@ -5,9 +5,14 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
-from tests.conftest import cli
+import pytest
+
+from casectl import cache
+from tests.conftest import REPO_ROOT, cli
 
 CACHE = Path(".casectl") / "read-cache.json"
 
@@ -87,3 +92,110 @@ def test_cache_is_never_written_outside_the_repo_and_no_cache_leaves_it(agency: 
     r = cli("-C", agency, "validate", "--no-cache")
     assert r.exit_code == 0
     assert not (agency / ".casectl").exists()
+
+
+# ----------------------------------------------------- stamps that cannot be fooled
+
+
+def _plant(root: Path, cid: str = "rc-0001") -> None:
+    """A problem only the cache knows about: seen while the cache entry is trusted."""
+    path = root / CACHE
+    data = json.loads(path.read_text())
+    data["clients"][cid]["problems"].append(
+        [f"clients/{cid}/plan.yaml", 1, 1, "error", "CM999", "planted in the cache"]
+    )
+    path.write_text(json.dumps(data))
+
+
+def _planted_seen(root: Path) -> bool:
+    return "CM999" in _validate(root)[1]
+
+
+def test_a_same_size_edit_with_its_times_put_back_is_read_again(agency: Path) -> None:
+    """`touch -d` puts the modification time back; the change time cannot be."""
+    assert _validate(agency)[0] == 0
+    client = agency / "clients" / "rc-0001" / "client.yaml"
+    before = client.stat()
+    client.write_text(client.read_text().replace("status: active", "status: actjve"))
+    os.utime(client, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert client.stat().st_size == before.st_size
+    code, out = _validate(agency)
+    assert code == 1 and "clients/rc-0001/client.yaml:3:9: error CM103" in out
+
+
+def test_a_file_swapped_in_with_its_times_put_back_is_read_again(agency: Path) -> None:
+    assert _validate(agency)[0] == 0
+    _plant(agency)
+    assert _planted_seen(agency)  # the entry is trusted while nothing changed
+    folder = agency / "clients" / "rc-0001"
+    plan = folder / "plan.yaml"
+    old, folder_old = plan.stat(), folder.stat()
+    swap = folder / ".swap"
+    swap.write_bytes(plan.read_bytes())
+    os.replace(swap, plan)
+    os.utime(plan, ns=(old.st_atime_ns, old.st_mtime_ns))
+    os.utime(folder, ns=(folder_old.st_atime_ns, folder_old.st_mtime_ns))
+    assert not _planted_seen(agency)
+
+
+def test_a_file_whose_mode_changed_is_never_served_from_the_cache(agency: Path) -> None:
+    assert _validate(agency)[0] == 0
+    _plant(agency)
+    plan = agency / "clients" / "rc-0001" / "plan.yaml"
+    os.chmod(plan, 0)
+    try:
+        code, out = _validate(agency)
+        assert "CM999" not in out
+        if os.geteuid() != 0:  # root reads it anyway
+            assert code == 1 and "clients/rc-0001/plan.yaml:1:1: error CM008" in out
+    finally:
+        os.chmod(plan, 0o644)
+
+
+def test_another_casectl_version_throws_the_cache_away(
+    agency: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _validate(agency)[0] == 0
+    _plant(agency)
+    assert _planted_seen(agency)
+    monkeypatch.setattr(cache, "__version__", "999.0")
+    assert not _planted_seen(agency)
+
+
+# ---------------------------------------------------------- a .casectl that is a link
+
+
+def test_a_linked_cache_folder_is_never_used(agency: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir(mode=0o755)
+    (agency / ".casectl").symlink_to(outside)
+    r = cli("-C", agency, "validate")
+    assert r.exit_code == 0
+    assert r.stderr.count("warning: .casectl is a symbolic link") == 1
+    assert list(outside.iterdir()) == []
+    assert stat.S_IMODE(outside.stat().st_mode) == 0o755
+    assert _due(agency)  # every command still runs, without the cache
+    assert list(outside.iterdir()) == []
+
+
+def test_a_cache_file_that_is_a_link_or_a_fifo_is_ignored(agency: Path, tmp_path: Path) -> None:
+    assert _validate(agency)[0] == 0
+    secret = tmp_path / "secret.json"
+    secret.write_text("{}")
+    (agency / CACHE).unlink()
+    (agency / CACHE).symlink_to(secret)
+    fifo = agency / ".casectl" / "read-cache.facts.json"
+    fifo.unlink()
+    os.mkfifo(fifo)
+    for args in (["validate"], ["list", "--format", "json"]):
+        # A real process with a deadline: a FIFO opened for reading would block it.
+        done = subprocess.run(
+            [sys.executable, "-m", "casectl", "-C", str(agency), *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        )
+        assert done.returncode == 0, done.stderr
+    assert len(json.loads(done.stdout)) == 2
+    assert secret.read_text() == "{}"

@@ -432,17 +432,20 @@ def test_warm_run_reads_the_cache_not_the_yaml(monitored: Path) -> None:
         monitored, "--as-of", AS_OF, "--client", "ana", "--kind", "contact", "--within", "30 days"
     )
     assert [d["due"] for d in first] == ["2026-06-19"]
-    # Same size and modification time, different content: only a parse would notice.
-    log = monitored / "clients" / "ana" / "log.yaml"
-    st = log.stat()
-    log.write_text(log.read_text().replace("2026-05-20 10:00", "2026-05-27 10:00"))
-    os.utime(log, ns=(st.st_atime_ns, st.st_mtime_ns))
+    # A due date changed in the cache alone is what a warm run reports: it read no YAML.
+    section = monitored / ".casectl" / "read-cache.schedule.json"
+    cached = json.loads(section.read_text())
+    for row in cached["clients"]["ana"][1]["dates"]:
+        if row[0] == "contact":
+            row[-1] -= 1  # dates are kept as ordinals
+    section.write_text(json.dumps(cached))
     again = due_json(
         monitored, "--as-of", AS_OF, "--client", "ana", "--kind", "contact", "--within", "30 days"
     )
-    assert again == first
-    # A real change (new mtime) is noticed: 2026-05-27 + 30 days.
-    os.utime(log)
+    assert [d["due"] for d in again] == ["2026-06-18"]
+    # A change to the file is noticed: 2026-05-27 + 30 days.
+    log = monitored / "clients" / "ana" / "log.yaml"
+    log.write_text(log.read_text().replace("2026-05-20 10:00", "2026-05-27 10:00"))
     changed = due_json(
         monitored, "--as-of", AS_OF, "--client", "ana", "--kind", "contact", "--within", "30 days"
     )

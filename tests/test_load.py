@@ -400,15 +400,29 @@ def test_check_client_never_raises_on_any_field_value(name: str, data: st.DataOb
     _check_folder({name: yaml.safe_dump(record, allow_unicode=True)})
 
 
-@settings(max_examples=100, deadline=None)
+def _node_marks(
+    node: Any, at: tuple[Any, ...], values: dict[Any, Any], keys: dict[Any, Any]
+) -> None:
+    """Every place of a PyYAML node tree: path -> (line, column), of values and keys."""
+    values[at] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            keys[(*at, k.value)] = (k.start_mark.line + 1, k.start_mark.column + 1)
+            _node_marks(v, (*at, k.value), values, keys)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _node_marks(item, (*at, i), values, keys)
+
+
+@settings(max_examples=150, deadline=None)
 @given(DATA, st.sampled_from([None, True, False]))
-def test_depth_bound_is_sound(data: Any, flow: bool | None) -> None:
+def test_every_place_is_where_pyyaml_puts_it(data: Any, flow: bool | None) -> None:
+    """The loader keeps places without a node tree; they agree with PyYAML's nodes."""
     text = yaml.safe_dump(data, default_flow_style=flow, allow_unicode=True)
-    depth = deepest = 0
-    for event in yaml.parse(text, Loader=yaml.CSafeLoader):
-        if isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            deepest = max(deepest, depth)
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
-    assert deepest <= load._depth_bound(text)
+    values: dict[Any, Any] = {}
+    keys: dict[Any, Any] = {}
+    _node_marks(yaml.compose(text, Loader=yaml.CSafeLoader), (), values, keys)
+    loaded = load_text("f.yaml", text)
+    assert loaded.problems == []
+    assert {at: loaded.mark(at) for at in values} == values
+    assert {at: loaded.mark(at, key=True) for at in keys} == keys

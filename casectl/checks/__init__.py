@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 import stat
 import zoneinfo
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, tzinfo
 from pathlib import Path
@@ -121,13 +123,47 @@ def check_config(loaded: load.Loaded) -> Settings:
     """Validate casectl.yaml and read the settings, falling back (aloud) where needed."""
     if not loaded.ok:
         agency, fallbacks = best_settings(loaded)
-        return Settings(agency, list(loaded.problems), fallbacks)
+        return Settings(agency, cap_problems(list(loaded.problems), [loaded]), fallbacks)
     valid, problems = schema.validate(loaded, Agency, 5)
     problems = list(loaded.problems) + text_rules.check(loaded, CONFIG) + problems
     agency, fallbacks = (valid, []) if valid is not None else best_settings(loaded)
     # The rules run on the best reading too: every problem at once.
     problems += config_rules.check(loaded, agency)
+    problems = cap_problems(problems, [loaded])
     return Settings(_usable_zone(agency, fallbacks), problems, fallbacks)
+
+
+def cap_problems(problems: list[Problem], loaded: Iterable[load.Loaded] = ()) -> list[Problem]:
+    """At most ``load.MAX_PROBLEMS_PER_FILE`` problems per file, the first ones in it,
+    then one CM012 line counting the rest: those cut here and those the producers only
+    counted (``Loaded.hidden``). Files within the limit are left as they are."""
+    limit = load.MAX_PROBLEMS_PER_FILE
+    hidden = {f.path: f.hidden for f in loaded if f.hidden}
+    counts = Counter(p.path for p in problems)
+    over = {path for path, n in counts.items() if n > limit} | set(hidden)
+    if not over:
+        return problems
+    out = [p for p in problems if p.path not in over]
+    for path in sorted(over):
+        mine = sorted(p for p in problems if p.path == path)
+        shown, cut = mine[:limit], mine[limit:]
+        counted = hidden.get(path, {})
+        errors = sum(p.severity == "error" for p in cut) + counted.get("error", 0)
+        warnings = sum(p.severity == "warning" for p in cut) + counted.get("warning", 0)
+        last = shown[-1] if shown else Problem(path, 1, 0, "error", load.TOO_MANY, "")
+        out += shown
+        out.append(
+            Problem(
+                path,
+                last.line,
+                last.column + 1,  # just after the last one shown
+                "error" if errors else "warning",
+                load.TOO_MANY,
+                f"{errors + warnings} more problems in this file ({errors} errors, "
+                f"{warnings} warnings) are not shown; fix these first",
+            )
+        )
+    return out
 
 
 def best_settings(loaded: load.Loaded) -> tuple[Agency, list[str]]:
@@ -236,7 +272,7 @@ def check_client(
                 1,
                 "error",
                 "CM602",
-                f"{folder!r} is not a valid client id "
+                f"{describe(folder)} is not a valid client id "
                 "(lower-case letters, digits and '-', up to 64)",
             )
         )
@@ -288,6 +324,7 @@ def check_client(
             result.problems += text_rules.check_client_name(loaded)
 
     _check_records(result, agency, today, zone)
+    result.problems = cap_problems(result.problems, result.loaded.values())
     return result
 
 
@@ -301,12 +338,13 @@ def _check_records(result: ClientCheck, agency: Agency, today: date, zone: tzinf
             problems += client_rules.check(lc, result.client, result.id, agency, today)
     la = result.loaded.get("assessment.yaml")
     if la is not None and la.ok:
-        result.assessments, found = schema.validate(la, AssessmentFile, 3)
+        parts: schema.Parts = {}
+        result.assessments, found = schema.validate(la, AssessmentFile, 3, parts=parts)
         problems += found
         positions: list[int] | None = None
         if result.assessments is None:
             # Every problem at once: check the assessments that are valid on their own.
-            result.assessments, positions = _salvage_assessments(la.data)
+            result.assessments, positions = _salvage_assessments(la.data, parts)
         if result.assessments is not None:
             problems += assessment_rules.check(
                 la, result.assessments, result.client, agency, today, positions
@@ -314,11 +352,12 @@ def _check_records(result: ClientCheck, agency: Agency, today: date, zone: tzinf
     lp = result.loaded.get("plan.yaml")
     goal_ids: set[str] = set()
     if lp is not None and lp.ok:
-        result.plan, found = schema.validate(lp, Plan, 2)
+        parts = {}
+        result.plan, found = schema.validate(lp, Plan, 2, parts=parts)
         problems += found
         positions = None
         if result.plan is None:
-            result.plan, positions, goal_ids = _salvage_plan(lp.data)
+            result.plan, positions, goal_ids = _salvage_plan(lp.data, parts)
         if result.plan is not None:
             problems += plan_rules.check(lp, result.plan, agency, today, positions)
     ll = result.loaded.get("log.yaml")
@@ -330,14 +369,14 @@ def _check_records(result: ClientCheck, agency: Agency, today: date, zone: tzinf
         problems += links.note_goals(ll, entries, result.plan, goal_ids)
 
 
-def _valid(model: type[Record], data: Any) -> Any:
-    try:
-        return model.model_validate(data)
-    except ValidationError:
-        return None
+def _valid_items(model: type[Record], items: list[Any]) -> tuple[list[Any], list[int]]:
+    """The items of ``items`` valid as ``model`` (as records) and their positions."""
+    mappings = [i for i, item in enumerate(items) if type(item) is dict]
+    kept, positions = schema.valid_items(model, [items[i] for i in mappings])
+    return kept, [mappings[i] for i in positions]
 
 
-def _salvage_plan(data: Any) -> tuple[Plan | None, list[int] | None, set[str]]:
+def _salvage_plan(data: Any, parts: schema.Parts) -> tuple[Plan | None, list[int] | None, set[str]]:
     """The valid goals of a plan file that failed as a whole, with their positions.
 
     Their problems were reported already; the salvaged plan lets the cross-goal rules
@@ -345,18 +384,16 @@ def _salvage_plan(data: Any) -> tuple[Plan | None, list[int] | None, set[str]]:
     """
     if not isinstance(data, dict) or not isinstance(data.get("goals", []), list):
         return None, None, set()
-    goals: list[Goal] = []
-    positions: list[int] = []
-    ids: set[str] = set()
-    for i, item in enumerate(data.get("goals", [])):
-        if isinstance(item, dict) and isinstance(item.get("id"), str):
-            ids.add(item["id"])
-        goal = _valid(Goal, item)
-        if goal is not None:
-            goals.append(goal)
-            positions.append(i)
-    created = _valid(Plan, {"created": data.get("created")})
-    plan = Plan.model_construct(created=created.created if created else None, goals=goals)
+    items = data.get("goals", [])
+    ids = {
+        item["id"] for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)
+    }
+    goals, positions = parts["goals"] if "goals" in parts else _valid_items(Goal, items)
+    try:
+        created = Plan.model_validate({"created": data.get("created")}).created
+    except ValidationError:
+        created = None
+    plan = Plan.model_construct(created=created, goals=goals)
     return plan, positions, ids
 
 
@@ -385,21 +422,28 @@ def _salvage_client(cid: str, data: Any) -> ClientFields:
     return ClientFields.of(valid)
 
 
-def _salvage_assessments(data: Any) -> tuple[AssessmentFile | None, list[int] | None]:
-    """The assessments that are valid on their own, with their positions."""
+def _valid(model: type[Record], data: Any) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError:
+        return None
+
+
+def _salvage_assessments(
+    data: Any, parts: schema.Parts
+) -> tuple[AssessmentFile | None, list[int] | None]:
+    """The assessments that are valid on their own, with their positions (``parts``:
+    as schema.validate found them already)."""
     if not isinstance(data, dict) or not isinstance(data.get("assessments"), list):
         return None, None
-    kept: list[Assessment] = []
-    positions: list[int] = []
-    for i, item in enumerate(data["assessments"]):
-        assessment = _valid(Assessment, item)
-        if assessment is not None:
-            kept.append(assessment)
-            positions.append(i)
+    found = parts.get("assessments")
+    kept, positions = found if found else _valid_items(Assessment, data["assessments"])
     return AssessmentFile.model_construct(assessments=kept), positions
 
 
 def _log_entries(loaded: load.Loaded, problems: list[Problem]) -> list[tuple[int, LogEntry]]:
+    """The valid entries of log.yaml with their positions; the problems of the others
+    (the first ones built, the rest counted) and the unknown keys of the valid ones."""
     data = loaded.data
     if data is None:
         return []
@@ -412,10 +456,22 @@ def _log_entries(loaded: load.Loaded, problems: list[Problem]) -> list[tuple[int
             )
         )
         return []
-    entries: list[tuple[int, LogEntry]] = []
-    for i, item in enumerate(data):
-        entry, found = schema.validate(loaded, LogEntry, 4, data=item, prefix=(i,))
-        problems += found
-        if entry is not None:
-            entries.append((i, entry))
+    valid, positions = _valid_items(LogEntry, data)
+    entries = list(zip(positions, valid, strict=True))
+    if len(entries) < len(data):
+        ok = set(positions)
+        bad = [i for i in range(len(data)) if i not in ok]
+        budget = schema.Budget()
+        for n, i in enumerate(bad):
+            if budget.left <= 0:
+                # One problem per error (LogEntry has no union), one for a non-mapping.
+                rest = [data[j] for j in bad[n:]]
+                mappings = [item for item in rest if type(item) is dict]
+                count = len(rest) - len(mappings) + schema.count_errors(LogEntry, mappings)
+                loaded.skip(count=count)
+                break
+            problems += schema.validate(loaded, LogEntry, 4, data[i], (i,), budget)[1]
+    unknown = schema.Budget()
+    for i, entry in entries:
+        problems += schema.unknown_keys(loaded, entry, 4, (i,), unknown)
     return entries

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date
 
 from casectl.load import Loaded
-from casectl.model import Agency, AssessmentFile, Client
+from casectl.model import Agency, AssessmentFile, Client, describe
 from casectl.problems import Problem
 
 
@@ -39,7 +39,7 @@ def check(
                     loaded.problem(
                         (*at, "domains", domain),
                         "CM320",
-                        f"{domain!r} is not one of the agency's domains",
+                        f"{describe(domain)} is not one of the agency's domains",
                         key=True,
                     )
                 )
@@ -55,7 +55,9 @@ def check(
         previous = a.date if previous is None else max(previous, a.date)
         if agency.managers is not None and a.by not in agency.managers:
             out.append(
-                loaded.problem((*at, "by"), "CM322", f"{a.by!r} is not a manager in casectl.yaml")
+                loaded.problem(
+                    (*at, "by"), "CM322", f"{describe(a.by)} is not a manager in casectl.yaml"
+                )
             )
         if a.date > today:
             out.append(loaded.problem((*at, "date"), "CM323", f"{a.date} is in the future"))

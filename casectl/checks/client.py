@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import date
 
 from casectl.load import Loaded
-from casectl.model import Agency, Client
+from casectl.model import Agency, Client, describe
 from casectl.problems import Problem
 
 
@@ -28,7 +28,9 @@ def check(
     if client.id != folder:
         out.append(
             loaded.problem(
-                ("id",), "CM120", f"{client.id!r} does not match its folder name {folder!r}"
+                ("id",),
+                "CM120",
+                f"{describe(client.id)} does not match its folder name {describe(folder)}",
             )
         )
     if client.status == "closed" and client.closed is None:
@@ -68,7 +70,9 @@ def check(
     if agency.managers is not None and client.manager not in agency.managers:
         out.append(
             loaded.problem(
-                ("manager",), "CM125", f"{client.manager!r} is not a manager in casectl.yaml"
+                ("manager",),
+                "CM125",
+                f"{describe(client.manager)} is not a manager in casectl.yaml",
             )
         )
     for loc, day in (

@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from casectl.load import Loaded
-from casectl.model import LogEntry, Plan
+from casectl.model import LogEntry, Plan, describe
 from casectl.problems import Problem
 
 
@@ -33,6 +33,8 @@ def note_goals(
         for j, gid in enumerate(e.goals or ()):
             if gid not in known:
                 out.append(
-                    log.problem((i, "goals", j), "CM620", f"{gid!r} is not a goal id in plan.yaml")
+                    log.problem(
+                        (i, "goals", j), "CM620", f"{describe(gid)} is not a goal id in plan.yaml"
+                    )
                 )
     return out

@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import date, datetime, tzinfo
 
 from casectl.load import Loaded
-from casectl.model import Agency, Client, LogEntry
+from casectl.model import Agency, Client, LogEntry, describe
 from casectl.problems import Problem
 
 
@@ -48,7 +48,7 @@ def check(
                 loaded.problem(
                     (*at, "id"),
                     "CM420",
-                    f"note id {e.id!r} is already used by entry [{first_at[e.id]}]",
+                    f"note id {describe(e.id)} is already used by entry [{first_at[e.id]}]",
                 )
             )
         moment = _local(e.date, zone)
@@ -68,7 +68,9 @@ def check(
             )
         if agency.managers is not None and e.by not in agency.managers:
             out.append(
-                loaded.problem((*at, "by"), "CM423", f"{e.by!r} is not a manager in casectl.yaml")
+                loaded.problem(
+                    (*at, "by"), "CM423", f"{describe(e.by)} is not a manager in casectl.yaml"
+                )
             )
         if e.amends is not None:
             if e.type != "amendment":
@@ -85,7 +87,7 @@ def check(
                     loaded.problem(
                         (*at, "amends"),
                         "CM424",
-                        f"{e.amends!r} is not an earlier entry of this log",
+                        f"{describe(e.amends)} is not an earlier entry of this log",
                     )
                 )
         elif e.type == "amendment":

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date
 
 from casectl.load import Loaded
-from casectl.model import Agency, Plan
+from casectl.model import Agency, Plan, describe
 from casectl.problems import Problem
 
 
@@ -39,7 +39,7 @@ def check(
                 loaded.problem(
                     (*at, "id"),
                     "CM220",
-                    f"goal id {goal.id!r} is already used by goals[{seen[goal.id]}]",
+                    f"goal id {describe(goal.id)} is already used by goals[{seen[goal.id]}]",
                 )
             )
         else:
@@ -47,7 +47,9 @@ def check(
         if goal.domain is not None and goal.domain not in known:
             out.append(
                 loaded.problem(
-                    (*at, "domain"), "CM221", f"{goal.domain!r} is not one of the agency's domains"
+                    (*at, "domain"),
+                    "CM221",
+                    f"{describe(goal.domain)} is not one of the agency's domains",
                 )
             )
         for j, action in enumerate(goal.actions):

@@ -25,6 +25,7 @@ def agency_context(
     *,
     out: Output | None = None,
     writes: bool = False,
+    validating: bool = False,
 ) -> AgencyContext:
     """The agency named by ``-C`` or found above the current folder.
 
@@ -38,7 +39,7 @@ def agency_context(
     """
     root = repo.find_root(directory, explicit=directory is not None)
     today = parse_date_option("--as-of", as_of) if as_of is not None else None
-    ctx = open_agency(root)
+    ctx = open_agency(root, validating=validating)
     if ctx.settings_errors and writes:
         raise CasectlError(
             f"{repo.CONFIG_NAME} has errors; nothing written (fix them, then run this again):\n"

@@ -24,7 +24,7 @@ def run(
     strict: bool,
     use_cache: bool = True,
 ) -> int:
-    ctx = agency_context(directory)
+    ctx = agency_context(directory, validating=True)
     only: set[str] | None = None
     want_files: set[str] | None = None
     if paths:
