@@ -78,6 +78,7 @@ BENCHES: list[Bench] = [
     Bench("validate, warm cache", VALIDATE, cache="warm"),
     Bench("due, cold cache", DUE, cache="cold"),
     Bench("due, warm cache", DUE, cache="warm"),
+    Bench("list, warm cache", ("{casectl}", "-C", "{dir}", "list"), cache="warm"),
     Bench(
         "digest, warm cache",
         ("{casectl}", "-C", "{dir}", "digest", "--as-of", "{as_of}"),
@@ -127,6 +128,10 @@ class Row:
     @property
     def median(self) -> float:
         return statistics.median(s.seconds for s in self.samples)
+
+    @property
+    def median_cpu(self) -> float:
+        return statistics.median(s.cpu for s in self.samples)
 
 
 # ------------------------------------------------------------------ running children
@@ -315,21 +320,26 @@ def _fmt(seconds: float) -> str:
 
 def markdown(rows: list[Row], header: list[str]) -> str:
     floors = {r.clients: r.median for r in rows if r.bench.floor and r.samples}
+    cpu_floors = {r.clients: r.median_cpu for r in rows if r.bench.floor and r.samples}
     out = [*header, ""]
     out.append(
-        "| clients | files | command | exit | median s | min s | max s | x floor | peak RSS MiB |"
+        "| clients | files | command | exit | median s | min s | max s | x floor "
+        "| median CPU s | CPU x floor | peak RSS MiB |"
     )
-    out.append("|---:|---:|---|---|---:|---:|---:|---:|---:|")
+    out.append("|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|")
     notes: list[str] = []
     for r in rows:
         secs = [s.seconds for s in r.samples]
         codes = sorted({s.exit for s in r.samples})
         floor = floors.get(r.clients)
         ratio = f"{r.median / floor:.2f}" if floor and r.bench.per_agency else "-"
+        cpu_floor = cpu_floors.get(r.clients)
+        cpu_ratio = f"{r.median_cpu / cpu_floor:.2f}" if cpu_floor and r.bench.per_agency else "-"
         out.append(
             f"| {r.clients if r.clients is not None else '-'} | {r.files or '-'} "
             f"| {r.bench.name} | {','.join(map(str, codes))} | {_fmt(r.median)} "
             f"| {_fmt(min(secs))} | {_fmt(max(secs))} | {ratio} "
+            f"| {_fmt(r.median_cpu)} | {cpu_ratio} "
             f"| {max(s.rss_mib for s in r.samples):.0f} |"
         )
         failed = next((s for s in r.samples if s.exit != 0), None)
