@@ -68,7 +68,7 @@ def _main(
 
 def _call(ctx: typer.Context, command: str, **kwargs: Any) -> NoReturn:
     """Run ``casectl.commands.<command>.run`` and exit with its code."""
-    from casectl.output import Output
+    from casectl.present.output import Output
 
     g: Globals = ctx.obj if isinstance(ctx.obj, Globals) else Globals(None, None)
     out = Output(color=g.color)

@@ -20,7 +20,7 @@ def main() -> None:
     if args[:1] == ["merge-log"] and 4 <= len(args) <= 5:
         # git runs the log merge driver once per conflicting log during a rebase:
         # skip the command-line stack (typer, click) it does not need.
-        from casectl import mergedriver
+        from casectl.git import mergedriver
 
         sys.exit(mergedriver.main(args[1:]))
     from casectl.cli import main as cli_main

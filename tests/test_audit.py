@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from casectl.audit import REMOVED, _brings_new, compare_logs, is_pure_append
+from casectl.git.audit import REMOVED, _brings_new, compare_logs, is_pure_append
 from tests.conftest import AUTHOR, cli, client_files, make_agency, run_git
 
 HEADER = "# Progress notes, oldest first. Append with `casectl note`; never edit.\n"

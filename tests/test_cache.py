@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from casectl import cache
+from casectl.store import cache
 from tests.conftest import REPO_ROOT, cli
 
 CACHE = Path(".casectl") / "read-cache.json"

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from casectl.clientedit import close_client, reopen_client, set_status
-from casectl.load import load_text
+from casectl.edit.clientedit import close_client, reopen_client, set_status
+from casectl.store.load import load_text
 
 CLIENT = """\
 # synthetic client for tests

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import cli, client_files, make_agency, run_git
 
-from casectl.load import load_text
+from casectl.store.load import load_text
 
 CID = "rc-0001"
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from casectl.commands import due
-from casectl.output import Output
+from casectl.present.output import Output
 from tests.conftest import EXAMPLE, REPO_ROOT, cli, cli_subprocess, client_files, make_agency
 
 AS_OF = "2026-06-01"  # default window 14 days: due soon means 2026-06-01 .. 2026-06-15
@@ -365,7 +365,7 @@ def test_markdown_table(monitored: Path) -> None:
 
 
 def test_md_cells_are_escaped_by_the_one_markdown_function() -> None:
-    from casectl.reports import md_escape
+    from casectl.present.reports import md_escape
 
     assert md_escape("a|b\nc") == "a\\|b c"
     assert md_escape("back\\slash") == "back\\\\slash"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from conftest import AUTHOR, REPO_ROOT, cli, client_files, make_agency, run_git
 
-from casectl import repo
+from casectl.git import commit as repo
 
 CID = "rc-0001"
 

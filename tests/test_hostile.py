@@ -21,9 +21,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from casectl import checks, load
+from casectl import checks
 from casectl.checks import check_client, schema
-from casectl.model import Agency
+from casectl.core.model import Agency
+from casectl.store import load
 from tests import hostile_files as hostile
 from tests.conftest import cli, make_agency
 

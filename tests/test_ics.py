@@ -11,11 +11,11 @@ import icalendar
 from hypothesis import given
 from hypothesis import strategies as st
 
-from casectl.facts import ActionFact, ClientFacts, GoalFact
-from casectl.ics import escape_text, fold, to_ics
-from casectl.model import Cadence
-from casectl.output import CONTROL_CHARS
-from casectl.schedule import DueItem, due_items, sort_items
+from casectl.core.facts import ActionFact, ClientFacts, GoalFact
+from casectl.core.model import Cadence
+from casectl.core.schedule import DueItem, due_items, sort_items
+from casectl.present.ics import escape_text, fold, to_ics
+from casectl.present.output import CONTROL_CHARS
 
 STAMP = datetime(2026, 11, 25, 14, 5, 9, tzinfo=UTC)
 AGENCY = "Riverside Community Services"

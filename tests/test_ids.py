@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from casectl import repo, writes
 from casectl.errors import CasectlError
+from casectl.git import commit as repo
+from casectl.store import writes
 from tests.checks import agency_with, found
 from tests.conftest import CLIENT, cli, client_files, make_agency
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from casectl import scaffold
-from casectl.agency import open_agency
+from casectl.edit import scaffold
+from casectl.read.agency import open_agency
 from tests.conftest import REPO_ROOT, cli, run_git
 
 

@@ -23,10 +23,10 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from casectl import load
 from casectl.checks import CLIENT_FILES, check_client
-from casectl.load import Loaded, load_file, load_text
-from casectl.model import Agency
+from casectl.core.model import Agency
+from casectl.store import load
+from casectl.store.load import Loaded, load_file, load_text
 from tests.conftest import ASSESSMENT, CLIENT, LOG, PLAN, REPO_ROOT, cli_subprocess, make_agency
 
 
@@ -163,7 +163,7 @@ def test_brackets_in_text_are_not_nesting() -> None:
 DEEP_SCRIPT = textwrap.dedent(
     """
     import sys
-    from casectl.load import load_text
+    from casectl.store.load import load_text
     kind, n = sys.argv[1], int(sys.argv[2])
     if kind == "block-seq":
         text = "- " * n + "x\\n"

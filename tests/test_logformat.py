@@ -9,9 +9,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from casectl import dates
-from casectl.load import load_text
-from casectl.logformat import (
+from casectl.core import dates
+from casectl.edit.logtext import (
     append_plan,
     check_append,
     entry_text_safe,
@@ -20,6 +19,7 @@ from casectl.logformat import (
     needs_leading_newline,
     scalar,
 )
+from casectl.store.load import load_text
 
 EXISTING = (
     b"# progress notes for rc-0001 (synthetic)\n"

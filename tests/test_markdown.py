@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from casectl import reports
+from casectl.present import reports
 from tests.conftest import cli
 from tests.hostile import hostile_agency
 

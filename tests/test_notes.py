@@ -17,10 +17,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from conftest import AUTHOR, REPO_ROOT, cli, cli_subprocess, client_files, make_agency, run_git
 
-from casectl import notes, repo
+from casectl.core.model import Agency
+from casectl.edit import notes
 from casectl.errors import CasectlError
-from casectl.load import load_text
-from casectl.model import Agency
+from casectl.git import commit as repo
+from casectl.store.load import load_text
 
 CID = "rc-0001"
 
@@ -688,7 +689,7 @@ def test_a_fifo_case_file_is_refused_without_hanging(
 def test_read_bytes_refuses_a_fifo_without_blocking(tmp_path: Path) -> None:
     import threading
 
-    from casectl import writes
+    from casectl.store import writes
 
     fifo = tmp_path / "log.yaml"
     os.mkfifo(fifo)
@@ -734,7 +735,7 @@ def test_the_note_limit_is_one_mib(agency: Path) -> None:
 
 
 def test_a_log_is_never_grown_past_the_file_limit(tmp_path: Path) -> None:
-    from casectl.load import MAX_FILE_BYTES
+    from casectl.store.load import MAX_FILE_BYTES
 
     body = "".join(f"    line {i} of a long report\n" for i in range(30_000))
     entries = "".join(

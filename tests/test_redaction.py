@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from casectl import reports
-from casectl.agency import open_agency, read_client, scan
+from casectl.present import reports
+from casectl.read.agency import open_agency, read_client, scan
 from tests.conftest import cli, make_agency
 from tests.hostile import q
 
@@ -208,8 +208,8 @@ def test_property_no_form_survives_in_any_field(
 
 def _contexts(tmp_path: Path) -> dict[str, Any]:
     """The client report, caseload and digest contexts of a client with every field."""
-    from casectl import schedule
     from casectl.commands import digest, due
+    from casectl.core import schedule
 
     root = agency_with(tmp_path / "a", "x")
     ctx = open_agency(root)
@@ -226,7 +226,7 @@ def _contexts(tmp_path: Path) -> dict[str, Any]:
     out["caseload"] = reports.caseload_context(
         ctx.agency, scan(ctx, use_cache=False).facts(), ctx.today, "x", manager="jdoe"
     )
-    from casectl.output import Output
+    from casectl.present.output import Output
 
     gathered = due.gather(Output(), root, "2026-12-01", None, None)
     out["digest"] = digest.context(gathered)

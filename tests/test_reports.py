@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from casectl import reports
-from casectl.agency import open_agency, read_client, scan
-from casectl.facts import ClientFacts
-from casectl.model import Client
+from casectl.core.facts import ClientFacts
+from casectl.core.model import Client
+from casectl.present import reports
+from casectl.read.agency import open_agency, read_client, scan
 from tests.conftest import EXAMPLE, cli, client_files, make_agency
 
 AS_OF = "2026-12-01"
@@ -584,7 +584,7 @@ def test_docs_name_every_context_variable() -> None:
     ctx = open_agency(EXAMPLE)
     check = read_client(ctx, "rc-0001")
     assert check.client is not None
-    from casectl import schedule
+    from casectl.core import schedule
 
     facts = check.facts
     assert facts is not None

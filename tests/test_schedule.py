@@ -10,10 +10,10 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from casectl.dates import Duration
-from casectl.facts import ActionFact, ClientFacts, GoalFact
-from casectl.model import Cadence
-from casectl.schedule import (
+from casectl.core.dates import Duration
+from casectl.core.facts import ActionFact, ClientFacts, GoalFact
+from casectl.core.model import Cadence
+from casectl.core.schedule import (
     DueItem,
     due_dates,
     due_items,

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from casectl import repo
 from casectl.commands import sync as sync_command
 from casectl.commands.sync import summary_line, uncommitted_case_files
+from casectl.git import commit as repo
 from tests.conftest import cli, client_files, make_agency, run_git
 from tests.test_audit import ssh_signing
 

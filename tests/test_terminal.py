@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from casectl import output, render
+from casectl.present import output
+from casectl.present import problems as render
 from tests.conftest import AUTHOR, REPO_ROOT, cli
 from tests.hostile import CLEAR, OSC_TITLE, RLO, SEQUENCES, hostile_agency, raw_controls
 

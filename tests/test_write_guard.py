@@ -26,9 +26,9 @@ from conftest import (
     run_git,
 )
 
-from casectl import repo
-from casectl.agency import open_agency
 from casectl.errors import CasectlError
+from casectl.git import commit as repo
+from casectl.read.agency import open_agency
 
 CID = "rc-0001"
 

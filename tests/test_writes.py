@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from casectl.edit.logtext import format_entry
 from casectl.errors import CasectlError
-from casectl.load import load_text
-from casectl.logformat import format_entry
-from casectl.writes import (
+from casectl.store.load import load_text
+from casectl.store.writes import (
     append_entry,
     atomic_write,
     cleanup_stale_temps,
@@ -204,8 +204,8 @@ def test_edit_file_replaces_under_lock(tmp_path: Path) -> None:
 WRITER = """
 import sys, time
 from pathlib import Path
-from casectl.logformat import format_entry
-from casectl.writes import append_entry
+from casectl.edit.logtext import format_entry
+from casectl.store.writes import append_entry
 log, who, count, go = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), Path(sys.argv[4])
 while not go.exists():
     time.sleep(0.001)

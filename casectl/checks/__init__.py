@@ -21,7 +21,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from casectl import load
 from casectl.checks import assessment as assessment_rules
 from casectl.checks import client as client_rules
 from casectl.checks import config as config_rules
@@ -29,8 +28,8 @@ from casectl.checks import links, schema
 from casectl.checks import log as log_rules
 from casectl.checks import plan as plan_rules
 from casectl.checks import text as text_rules
-from casectl.facts import ClientFacts, ClientFields, facts_from_records
-from casectl.model import (
+from casectl.core.facts import ClientFacts, ClientFields, facts_from_records
+from casectl.core.model import (
     CLIENT_ID_RE,
     FORMAT_VERSION,
     Agency,
@@ -44,7 +43,8 @@ from casectl.model import (
     Record,
     describe,
 )
-from casectl.problems import Problem
+from casectl.core.problems import Problem
+from casectl.store import load
 
 CLIENT_FILES = ("client.yaml", "assessment.yaml", "plan.yaml", "log.yaml")
 BLOCKS = {"client.yaml": 1, "plan.yaml": 2, "assessment.yaml": 3, "log.yaml": 4}

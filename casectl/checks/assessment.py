@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from casectl.load import Loaded
-from casectl.model import Agency, AssessmentFile, Client, describe
-from casectl.problems import Problem
+from casectl.core.model import Agency, AssessmentFile, Client, describe
+from casectl.core.problems import Problem
+from casectl.store.load import Loaded
 
 
 def check(

@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 import zoneinfo
 
-from casectl.load import KEY_TOO_LONG, Loaded
-from casectl.model import MAX_MANAGER_KEY, Agency, describe
-from casectl.problems import Problem
+from casectl.core.model import MAX_MANAGER_KEY, Agency, describe
+from casectl.core.problems import Problem
+from casectl.store.load import KEY_TOO_LONG, Loaded
 
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # fullmatch: no final newline
 

@@ -12,9 +12,9 @@
 
 from __future__ import annotations
 
-from casectl.load import Loaded
-from casectl.model import LogEntry, Plan, describe
-from casectl.problems import Problem
+from casectl.core.model import LogEntry, Plan, describe
+from casectl.core.problems import Problem
+from casectl.store.load import Loaded
 
 
 def note_goals(

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, tzinfo
 
-from casectl.load import Loaded
-from casectl.model import Agency, Client, LogEntry, describe
-from casectl.problems import Problem
+from casectl.core.model import Agency, Client, LogEntry, describe
+from casectl.core.problems import Problem
+from casectl.store.load import Loaded
 
 
 def _local(moment: datetime, zone: tzinfo | None) -> datetime:

@@ -31,10 +31,10 @@ from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, Field, PlainValidator, TypeAdapter, ValidationError
 
-from casectl import load
-from casectl.load import Loaded
-from casectl.model import Record, describe
-from casectl.problems import Problem, field_path
+from casectl.core.model import Record, describe
+from casectl.core.problems import Problem, field_path
+from casectl.store import load
+from casectl.store.load import Loaded
 
 R = TypeVar("R", bound=Record)
 Loc = tuple[str | int, ...]

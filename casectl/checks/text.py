@@ -22,8 +22,8 @@ import re
 import unicodedata
 from typing import Any
 
-from casectl.load import Loaded
-from casectl.problems import Problem
+from casectl.core.problems import Problem
+from casectl.store.load import Loaded
 
 CONTROL = "CM011"
 BLANK_NAME = "CM128"

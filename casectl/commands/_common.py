@@ -8,15 +8,16 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from casectl import dates, repo
-from casectl.agency import AgencyContext, open_agency
+from casectl.core import dates
+from casectl.core.model import MAX_YEAR, MIN_YEAR, too_long
 from casectl.errors import CasectlError
-from casectl.model import MAX_YEAR, MIN_YEAR, too_long
-from casectl.render import problem_line
+from casectl.git import commit as repo
+from casectl.present.problems import problem_line
+from casectl.read.agency import AgencyContext, open_agency
 
 if TYPE_CHECKING:
-    from casectl.notes import Written
-    from casectl.output import Output
+    from casectl.edit.notes import Written
+    from casectl.present.output import Output
 
 
 def agency_context(

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from casectl import render, repo
-from casectl.audit import AuditResult, Finding, audit
 from casectl.errors import CasectlError
-from casectl.output import Output, visible
+from casectl.git import commit as repo
+from casectl.git.audit import AuditResult, Finding, audit
+from casectl.present import problems as render
+from casectl.present.output import Output, visible
 
 
 def run(

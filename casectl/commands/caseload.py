@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from casectl import reports
-from casectl.agency import scan
 from casectl.commands._common import agency_context, check_manager_option, check_output
 from casectl.commands.report import emit, generated_stamp, output_format, render
-from casectl.output import Output
+from casectl.present import reports
+from casectl.present.output import Output
+from casectl.read.agency import scan
 
 
 def run(

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from casectl import notes, repo
 from casectl.commands._common import agency_context, parse_date_option, report_written
 from casectl.commands.note import stdin_source
+from casectl.edit import notes
 from casectl.errors import CasectlError
-from casectl.output import Output
+from casectl.git import commit as repo
+from casectl.present.output import Output
 
 
 def side_text(text: str | None, default: str) -> str:

@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from casectl import templating
 from casectl.commands.due import Gathered, by_manager, days_text, gather
-from casectl.model import Agency
-from casectl.output import Output, visible
-from casectl.render import UNKNOWN_MANAGER
-from casectl.schedule import DueItem
+from casectl.core.model import Agency
+from casectl.core.schedule import DueItem
+from casectl.present import templating
+from casectl.present.output import Output, visible
+from casectl.present.problems import UNKNOWN_MANAGER
 
 TEMPLATE = "digest.txt.j2"
 

@@ -13,17 +13,19 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from casectl import dates, render, repo, schedule
-from casectl.agency import AgencyContext, scan
 from casectl.commands._common import (
     agency_context,
     check_manager_option,
     parse_duration_option,
 )
+from casectl.core import dates, schedule
+from casectl.core.model import Agency
+from casectl.core.schedule import DueItem
 from casectl.errors import CasectlError, UnknownClientError
-from casectl.model import Agency
-from casectl.output import Output, visible
-from casectl.schedule import DueItem
+from casectl.git import commit as repo
+from casectl.present import problems as render
+from casectl.present.output import Output, visible
+from casectl.read.agency import AgencyContext, scan
 
 TEXT_HEADERS = ("status", "due", "days", "manager", "client", "name", "kind", "what")
 MD_HEADERS = ("status", "due", "days", "client", "name", "manager", "kind", "what")
@@ -57,7 +59,7 @@ def run(
     elif fmt == "md":
         out.write(markdown(items, g.ctx.today))
     elif fmt == "ics":
-        from casectl.ics import to_ics
+        from casectl.present.ics import to_ics
 
         write_exact(out, to_ics(items, g.ctx.agency.agency, stamp=datetime.now(UTC)))
     elif not items:
@@ -190,7 +192,7 @@ def plain_text(items: Sequence[DueItem]) -> str:
 
 def markdown(items: Sequence[DueItem], as_of: date) -> str:
     """A GitHub-renderable Markdown table; every cell through ``reports.md_escape``."""
-    from casectl.reports import md_escape
+    from casectl.present.reports import md_escape
 
     if not items:
         return f"Nothing due as of {as_of.isoformat()}.\n"

@@ -9,9 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from casectl import render, repo
 from casectl.errors import UnknownClientError
-from casectl.output import Output
+from casectl.git import commit as repo
+from casectl.present import problems as render
+from casectl.present.output import Output
 
 HEADERS = ("date", "author", "message", "files")
 

@@ -11,11 +11,14 @@ from __future__ import annotations
 import zoneinfo
 from pathlib import Path
 
-from casectl import load, repo, scaffold, schemas, writes
 from casectl.checks import check_config
+from casectl.core import schemas
+from casectl.core.model import CLIENT_ID_RE, Agency
+from casectl.edit import scaffold
 from casectl.errors import CasectlError
-from casectl.model import CLIENT_ID_RE, Agency
-from casectl.output import Output
+from casectl.git import commit as repo
+from casectl.present.output import Output
+from casectl.store import load, writes
 
 _TRACKED = (repo.CONFIG_NAME, "clients/.gitkeep", ".gitignore", ".gitattributes")
 

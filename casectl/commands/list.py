@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from casectl import render
-from casectl.agency import scan
 from casectl.commands._common import agency_context, check_manager_option
+from casectl.core.model import STATUSES
 from casectl.errors import CasectlError
-from casectl.model import STATUSES
-from casectl.output import Output
+from casectl.present import problems as render
+from casectl.present.output import Output
+from casectl.read.agency import scan
 
 HEADERS = ("id", "name", "status", "manager", "program", "opened", "last contact", "notes")
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from casectl import mergedriver
-from casectl.output import Output
+from casectl.git import mergedriver
+from casectl.present.output import Output
 
 
 def run(

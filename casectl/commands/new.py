@@ -6,12 +6,14 @@ import contextlib
 import shutil
 from pathlib import Path
 
-from casectl import notes, repo, scaffold, writes
 from casectl.checks import check_client
 from casectl.commands._common import agency_context, parse_date_option
+from casectl.edit import notes, scaffold
 from casectl.errors import CasectlError
-from casectl.output import Output
-from casectl.render import problem_line
+from casectl.git import commit as repo
+from casectl.present.output import Output
+from casectl.present.problems import problem_line
+from casectl.store import writes
 
 
 def run(

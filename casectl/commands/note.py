@@ -11,10 +11,11 @@ import sys
 from pathlib import Path
 from typing import IO
 
-from casectl import notes, repo
 from casectl.commands._common import agency_context, report_written
+from casectl.edit import notes
 from casectl.errors import CasectlError
-from casectl.output import Output
+from casectl.git import commit as repo
+from casectl.present.output import Output
 
 
 def stdin_source() -> tuple[IO[bytes] | None, bool]:

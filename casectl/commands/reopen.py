@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from casectl import notes, repo
 from casectl.commands._common import agency_context, report_written
 from casectl.commands.close import side_text
+from casectl.edit import notes
 from casectl.errors import CasectlError
-from casectl.output import Output
+from casectl.git import commit as repo
+from casectl.present.output import Output
 
 
 def run(

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from pathlib import Path
 
-from casectl import reports, schedule, templating, writes
-from casectl.agency import AgencyContext, read_client
 from casectl.commands._common import agency_context, check_output, parse_date_option
+from casectl.core import schedule
 from casectl.errors import CasectlError
-from casectl.output import Output
+from casectl.present import reports, templating
+from casectl.present.output import Output
+from casectl.read.agency import AgencyContext, read_client
+from casectl.store import writes
 
 
 def run(

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from casectl import repo, schemas
 from casectl.commands._common import check_output
+from casectl.core import schemas
 from casectl.errors import CasectlError, NoAgencyError
-from casectl.output import Output
+from casectl.git import commit as repo
+from casectl.present.output import Output
 
 
 def run(out: Output, directory: Path | None, output: Path | None) -> int:

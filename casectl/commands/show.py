@@ -6,11 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from casectl import render, schedule
-from casectl.agency import read_client
 from casectl.commands._common import agency_context
+from casectl.core import schedule
 from casectl.errors import CasectlError
-from casectl.output import Output, json_visible, visible
+from casectl.present import problems as render
+from casectl.present.output import Output, json_visible, visible
+from casectl.read.agency import read_client
 
 RECENT = 5
 

@@ -27,13 +27,15 @@ import random
 import time
 from pathlib import Path
 
-from casectl import mergedriver, render, repo
-from casectl.agency import scan
-from casectl.audit import Finding, audit_revisions
 from casectl.commands._common import agency_context
 from casectl.commands.audit import finding_line
 from casectl.errors import CasectlError
-from casectl.output import Output
+from casectl.git import commit as repo
+from casectl.git import mergedriver
+from casectl.git.audit import Finding, audit_revisions
+from casectl.present import problems as render
+from casectl.present.output import Output
+from casectl.read.agency import scan
 
 DEFAULT_TIMEOUT = 60.0  # seconds for all fetch-rebase-push rounds together
 BACKOFF_FIRST = 0.1  # seconds to wait after the first rejected push (then doubled)

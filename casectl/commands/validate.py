@@ -6,12 +6,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from casectl import render, repo
-from casectl.agency import scan
 from casectl.commands._common import agency_context, say_settings_problems
+from casectl.core.problems import Problem
 from casectl.errors import CasectlError
-from casectl.output import Output, visible
-from casectl.problems import Problem
+from casectl.git import commit as repo
+from casectl.present import problems as render
+from casectl.present.output import Output, visible
+from casectl.read.agency import scan
 
 PROGRESS_MIN = 500
 

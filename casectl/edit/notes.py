@@ -31,14 +31,17 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, Any
 
-from casectl import dates, load, logformat, repo, writes
 from casectl.checks import _log_entries, links, schema
 from casectl.checks import client as client_rules
 from casectl.checks import log as log_rules
+from casectl.core import dates
+from casectl.core.model import CLOSE_REASONS, NOTE_TYPES, Agency, Client, Plan
+from casectl.core.problems import Problem
+from casectl.edit import logtext as logformat
 from casectl.errors import CasectlError
-from casectl.model import CLOSE_REASONS, NOTE_TYPES, Agency, Client, Plan
-from casectl.problems import Problem
-from casectl.render import problem_line
+from casectl.git import commit as repo
+from casectl.present.problems import problem_line
+from casectl.store import load, writes
 
 NO_TEXT_EXIT = 2
 # The most text one note may hold (UTF-8 bytes, as stored). A log is read whole and
@@ -692,7 +695,7 @@ def close_edit(day: date, reason: str) -> Callable[[str], str]:
             closed = data.get("closed")
             since = f" on {closed.get('date')}" if isinstance(closed, dict) else ""
             raise CasectlError(f"the case is already closed{since}; nothing written")
-        from casectl import clientedit  # only close/reopen need it
+        from casectl.edit import clientedit  # only close/reopen need it
 
         return clientedit.close_client(text, day, reason)
 
@@ -703,6 +706,6 @@ def reopen_edit(text: str) -> str:
     data = load.load_text("client.yaml", text).data
     if not isinstance(data, dict) or data.get("status") != "closed":
         raise CasectlError("the case is not closed; nothing written")
-    from casectl import clientedit
+    from casectl.edit import clientedit
 
     return clientedit.reopen_client(text)

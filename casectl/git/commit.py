@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from casectl.core.model import CLIENT_ID_RE
 from casectl.errors import CasectlError, NoAgencyError, UnknownClientError
-from casectl.model import CLIENT_ID_RE
 
 if TYPE_CHECKING:
     import git
@@ -248,7 +248,7 @@ def merge_driver_configured(root: Path) -> bool:
 
 def ensure_gitattributes(root: Path) -> bool:
     """Add the merge-driver line to .gitattributes if missing; True when changed."""
-    from casectl.writes import read_bytes  # refuses a FIFO without blocking
+    from casectl.store.writes import read_bytes  # refuses a FIFO without blocking
 
     path = root / ".gitattributes"
     text = read_bytes(path).decode("utf-8", "replace")

@@ -23,9 +23,9 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from casectl import schedule
-from casectl.facts import ClientFacts
-from casectl.model import (
+from casectl.core import schedule
+from casectl.core.facts import ClientFacts
+from casectl.core.model import (
     Agency,
     Assessment,
     AssessmentFile,
@@ -34,8 +34,8 @@ from casectl.model import (
     LogEntry,
     Plan,
 )
-from casectl.output import visible
-from casectl.render import UNKNOWN_MANAGER
+from casectl.present.output import visible
+from casectl.present.problems import UNKNOWN_MANAGER
 
 Context = dict[str, Any]
 CONTACT_WINDOW_DAYS = 30

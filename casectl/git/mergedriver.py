@@ -35,8 +35,8 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from casectl.dates import parse_datetime
-from casectl.load import nesting_problem
+from casectl.core.dates import parse_datetime
+from casectl.store.load import nesting_problem
 
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"

@@ -20,8 +20,8 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from casectl.load import load_text
-from casectl.logformat import same_data, scalar
+from casectl.edit.logtext import same_data, scalar
+from casectl.store.load import load_text
 
 _BLANK = " \t\r\n\x85\u2028\u2029"
 _BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")

@@ -11,8 +11,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from casectl.output import json_visible, visible
-from casectl.problems import Problem
+from casectl.core.problems import Problem
+from casectl.present.output import json_visible, visible
 
 # Stands for the manager of a client whose client.yaml cannot tell who it is.
 UNKNOWN_MANAGER = "(manager unknown: client.yaml has errors)"

@@ -21,8 +21,8 @@ from typing import Any
 import yaml
 from yaml.nodes import ScalarNode
 
-from casectl import dates
-from casectl.load import EMPTY, load_text
+from casectl.core import dates
+from casectl.store.load import EMPTY, load_text
 
 # Keys of a log entry, in the order they are written.
 ENTRY_KEYS = ("id", "date", "by", "type", "minutes", "goals", "to", "amends", "text")

@@ -23,11 +23,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from casectl import repo
+from casectl.edit.logtext import same_data
 from casectl.errors import CasectlError
-from casectl.load import EMPTY, load_text
-from casectl.logformat import same_data
-from casectl.mergedriver import moved_entries
+from casectl.git import commit as repo
+from casectl.git.mergedriver import moved_entries
+from casectl.store.load import EMPTY, load_text
 
 _LOG_PATH = re.compile(r"clients/([^/]+)/log\.yaml")
 

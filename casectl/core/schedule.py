@@ -12,9 +12,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from casectl import dates
-from casectl.facts import CADENCE_KEYS, ClientFacts
-from casectl.model import Cadence
+from casectl.core import dates
+from casectl.core.facts import CADENCE_KEYS, ClientFacts
+from casectl.core.model import Cadence
 
 Kind = Literal["plan_review", "assessment", "contact", "goal", "action", "consent", "record"]
 ItemStatus = Literal["overdue", "due_soon"]

@@ -17,13 +17,15 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from casectl import load, repo, schedule
-from casectl.cache import ReadCache, stamp_folder
 from casectl.checks import CLIENT_FILES, ClientCheck, check_client, check_config
+from casectl.core import schedule
+from casectl.core.facts import ClientFacts
+from casectl.core.model import FORMAT_VERSION, Agency
+from casectl.core.problems import Problem
 from casectl.errors import CasectlError
-from casectl.facts import ClientFacts
-from casectl.model import FORMAT_VERSION, Agency
-from casectl.problems import Problem
+from casectl.git import commit as repo
+from casectl.store import load
+from casectl.store.cache import ReadCache, stamp_folder
 
 PARALLEL_THRESHOLD = 200
 CHUNK = 100

@@ -46,8 +46,8 @@ from yaml.events import (
 from yaml.nodes import ScalarNode
 from yaml.reader import ReaderError
 
-from casectl.model import describe
-from casectl.problems import Problem, field_path
+from casectl.core.model import describe
+from casectl.core.problems import Problem, field_path
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 64

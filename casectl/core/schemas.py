@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from casectl.model import Agency, AssessmentFile, Client, LogEntry, Plan
+from casectl.core.model import Agency, AssessmentFile, Client, LogEntry, Plan
 
 SCHEMA_FILES = {
     "casectl.yaml": "casectl.schema.json",

@@ -30,8 +30,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from casectl import load, logformat
+from casectl.edit import logtext as logformat
 from casectl.errors import CasectlError
+from casectl.store import load
 
 Validate = Callable[[bytes], list[str]]
 

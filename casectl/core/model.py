@@ -24,7 +24,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from casectl import dates
+from casectl.core import dates
 
 # Ids are checked with fullmatch against the whole string: with ``re.match``, ``$``
 # would also match before a final newline and let "x-1\n" through as a client id.

@@ -14,8 +14,8 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
-from casectl.output import CONTROL_CHARS
-from casectl.schedule import DueItem
+from casectl.core.schedule import DueItem
+from casectl.present.output import CONTROL_CHARS
 
 PRODID = "-//casectl//casectl//EN"
 CRLF = "\r\n"

@@ -26,18 +26,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from casectl.errors import CasectlError
-from casectl.output import visible
+from casectl.present.output import visible
 
 if TYPE_CHECKING:
     import jinja2
 
 
 def builtin_dir() -> Path:
-    here = Path(__file__).resolve().parent
-    shipped = here / "templates"
+    package = Path(__file__).resolve().parents[1]  # casectl/
+    shipped = package / "templates"
     if shipped.is_dir():
         return shipped
-    return here.parent / "templates"
+    return package.parent / "templates"
 
 
 def agency_dir(root: Path) -> Path | None:

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from casectl import dates
-from casectl.model import CONTACT_TYPES, AssessmentFile, Client, LogEntry, Plan
+from casectl.core import dates
+from casectl.core.model import CONTACT_TYPES, AssessmentFile, Client, LogEntry, Plan
 
 
 class ActionFact(NamedTuple):
