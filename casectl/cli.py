@@ -350,16 +350,12 @@ def review(
     """Record a plan review (a note of type review)."""
     _call(
         ctx,
-        "note",
+        "review",
         client_id=client_id,
         text=text,
-        note_type="review",
         date=date,
         by=by,
         minutes=minutes,
-        goals=[],
-        to=None,
-        amends=None,
         no_commit=no_commit,
     )
 

@@ -365,7 +365,7 @@ def test_markdown_table(monitored: Path) -> None:
 
 
 def test_md_cells_are_escaped_by_the_one_markdown_function() -> None:
-    from casectl.present.reports import md_escape
+    from casectl.present.markdown import md_escape
 
     assert md_escape("a|b\nc") == "a\\|b c"
     assert md_escape("back\\slash") == "back\\\\slash"

@@ -1,4 +1,4 @@
-"""casectl history, and the git plumbing behind casectl's commits (repo.commit_paths)."""
+"""casectl history, and the git plumbing behind casectl's commits (gitcommit.commit_paths)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from pathlib import Path
 
 from conftest import AUTHOR, REPO_ROOT, cli, client_files, make_agency, run_git
 
-from casectl.git import commit as repo
+from casectl.git import commit as gitcommit
+from casectl.git import history as githistory
 
 CID = "rc-0001"
 
@@ -78,7 +79,7 @@ def test_commit_paths_matches_git_commit(agency: Path, tmp_path: Path) -> None:
         (root / "clients" / "new-1" / "client.yaml").write_text("id: new-1\n")
         (root / "clients" / "rc-0002" / "log.yaml").write_text("# unrelated, not committed\n")
     paths = [f"clients/{CID}/log.yaml", "clients/rc-0002/plan.yaml", "clients/new-1/client.yaml"]
-    sha = repo.commit_paths(agency, paths, "plumbing commit")
+    sha = gitcommit.commit_paths(agency, paths, "plumbing commit")
     run_git(twin, "add", "-A", "--", *paths)
     run_git(twin, "commit", "-q", "-m", "porcelain commit", "--", *paths)
     assert sha == run_git(agency, "rev-parse", "HEAD").strip()
@@ -90,24 +91,24 @@ def test_commit_paths_matches_git_commit(agency: Path, tmp_path: Path) -> None:
     assert run_git(agency, "status", "--porcelain").strip() == "M clients/rc-0002/log.yaml"
     run_git(agency, "fsck", "--strict")
     # Nothing to commit: HEAD stays.
-    assert repo.commit_paths(agency, paths, "again") == sha
+    assert gitcommit.commit_paths(agency, paths, "again") == sha
 
 
 def test_commit_paths_builds_on_a_moved_head(agency: Path) -> None:
     """update-ref is a compare-and-swap: a commit that lands first is kept."""
     log = agency / "clients" / CID / "log.yaml"
     log.write_text(log.read_text() + "# one\n")
-    first = repo.commit_paths(agency, [log], "one")
+    first = gitcommit.commit_paths(agency, [log], "one")
     other = agency / "clients" / "rc-0002" / "log.yaml"
     other.write_text(other.read_text() + "# two\n")
-    second = repo.commit_paths(agency, [other], "two")
+    second = gitcommit.commit_paths(agency, [other], "two")
     assert run_git(agency, "rev-parse", "HEAD~1").strip() == first
     assert run_git(agency, "rev-parse", "HEAD").strip() == second
     assert run_git(agency, "status", "--porcelain") == ""
 
 
 def test_log_paths_fields(agency: Path) -> None:
-    records = repo.log_paths(agency, f"clients/{CID}")
+    records = githistory.log_paths(agency, f"clients/{CID}")
     assert len(records) == 1
     rec = records[0]
     assert rec.message == "test agency" and rec.author == "Jane Doe"

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from casectl.errors import CasectlError
-from casectl.git import commit as repo
-from casectl.store import writes
+from casectl.store import layout, writes
 from tests.checks import agency_with, found
 from tests.conftest import CLIENT, cli, client_files, make_agency
 
@@ -39,7 +38,7 @@ def test_a_client_yaml_id_with_a_final_newline_is_refused(tmp_path: Path) -> Non
 
 def test_command_line_client_ids_with_a_final_newline_are_refused(agency: Path) -> None:
     with pytest.raises(CasectlError, match="not a valid client id"):
-        repo.check_client_id(NEWLINE_ID)
+        layout.check_client_id(NEWLINE_ID)
     for args in (
         ["note", NEWLINE_ID, "x"],
         ["new", NEWLINE_ID, "--name", "N", "--manager", "jdoe"],

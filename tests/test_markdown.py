@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from casectl.present import reports
+from casectl.present import markdown
 from tests.conftest import cli
 from tests.hostile import hostile_agency
 
@@ -116,9 +116,9 @@ MARKDOWNISH = st.text(alphabet="`<>|[]()!*_~#-+=.:/@&\\ \n\twhtpsa1", max_size=4
 @given(st.one_of(MARKDOWNISH, st.text(max_size=60)))
 @settings(max_examples=500, deadline=None)
 def test_md_escape_keeps_any_text_inert(value: str) -> None:
-    for cell in (reports.md_escape(value), reports.md_escape(value, code=True)):
+    for cell in (markdown.md_escape(value), markdown.md_escape(value, code=True)):
         assert_inert(f"| x | y | z |\n|---|---|---|\n| a | {cell} | c |\n")
-    assert_inert("#### " + reports.md_escape(value) + " · " + reports.md_escape(value, code=True))
-    assert_inert("- [ ] " + reports.md_escape(value))
-    assert_inert(reports.md_escape(value))
-    assert_inert(reports.md_quote(value))
+    assert_inert("#### " + markdown.md_escape(value) + " · " + markdown.md_escape(value, code=True))
+    assert_inert("- [ ] " + markdown.md_escape(value))
+    assert_inert(markdown.md_escape(value))
+    assert_inert(markdown.md_quote(value))

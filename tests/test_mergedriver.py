@@ -17,13 +17,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import casectl
-from casectl.git.commit import (
+from casectl.git.mergedriver import main, merge_logs, moved_entries, split_entries
+from casectl.git.sync import (
     GITATTRIBUTES_LINE,
     configure_merge_driver,
     ensure_gitattributes,
     merge_driver_command,
 )
-from casectl.git.mergedriver import main, merge_logs, moved_entries, split_entries
 
 PROJECT_ROOT = Path(casectl.__file__).resolve().parent.parent
 

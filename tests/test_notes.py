@@ -20,7 +20,7 @@ from conftest import AUTHOR, REPO_ROOT, cli, cli_subprocess, client_files, make_
 from casectl.core.model import Agency
 from casectl.edit import notes
 from casectl.errors import CasectlError
-from casectl.git import commit as repo
+from casectl.git import run as gitrun
 from casectl.store.load import load_text
 
 CID = "rc-0001"
@@ -445,7 +445,7 @@ def test_by_defaults_to_the_manager_matching_git_identity(
     agency: Path, monkeypatch: pytest.MonkeyPatch, name: str, email: str | None, expected: str
 ) -> None:
     _identity(monkeypatch, agency, name, email)
-    assert repo.config_identity(agency) == repo.Identity(name, email)
+    assert gitrun.config_identity(agency) == gitrun.Identity(name, email)
     r = cli("-C", agency, "note", CID, "x")
     assert r.exit_code == 0, r.stderr
     assert _items(_log(agency).read_bytes())[-1]["by"] == expected
@@ -470,17 +470,17 @@ def test_resolve_by_cases() -> None:
             "managers": {"amy": "Amy Lee", "al": {"name": "Amy Lee", "email": "al@x.org"}},
         }
     )
-    none = repo.Identity(None, None)
+    none = gitrun.Identity(None, None)
     assert notes.resolve_by(agency, "amy", lambda: none) == "amy"
-    assert notes.resolve_by(agency, None, lambda: repo.Identity("x", "AL@x.org")) == "al"
+    assert notes.resolve_by(agency, None, lambda: gitrun.Identity("x", "AL@x.org")) == "al"
     with pytest.raises(CasectlError, match="several managers"):
-        notes.resolve_by(agency, None, lambda: repo.Identity("Amy Lee", None))
+        notes.resolve_by(agency, None, lambda: gitrun.Identity("Amy Lee", None))
     with pytest.raises(CasectlError, match="--by is required"):
         notes.resolve_by(agency, None, lambda: none)
     open_agency = Agency.model_validate({"agency": "A"})
     assert notes.resolve_by(open_agency, "anyone", lambda: none) == "anyone"
     with pytest.raises(CasectlError, match="lists no managers"):
-        notes.resolve_by(open_agency, None, lambda: repo.Identity("Jane", None))
+        notes.resolve_by(open_agency, None, lambda: gitrun.Identity("Jane", None))
 
 
 # ------------------------------------------------------------------ safety

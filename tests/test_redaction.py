@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from casectl.present import reports
-from casectl.read.agency import open_agency, read_client, scan
+from casectl.read.agency import open_agency, read_client
+from casectl.read.scan import scan
 from tests.conftest import cli, make_agency
 from tests.hostile import q
 
@@ -208,7 +209,7 @@ def test_property_no_form_survives_in_any_field(
 
 def _contexts(tmp_path: Path) -> dict[str, Any]:
     """The client report, caseload and digest contexts of a client with every field."""
-    from casectl.commands import digest, due
+    from casectl.commands._common import gather_due
     from casectl.core import schedule
 
     root = agency_with(tmp_path / "a", "x")
@@ -228,8 +229,10 @@ def _contexts(tmp_path: Path) -> dict[str, Any]:
     )
     from casectl.present.output import Output
 
-    gathered = due.gather(Output(), root, "2026-12-01", None, None)
-    out["digest"] = digest.context(gathered)
+    gathered = gather_due(Output(), root, "2026-12-01", None, None)
+    out["digest"] = reports.digest_context(
+        gathered.ctx.agency, gathered.items, gathered.ctx.today, gathered.within
+    )
     return out
 
 

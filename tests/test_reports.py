@@ -18,8 +18,9 @@ import pytest
 
 from casectl.core.facts import ClientFacts
 from casectl.core.model import Client
-from casectl.present import reports
-from casectl.read.agency import open_agency, read_client, scan
+from casectl.present import markdown, reports
+from casectl.read.agency import open_agency, read_client
+from casectl.read.scan import scan
 from tests.conftest import EXAMPLE, cli, client_files, make_agency
 
 AS_OF = "2026-12-01"
@@ -99,17 +100,17 @@ def test_score_change() -> None:
 
 
 def test_md_escape_keeps_text_from_becoming_markup() -> None:
-    out = reports.md_escape("a | b <script>x</script> *em* [l](u) & c\nnext")
+    out = markdown.md_escape("a | b <script>x</script> *em* [l](u) & c\nnext")
     assert "|" not in out.replace("\\|", "")
     assert "<" not in out and ">" not in out
     assert "&lt;script&gt;" in out and "&amp; c" in out
     assert "\\*em\\*" in out and "\\[l\\](u)" in out
     assert "\n" not in out
-    assert reports.md_escape(None) == ""
+    assert markdown.md_escape(None) == ""
 
 
 def test_md_quote_quotes_every_line_and_neutralises_structure() -> None:
-    out = reports.md_quote("# not a heading\n- not a list\n\n1. nor this\n</blockquote>")
+    out = markdown.md_quote("# not a heading\n- not a list\n\n1. nor this\n</blockquote>")
     lines = out.splitlines()
     assert all(line.startswith(">") for line in lines)
     assert lines[0] == "> \\# not a heading  "
@@ -117,7 +118,7 @@ def test_md_quote_quotes_every_line_and_neutralises_structure() -> None:
     assert lines[2] == ">"
     assert lines[3].startswith("> \\1.")
     assert "&lt;/blockquote&gt;" in lines[4]
-    assert reports.md_quote("x", depth=2) == "> > x  "
+    assert markdown.md_quote("x", depth=2) == "> > x  "
 
 
 def test_scrubber_removes_name_and_contact_details() -> None:

@@ -13,7 +13,8 @@ import pytest
 
 from casectl.commands import sync as sync_command
 from casectl.commands.sync import summary_line, uncommitted_case_files
-from casectl.git import commit as repo
+from casectl.git import guards
+from casectl.git import sync as gitsync
 from tests.conftest import cli, client_files, make_agency, run_git
 from tests.test_audit import ssh_signing
 
@@ -24,7 +25,7 @@ CLIENTS = ("rc-0001", "rc-0002", "rc-0003")
 def shared(tmp_path: Path) -> tuple[Path, list[Path]]:
     """A bare remote holding a small agency, and three fresh clones of it."""
     origin = make_agency(tmp_path / "origin", {cid: client_files(cid) for cid in CLIENTS})
-    (origin / ".gitattributes").write_text(repo.GITATTRIBUTES_LINE + "\n")
+    (origin / ".gitattributes").write_text(gitsync.GITATTRIBUTES_LINE + "\n")
     run_git(origin, "add", ".gitattributes")
     run_git(origin, "commit", "-q", "-m", "route logs to the merge driver")
     remote = tmp_path / "remote.git"
@@ -83,12 +84,12 @@ def test_summary_line() -> None:
 
 def test_uncommitted_case_files() -> None:
     changes = [
-        repo.TreeChange(" M", "clients/rc-0001/log.yaml"),
-        repo.TreeChange("A ", "casectl.yaml"),
-        repo.TreeChange("??", "clients/rc-0009/client.yaml"),
-        repo.TreeChange("??", "clients/rc-0001/.DS_Store"),
-        repo.TreeChange(" M", "templates/digest.txt.j2"),
-        repo.TreeChange("??", "notes.txt"),
+        guards.TreeChange(" M", "clients/rc-0001/log.yaml"),
+        guards.TreeChange("A ", "casectl.yaml"),
+        guards.TreeChange("??", "clients/rc-0009/client.yaml"),
+        guards.TreeChange("??", "clients/rc-0001/.DS_Store"),
+        guards.TreeChange(" M", "templates/digest.txt.j2"),
+        guards.TreeChange("??", "notes.txt"),
     ]
     assert uncommitted_case_files(changes) == [
         "casectl.yaml",
@@ -102,14 +103,14 @@ def test_uncommitted_case_files() -> None:
 
 def test_a_plain_clone_gets_the_merge_driver_on_first_sync(shared: tuple[Path, list[Path]]) -> None:
     _, (clone, *_) = shared
-    assert repo.merge_driver_setting(clone) is None
+    assert gitsync.merge_driver_setting(clone) is None
     code, out, _ = sync(clone)
     assert code == 0
     assert out.splitlines() == [
         "registered casectl's log merge driver in this clone (.git/config)",
         "already up to date",
     ]
-    assert repo.merge_driver_setting(clone) == repo.merge_driver_command()
+    assert gitsync.merge_driver_setting(clone) == gitsync.merge_driver_command()
     assert sync(clone)[1] == "already up to date\n"  # registered once
 
 
@@ -169,7 +170,7 @@ def test_a_real_conflict_stops_sync_names_the_file_and_pushes_nothing(
     assert "pushed" not in out
     assert head(second) == before  # the clone is exactly as it was
     assert run_git(second, "status", "--porcelain") == ""
-    assert repo.operation_in_progress(second) is None
+    assert guards.operation_in_progress(second) is None
     assert "Move in with family" in (second / plan).read_text()
     assert head(remote, "main") == pushed  # nothing pushed
 
@@ -304,7 +305,7 @@ def test_replaying_notes_gives_exactly_what_git_rebase_gives(
     run_git(copy, "rebase", "-q", "--merge", "origin/main")
     before = head(second)
     upstream = head(second, "origin/main")
-    new = repo.replay(second, upstream, upstream, sync_command.merge_log)
+    new = gitsync.replay(second, upstream, upstream, sync_command.merge_log)
     assert new is not None and new == head(second)
     fields = "%T%x00%an%x00%ae%x00%ad%x00%B"
     theirs = run_git(copy, "log", f"--format={fields}", f"{upstream}..HEAD")
@@ -327,7 +328,7 @@ def test_replayed_commits_are_signed_like_rebased_ones(
     mine = note(second, "rc-0001", "2026-02-01 09:01")
     run_git(second, "fetch", "-q", "origin")
     upstream = head(second, "origin/main")
-    assert repo.replay(second, upstream, upstream, sync_command.merge_log) == head(second)
+    assert gitsync.replay(second, upstream, upstream, sync_command.merge_log) == head(second)
     assert run_git(second, "log", "-1", "--format=%G?").strip() == "G"
     assert mine in log_ids(second, "rc-0001")
     code, out, err = sync(second)
@@ -349,7 +350,7 @@ def test_replay_leaves_a_conflict_to_git(shared: tuple[Path, list[Path]]) -> Non
     run_git(second, "fetch", "-q", "origin")
     before = head(second)
     upstream = head(second, "origin/main")
-    assert repo.replay(second, upstream, upstream, sync_command.merge_log) is None
+    assert gitsync.replay(second, upstream, upstream, sync_command.merge_log) is None
     assert head(second) == before
     assert run_git(second, "status", "--porcelain") == ""
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from casectl.present import output
-from casectl.present import problems as render
+from casectl.present.text import json_list, plain_table
 from tests.conftest import AUTHOR, REPO_ROOT, cli
 from tests.hostile import CLEAR, OSC_TITLE, RLO, SEQUENCES, hostile_agency, raw_controls
 
@@ -195,11 +195,11 @@ def test_visible_escapes_controls_and_keeps_ordinary_text() -> None:
 
 
 def test_json_escapes_what_json_leaves_raw() -> None:
-    text = render.json_list([{"v": SEQUENCES}])
+    text = json_list([{"v": SEQUENCES}])
     assert raw_controls(text) == []
     assert json.loads(text) == [{"v": SEQUENCES}]
 
 
 def test_plain_and_rich_table_cells_are_one_line() -> None:
-    table = render.plain_table(("a", "b"), [["x\ny", f"z{CLEAR}"]])
+    table = plain_table(("a", "b"), [["x\ny", f"z{CLEAR}"]])
     assert table.splitlines()[1] == "x\\ny  z\\x1b[2J"

@@ -27,7 +27,7 @@ from conftest import (
 )
 
 from casectl.errors import CasectlError
-from casectl.git import commit as repo
+from casectl.git import commit as gitcommit
 from casectl.read.agency import open_agency
 
 CID = "rc-0001"
@@ -373,13 +373,13 @@ def test_a_lock_taken_during_the_commit_never_leaves_the_index_behind_head(
     """The index is brought up to date before the branch moves: when it cannot be, the
     commit is not made, so 'not committed' is true and the next `git commit` cannot
     undo the note."""
-    monkeypatch.setattr(repo, "INDEX_LOCK_WAIT", 0.3)
+    monkeypatch.setattr(gitcommit, "INDEX_LOCK_WAIT", 0.3)
     log = agency / "clients" / CID / "log.yaml"
     log.write_bytes(log.read_bytes() + b"# an edit\n")
     head = run_git(agency, "rev-parse", "HEAD")
     (agency / ".git" / "index.lock").write_text("")
     with pytest.raises(CasectlError, match=r"index\.lock"):
-        repo.commit_paths(agency, [log], "edit")
+        gitcommit.commit_paths(agency, [log], "edit")
     (agency / ".git" / "index.lock").unlink()
     assert run_git(agency, "rev-parse", "HEAD") == head
     assert run_git(agency, "diff", "--cached", "--name-only") == ""

@@ -13,15 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from casectl.edit.logtext import format_entry
+from casectl.edit.logtext import append_entry, format_entry
 from casectl.errors import CasectlError
+from casectl.store.layout import ensure_inside
 from casectl.store.load import load_text
 from casectl.store.writes import (
-    append_entry,
     atomic_write,
     cleanup_stale_temps,
     edit_file,
-    ensure_inside,
     is_temp_name,
     locked,
 )
@@ -205,7 +204,7 @@ WRITER = """
 import sys, time
 from pathlib import Path
 from casectl.edit.logtext import format_entry
-from casectl.store.writes import append_entry
+from casectl.edit.logtext import append_entry
 log, who, count, go = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]), Path(sys.argv[4])
 while not go.exists():
     time.sleep(0.001)

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from casectl.core import dates
+from casectl.core import dates, schedule
 from casectl.core.model import MAX_YEAR, MIN_YEAR, too_long
-from casectl.errors import CasectlError
-from casectl.git import commit as repo
+from casectl.core.schedule import DueItem
+from casectl.errors import CasectlError, UnknownClientError
+from casectl.git import run as gitrun
 from casectl.present.problems import problem_line
 from casectl.read.agency import AgencyContext, open_agency
+from casectl.read.scan import scan
+from casectl.store import layout, writes
 
 if TYPE_CHECKING:
     from casectl.edit.notes import Written
@@ -38,12 +42,12 @@ def agency_context(
     through ``out``. With no ``out`` the caller reports them itself (``validate``,
     whose output lists problems anyway; sync's check before pushing).
     """
-    root = repo.find_root(directory, explicit=directory is not None)
+    root = layout.find_root(directory, explicit=directory is not None)
     today = parse_date_option("--as-of", as_of) if as_of is not None else None
     ctx = open_agency(root, validating=validating)
     if ctx.settings_errors and writes:
         raise CasectlError(
-            f"{repo.CONFIG_NAME} has errors; nothing written (fix them, then run this again):\n"
+            f"{layout.CONFIG_NAME} has errors; nothing written (fix them, then run this again):\n"
             + "\n".join(problem_line(p) for p in ctx.settings_errors)
         )
     if out is not None:
@@ -80,7 +84,7 @@ def check_manager_option(
         return
     keys = ctx.agency.managers
     if keys is not None:
-        known, where = sorted(keys), f"a manager in {repo.CONFIG_NAME}"
+        known, where = sorted(keys), f"a manager in {layout.CONFIG_NAME}"
     elif named is not None:
         known, where = sorted({m for m in named if m}), "the manager of any client"
     else:
@@ -109,7 +113,7 @@ def parse_duration_option(option: str, value: str) -> dates.Duration:
     return parsed
 
 
-_PRIVATE_FOLDERS = ("clients", ".git", repo.CACHE_DIR)
+_PRIVATE_FOLDERS = ("clients", ".git", layout.CACHE_DIR)
 
 
 def check_output(root: Path, output: Path, overwrite_tracked: bool = False) -> None:
@@ -130,11 +134,11 @@ def check_output(root: Path, output: Path, overwrite_tracked: bool = False) -> N
             f"({'the case files' if rel.parts[0] == 'clients' else 'kept by git and casectl'}); "
             "choose a file elsewhere"
         )
-    if rel.as_posix() == repo.CONFIG_NAME:
+    if rel.as_posix() == layout.CONFIG_NAME:
         raise CasectlError(
-            f"-o {output}: refusing to overwrite {repo.CONFIG_NAME}, the agency's settings"
+            f"-o {output}: refusing to overwrite {layout.CONFIG_NAME}, the agency's settings"
         )
-    if not overwrite_tracked and repo.is_tracked(base, rel.as_posix()):
+    if not overwrite_tracked and gitrun.is_tracked(base, rel.as_posix()):
         raise CasectlError(
             f"-o {output}: refusing to overwrite {rel.as_posix()}, a file tracked by git; "
             "choose a new file name (reports hold personal data: keep them out of git)"
@@ -150,3 +154,149 @@ def report_written(out: Output, result: Written, unsaved: str) -> int:
     if result.commit_error is not None:
         raise CasectlError(f"{unsaved} but not committed: {result.commit_error}")
     return 0
+
+
+# ------------------------------------------------------------------ due items
+
+
+@dataclass
+class Gathered:
+    """The agency and its filtered, sorted due items."""
+
+    ctx: AgencyContext
+    items: list[DueItem]
+    within: dates.Duration | None
+
+
+def gather_due(
+    out: Output,
+    directory: Path | None,
+    as_of: str | None,
+    within: str | None,
+    manager: str | None,
+    clients: Sequence[str] = (),
+    kinds: Sequence[str] = (),
+) -> Gathered:
+    """Validate the options, scan the agency and return the filtered, sorted items
+    (``due`` and ``digest``).
+
+    Every option is checked before any client is read, so a typo fails fast (exit 2).
+    A client whose files have errors is never left out: it has a ``record`` item.
+    """
+    check_kinds(kinds)
+    window = parse_duration_option("--within", within) if within is not None else None
+    ctx = agency_context(directory, as_of, out=out)
+    check_manager_option(ctx, manager)
+    wanted = check_clients(ctx.root, clients)
+    state = scan(ctx, only=wanted or None)
+    known = state.schedules()
+    if not wanted:  # with --client, the clients read are not all the managers' clients
+        check_manager_option(ctx, manager, (plan.manager for plan in known))
+    items: list[DueItem] = []
+    for plan in known:
+        if manager is not None and plan.manager != manager:
+            continue
+        items.extend(schedule.items_from_schedule(plan, ctx.today, window))
+    if kinds:
+        items = [i for i in items if i.kind in kinds]
+    return Gathered(ctx, schedule.sort_items(items), window)
+
+
+def check_kinds(kinds: Sequence[str]) -> None:
+    for kind in kinds:
+        if kind not in schedule.KINDS:
+            raise CasectlError(f"--kind: {kind!r} is not one of {', '.join(schedule.KINDS)}")
+
+
+def check_clients(root: Path, clients: Sequence[str]) -> list[str]:
+    """The --client ids, each a well-formed id with a folder under clients/."""
+    existing = set(layout.client_ids(root))
+    for cid in clients:
+        layout.check_client_id(cid)
+        if cid not in existing:
+            raise UnknownClientError(f"--client: no client {cid!r} (no folder clients/{cid})")
+    return sorted(set(clients))
+
+
+def emit(out: Output, output: Path | None, text: str) -> None:
+    """To stdout, or atomically to ``output`` (its folder must exist)."""
+    if output is None:
+        out.write(text)
+        return
+    folder = output.parent if str(output.parent) else Path(".")
+    if not folder.is_dir():
+        raise CasectlError(f"-o {output}: folder {folder} does not exist")
+    if output.is_dir():
+        raise CasectlError(f"-o {output}: is a folder")
+    try:
+        # Reports hold personal data: a new report file is private to its owner.
+        writes.atomic_write(output, text.encode("utf-8"), new_mode=0o600)
+    except OSError as exc:
+        raise CasectlError(f"-o {output}: cannot write: {exc.strerror or exc}") from None
+
+
+# ------------------------------------------------------------------ notes
+
+
+def write_note(
+    out: Output,
+    directory: Path | None,
+    client_id: str,
+    text: str | None,
+    note_type: str,
+    date: str | None,
+    by: str | None,
+    minutes: int | None,
+    goals: list[str],
+    to: str | None,
+    amends: str | None,
+    no_commit: bool,
+) -> int:
+    """``note`` and ``review``: append one progress note to a client's log; commit."""
+    from casectl.edit import notes  # the write side: not imported by reading commands
+
+    layout.check_client_id(client_id)
+    ctx = agency_context(directory, writes=True)
+    session = notes.open_client(
+        ctx.root, ctx.agency, ctx.zone, ctx.today, client_id, commit=not no_commit
+    )
+    if amends is not None:
+        if note_type not in ("note", "amendment"):
+            raise CasectlError(
+                f"--amends makes the note an amendment; leave out --type {note_type}"
+            )
+        note_type = "amendment"
+    by_key = notes.resolve_by(ctx.agency, by, lambda: gitrun.config_identity(ctx.root))
+    when, local = notes.parse_when(date, ctx.zone)
+    draft = notes.Draft(
+        type=note_type,
+        text="",
+        by=by_key,
+        when=when,
+        local=local,
+        minutes=minutes,
+        goals=tuple(goals),
+        to=to,
+        amends=amends,
+    )
+    notes.check_draft(session, draft)  # refuse bad options before asking for text
+    shown = f"{local:%Y-%m-%d %H:%M}"
+    template = notes.note_template(client_id, note_type, by_key, shown)
+    stdin, tty = notes.stdin_source()
+    body = notes.get_text(
+        text,
+        stdin,
+        tty,
+        lambda: notes.edit_text(template, notes.private_parent(ctx.root)),
+    )
+    draft = notes.Draft(**{**draft.__dict__, "text": body})
+    if session.client is not None and session.client.status == "closed":
+        out.warn(f"{client_id} is closed; the note is added all the same")
+    result = notes.write(
+        session,
+        draft,
+        lambda nid: f"note: {client_id} {note_type} ({by_key})",
+    )
+    return report_written(
+        out, result, f"note {result.note_id} was written to clients/{client_id}/log.yaml"
+    )

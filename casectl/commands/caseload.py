@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from casectl.commands._common import agency_context, check_manager_option, check_output
-from casectl.commands.report import emit, generated_stamp, output_format, render
-from casectl.present import reports
+from casectl.commands._common import agency_context, check_manager_option, check_output, emit
+from casectl.present import markdown, reports, templating
 from casectl.present.output import Output
-from casectl.read.agency import scan
+from casectl.read.scan import scan
 
 
 def run(
@@ -22,12 +21,17 @@ def run(
     ctx = agency_context(directory, as_of, out=out)
     if output is not None:
         check_output(ctx.root, output)
-    fmt = output_format(fmt, output)
+    fmt = reports.output_format(fmt, output)
     check_manager_option(ctx, manager)
     facts = scan(ctx).facts()
     check_manager_option(ctx, manager, (f.manager for f in facts))
     context = reports.caseload_context(
-        ctx.agency, facts, ctx.today, generated=generated_stamp(ctx, as_of), manager=manager
+        ctx.agency,
+        facts,
+        ctx.today,
+        generated=reports.generated_stamp(ctx.today, ctx.zone, given=as_of is not None),
+        manager=manager,
     )
-    emit(out, output, render(ctx, f"caseload.{fmt}.j2", context))
+    text = templating.render(ctx.root, f"caseload.{fmt}.j2", context, filters=markdown.FILTERS)
+    emit(out, output, text)
     return 0

@@ -10,21 +10,22 @@ from pathlib import Path
 from typing import Any
 
 from casectl.errors import UnknownClientError
-from casectl.git import commit as repo
-from casectl.present import problems as render
+from casectl.git import history as githistory
 from casectl.present.output import Output
+from casectl.present.text import json_list, plain_table, rich_table
+from casectl.store import layout
 
 HEADERS = ("date", "author", "message", "files")
 
 
 def run(out: Output, directory: Path | None, client_id: str, fmt: str) -> int:
-    repo.check_client_id(client_id)
-    root = repo.find_root(directory, explicit=directory is not None)
+    layout.check_client_id(client_id)
+    root = layout.find_root(directory, explicit=directory is not None)
     folder = root / "clients" / client_id
     if folder.exists() or folder.is_symlink():
-        repo.client_dir(root, client_id)  # refuses a folder that is a symbolic link
+        layout.client_dir(root, client_id)  # refuses a folder that is a symbolic link
     prefix = f"clients/{client_id}"
-    records = repo.log_paths(root, prefix)
+    records = githistory.log_paths(root, prefix)
     if not records and not folder.exists():
         raise UnknownClientError(f"no client {client_id!r} (no folder {prefix} and no history)")
     rows: list[dict[str, Any]] = [
@@ -39,7 +40,7 @@ def run(out: Output, directory: Path | None, client_id: str, fmt: str) -> int:
         for r in records
     ]
     if fmt == "json":
-        out.write(render.json_list(rows))
+        out.write(json_list(rows))
         return 0
     if not rows:
         out.warn(f"{prefix} has no commits yet")
@@ -54,9 +55,9 @@ def run(out: Output, directory: Path | None, client_id: str, fmt: str) -> int:
         for r in rows
     ]
     if out.is_tty():
-        out.print_rich(render.rich_table(HEADERS, table))
+        out.print_rich(rich_table(HEADERS, table))
     else:
-        out.write(render.plain_table(HEADERS, table))
+        out.write(plain_table(HEADERS, table))
     return 0
 
 

@@ -16,11 +16,14 @@ from casectl.core import schemas
 from casectl.core.model import CLIENT_ID_RE, Agency
 from casectl.edit import scaffold
 from casectl.errors import CasectlError
-from casectl.git import commit as repo
+from casectl.git import commit as gitcommit
+from casectl.git import guards
+from casectl.git import run as gitrun
+from casectl.git import sync as gitsync
 from casectl.present.output import Output
-from casectl.store import load, writes
+from casectl.store import layout, load, writes
 
-_TRACKED = (repo.CONFIG_NAME, "clients/.gitkeep", ".gitignore", ".gitattributes")
+_TRACKED = (layout.CONFIG_NAME, "clients/.gitkeep", ".gitignore", ".gitattributes")
 
 
 def run(
@@ -50,12 +53,12 @@ def run(
     if root.exists() and not root.is_dir():
         raise CasectlError(f"{root} exists and is not a folder")
     is_repo = (root / ".git").exists()
-    config = root / repo.CONFIG_NAME
-    if is_repo and repo.committed(root, repo.CONFIG_NAME):
+    config = root / layout.CONFIG_NAME
+    if is_repo and gitrun.committed(root, layout.CONFIG_NAME):
         raise CasectlError(f"{config} already exists; this is an agency repository already")
     if is_repo:
-        repo.check_can_write(root)
-    who = repo.author(root if is_repo else None)
+        guards.check_can_write(root)
+    who = gitrun.author(root if is_repo else None)
     key = manager or scaffold.manager_key(who.email)
     if key is None:
         raise CasectlError(
@@ -67,7 +70,7 @@ def run(
     # Nothing has been written up to here.
     root.mkdir(parents=True, exist_ok=True)
     if not is_repo:
-        repo.git_init(root)
+        gitrun.git_init(root)
     kept = _usable(config)
     if kept is None:
         text = scaffold.agency_yaml(name, timezone, key, who.name or key, who.email)
@@ -86,14 +89,14 @@ def run(
             + scaffold.GITIGNORE,
             encoding="utf-8",
         )
-    repo.ensure_gitattributes(root)
+    gitsync.ensure_gitattributes(root)
     schema_dir = root / scaffold.SCHEMA_DIR
     schema_dir.mkdir(exist_ok=True)
     for schema_name, schema in schemas.schemas().items():
         (schema_dir / schema_name).write_text(schemas.dumps(schema), encoding="utf-8")
-    repo.configure_merge_driver(root)
+    gitsync.configure_merge_driver(root)
     try:
-        repo.commit_all_initial(root, [*_TRACKED, scaffold.SCHEMA_DIR], f"init: {name}")
+        gitcommit.commit_all_initial(root, [*_TRACKED, scaffold.SCHEMA_DIR], f"init: {name}")
     except CasectlError as exc:
         raise CasectlError(
             f"{exc}; the files are written but not committed: fix that, then run "
@@ -109,7 +112,7 @@ def _usable(config: Path) -> Agency | None:
     then; a missing, partly written or broken one (None) is written afresh."""
     if not config.exists():
         return None
-    loaded = load.load_file(config, repo.CONFIG_NAME)
+    loaded = load.load_file(config, layout.CONFIG_NAME)
     settings = check_config(loaded)
     if settings.fallbacks or any(p.severity == "error" for p in settings.problems):
         return None
@@ -122,7 +125,7 @@ def _add_first_manager(config: Path, key: str, entry: str) -> None:
     raw = writes.read_bytes(config)
     sep = b"" if raw.endswith(b"\n") or not raw else b"\n"
     new = raw + sep + f"managers:\n  {key}: {entry}\n".encode()
-    settings = check_config(load.load_text(repo.CONFIG_NAME, new))
+    settings = check_config(load.load_text(layout.CONFIG_NAME, new))
     errors = settings.fallbacks or any(p.severity == "error" for p in settings.problems)
     if list(settings.agency.managers or {}) == [key] and not errors:
         writes.atomic_write(config, new)

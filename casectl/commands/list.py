@@ -8,9 +8,9 @@ from typing import Any
 from casectl.commands._common import agency_context, check_manager_option
 from casectl.core.model import STATUSES
 from casectl.errors import CasectlError
-from casectl.present import problems as render
 from casectl.present.output import Output
-from casectl.read.agency import scan
+from casectl.present.text import json_list, plain_table, rich_table
+from casectl.read.scan import scan
 
 HEADERS = ("id", "name", "status", "manager", "program", "opened", "last contact", "notes")
 
@@ -44,7 +44,7 @@ def run(
             }
         )
     if fmt == "json":
-        out.write(render.json_list(rows))
+        out.write(json_list(rows))
         return 0
     table = [
         [
@@ -64,9 +64,9 @@ def run(
             "red" if r["errors"] else {"on_hold": "yellow", "closed": "dim"}.get(r["status"])
             for r in rows
         ]
-        out.print_rich(render.rich_table(HEADERS, table, styles=styles))
+        out.print_rich(rich_table(HEADERS, table, styles=styles))
     else:
-        out.write(render.plain_table(HEADERS, table))
+        out.write(plain_table(HEADERS, table))
     return 0
 
 

@@ -10,10 +10,12 @@ from casectl.checks import check_client
 from casectl.commands._common import agency_context, parse_date_option
 from casectl.edit import notes, scaffold
 from casectl.errors import CasectlError
-from casectl.git import commit as repo
+from casectl.git import commit as gitcommit
+from casectl.git import guards
+from casectl.git import run as gitrun
 from casectl.present.output import Output
 from casectl.present.problems import problem_line
-from casectl.store import writes
+from casectl.store import layout, writes
 
 
 def run(
@@ -26,7 +28,7 @@ def run(
     program: str | None,
     no_commit: bool,
 ) -> int:
-    repo.check_client_id(client_id)
+    layout.check_client_id(client_id)
     ctx = agency_context(directory, writes=True)
     root = ctx.root
     day = parse_date_option("--opened", opened) if opened else ctx.today
@@ -38,10 +40,10 @@ def run(
         raise CasectlError(
             f"--manager: {manager!r} is not a manager in casectl.yaml (known: {known})"
         )
-    git = repo.check_can_write(root, commit=not no_commit)
-    if not repo.committed(root, repo.CONFIG_NAME):
+    git = guards.check_can_write(root, commit=not no_commit)
+    if not gitrun.committed(root, layout.CONFIG_NAME):
         raise CasectlError(
-            f"{repo.CONFIG_NAME} is not committed: this agency repository was not finished "
+            f"{layout.CONFIG_NAME} is not committed: this agency repository was not finished "
             f"(`casectl init` stopped before its first commit). Run `casectl init "
             f"--agency NAME` again in {root} to complete it, then add clients; "
             "nothing was written"
@@ -50,8 +52,8 @@ def run(
     folder = root / rel
     if folder.exists() or folder.is_symlink():
         raise CasectlError(f"client {client_id!r} already exists ({rel})")
-    repo.ensure_inside(root, root / "clients")
-    with repo.client_changes(root, rel, git) as changes:
+    layout.ensure_inside(root, root / "clients")
+    with guards.client_changes(root, rel, git) as changes:
         notes.refuse_changes(rel, changes())
     modes = writes.case_modes(ctx.agency.shared_group)
     (root / "clients").mkdir(exist_ok=True)
@@ -73,7 +75,7 @@ def run(
                 "the new client would not validate:\n" + "\n".join(problem_line(p) for p in errors)
             )
         if not no_commit:
-            repo.commit_paths(root, paths, f"new: {client_id} ({manager})")
+            gitcommit.commit_paths(root, paths, f"new: {client_id} ({manager})")
     except BaseException:
         # No trace: the folder goes, and git's index forgets whatever was staged of it
         # (nothing was staged there before: refuse_changes made sure).
@@ -81,7 +83,7 @@ def run(
             shutil.rmtree(folder)
         if not no_commit:
             with contextlib.suppress(CasectlError):
-                repo.unstage(root, [rel])
+                gitcommit.unstage(root, [rel])
         raise
     out.line(f"created {rel}")
     return 0

@@ -8,8 +8,8 @@ from pathlib import Path
 from casectl.commands._common import check_output
 from casectl.core import schemas
 from casectl.errors import CasectlError, NoAgencyError
-from casectl.git import commit as repo
 from casectl.present.output import Output
+from casectl.store import layout
 
 
 def run(out: Output, directory: Path | None, output: Path | None) -> int:
@@ -38,7 +38,7 @@ def _agency_around(directory: Path | None, output: Path) -> Path | None:
     ``output``; None outside any (schema needs no agency)."""
     for start, explicit in ((directory, directory is not None), (output.absolute(), False)):
         try:
-            return repo.find_root(start, explicit=explicit)
+            return layout.find_root(start, explicit=explicit)
         except NoAgencyError:
             continue
     return None

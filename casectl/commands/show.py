@@ -9,8 +9,8 @@ from typing import Any
 from casectl.commands._common import agency_context
 from casectl.core import schedule
 from casectl.errors import CasectlError
-from casectl.present import problems as render
 from casectl.present.output import Output, json_visible, visible
+from casectl.present.text import plain_table
 from casectl.read.agency import read_client
 
 RECENT = 5
@@ -116,8 +116,7 @@ def _text(d: dict[str, Any]) -> str:
         lines.append("Due:")
         rows = [[i["status"], i["due"], i["kind"], i["what"]] for i in d["due"]]
         lines += [
-            "  " + ln
-            for ln in render.plain_table(("status", "due", "kind", "what"), rows).splitlines()
+            "  " + ln for ln in plain_table(("status", "due", "kind", "what"), rows).splitlines()
         ]
     else:
         lines.append("Nothing due.")

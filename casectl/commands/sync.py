@@ -28,14 +28,16 @@ import time
 from pathlib import Path
 
 from casectl.commands._common import agency_context
-from casectl.commands.audit import finding_line
 from casectl.errors import CasectlError
-from casectl.git import commit as repo
-from casectl.git import mergedriver
+from casectl.git import guards, mergedriver
+from casectl.git import run as gitrun
+from casectl.git import sync as gitsync
 from casectl.git.audit import Finding, audit_revisions
-from casectl.present import problems as render
+from casectl.present.audit import finding_line
 from casectl.present.output import Output
-from casectl.read.agency import scan
+from casectl.present.problems import problem_line
+from casectl.read.scan import scan
+from casectl.store import layout
 
 DEFAULT_TIMEOUT = 60.0  # seconds for all fetch-rebase-push rounds together
 BACKOFF_FIRST = 0.1  # seconds to wait after the first rejected push (then doubled)
@@ -57,23 +59,23 @@ def run(
         raise CasectlError(f"--timeout: give a number of seconds, 0 or more (not {timeout:g})")
     ctx = agency_context(directory, out=out)
     root = ctx.root
-    busy = repo.operation_in_progress(root)
+    busy = guards.operation_in_progress(root)
     if busy:
         raise CasectlError(
             f"{busy} is in progress in this clone; finish it (git status says how) "
             "or abort it, then run casectl sync again"
         )
-    if repo.resolve_commit(root, "HEAD") is None:
+    if gitrun.resolve_commit(root, "HEAD") is None:
         raise CasectlError("this clone has no commit yet; nothing to sync")
-    branch = branch or repo.current_branch(root)
+    branch = branch or gitsync.current_branch(root)
     if branch is None:
         raise CasectlError("HEAD is detached (not on a branch); check out a branch or use --branch")
-    if repo.remote_url(root, remote) is None:
+    if gitsync.remote_url(root, remote) is None:
         raise CasectlError(
             f"no remote named {remote!r}; add the shared repository with "
             f"`git remote add {remote} URL`, or name another with --remote"
         )
-    changes = repo.work_tree_changes(root)
+    changes = guards.work_tree_changes(root)
     dirty = uncommitted_case_files(changes)
     if dirty:
         raise CasectlError(
@@ -109,7 +111,7 @@ class _Sync:
         self.autostash = autostash
         self.accept_rewrite = accept_rewrite
         self.upstream = f"refs/remotes/{remote}/{branch}"
-        self.seen_ref = repo.last_seen_ref(remote, branch)
+        self.seen_ref = gitsync.last_seen_ref(remote, branch)
         self.pulled = 0
         self.audited: str | None = None  # HEAD when its outgoing commits were last audited
 
@@ -119,12 +121,12 @@ class _Sync:
 
     def run(self, timeout: float) -> int:
         began = time.monotonic()
-        seen = repo.resolve_commit(self.root, self.seen_ref)
+        seen = gitrun.resolve_commit(self.root, self.seen_ref)
         if seen is None:
             # Never synced here: what `git clone` (or a fetch) last saw is the start.
-            seen = repo.resolve_commit(self.root, self.upstream)
+            seen = gitrun.resolve_commit(self.root, self.upstream)
             if seen is not None:
-                repo.set_ref(self.root, self.seen_ref, seen)
+                gitsync.set_ref(self.root, self.seen_ref, seen)
         tries = 0
         while True:
             tries += 1
@@ -146,11 +148,11 @@ class _Sync:
     def _round(self, seen: str | None) -> int | str | None:
         """One fetch-rebase-push round: an exit code, or (push rejected) what the remote
         branch held, to start the next round from."""
-        repo.fetch(self.root, self.remote)
-        remote_head = repo.resolve_commit(self.root, self.upstream)
+        gitsync.fetch(self.root, self.remote)
+        remote_head = gitrun.resolve_commit(self.root, self.upstream)
         replay_after = remote_head
         if seen is not None and (
-            remote_head is None or not repo.is_ancestor(self.root, seen, remote_head)
+            remote_head is None or not gitsync.is_ancestor(self.root, seen, remote_head)
         ):
             if not self.accept_rewrite:
                 self._report_rewrite(seen, remote_head)
@@ -162,7 +164,7 @@ class _Sync:
             replay_after = seen
         incoming = 0
         if remote_head is not None:
-            incoming = repo.count_commits(self.root, remote_head, exclude="HEAD")
+            incoming = gitsync.count_commits(self.root, remote_head, exclude="HEAD")
             if incoming and not self.accept_rewrite:
                 found = audit_revisions(self.root, [remote_head, "^HEAD"]).findings
                 if found:
@@ -172,9 +174,9 @@ class _Sync:
         # else someone pushes while this sync retries.
         self.accept_rewrite = False
         if remote_head is not None:
-            repo.set_ref(self.root, self.seen_ref, remote_head)
+            gitsync.set_ref(self.root, self.seen_ref, remote_head)
         else:
-            repo.delete_ref(self.root, self.seen_ref)
+            gitsync.delete_ref(self.root, self.seen_ref)
         if self._outgoing_rewrites(replay_after):
             return 1
         if remote_head is not None and (incoming or replay_after != remote_head):
@@ -184,7 +186,7 @@ class _Sync:
             replayed = None
             if not self.autostash:
                 cache = mergedriver.MergeCache()  # each version read once in the series
-                replayed = repo.replay(
+                replayed = gitsync.replay(
                     self.root,
                     remote_head,
                     replay_after or remote_head,
@@ -196,7 +198,7 @@ class _Sync:
                 # version as it is. Nothing for a second audit to find.
                 self.audited = replayed
             else:
-                rebased = repo.rebase(
+                rebased = gitsync.rebase(
                     self.root,
                     remote_head,
                     autostash=self.autostash,
@@ -212,15 +214,15 @@ class _Sync:
         if errors:
             _report_invalid(self.out, errors, self.pulled)
             return 1
-        outgoing = repo.count_commits(self.root, "HEAD", exclude=remote_head)
+        outgoing = gitsync.count_commits(self.root, "HEAD", exclude=remote_head)
         if not outgoing:
             self.out.line(summary_line(self.pulled, 0))
             return 0
-        pushed = repo.push(self.root, self.remote, self.branch)
+        pushed = gitsync.push(self.root, self.remote, self.branch)
         if pushed.ok:
-            head = repo.resolve_commit(self.root, "HEAD")
+            head = gitrun.resolve_commit(self.root, "HEAD")
             if head is not None:
-                repo.set_ref(self.root, self.seen_ref, head)
+                gitsync.set_ref(self.root, self.seen_ref, head)
             new_branch = (
                 f" (new branch {self.branch} on {self.remote})" if remote_head is None else ""
             )
@@ -234,7 +236,7 @@ class _Sync:
         """Report (and return True) when a local commit after ``base`` changes notes
         that already existed. A retry after a rejected push skips the audit: the commits
         were audited on top of an earlier remote head, and the new one only adds."""
-        head = repo.resolve_commit(self.root, "HEAD")
+        head = gitrun.resolve_commit(self.root, "HEAD")
         if head is not None and head == self.audited:
             return False
         found = audit_revisions(self.root, ["HEAD", f"^{base}"] if base else ["HEAD"]).findings
@@ -268,7 +270,7 @@ class _Sync:
             )
 
     def _report_rewrite(self, seen: str, remote_head: str | None) -> None:
-        lines = repo.commit_lines(self.root, seen, remote_head)
+        lines = gitsync.commit_lines(self.root, seen, remote_head)
         count = len(lines)
         state = f"now holds {remote_head[:12]}" if remote_head is not None else "no longer exists"
         self.out.error(
@@ -328,10 +330,10 @@ def summary_line(pulled: int, pushed: int) -> str:
 
 
 def is_case_path(path: str) -> bool:
-    return path == repo.CONFIG_NAME or path.startswith("clients/")
+    return path == layout.CONFIG_NAME or path.startswith("clients/")
 
 
-def uncommitted_case_files(changes: list[repo.TreeChange]) -> list[str]:
+def uncommitted_case_files(changes: list[guards.TreeChange]) -> list[str]:
     """Case files with uncommitted changes: modified, staged, deleted, or new YAML
     files under clients/ that were never committed."""
     return sorted(
@@ -343,17 +345,17 @@ def uncommitted_case_files(changes: list[repo.TreeChange]) -> list[str]:
 
 
 def _ensure_merge_driver(out: Output, root: Path) -> None:
-    setting = repo.merge_driver_setting(root)
+    setting = gitsync.merge_driver_setting(root)
     if setting is None or _stale(setting):
-        repo.configure_merge_driver(root)
+        gitsync.configure_merge_driver(root)
         out.line("registered casectl's log merge driver in this clone (.git/config)")
-    if repo.merge_attribute(root) != repo.MERGE_DRIVER:
+    if gitsync.merge_attribute(root) != gitsync.MERGE_DRIVER:
         out.warn(
             ".gitattributes does not route clients/*/log.yaml to the merge driver: "
-            f"add the line '{repo.GITATTRIBUTES_LINE}' to .gitattributes and commit it "
+            f"add the line '{gitsync.GITATTRIBUTES_LINE}' to .gitattributes and commit it "
             "(sync commits nothing itself); meanwhile this clone uses .git/info/attributes"
         )
-        repo.add_local_attributes(root)
+        gitsync.add_local_attributes(root)
 
 
 def _stale(setting: str) -> bool:
@@ -372,11 +374,11 @@ def _validation_errors(directory: Path | None) -> list[str]:
     # Read the agency afresh: the rebase may have changed casectl.yaml too.
     ctx = agency_context(directory)
     problems = scan(ctx).problems()
-    return [render.problem_line(p) for p in problems if p.severity == "error"]
+    return [problem_line(p) for p in problems if p.severity == "error"]
 
 
 def _report_conflict(
-    out: Output, outcome: repo.RebaseOutcome, remote: str, branch: str, pulled: int
+    out: Output, outcome: gitsync.RebaseOutcome, remote: str, branch: str, pulled: int
 ) -> None:
     if outcome.conflicts:
         out.error(

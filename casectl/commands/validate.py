@@ -9,10 +9,10 @@ from pathlib import Path
 from casectl.commands._common import agency_context, say_settings_problems
 from casectl.core.problems import Problem
 from casectl.errors import CasectlError
-from casectl.git import commit as repo
-from casectl.present import problems as render
 from casectl.present.output import Output, visible
-from casectl.read.agency import scan
+from casectl.present.problems import problems_github, problems_json, problems_text, summary
+from casectl.read.scan import scan
+from casectl.store import layout
 
 PROGRESS_MIN = 500
 
@@ -39,10 +39,10 @@ def run(
     if strict:
         problems = [Problem(p.path, p.line, p.column, "error", p.code, p.message) for p in problems]
     if fmt == "json":
-        out.write(render.problems_json(problems))
+        out.write(problems_json(problems))
     elif fmt == "github":
-        out.write(render.problems_github(problems))
-        out.stderr.write(render.summary(problems, state.files) + "\n")
+        out.write(problems_github(problems))
+        out.stderr.write(summary(problems, state.files) + "\n")
     else:
         _text(out, problems, state.files)
     return 1 if any(p.severity == "error" for p in problems) else 0
@@ -50,7 +50,7 @@ def run(
 
 def _text(out: Output, problems: list[Problem], files: int) -> None:
     if not out.is_tty():
-        out.write(render.problems_text(problems, files))
+        out.write(problems_text(problems, files))
         return
     from rich.text import Text
 
@@ -67,7 +67,7 @@ def _text(out: Output, problems: list[Problem], files: int) -> None:
         if any(p.severity == "error" for p in problems)
         else ("yellow" if problems else "green")
     )
-    out.console.print(Text(render.summary(problems, files), style=style))
+    out.console.print(Text(summary(problems, files), style=style))
 
 
 def _selection(root: Path, paths: list[Path]) -> tuple[set[str], set[str]]:
@@ -85,14 +85,14 @@ def _selection(root: Path, paths: list[Path]) -> tuple[set[str], set[str]]:
             raise CasectlError(f"{given}: not inside the agency repository {root}") from None
         parts = rel.parts
         if not parts:
-            return set(repo.client_ids(root)), {"casectl.yaml"}
+            return set(layout.client_ids(root)), {"casectl.yaml"}
         if parts[0] == "casectl.yaml":
             # Settings (managers, domains, cadence) change what every client's files
             # mean: a changed casectl.yaml is checked against all of them.
             files.add("casectl.yaml")
-            clients.update(repo.client_ids(root))
+            clients.update(layout.client_ids(root))
         elif parts[0] == "clients" and len(parts) == 1:
-            clients.update(repo.client_ids(root))
+            clients.update(layout.client_ids(root))
         elif parts[0] == "clients":
             clients.add(parts[1])
             files.add(rel.as_posix())

@@ -7,21 +7,24 @@ given: every scalar is either a plain scalar that provably resolves to the same 
 a literal block scalar whose content survives YAML's line rules, or a double-quoted
 string with escapes. :func:`format_entry` parses its own output before returning it.
 
-Everything here is pure (text in, text out); ``writes.py`` does the file work.
+Everything here is pure (text in, text out) except :func:`append_entry`, which does
+the checked append through ``store.writes``.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import yaml
 from yaml.nodes import ScalarNode
 
 from casectl.core import dates
+from casectl.store import writes
 from casectl.store.load import EMPTY, load_text
 
 # Keys of a log entry, in the order they are written.
@@ -392,3 +395,39 @@ def check_append(name: str, old: bytes, new: bytes, entry_text: str) -> list[str
     ):
         return [f"appending to {name} would not keep the earlier notes and the new one exact"]
     return []
+
+
+# ------------------------------------------------------------------ the checked append
+
+
+def append_entry(
+    path: Path,
+    entry_text: str,
+    validate: Callable[[bytes], list[str]] | None = None,
+    *,
+    root: Path | None = None,
+    lock: bool = True,
+    new_mode: int | None = None,
+) -> None:
+    """Append ``entry_text`` (from :func:`format_entry`) to the log at ``path``.
+
+    Through :func:`casectl.store.writes.edit_file`, under the folder lock: read the log,
+    build the new content with :func:`append_plan`, check that every earlier note is
+    unchanged and the new one reads back exactly (:func:`check_append`), then run
+    ``validate(new_bytes)``; any message from either stops the write with a
+    CasectlError listing them and nothing is written. A missing log file is created;
+    ``root``, ``lock`` and ``new_mode`` as for ``edit_file``.
+    """
+    old: list[bytes] = []
+
+    def plan(current: bytes) -> bytes:
+        old.append(current)
+        return append_plan(current, entry_text)
+
+    def check(new: bytes) -> list[str]:
+        messages = check_append(path.name, old[0], new, entry_text)
+        if not messages and validate is not None:
+            messages = validate(new)
+        return messages
+
+    writes.edit_file(path, plan, check, root=root, lock=lock, new_mode=new_mode)

@@ -1,7 +1,7 @@
 """Writing progress notes: who writes, note ids and times, the text, the checked append.
 
 A note is written in one locked step per client (``writes.locked`` on the client
-folder): read log.yaml, pick a unique id, format the entry (``logformat``), check the
+folder): read log.yaml, pick a unique id, format the entry (``logtext``), check the
 *candidate* new log with the same rules ``casectl validate`` uses, append it
 atomically and commit exactly the files changed. Holding the lock through the commit
 means eight concurrent writers on one client make eight commits of one note each.
@@ -10,7 +10,7 @@ Only the one client's files and casectl.yaml are read: the agency is never scann
 so writing a note costs the same in an agency of ten clients or ten thousand.
 
 ``close`` and ``reopen`` use the same step, editing client.yaml in place
-(``clientedit``) beside the appended note, and commit both files together.
+(``changes``) beside the appended note, and commit both files together.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import shlex
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -35,13 +36,15 @@ from casectl.checks import _log_entries, links, schema
 from casectl.checks import client as client_rules
 from casectl.checks import log as log_rules
 from casectl.core import dates
-from casectl.core.model import CLOSE_REASONS, NOTE_TYPES, Agency, Client, Plan
+from casectl.core.model import NOTE_TYPES, Agency, Client, Plan
 from casectl.core.problems import Problem
-from casectl.edit import logtext as logformat
+from casectl.edit import logtext
 from casectl.errors import CasectlError
-from casectl.git import commit as repo
+from casectl.git import commit as gitcommit
+from casectl.git import guards
+from casectl.git import run as gitrun
 from casectl.present.problems import problem_line
-from casectl.store import load, writes
+from casectl.store import layout, load, writes
 
 NO_TEXT_EXIT = 2
 # The most text one note may hold (UTF-8 bytes, as stored). A log is read whole and
@@ -76,7 +79,7 @@ def matching_managers(agency: Agency, name: str | None, email: str | None) -> li
     return found
 
 
-def resolve_by(agency: Agency, explicit: str | None, who: Callable[[], repo.Identity]) -> str:
+def resolve_by(agency: Agency, explicit: str | None, who: Callable[[], gitrun.Identity]) -> str:
     """The manager key a note is written by (contract: "Who writes").
 
     ``explicit`` (``--by``) must be a manager key when casectl.yaml lists managers.
@@ -239,7 +242,7 @@ def private_parent(root: Path) -> Path | None:
     Keeps the draft inside the repository (nothing casectl writes goes elsewhere);
     None (the system temp folder) when it cannot be used safely.
     """
-    folder = root / repo.CACHE_DIR
+    folder = root / layout.CACHE_DIR
     try:
         if folder.is_symlink():
             return None
@@ -350,6 +353,26 @@ def get_text(
     return result
 
 
+def stdin_source() -> tuple[IO[bytes] | None, bool]:
+    """stdin's byte stream (None when closed) and whether it is a terminal."""
+    stream = sys.stdin
+    if stream is None:
+        return None, False
+    try:
+        tty = stream.isatty()
+    except (ValueError, OSError):
+        tty = False
+    return getattr(stream, "buffer", None), tty
+
+
+def side_text(text: str | None, default: str) -> str:
+    """The note text of close / reopen: TEXT, stdin for '-', else ``default``."""
+    if text is None:
+        return normalize_text(default)
+    stdin, _ = stdin_source()
+    return get_text(text, stdin, True, lambda: "")
+
+
 # ------------------------------------------------------------------ checks
 
 
@@ -402,7 +425,7 @@ class ClientSession:
     today: date
     client_id: str
     folder: Path
-    git: repo.WriteCheck
+    git: guards.WriteCheck
     commit: bool = True
     client: Client | None = None
     plan: Plan | None = None
@@ -430,17 +453,17 @@ def open_client(
     *,
     commit: bool = True,
 ) -> ClientSession:
-    """Check that git is ready for a write (:func:`repo.check_can_write`; ``commit``:
+    """Check that git is ready for a write (:func:`guards.check_can_write`; ``commit``:
     the write will be committed, so git's identity must be set), then the id and folder
     (bad ids, missing folders, symlinks and files that are not regular files refused,
     nothing touched), and read client.yaml and plan.yaml. Nothing else of the agency is
     read."""
-    git = repo.check_can_write(root, commit=commit)
-    folder = repo.client_dir(root, client_id)
+    git = guards.check_can_write(root, commit=commit)
+    folder = layout.client_dir(root, client_id)
     session = ClientSession(root, agency, zone, today, client_id, folder, git, commit)
     rel = session.rel
     for name in ("client.yaml", "plan.yaml", "log.yaml"):  # what a write reads
-        writes.ensure_inside(root, folder / name)
+        layout.ensure_inside(root, folder / name)
         writes.refuse_odd_file(folder / name, f"{rel}/{name}")
     if session.client_path.is_file():
         lc = load.load_file(session.client_path, f"{rel}/client.yaml")
@@ -456,7 +479,7 @@ def open_client(
     return session
 
 
-def refuse_changes(rel: str, changes: Sequence[repo.TreeChange]) -> None:
+def refuse_changes(rel: str, changes: Sequence[guards.TreeChange]) -> None:
     """Refuse a write to the folder ``rel`` that has changes casectl did not make (a
     note written with --no-commit, a writer killed before its commit, a hand edit,
     an untracked file), so they are never mixed into casectl's commit. Temporary
@@ -464,7 +487,7 @@ def refuse_changes(rel: str, changes: Sequence[repo.TreeChange]) -> None:
     foreign = [c for c in changes if not writes.is_temp_name(c.path.rpartition("/")[2])]
     if not foreign:
         return
-    shown = [f"  {c.path} ({repo.describe_change(c)})" for c in foreign[:20]]
+    shown = [f"  {c.path} ({guards.describe_change(c)})" for c in foreign[:20]]
     if len(foreign) > 20:
         shown.append(f"  ... and {len(foreign) - 20} more")
     raise CasectlError(
@@ -473,7 +496,7 @@ def refuse_changes(rel: str, changes: Sequence[repo.TreeChange]) -> None:
         + "\n".join(shown)
         + f"\ncommit them (git add {rel} && git commit) or discard them (git restore "
         f"--source=HEAD --staged --worktree -- {rel}; untracked files: git clean -i -- {rel}), "
-        + repo.NOTHING_WRITTEN
+        + gitrun.NOTHING_WRITTEN
     )
 
 
@@ -530,7 +553,7 @@ def check_draft(session: ClientSession, draft: Draft) -> None:
                 f"--goal: {', '.join(map(repr, unknown))} not in {session.rel}/plan.yaml "
                 f"(goals: {', '.join(known) or 'none'})"
             )
-    reason = logformat.entry_text_safe(draft.text)
+    reason = logtext.entry_text_safe(draft.text)
     if reason is not None:
         raise CasectlError(reason)
     check_text_size(draft.text)
@@ -550,7 +573,7 @@ class Written:
 def _log_validator(
     session: ClientSession, old: bytes, warnings: list[str]
 ) -> Callable[[bytes], list[str]]:
-    """The check ``writes.append_entry`` runs on the candidate log: refuse any new
+    """The check ``logtext.append_entry`` runs on the candidate log: refuse any new
     error (old problems of the log do not block a note); note new warnings."""
     rel = f"{session.rel}/log.yaml"
 
@@ -583,7 +606,7 @@ def write(
     log_path = session.log_path
     with (
         writes.locked(session.folder),
-        repo.client_changes(session.root, session.rel, session.git) as changes,
+        guards.client_changes(session.root, session.rel, session.git) as changes,
     ):
         old = writes.read_bytes(log_path)
         taken = log_ids(old)
@@ -593,7 +616,7 @@ def write(
             )
         nid = note_id(draft.local, draft.by, taken)
         try:
-            entry_text = logformat.format_entry(draft.entry(nid))
+            entry_text = logtext.format_entry(draft.entry(nid))
         except ValueError as exc:
             raise CasectlError(f"cannot write the note: {exc}") from None
         new_client = _edited_client(session, client_edit) if client_edit is not None else None
@@ -608,7 +631,7 @@ def write(
             return messages
 
         mode = writes.case_modes(session.agency.shared_group).file
-        writes.append_entry(
+        logtext.append_entry(
             log_path,
             entry_text,
             validate,
@@ -628,7 +651,7 @@ def write(
             paths.append(session.client_path)
         if session.commit:
             try:
-                result.commit = repo.commit_paths(session.root, paths, message(nid))
+                result.commit = gitcommit.commit_paths(session.root, paths, message(nid))
             except CasectlError as exc:
                 result.commit_error = str(exc)
     return result
@@ -668,44 +691,3 @@ def client_problems(rel: str, raw: bytes, session: ClientSession) -> list[Proble
             loaded, client, session.client_id, session.agency, session.today
         )
     return problems
-
-
-# ------------------------------------------------------------------ close / reopen
-
-
-def check_reason(reason: str) -> str:
-    if reason not in CLOSE_REASONS:
-        raise CasectlError(
-            f"--reason: {reason!r} is not a closing reason (one of: {', '.join(CLOSE_REASONS)})"
-        )
-    return reason
-
-
-def client_status(session: ClientSession) -> str | None:
-    """The status in client.yaml as it is on disk now (None when unreadable)."""
-    data = load.load_text("client.yaml", writes.read_bytes(session.client_path)).data
-    status = data.get("status") if isinstance(data, dict) else None
-    return status if isinstance(status, str) else None
-
-
-def close_edit(day: date, reason: str) -> Callable[[str], str]:
-    def edit(text: str) -> str:
-        data = load.load_text("client.yaml", text).data
-        if isinstance(data, dict) and data.get("status") == "closed":
-            closed = data.get("closed")
-            since = f" on {closed.get('date')}" if isinstance(closed, dict) else ""
-            raise CasectlError(f"the case is already closed{since}; nothing written")
-        from casectl.edit import clientedit  # only close/reopen need it
-
-        return clientedit.close_client(text, day, reason)
-
-    return edit
-
-
-def reopen_edit(text: str) -> str:
-    data = load.load_text("client.yaml", text).data
-    if not isinstance(data, dict) or data.get("status") != "closed":
-        raise CasectlError("the case is not closed; nothing written")
-    from casectl.edit import clientedit
-
-    return clientedit.reopen_client(text)

@@ -25,7 +25,8 @@ from typing import Any
 
 from casectl.edit.logtext import same_data
 from casectl.errors import CasectlError
-from casectl.git import commit as repo
+from casectl.git import history as githistory
+from casectl.git import run as gitrun
 from casectl.git.mergedriver import moved_entries
 from casectl.store.load import EMPTY, load_text
 
@@ -201,7 +202,7 @@ def _count(entries: Entries) -> str:
     return f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}"
 
 
-def signature_finding(sig: repo.Signature) -> Finding | None:
+def signature_finding(sig: githistory.Signature) -> Finding | None:
     """A finding for a commit without a good signature (None when it is fine)."""
     if sig.status in GOOD_SIGNATURES:
         return None
@@ -222,7 +223,7 @@ def revisions(root: Path, since: str | None) -> list[str]:
     """``HEAD``, or ``<since>..HEAD``: the commits the audit covers."""
     if since is None:
         return ["HEAD"]
-    start = repo.resolve_commit(root, since)
+    start = gitrun.resolve_commit(root, since)
     if start is None:
         raise CasectlError(f"--since: {since!r} is not a commit in this repository")
     return ["HEAD", f"^{start}"]
@@ -232,12 +233,12 @@ def audit(root: Path, since: str | None = None, require_signed: bool = False) ->
     """Every commit reachable from HEAD (after ``since``) that changed an existing log
     entry, newest first; with ``require_signed`` also every commit without a good
     signature. An empty result for a repository without commits."""
-    if repo.resolve_commit(root, "HEAD") is None:
+    if gitrun.resolve_commit(root, "HEAD") is None:
         return AuditResult([], 0, 0)
     revs = revisions(root, since)
     result = audit_revisions(root, revs)
     if require_signed:
-        signed = repo.signatures(root, revs)
+        signed = githistory.signatures(root, revs)
         unsigned = [f for sig in signed if (f := signature_finding(sig)) is not None]
         findings = _merge_in_order([s.commit for s in signed], result.findings, unsigned)
         return AuditResult(findings, len(signed), result.log_changes)
@@ -247,7 +248,7 @@ def audit(root: Path, since: str | None = None, require_signed: bool = False) ->
 def audit_revisions(root: Path, revs: Sequence[str]) -> AuditResult:
     """The findings of the commits ``revs`` selects (git revision arguments, such as
     ``["HEAD", "^origin/main"]``), newest first."""
-    commits = repo.history_diffs(root, revs, lambda path: client_of(path) is not None)
+    commits = githistory.history_diffs(root, revs, lambda path: client_of(path) is not None)
     walk = _Walk(root, commits)
     return AuditResult(walk.findings(), len(commits), walk.compared)
 
@@ -281,14 +282,14 @@ class _Walk:
     finding of its own. Those slower paths only run for the few logs that need them.
     """
 
-    def __init__(self, root: Path, commits: list[repo.CommitDiff]) -> None:
+    def __init__(self, root: Path, commits: list[githistory.CommitDiff]) -> None:
         self.root = root
         self.commits = commits
         self.by_id = {c.commit: c for c in commits}
         self.compared = 0
         # pass 1: what each commit changed against each parent, for logs that changed
         self.changes: dict[tuple[str, int, str], list[EntryChange]] = {}
-        self.touches: dict[str, list[tuple[repo.CommitDiff, int, repo.FileDiff]]] = {}
+        self.touches: dict[str, list[tuple[githistory.CommitDiff, int, githistory.FileDiff]]] = {}
         self.removed: dict[str, set[str]] = {}  # log path -> keys some commit removed
         self.removed_at: dict[str, int] = {}  # log path -> place of its oldest removal
         self.place = {c.commit: n for n, c in enumerate(commits)}
@@ -307,7 +308,7 @@ class _Walk:
         ]
         self.compared = len(pairs)
         wanted = [blob for _, _, change in pairs for blob in (change.old, change.new) if blob]
-        blobs = repo.read_blobs(self.root, wanted)
+        blobs = githistory.read_blobs(self.root, wanted)
         try:
             for commit, i, change in pairs:
                 old = next(blobs) if change.old else None
@@ -373,7 +374,7 @@ class _Walk:
         return wanted
 
     def _judge_readded(
-        self, commit: repo.CommitDiff, path: str, keys: set[str] | None
+        self, commit: githistory.CommitDiff, path: str, keys: set[str] | None
     ) -> list[Finding]:
         if not keys or not commit.parents:
             return []
@@ -392,7 +393,7 @@ class _Walk:
         return found
 
     def _judge_merge(
-        self, commit: repo.CommitDiff, path: str, readded: set[str] | None
+        self, commit: githistory.CommitDiff, path: str, readded: set[str] | None
     ) -> list[Finding]:
         """What a merge brings to one log that none of its parents had."""
         mine_blob = next(c.new for c in commit.files if c.path == path)
@@ -437,7 +438,7 @@ class _Walk:
         return found
 
     def _merge_moves(
-        self, commit: repo.CommitDiff, path: str, mine: Entries, parents: list[dict[str, Any]]
+        self, commit: githistory.CommitDiff, path: str, mine: Entries, parents: list[dict[str, Any]]
     ) -> list[Finding]:
         """Entries reordered against every parent that holds them."""
         keys = [key for key, _ in mine]
@@ -553,15 +554,15 @@ class _Walk:
         return found
 
     def _second_root(
-        self, first: repo.CommitDiff, merge: repo.CommitDiff, other: str
+        self, first: githistory.CommitDiff, merge: githistory.CommitDiff, other: str
     ) -> Finding | None:
         older = [
-            h for h, when in repo.root_commits(self.root, other)
+            h for h, when in githistory.root_commits(self.root, other)
             if h != first.commit and when <= first.committed  # a tie: both are second
         ]  # fmt: skip
         if not older:  # this root is the older history: the other one is the second
             return None
-        theirs = repo.tree_blobs(self.root, other, "clients")
+        theirs = githistory.tree_blobs(self.root, other, "clients")
         mine = {c.path: c.new for c in first.diffs[0] if c.new and c.path in theirs}
         same = [path for path, blob in mine.items() if theirs[path] == blob]
         differ = [path for path in mine if theirs[path] != mine[path]]
@@ -594,7 +595,7 @@ class _Walk:
     def _read(self, names: list[str]) -> list[bytes | None]:
         if not names:
             return []
-        blobs = repo.read_blobs(self.root, names)
+        blobs = githistory.read_blobs(self.root, names)
         try:
             return list(blobs)
         finally:
@@ -671,7 +672,7 @@ def _merge_edit(
 
 
 def _finding(
-    commit: repo.CommitDiff, path: str, change: EntryChange, merge: bool = False
+    commit: githistory.CommitDiff, path: str, change: EntryChange, merge: bool = False
 ) -> Finding:
     return Finding(
         commit.commit,

@@ -134,6 +134,18 @@ class Output:
             self.stderr.write(f"casectl: {message}\n")
             self.stderr.flush()
 
+    def write_exact(self, text: str) -> None:
+        """UTF-8 bytes as they are: iCalendar's CRLFs must survive a text stream that
+        would translate newlines (Windows). The text is already escaped by its format."""
+        stream = self.stdout
+        buffer = getattr(stream, "buffer", None)
+        if buffer is None:
+            self.write(text)
+            return
+        stream.flush()
+        buffer.write(text.encode("utf-8"))
+        buffer.flush()
+
     def print_rich(self, renderable: Any) -> None:
         """A rich renderable; its text must already have passed :func:`visible`."""
         self.console.print(renderable)

@@ -1,4 +1,5 @@
-"""Template contexts for ``report`` and ``caseload``: plain data built from records.
+"""Template contexts for ``report``, ``caseload`` and ``digest``: plain data built from
+records.
 
 Everything here is pure (no I/O, no clock): the commands read the records, pass
 them in with the as-of day, and render the returned dicts with casectl.templating.
@@ -16,14 +17,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
+from pathlib import Path
 from typing import Any
 
-from markupsafe import Markup, escape
-
-from casectl.core import schedule
+from casectl.core import dates, schedule
 from casectl.core.facts import ClientFacts
 from casectl.core.model import (
     Agency,
@@ -34,8 +34,10 @@ from casectl.core.model import (
     LogEntry,
     Plan,
 )
+from casectl.core.schedule import DueItem
+from casectl.present.due import by_manager, days_text
 from casectl.present.output import visible
-from casectl.present.problems import UNKNOWN_MANAGER
+from casectl.present.text import UNKNOWN_MANAGER
 
 Context = dict[str, Any]
 CONTACT_WINDOW_DAYS = 30
@@ -812,87 +814,86 @@ def caseload_context(
     }
 
 
-# ------------------------------------------------------------- template filters
+# ------------------------------------------------------------------------ digest
 
 
-# Markdown punctuation that can start markup anywhere in a line (CommonMark lets any
-# ASCII punctuation be backslash-escaped): emphasis, code, links, images, tables,
-# headings, strikethrough, GitHub's math ($) and footnotes.
-_MD_INLINE = re.compile(r"([\\`*_\[\]{}|#~!$])")
-# What starts a block when it begins a line: a list item, quote, setext underline,
-# ordered item.
-_MD_LINE_START = re.compile(r"^(\s*)([-+=>]|\d+[.)])")
-# GitHub turns bare URLs, www. names and e-mail addresses into links by itself.
-_MD_AUTOLINK = re.compile(r"(?i)(?<=[a-z])(:)(?=//)|(?<![\w.])(www)(\.)|(@)")
-_MD_PLAIN = re.compile(r"[^\W_]+(?:[ -][^\W_]+)*")  # letters, digits, single spaces/hyphens
-_BACKTICKS = re.compile(r"`+")
+def digest_context(
+    agency: Agency, items: Sequence[DueItem], as_of: date, within: dates.Duration | None
+) -> Context:
+    """The variables of ``digest.txt.j2`` (documented in docs/monitoring.md; keep the
+    two in step): due items grouped by manager, clients whose files have errors."""
+    overdue = sum(1 for i in items if i.status == "overdue")
+    window = within if within is not None else agency.cadence.due_soon
+    return {
+        "agency": visible(agency.agency),
+        "as_of": as_of.isoformat(),
+        "window": str(window),
+        "total": len(items),
+        "overdue_count": overdue,
+        "due_soon_count": len(items) - overdue,
+        "managers": [manager_group(agency, key, mine) for key, mine in by_manager(items).items()],
+        # Clients whose files have errors (one `record` item each), in client order.
+        "errors": [
+            {
+                "client": i.client,
+                "name": i.name,
+                "manager": i.manager,
+                "manager_name": agency.manager_name(i.manager) if i.manager else None,
+                "what": i.what,
+                "command": f"casectl validate clients/{i.client}",
+            }
+            for i in sorted((i for i in items if i.kind == "record"), key=lambda i: i.client)
+        ],
+    }
 
 
-def _autolink(match: re.Match[str]) -> str:
-    if match.group(1):
-        return "\\:"
-    if match.group(2):
-        return "www\\."
-    return "\\@"
+def manager_group(agency: Agency, key: str | None, items: Sequence[DueItem]) -> dict[str, Any]:
+    rows = [item_dict(i) for i in items]
+    email = agency.manager_email(key) if key is not None else None
+    return {
+        "key": visible(key) if key is not None else None,
+        "name": visible(agency.manager_name(key)) if key is not None else UNKNOWN_MANAGER,
+        "email": visible(email) if email is not None else None,
+        "overdue": [r for r in rows if r["status"] == "overdue"],
+        "due_soon": [r for r in rows if r["status"] == "due_soon"],
+        "count": len(rows),
+    }
 
 
-def md_escape(value: object, code: bool = False) -> str:
-    """Any value as Markdown text that adds no markup: one line, safe in a table cell,
-    a heading, a list item or (``code=True``) as a complete code span.
-
-    The one function every value passes on its way into Markdown (the ``md`` filter of
-    the templates, ``due --format md``). Line breaks become spaces so a table row stays
-    one row; control characters are shown as escapes (``output.visible``). Inline:
-    ``<`` ``>`` ``&`` become entities (GitHub would otherwise pass some HTML through),
-    Markdown punctuation is backslash-escaped, a block marker at the start is escaped,
-    and bare URLs, ``www.`` names and e-mail addresses are broken up so GitHub does
-    not link them. ``code=True``: the text between backtick fences longer than any
-    run of backticks in it (so it cannot close the span early), ``|`` escaped for
-    tables.
-    """
-    if value is None:
-        return ""
-    text = str(value)
-    if not code and _MD_PLAIN.fullmatch(text):
-        return text  # the common case: a name, an id, a date
-    text = visible(" ".join(text.split()))
-    if code:
-        runs = _BACKTICKS.findall(text)
-        fence = "`" * (max(map(len, runs), default=0) + 1)
-        pad = " " if text[:1] in ("`", " ") or text[-1:] in ("`", " ") else ""
-        inner = text.replace("|", "\\|")
-        return f"{fence}{pad}{inner}{pad}{fence}" if text else ""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = _MD_INLINE.sub(r"\\\1", text)
-    if "@" in text or "://" in text or "ww" in text.lower():
-        text = _MD_AUTOLINK.sub(_autolink, text)
-    if _MD_LINE_START.match(text):
-        text = _MD_LINE_START.sub(r"\1\\\2", text, count=1)
-    return text
+def item_dict(item: DueItem) -> dict[str, Any]:
+    """The contract's JSON keys plus two conveniences for people; the digest is plain
+    text, so record values are already one line with control characters escaped."""
+    data = item.to_json()
+    for key in ("name", "manager", "what"):
+        if isinstance(data[key], str):
+            data[key] = visible(data[key])
+    data["days_text"] = days_text(item)
+    data["kind_text"] = item.kind.replace("_", " ")
+    return data
 
 
-def md_quote(value: object, depth: int = 1) -> str:
-    """Multi-line text as a Markdown blockquote (``depth`` levels), lines escaped, breaks kept."""
-    if value is None:
-        return ""
-    prefix = "> " * depth
-    lines = []
-    for raw in str(value).splitlines() or [""]:
-        escaped = md_escape(raw)
-        # Two trailing spaces keep the writer's line breaks inside the quote.
-        lines.append(f"{prefix}{escaped}  " if escaped else prefix.rstrip())
-    return "\n".join(lines)
+# ------------------------------------------------------------- report files
 
 
-def html_lines(value: object) -> Markup:
-    """Escape for HTML and keep line breaks (for templates without pre-wrap CSS)."""
-    if value is None:
-        return Markup("")
-    return Markup("<br>\n").join(escape(line) for line in str(value).splitlines())
+def generated_stamp(as_of: date, zone: tzinfo | None, given: bool) -> str:
+    """When a report was made: the as-of day when ``given`` (reproducible), else now."""
+    if given:
+        return as_of.isoformat()
+    return now_text(zone)
 
 
-FILTERS: dict[str, Callable[..., Any]] = {
-    "md": md_escape,
-    "mdquote": md_quote,
-    "html_lines": html_lines,
-}
+def now_text(zone: tzinfo | None) -> str:
+    moment = datetime.now(zone) if zone else datetime.now().astimezone()
+    return moment.strftime("%Y-%m-%d %H:%M %Z").strip()
+
+
+_SUFFIX_FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md"}
+
+
+def output_format(fmt: str | None, output: Path | None) -> str:
+    """``--format`` when given, else the one ``-o``'s extension names (``.html``,
+    ``.htm``: html; ``.md``, ``.markdown``: md), else md."""
+    if fmt is not None:
+        return fmt
+    suffix = output.suffix.lower() if output is not None else ""
+    return _SUFFIX_FORMATS.get(suffix, "md")

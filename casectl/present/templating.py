@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -126,13 +126,19 @@ def environment(root: Path | None) -> jinja2.Environment:
 
 
 def render(
-    root: Path | None, name: str, context: dict[str, Any], env: jinja2.Environment | None = None
+    root: Path | None,
+    name: str,
+    context: dict[str, Any],
+    filters: Mapping[str, Callable[..., Any]] | None = None,
 ) -> str:
-    """Render template ``name``; template mistakes become a CasectlError naming file:line."""
+    """Render template ``name`` (with ``filters`` added, e.g. ``markdown.FILTERS``);
+    template mistakes become a CasectlError naming file:line."""
     import jinja2
     from jinja2.exceptions import SecurityError
 
-    env = env or environment(root)
+    env = environment(root)
+    if filters:
+        env.filters.update(filters)
     try:
         template = env.get_template(name)
         # Whatever the template printed, no control character from the records (or

@@ -30,9 +30,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-from casectl.edit import logtext as logformat
 from casectl.errors import CasectlError
 from casectl.store import load
+from casectl.store.layout import ensure_inside
 
 Validate = Callable[[bytes], list[str]]
 
@@ -46,38 +46,6 @@ _TEMP_RE = re.compile(r"\..+\.[0-9a-f]{16}\.tmp")  # fullmatch: no final newline
 def is_temp_name(name: str) -> bool:
     """True for the names of atomic_write's temporary files (``.log.yaml.<hex>.tmp``)."""
     return bool(_TEMP_RE.fullmatch(name))
-
-
-def ensure_inside(root: Path, path: Path) -> Path:
-    """``path`` made absolute, after checking it is safely inside ``root``.
-
-    Refused (CasectlError): a ``..`` component, a path outside ``root``, or any
-    symlink between ``root`` and ``path`` (the final component included). ``root``
-    itself may be reached through symlinks. ``path`` need not exist yet.
-    """
-    root_real = Path(os.path.realpath(root))
-    candidate = path if path.is_absolute() else Path(root) / path
-    if ".." in candidate.parts:
-        raise CasectlError(f"refusing to write {path}: the path contains '..'")
-    candidate = Path(os.path.abspath(candidate))
-    rel: Path | None = None
-    for base in (Path(os.path.abspath(root)), root_real):
-        try:
-            rel = candidate.relative_to(base)
-            break
-        except ValueError:
-            continue
-    if rel is None:
-        raise CasectlError(f"refusing to write {path}: it is outside {root}")
-    current = root_real
-    for part in rel.parts:
-        current = current / part
-        if current.is_symlink():
-            raise CasectlError(f"refusing to write {path}: {current} is a symbolic link")
-    final = Path(os.path.realpath(current))
-    if final != root_real and root_real not in final.parents:
-        raise CasectlError(f"refusing to write {path}: it resolves outside {root}")
-    return current
 
 
 def _refuse_symlinks(path: Path) -> None:
@@ -324,43 +292,6 @@ def _checked_write(
         raise CasectlError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
-def append_entry(
-    path: Path,
-    entry_text: str,
-    validate: Validate | None = None,
-    *,
-    root: Path | None = None,
-    lock: bool = True,
-    new_mode: int | None = None,
-) -> None:
-    """Append ``entry_text`` (from :func:`logformat.format_entry`) to the log at ``path``.
-
-    Under the folder lock: read the log, build the new content with
-    :func:`logformat.append_plan`, check that every earlier note is unchanged and the
-    new one reads back exactly (:func:`logformat.check_append`), then run
-    ``validate(new_bytes)``; any message from either stops the write with a
-    CasectlError listing them and nothing is written. Symlinked files or folders
-    are refused, and with ``root`` the path must be inside it (:func:`ensure_inside`).
-    A missing log file is created. ``lock=False``: the caller already holds
-    ``locked(path.parent)`` (to do more under the same lock, such as a commit); a
-    second ``flock`` on the same folder from the same process would wait forever.
-    ``new_mode``: the mode of a log file created here (see :func:`atomic_write`).
-    A log that would grow past load.MAX_FILE_BYTES is refused.
-    """
-    if root is not None:
-        path = ensure_inside(root, path)
-    _refuse_symlinks(path)
-    with locked(path.parent) if lock else contextlib.nullcontext():
-        old = _read(path)
-        new = logformat.append_plan(old, entry_text)
-        _refuse_too_large(path, new, root)
-        messages = logformat.check_append(path.name, old, new, entry_text)
-        if not messages and validate is not None:
-            messages = validate(new)
-        _checked_write(path, old, new, messages, new_mode)
-        cleanup_stale_temps(path.parent)
-
-
 def edit_file(
     path: Path,
     edit: Callable[[bytes], bytes],
@@ -372,10 +303,15 @@ def edit_file(
 ) -> bytes:
     """Replace ``path``'s content by ``edit(current)`` under the folder lock.
 
-    For in-place edits such as client.yaml status changes (see ``clientedit``).
     ``edit`` may raise CasectlError or ValueError (turned into CasectlError) to
-    refuse; ``validate(new)`` messages refuse the write too. Returns the new bytes.
-    ``lock=False`` and ``new_mode`` as for :func:`append_entry`.
+    refuse; ``validate(new)`` messages refuse the write too, and nothing is written.
+    Symlinked files or folders are refused, and with ``root`` the path must be inside
+    it (:func:`ensure_inside`). ``lock=False``: the caller already holds
+    ``locked(path.parent)`` (to do more under the same lock, such as a commit); a second
+    ``flock`` on the same folder from the same process would wait forever. ``new_mode``:
+    the mode of a file created here (see :func:`atomic_write`). A file that would grow
+    past load.MAX_FILE_BYTES is refused. Old temporaries of dead writers are cleaned
+    up afterwards (:func:`cleanup_stale_temps`). Returns the new bytes.
     """
     if root is not None:
         path = ensure_inside(root, path)
@@ -389,4 +325,5 @@ def edit_file(
         _refuse_too_large(path, new, root)
         messages = validate(new) if validate is not None else []
         _checked_write(path, old, new, messages, new_mode)
+        cleanup_stale_temps(path.parent)
         return new

@@ -1,0 +1,46 @@
+"""Audit findings as lines for people (``audit`` and ``sync`` print them) and the
+one-line summary; JSON is ``Finding.to_json`` through ``text.json_list``.
+"""
+
+from __future__ import annotations
+
+from casectl.git.audit import AuditResult, Finding
+from casectl.present.output import visible
+
+
+def finding_line(f: Finding) -> str:
+    """``<commit> <date> <author> <client> <entry> <change>: <detail>`` on one line
+    (names, ids and details come from the history: control characters escaped)."""
+    who = f"{f.author} <{f.email}>"
+    day = f.date[:10]
+    if f.change == "unsigned":
+        return visible(f"{f.commit[:12]}  {day}  {who}  unsigned: {f.detail}")
+    where = f"  clients/{f.client}/log.yaml" if f.client else ""
+    entry = f"  {f.entry}" if f.entry else ""
+    via = " (merge)" if f.merge else ""
+    return visible(f"{f.commit[:12]}  {day}  {who}{where}{entry}  {f.change}{via}: {f.detail}")
+
+
+def summary(result: AuditResult, require_signed: bool) -> str:
+    parts = []
+    changed = [f for f in result.findings if f.change != "unsigned"]
+    if changed:
+        parts.append(
+            f"{_n(len(changed), 'change')} to existing notes in "
+            f"{_n(result.changed_commits, 'commit')}"
+        )
+    if result.unsigned_commits:
+        parts.append(f"{_n(result.unsigned_commits, 'commit')} without a good signature")
+    if not parts:
+        parts.append(
+            "no existing note was changed"
+            + (" and every commit is signed" if require_signed else "")
+        )
+    scope = f"{_n(result.commits, 'commit')} checked" + (
+        f", {_n(result.log_changes, 'log change')} compared" if result.log_changes else ""
+    )
+    return f"audit: {'; '.join(parts)} ({scope})"
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"

@@ -1,0 +1,104 @@
+"""The agency on disk: its root, client ids and folders, and the one path guard.
+
+``find_root`` walks up to casectl.yaml; ``check_client_id`` refuses anything but a
+plain id before a file is touched; ``ensure_inside`` is the one check that a path
+stays inside the repository without passing through a symbolic link.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from casectl.core.model import CLIENT_ID_RE
+from casectl.errors import CasectlError, NoAgencyError, UnknownClientError
+
+CONFIG_NAME = "casectl.yaml"
+
+
+CACHE_DIR = ".casectl"
+
+
+def find_root(start: Path | None = None, explicit: bool = False) -> Path:
+    """The agency root: ``start`` itself when ``explicit`` (``-C``), else the nearest
+    folder at or above ``start`` holding casectl.yaml."""
+    here = (start or Path.cwd()).resolve()
+    if explicit:
+        if not (here / CONFIG_NAME).is_file():
+            raise NoAgencyError(
+                f"{here}: no {CONFIG_NAME} here; is this an agency repository? "
+                "(create one with `casectl init`)"
+            )
+        return here
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    raise NoAgencyError(
+        f"no {CONFIG_NAME} in {here} or any folder above it; "
+        "run casectl inside an agency repository, or name one with -C PATH"
+    )
+
+
+def check_client_id(client_id: str) -> str:
+    """Refuse anything that is not a plain client id, before any file is touched."""
+    if not CLIENT_ID_RE.fullmatch(client_id):
+        raise UnknownClientError(
+            f"{client_id!r} is not a valid client id: use lower-case letters, digits and '-', "
+            "starting with a letter or digit, at most 64 characters"
+        )
+    return client_id
+
+
+def client_dir(root: Path, client_id: str, must_exist: bool = True) -> Path:
+    """The folder of a client, refusing bad ids and folders that leave the repository."""
+    check_client_id(client_id)
+    path = root / "clients" / client_id
+    if must_exist and not path.is_dir():
+        raise UnknownClientError(f"no client {client_id!r} (no folder clients/{client_id})")
+    ensure_inside(root, path)
+    return path
+
+
+def ensure_inside(root: Path, path: Path) -> Path:
+    """``path`` made absolute, after checking it is safely inside ``root``.
+
+    Refused (CasectlError): a ``..`` component, a path outside ``root``, or any
+    symlink between ``root`` and ``path`` (the final component included). ``root``
+    itself may be reached through symlinks. ``path`` need not exist yet.
+    """
+    root_real = Path(os.path.realpath(root))
+    candidate = path if path.is_absolute() else Path(root) / path
+    if ".." in candidate.parts:
+        raise CasectlError(f"refusing to write {path}: the path contains '..'")
+    candidate = Path(os.path.abspath(candidate))
+    rel: Path | None = None
+    for base in (Path(os.path.abspath(root)), root_real):
+        try:
+            rel = candidate.relative_to(base)
+            break
+        except ValueError:
+            continue
+    if rel is None:
+        raise CasectlError(f"refusing to write {path}: it is outside {root}")
+    current = root_real
+    for part in rel.parts:
+        current = current / part
+        if current.is_symlink():
+            raise CasectlError(f"refusing to write {path}: {current} is a symbolic link")
+    final = Path(os.path.realpath(current))
+    if final != root_real and root_real not in final.parents:
+        raise CasectlError(f"refusing to write {path}: it resolves outside {root}")
+    return current
+
+
+def client_ids(root: Path) -> list[str]:
+    """Names of the folders under clients/ (unchecked: validate reports bad ones);
+    none when clients/ is a symbolic link: it is never listed through."""
+    base = root / "clients"
+    if base.is_symlink():
+        return []
+    try:
+        with os.scandir(base) as it:
+            return sorted(e.name for e in it if not e.name.startswith("."))
+    except FileNotFoundError:
+        return []
