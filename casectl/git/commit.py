@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from casectl.errors import CasectlError
-from casectl.git.run import gitpython_repo, head_commit, retries, run_git, stderr_line
+from casectl.git.run import head_commit, retries, run_git, stderr_line
 
 # How long a commit waits for another git process's index.lock once the write is done
 # (a stale lock is refused before anything is written: see check_can_write).
@@ -23,28 +23,30 @@ INDEX_LOCK_WAIT = 10.0
 def commit(root: Path, paths: Sequence[Path | str], message: str) -> str:
     """Commit exactly ``paths`` (relative to root or absolute) with git's author.
 
-    Runs ``git commit`` itself (not GitPython's index writer) so hooks, signing
-    (commit.gpgsign) and the configured identity behave as the user expects.
-    Waits a while for another process's index.lock. When the commit fails (a hook
-    refused it, say), the index entries of ``paths`` are put back as they were in
-    HEAD, so nothing is left staged that the user did not stage.
+    Runs ``git add`` and ``git commit`` themselves so hooks, signing (commit.gpgsign)
+    and the configured identity behave as the user expects. Waits a while for another
+    process's index.lock. When the commit fails (a hook refused it, say), the index
+    entries of ``paths`` are put back as they were in HEAD, so nothing is left staged
+    that the user did not stage.
     """
     rels = _rels(root, paths)
-    repo = gitpython_repo(root)
     for attempt in retries(INDEX_LOCK_WAIT):
-        try:
-            repo.git.add("--", *rels)
-            repo.git.commit("-q", "-m", message, "--", *rels)
-            return str(repo.head.commit.hexsha)
-        except Exception as exc:  # git.GitCommandError
-            text = str(exc)
-            if "index.lock" in text and attempt:
-                continue
-            if "nothing to commit" in text or "no changes added" in text:
-                return str(repo.head.commit.hexsha)
-            unstage(root, rels)
-            raise CasectlError(f"git commit failed: {_git_message(text)}") from None
-    raise CasectlError("git commit failed: the index stayed locked")  # pragma: no cover
+        done = run_git(root, "add", "--", *rels, check=False)
+        if done.returncode == 0:
+            done = run_git(root, "commit", "-q", "-m", message, "--", *rels, check=False)
+        if done.returncode == 0:
+            break
+        said = (done.stdout + b"\n" + done.stderr).decode("utf-8", "replace")
+        if "index.lock" in said and attempt:
+            continue
+        if "nothing to commit" in said or "no changes added" in said:
+            break
+        unstage(root, rels)
+        raise CasectlError(f"git commit failed: {stderr_line(done.stderr or done.stdout)}")
+    head = head_commit(root)
+    if head is None:
+        raise CasectlError("git commit failed: there is no commit")
+    return head
 
 
 def _rels(root: Path, paths: Sequence[Path | str]) -> list[str]:
@@ -61,12 +63,6 @@ def unstage(root: Path, rels: Sequence[str]) -> None:
         run_git(root, "rm", "-q", "-r", "--cached", "--ignore-unmatch", "--", *rels, check=False)
     else:
         run_git(root, "reset", "-q", "HEAD", "--", *rels, check=False)
-
-
-def _git_message(text: str) -> str:
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    useful = [ln for ln in lines if ln.startswith(("stderr:", "error:", "fatal:"))]
-    return " ".join(useful or lines[-1:]).replace("stderr: ", "").strip("'")
 
 
 def commit_all_initial(root: Path, paths: Sequence[str], message: str) -> str:

@@ -11,14 +11,20 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
-import subprocess
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from casectl.errors import CasectlError
-from casectl.git.run import NOTHING_WRITTEN, git_path, identity_message, run_git, stderr_line
+from casectl.git.run import (
+    NOTHING_WRITTEN,
+    git_path,
+    identity_message,
+    run_git,
+    start_git,
+    stderr_line,
+)
 
 
 @dataclass(frozen=True)
@@ -171,19 +177,10 @@ def client_changes(
     folder is looked at (one client: 20 ms at 40,000 files), and without git's
     optional index refresh, which would take index.lock under concurrent writers.
     """
-    try:
-        proc = subprocess.Popen(
-            [
-                "git", "--no-optional-locks", "-c", "core.quotepath=off", "status",
-                "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames",
-                "--ignore-submodules=all", "--", f"{rel}/",
-            ],
-            cwd=root,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )  # fmt: skip
-    except OSError as exc:
-        raise CasectlError(f"cannot run git: {exc.strerror or exc}") from None
+    proc = start_git(
+        root, "--no-optional-locks", "status", "--porcelain=v1", "-z", "--untracked-files=all",
+        "--no-renames", "--ignore-submodules=all", "--", f"{rel}/",
+    )  # fmt: skip
 
     def result() -> list[TreeChange]:
         out, err = proc.communicate()

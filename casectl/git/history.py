@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from casectl.errors import CasectlError
-from casectl.git.run import head_commit, run_git
+from casectl.git.run import head_commit, run_git, start_git
 
 
 @dataclass(frozen=True)
@@ -210,16 +209,7 @@ def read_blobs(root: Path, blobs: Sequence[str]) -> Generator[bytes | None, None
     """
     import threading
 
-    try:
-        proc = subprocess.Popen(
-            ["git", "cat-file", "--batch"],
-            cwd=root,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-        )
-    except OSError as exc:
-        raise CasectlError(f"cannot run git: {exc.strerror or exc}") from None
+    proc = start_git(root, "cat-file", "--batch", stdin=True, stderr=False)
     assert proc.stdin is not None and proc.stdout is not None
     requests, reader = proc.stdin, proc.stdout
 

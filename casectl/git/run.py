@@ -1,5 +1,6 @@
-"""The one way casectl runs git: ``run_git`` (the ``git`` executable, never a shell),
-plus the small questions every other git module asks (identity, config values, HEAD).
+"""The one way casectl runs git: ``run_git`` (and ``start_git`` for a process read
+while it runs), the ``git`` executable itself, never a shell and never a library; plus
+the small questions every other git module asks (identity, config values, HEAD).
 """
 
 from __future__ import annotations
@@ -8,33 +9,59 @@ import os
 import re
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from casectl.errors import CasectlError
 
-if TYPE_CHECKING:
-    import git
+GIT = ("git", "-c", "core.quotepath=off")  # paths in output as they are, not octal-quoted
 
 
 def run_git(
-    root: Path, *args: str, stdin: bytes | None = None, check: bool = True
+    root: Path,
+    *args: str,
+    stdin: bytes | None = None,
+    check: bool = True,
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
+    """``git ARGS`` in ``root``, output captured; with ``check``, a failure is a
+    CasectlError naming the subcommand and git's own error line. ``args`` may start
+    with git's global options (``--literal-pathspecs``); ``env`` replaces the
+    environment (``replay`` sets each commit's author that way)."""
     try:
         done = subprocess.run(
-            ["git", "-c", "core.quotepath=off", *args],
+            [*GIT, *args],
             cwd=root,
             input=stdin,
             capture_output=True,
             check=False,
+            env=env,
         )
     except OSError as exc:
         raise CasectlError(f"cannot run git: {exc.strerror or exc}") from None
     if check and done.returncode != 0:
-        raise CasectlError(f"git {args[0]} failed: {stderr_line(done.stderr)}")
+        command = next((a for a in args if not a.startswith("-")), "")
+        raise CasectlError(f"git {command} failed: {stderr_line(done.stderr)}")
     return done
+
+
+def start_git(
+    root: Path, *args: str, stdin: bool = False, stderr: bool = True
+) -> subprocess.Popen[bytes]:
+    """``git ARGS`` in ``root`` as a running process (stdout piped; stdin piped when
+    ``stdin``; stderr piped unless not wanted): for answers read while the caller works
+    on (``git status`` of a client folder) or streamed (``cat-file --batch``)."""
+    try:
+        return subprocess.Popen(
+            [*GIT, *args],
+            cwd=root,
+            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE if stderr else subprocess.DEVNULL,
+        )
+    except OSError as exc:
+        raise CasectlError(f"cannot run git: {exc.strerror or exc}") from None
 
 
 def stderr_line(raw: bytes) -> str:
@@ -70,7 +97,8 @@ class Identity:
 
 
 def config_identity(root: Path) -> Identity:
-    """Like :func:`identity` (environment first, then git config) without GitPython."""
+    """git's user.name and user.email, the environment (GIT_AUTHOR_NAME, ..._EMAIL)
+    first, then git's configuration: who a note is by when --by is not given."""
     name = os.environ.get("GIT_AUTHOR_NAME") or config_value(root, "user.name")
     email = os.environ.get("GIT_AUTHOR_EMAIL") or config_value(root, "user.email")
     return Identity(name, email)
@@ -133,19 +161,6 @@ def committed(root: Path, rel: str) -> bool:
     return run_git(root, "cat-file", "-e", f"HEAD:{rel}", check=False).returncode == 0
 
 
-def gitpython_repo(root: Path) -> git.Repo:
-    import git as gitlib
-
-    try:
-        return gitlib.Repo(root)
-    except (gitlib.InvalidGitRepositoryError, gitlib.NoSuchPathError):
-        raise CasectlError(
-            f"{root} is not a git repository (run `git init` there, "
-            "or create the agency with `casectl init`)"
-        ) from None
-
-
 def git_init(root: Path) -> None:
-    import git as gitlib
-
-    gitlib.Repo.init(root)
+    """``git init`` in ``root`` (git's own defaults: branch name, templates)."""
+    run_git(root, "init", "-q")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ from casectl.errors import CasectlError
 from casectl.git.commit import TreeEditor, commit_config, object_id, write_objects
 from casectl.git.guards import operation_in_progress
 from casectl.git.history import read_blobs
-from casectl.git.run import config_value, gitpython_repo, run_git, stderr_line
+from casectl.git.run import config_value, run_git, stderr_line
 
 MERGE_DRIVER = "casectl-log"
 
@@ -35,10 +34,8 @@ def merge_driver_command() -> str:
 
 def configure_merge_driver(root: Path) -> None:
     """Register the log merge driver in this clone's git config (idempotent)."""
-    repo = gitpython_repo(root)
-    with repo.config_writer() as writer:
-        writer.set_value(f'merge "{MERGE_DRIVER}"', "name", "casectl log merge (append-only notes)")
-        writer.set_value(f'merge "{MERGE_DRIVER}"', "driver", merge_driver_command())
+    run_git(root, "config", f"merge.{MERGE_DRIVER}.name", "casectl log merge (append-only notes)")
+    run_git(root, "config", f"merge.{MERGE_DRIVER}.driver", merge_driver_command())
 
 
 def merge_driver_setting(root: Path) -> str | None:
@@ -267,12 +264,10 @@ def replay(
             "GIT_AUTHOR_EMAIL": email,
             "GIT_AUTHOR_DATE": f"@{when}",
         }
-        args = ["git", "commit-tree", tree, "-p", tip, "-F", "-"]
+        args = ["commit-tree", tree, "-p", tip, "-F", "-"]
         if sign:
-            args.insert(2, "-S")
-        done = subprocess.run(args, cwd=root, input=message, capture_output=True, env=env)
-        if done.returncode != 0:
-            raise CasectlError(f"git commit-tree failed: {stderr_line(done.stderr)}")
+            args.insert(1, "-S")
+        done = run_git(root, *args, stdin=message, env=env)
         tip = done.stdout.decode().strip()
     moved = run_git(root, "read-tree", "-m", "-u", head, tip, check=False)
     if moved.returncode != 0:
