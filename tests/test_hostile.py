@@ -23,8 +23,9 @@ from hypothesis import strategies as st
 
 from casectl import checks
 from casectl.checks import check_client, schema
+from casectl.core.context import Env
 from casectl.core.model import Agency
-from casectl.store import load
+from casectl.store import load, records
 from tests import hostile_files as hostile
 from tests.conftest import cli, make_agency
 
@@ -117,7 +118,8 @@ ZONE = zoneinfo.ZoneInfo("America/Chicago")
 
 
 def _problems(root: Path) -> list[checks.Problem]:
-    return check_client(root, CID, AGENCY, date(2026, 12, 1), ZONE).problems
+    files = records.read_client(root, CID)
+    return check_client(files, Env(AGENCY, date(2026, 12, 1), ZONE)).problems
 
 
 SHAPES = st.one_of(

@@ -24,8 +24,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from casectl.checks import CLIENT_FILES, check_client
+from casectl.core.context import Env
 from casectl.core.model import Agency
-from casectl.store import load
+from casectl.store import load, records
 from casectl.store.load import Loaded, load_file, load_text
 from tests.conftest import ASSESSMENT, CLIENT, LOG, PLAN, REPO_ROOT, cli_subprocess, make_agency
 
@@ -348,7 +349,8 @@ def _check_folder(files: dict[str, str | bytes]) -> None:
                 (folder / name).write_bytes(content)
             else:
                 (folder / name).write_text(content, encoding="utf-8", errors="surrogatepass")
-        result = check_client(Path(tmp), "rc-0001", AGENCY, date(2026, 12, 1), ZONE)
+        files = records.read_client(Path(tmp), "rc-0001")
+        result = check_client(files, Env(AGENCY, date(2026, 12, 1), ZONE))
         for p in result.problems:
             assert p.line >= 1 and p.column >= 1 and p.code.startswith("CM")
         result.latest_event()

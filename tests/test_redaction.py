@@ -213,25 +213,24 @@ def _contexts(tmp_path: Path) -> dict[str, Any]:
     from casectl.core import schedule
 
     root = agency_with(tmp_path / "a", "x")
-    ctx = open_agency(root)
-    ctx.today = date(2026, 12, 1)
+    ctx = open_agency(root, as_of=date(2026, 12, 1))
     out: dict[str, Any] = {}
     for cid in ("rc-0001", "rc-0002"):
         check = read_client(ctx, cid)
         assert check.client is not None and check.facts is not None
-        items = schedule.due_items(check.facts, ctx.agency.cadence, ctx.today)
+        items = schedule.due_items(check.facts, ctx.agency.cadence, ctx.as_of)
         out[f"report {cid}"] = reports.client_report_context(
             ctx.agency, check.client, check.assessments, check.plan, check.log, items,
-            as_of=ctx.today, generated="x", since=date(2026, 1, 11),
+            as_of=ctx.as_of, generated="x", since=date(2026, 1, 11),
         )  # fmt: skip
     out["caseload"] = reports.caseload_context(
-        ctx.agency, scan(ctx, use_cache=False).facts(), ctx.today, "x", manager="jdoe"
+        ctx.agency, scan(ctx, use_cache=False).facts_and_schedules(), ctx.as_of, "x", manager="jdoe"
     )
     from casectl.present.output import Output
 
     gathered = gather_due(Output(), root, "2026-12-01", None, None)
     out["digest"] = reports.digest_context(
-        gathered.ctx.agency, gathered.items, gathered.ctx.today, gathered.within
+        gathered.ctx.agency, gathered.items, gathered.ctx.as_of, gathered.within
     )
     return out
 

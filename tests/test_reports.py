@@ -220,7 +220,7 @@ def test_amendment_of_amendment_nests_under_the_original(tmp_path: Path) -> None
 @needs_example
 def test_caseload_context_of_the_example() -> None:
     ctx = open_agency(EXAMPLE)
-    facts = scan(ctx, use_cache=False).facts()
+    facts = scan(ctx, use_cache=False).facts_and_schedules()
     c = reports.caseload_context(ctx.agency, facts, date(2026, 12, 1), "2026-12-01")
     assert c["counts"] == {"active": 7, "on_hold": 1, "closed": 2, "open": 8, "total": 10}
     assert len(c["overdue"]) == 6 and len(c["due_soon"]) == 7
@@ -595,7 +595,11 @@ def test_docs_name_every_context_variable() -> None:
         as_of=date(2026, 12, 1), generated="x",
     )  # fmt: skip
     caseload_ctx = reports.caseload_context(
-        ctx.agency, scan(ctx, use_cache=False).facts(), date(2026, 12, 1), "x", manager="jdoe"
+        ctx.agency,
+        scan(ctx, use_cache=False).facts_and_schedules(),
+        date(2026, 12, 1),
+        "x",
+        manager="jdoe",
     )
     docs = DOCS.read_text()
     missing = sorted(k for k in _keys(client_ctx) | _keys(caseload_ctx) if f"`{k}`" not in docs)

@@ -14,7 +14,11 @@ from casectl.core.dates import Duration
 from casectl.core.facts import ActionFact, ClientFacts, GoalFact
 from casectl.core.model import Cadence
 from casectl.core.schedule import (
+    KINDS,
+    RULES,
+    ClientSchedule,
     DueItem,
+    client_schedule,
     due_dates,
     due_items,
     effective_cadence,
@@ -411,3 +415,66 @@ def test_a_newer_record_never_makes_its_kind_more_overdue(
     for item in due_items(newer, agency, as_of):
         if item.kind == kind:
             assert kind in before and item.days <= before[kind]
+
+
+# ------------------------------------------------------------ the cache's JSON form
+
+
+@settings(max_examples=200, deadline=None)
+@given(client_facts())
+def test_facts_json_round_trips(facts: ClientFacts) -> None:
+    """The cache's JSON of facts is derived from the fields: every field comes back."""
+    data = facts.to_json()
+    assert set(data) == {f.name for f in dataclasses.fields(ClientFacts)}
+    assert ClientFacts.from_json(data) == facts
+
+
+@settings(max_examples=200, deadline=None)
+@given(client_facts(), cadences)
+def test_schedule_json_round_trips(facts: ClientFacts, cadence: Cadence) -> None:
+    plan = client_schedule(facts, cadence)
+    assert ClientSchedule.from_json(plan.to_json()) == plan
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda d: d.pop("goals"),
+        lambda d: d.__setitem__("goals", [["G1", "x"]]),  # a row of the wrong width
+        lambda d: d.__setitem__("opened", "2026-13-01"),
+        lambda d: d.__setitem__("contact_dates", ["x"]),
+        lambda d: d.__setitem__("actions", 7),
+    ],
+)
+def test_damaged_facts_json_is_none_not_an_exception(damage: Any) -> None:
+    data = _busy().to_json()
+    damage(data)
+    assert ClientFacts.from_json(data) is None
+    assert ClientFacts.from_json("not a mapping") is None
+
+
+def test_damaged_schedule_json_is_none_not_an_exception() -> None:
+    good = client_schedule(_busy(), Cadence()).to_json()
+    for damage in (
+        {**good, "due_soon": [14, "fortnights"]},
+        {**good, "dates": [["no_such_kind", "x", "r", 739000]]},
+        {**good, "dates": [["contact", "x"]]},
+        {k: v for k, v in good.items() if k != "client"},
+    ):
+        assert ClientSchedule.from_json(damage) is None
+
+
+def test_every_kind_is_in_the_table_in_contract_order() -> None:
+    """One table of kinds: the contract's order, `record` last (for errors only)."""
+    assert KINDS == ("plan_review", "assessment", "contact", "goal", "action", "consent", "record")
+    assert tuple(RULES) == KINDS[:-1]
+    assert RULES["plan_review"].statuses == {"active", "on_hold"}
+    assert all(RULES[k].statuses == {"active"} for k in KINDS[1:-1])
+
+
+def _busy() -> ClientFacts:
+    return make(
+        goals=(GoalFact("G1", "Housing", None, "active", date(2026, 6, 1)),),
+        actions=(ActionFact("G1", 0, "Apply", "client", date(2026, 3, 1), None),),
+        contact_dates=(date(2026, 2, 10),),
+    )

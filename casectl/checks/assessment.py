@@ -12,8 +12,12 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from casectl.core.model import Agency, AssessmentFile, Client, describe
+from casectl.checks import schema
+from casectl.checks.result import CheckedClient
+from casectl.core.context import Env
+from casectl.core.model import Agency, Assessment, AssessmentFile, Client, describe
 from casectl.core.problems import Problem
 from casectl.store.load import Loaded
 
@@ -71,3 +75,28 @@ def check(
                 )
             )
     return out
+
+
+def run(c: CheckedClient, env: Env) -> list[Problem]:
+    """The record of assessment.yaml (CM301..CM307) and its rules; when the file fails
+    as a whole, the assessments valid on their own are checked (every problem at once)."""
+    la = c.loaded.get("assessment.yaml")
+    if la is None or not la.ok:
+        return []
+    parts: schema.Parts = {}
+    c.assessments, out = schema.validate(la, AssessmentFile, 3, parts=parts)
+    if c.assessments is None:
+        c.assessments, c.assessment_positions = salvage(la.data, parts)
+    if c.assessments is not None:
+        out += check(la, c.assessments, c.client, env.agency, env.today, c.assessment_positions)
+    return out
+
+
+def salvage(data: Any, parts: schema.Parts) -> tuple[AssessmentFile | None, list[int] | None]:
+    """The assessments that are valid on their own, with their positions (``parts``:
+    as schema.validate found them already)."""
+    if not isinstance(data, dict) or not isinstance(data.get("assessments"), list):
+        return None, None
+    found = parts.get("assessments")
+    kept, positions = found if found else schema.valid_items_of(Assessment, data["assessments"])
+    return AssessmentFile.model_construct(assessments=kept), positions

@@ -15,7 +15,12 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
+from casectl.checks import schema
+from casectl.checks.result import CheckedClient
+from casectl.core.context import Env
+from casectl.core.facts import ClientFields
 from casectl.core.model import Agency, Client, describe
 from casectl.core.problems import Problem
 from casectl.store.load import Loaded
@@ -88,3 +93,41 @@ def check(
             loaded.problem(("born",), "CM127", f"{client.born} is after opened {client.opened}")
         )
     return out
+
+
+def run(c: CheckedClient, env: Env) -> list[Problem]:
+    """The record of client.yaml (CM101..CM107) and its rules; the valid fields of an
+    invalid one are kept for the facts (``salvage``)."""
+    lc = c.loaded.get("client.yaml")
+    if lc is None or not lc.ok:
+        return []
+    c.client, out = schema.validate(lc, Client, 1)
+    if c.client is None:
+        c.client_fields = salvage(c.id, lc.data)
+        return out
+    return out + check(lc, c.client, c.id, env.agency, env.today)
+
+
+# Stand-ins for the required fields of client.yaml, so that each field the file has
+# can be validated on its own (the stand-ins themselves are never kept).
+_CLIENT_STAND_IN = {
+    "id": "x",
+    "name": "x",
+    "status": "active",
+    "opened": "2000-01-01",
+    "manager": "x",
+}
+
+
+def salvage(cid: str, data: Any) -> ClientFields:
+    """The fields of an invalid client.yaml that are valid on their own."""
+    if not isinstance(data, dict):
+        return ClientFields(cid)
+    good: dict[str, Any] = {}
+    for key in ("name", "status", "manager", "program", "opened", "consent", "closed", "cadence"):
+        if key in data:
+            one = schema.valid_or_none(Client, {**_CLIENT_STAND_IN, key: data[key]})
+            if one is not None:
+                good[key] = getattr(one, key)
+    valid = Client.model_construct(**{**dict.fromkeys(_CLIENT_STAND_IN), **good, "id": cid})
+    return ClientFields.of(valid)

@@ -1,17 +1,14 @@
-"""Links between a client's files and the repository layout (CM6xx).
+"""Links between a client's files (CM62x); the folder layout is ``layout`` (CM60x).
 
 | code | rule |
 |---|---|
-| CM601 | each client folder has client.yaml, assessment.yaml, plan.yaml and log.yaml |
-| CM602 | a client folder's name is a valid client id (`^[a-z0-9][a-z0-9-]{0,63}$`) |
-| CM603 | a client folder or file is not a symbolic link |
-| CM604 | unexpected file in a client folder (warning) |
-| CM605 | something under clients/ that is not a folder (warning) |
 | CM620 | a note's `goals` each name a goal id of plan.yaml |
 """
 
 from __future__ import annotations
 
+from casectl.checks.result import CheckedClient
+from casectl.core.context import Env
 from casectl.core.model import LogEntry, Plan, describe
 from casectl.core.problems import Problem
 from casectl.store.load import Loaded
@@ -38,3 +35,10 @@ def note_goals(
                     )
                 )
     return out
+
+
+def run(c: CheckedClient, env: Env) -> list[Problem]:
+    ll = c.loaded.get("log.yaml")
+    if ll is None or not (ll.ok or ll.data == []):
+        return []
+    return note_goals(ll, c.log_entries, c.plan, c.goal_ids)

@@ -18,6 +18,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, tzinfo
 
+from casectl.checks import schema
+from casectl.checks.result import CheckedClient
+from casectl.core.context import Env
 from casectl.core.model import Agency, Client, LogEntry, describe
 from casectl.core.problems import Problem
 from casectl.store.load import Loaded
@@ -27,6 +30,12 @@ def _local(moment: datetime, zone: tzinfo | None) -> datetime:
     if moment.tzinfo is not None and zone is not None:
         return moment.astimezone(zone).replace(tzinfo=None)
     return moment.replace(tzinfo=None)
+
+
+# Keys that belong to some entry types only (CM425 error, CM427 warning), and keys some
+# types must have (CM426). `casectl note` reads these to refuse an option early.
+ONLY_ON: dict[str, tuple[str, ...]] = {"amends": ("amendment",), "to": ("referral", "transfer")}
+REQUIRED_ON: dict[str, str] = {"amendment": "amends"}
 
 
 def check(
@@ -73,7 +82,7 @@ def check(
                 )
             )
         if e.amends is not None:
-            if e.type != "amendment":
+            if e.type not in ONLY_ON["amends"]:
                 out.append(
                     loaded.problem(
                         (*at, "amends"),
@@ -90,13 +99,13 @@ def check(
                         f"{describe(e.amends)} is not an earlier entry of this log",
                     )
                 )
-        elif e.type == "amendment":
+        elif REQUIRED_ON.get(e.type) == "amends":
             out.append(
                 loaded.problem(
                     at, "CM426", "an amendment must name the entry it corrects with `amends:`"
                 )
             )
-        if e.to is not None and e.type not in ("referral", "transfer"):
+        if e.to is not None and e.type not in ONLY_ON["to"]:
             out.append(
                 loaded.problem(
                     (*at, "to"),
@@ -117,3 +126,52 @@ def check(
             )
         first_at.setdefault(e.id, i)
     return out
+
+
+def run(c: CheckedClient, env: Env) -> list[Problem]:
+    """The entries of log.yaml (CM401..CM407 for the invalid ones) and the rules over
+    the valid ones; ``c.log_entries`` keeps their positions for ``links``."""
+    ll = c.loaded.get("log.yaml")
+    if ll is None or not (ll.ok or ll.data == []):
+        return []
+    out: list[Problem] = []
+    c.log_entries = entries(ll, out)
+    c.log = [e for _, e in c.log_entries]
+    c.log_complete = isinstance(ll.data, list) and len(c.log_entries) == len(ll.data)
+    return out + check(ll, c.log_entries, c.client, env.agency, env.today, env.zone)
+
+
+def entries(loaded: Loaded, problems: list[Problem]) -> list[tuple[int, LogEntry]]:
+    """The valid entries of log.yaml with their positions; the problems of the others
+    (the first ones built, the rest counted) and the unknown keys of the valid ones."""
+    data = loaded.data
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        problems.append(
+            loaded.problem(
+                (),
+                "CM402",
+                f"log.yaml must be a list of entries (`- id: ...`), got {describe(data)}",
+            )
+        )
+        return []
+    valid, positions = schema.valid_items_of(LogEntry, data)
+    entries = list(zip(positions, valid, strict=True))
+    if len(entries) < len(data):
+        ok = set(positions)
+        bad = [i for i in range(len(data)) if i not in ok]
+        budget = schema.Budget()
+        for n, i in enumerate(bad):
+            if budget.left <= 0:
+                # One problem per error (LogEntry has no union), one for a non-mapping.
+                rest = [data[j] for j in bad[n:]]
+                mappings = [item for item in rest if type(item) is dict]
+                count = len(rest) - len(mappings) + schema.count_errors(LogEntry, mappings)
+                loaded.skip(count=count)
+                break
+            problems += schema.validate(loaded, LogEntry, 4, data[i], (i,), budget)[1]
+    unknown = schema.Budget()
+    for i, entry in entries:
+        problems += schema.unknown_keys(loaded, entry, 4, (i,), unknown)
+    return entries

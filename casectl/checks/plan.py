@@ -11,8 +11,14 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from casectl.core.model import Agency, Plan, describe
+from pydantic import ValidationError
+
+from casectl.checks import schema
+from casectl.checks.result import CheckedClient
+from casectl.core.context import Env
+from casectl.core.model import Agency, Goal, Plan, describe
 from casectl.core.problems import Problem
 from casectl.store.load import Loaded
 
@@ -69,3 +75,39 @@ def check(
                     )
                 )
     return out
+
+
+def run(c: CheckedClient, env: Env) -> list[Problem]:
+    """The record of plan.yaml (CM201..CM207) and its rules; when the file fails as a
+    whole, the goals valid on their own are checked and every goal id is remembered."""
+    lp = c.loaded.get("plan.yaml")
+    if lp is None or not lp.ok:
+        return []
+    parts: schema.Parts = {}
+    c.plan, out = schema.validate(lp, Plan, 2, parts=parts)
+    if c.plan is None:
+        c.plan, c.plan_positions, c.goal_ids = salvage(lp.data, parts)
+    if c.plan is not None:
+        out += check(lp, c.plan, env.agency, env.today, c.plan_positions)
+    return out
+
+
+def salvage(data: Any, parts: schema.Parts) -> tuple[Plan | None, list[int] | None, set[str]]:
+    """The valid goals of a plan file that failed as a whole, with their positions.
+
+    Their problems were reported already; the salvaged plan lets the cross-goal rules
+    (duplicate ids...) and the schedule see everything that is readable.
+    """
+    if not isinstance(data, dict) or not isinstance(data.get("goals", []), list):
+        return None, None, set()
+    items = data.get("goals", [])
+    ids = {
+        item["id"] for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)
+    }
+    goals, positions = parts["goals"] if "goals" in parts else schema.valid_items_of(Goal, items)
+    try:
+        created = Plan.model_validate({"created": data.get("created")}).created
+    except ValidationError:
+        created = None
+    plan = Plan.model_construct(created=created, goals=goals)
+    return plan, positions, ids

@@ -592,3 +592,18 @@ def _record_classes() -> list[type[BaseModel]]:
             out.append(sub)
             todo.append(sub)
     return out
+
+
+def valid_or_none(model: type[Record], data: Any) -> Any:
+    """``data`` as a ``model`` record, or None when it is not valid as one."""
+    try:
+        return model.model_validate(data)
+    except ValidationError:
+        return None
+
+
+def valid_items_of(model: type[Record], items: list[Any]) -> tuple[list[Any], list[int]]:
+    """The items of ``items`` valid as ``model`` (as records) and their positions."""
+    mappings = [i for i, item in enumerate(items) if type(item) is dict]
+    kept, positions = valid_items(model, [items[i] for i in mappings])
+    return kept, [mappings[i] for i in positions]

@@ -22,6 +22,8 @@ import re
 import unicodedata
 from typing import Any
 
+from casectl.checks.result import CheckedClient
+from casectl.core.context import Env
 from casectl.core.problems import Problem
 from casectl.store.load import Loaded
 
@@ -176,3 +178,13 @@ _C0_NAMES = {
     "\x7f": "delete",
     "\x9b": "control sequence introducer",
 }
+
+
+def run(c: CheckedClient, env: Env) -> list[Problem]:
+    """CM011 in every file of the client, CM128 in client.yaml."""
+    out: list[Problem] = []
+    for name, loaded in c.loaded.items():
+        out += check(loaded, name)
+        if name == "client.yaml":
+            out += check_client_name(loaded)
+    return out

@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from casectl.core import dates, schedule
+from casectl.core.context import RunContext
 from casectl.core.model import MAX_YEAR, MIN_YEAR, too_long
 from casectl.core.schedule import DueItem
 from casectl.errors import CasectlError, UnknownClientError
 from casectl.git import run as gitrun
 from casectl.present.problems import problem_line
-from casectl.read.agency import AgencyContext, open_agency
+from casectl.read.agency import open_agency
 from casectl.read.scan import scan
 from casectl.store import layout, writes
 
@@ -31,7 +32,7 @@ def agency_context(
     out: Output | None = None,
     writes: bool = False,
     validating: bool = False,
-) -> AgencyContext:
+) -> RunContext:
     """The agency named by ``-C`` or found above the current folder.
 
     What a casectl.yaml with errors does is decided here, for every command: one
@@ -43,8 +44,8 @@ def agency_context(
     whose output lists problems anyway; sync's check before pushing).
     """
     root = layout.find_root(directory, explicit=directory is not None)
-    today = parse_date_option("--as-of", as_of) if as_of is not None else None
-    ctx = open_agency(root, validating=validating)
+    day = parse_date_option("--as-of", as_of) if as_of is not None else None
+    ctx = open_agency(root, validating=validating, as_of=day)
     if ctx.settings_errors and writes:
         raise CasectlError(
             f"{layout.CONFIG_NAME} has errors; nothing written (fix them, then run this again):\n"
@@ -52,12 +53,10 @@ def agency_context(
         )
     if out is not None:
         say_settings_problems(out, ctx)
-    if today is not None:
-        ctx.today = today
     return ctx
 
 
-def say_settings_problems(out: Output, ctx: AgencyContext, listed: bool = False) -> None:
+def say_settings_problems(out: Output, ctx: RunContext, listed: bool = False) -> None:
     """casectl.yaml's errors as problem lines on stderr (unless ``listed`` in the
     command's own output already), then what each one made the settings fall back to."""
     if not ctx.settings_errors:
@@ -71,7 +70,7 @@ def say_settings_problems(out: Output, ctx: AgencyContext, listed: bool = False)
 
 
 def check_manager_option(
-    ctx: AgencyContext, manager: str | None, named: Iterable[str | None] | None = None
+    ctx: RunContext, manager: str | None, named: Iterable[str | None] | None = None
 ) -> None:
     """Refuse (exit 2) a ``--manager`` that names no known manager, listing the known
     ones: an empty result would read as "nothing to do" to a person or a cron job.
@@ -163,7 +162,7 @@ def report_written(out: Output, result: Written, unsaved: str) -> int:
 class Gathered:
     """The agency and its filtered, sorted due items."""
 
-    ctx: AgencyContext
+    ctx: RunContext
     items: list[DueItem]
     within: dates.Duration | None
 
@@ -196,7 +195,7 @@ def gather_due(
     for plan in known:
         if manager is not None and plan.manager != manager:
             continue
-        items.extend(schedule.items_from_schedule(plan, ctx.today, window))
+        items.extend(schedule.items_from_schedule(plan, ctx.as_of, window))
     if kinds:
         items = [i for i in items if i.kind in kinds]
     return Gathered(ctx, schedule.sort_items(items), window)

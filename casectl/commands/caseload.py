@@ -23,13 +23,13 @@ def run(
         check_output(ctx.root, output)
     fmt = reports.output_format(fmt, output)
     check_manager_option(ctx, manager)
-    facts = scan(ctx).facts()
-    check_manager_option(ctx, manager, (f.manager for f in facts))
+    clients = scan(ctx).facts_and_schedules()
+    check_manager_option(ctx, manager, (f.manager for f, _ in clients))
     context = reports.caseload_context(
         ctx.agency,
-        facts,
-        ctx.today,
-        generated=reports.generated_stamp(ctx.today, ctx.zone, given=as_of is not None),
+        clients,
+        ctx.as_of,
+        generated=reports.generated_stamp(ctx.as_of, ctx.zone, given=as_of is not None),
         manager=manager,
     )
     text = templating.render(ctx.root, f"caseload.{fmt}.j2", context, filters=markdown.FILTERS)

@@ -28,7 +28,7 @@ def run(
     g = gather_due(out, directory, as_of, within, manager)
     if not g.items:
         return 0
-    context = digest_context(g.ctx.agency, g.items, g.ctx.today, g.within)
+    context = digest_context(g.ctx.agency, g.items, g.ctx.as_of, g.within)
     text = templating.render(g.ctx.root, TEMPLATE, context)
     if text and not text.endswith("\n"):
         text += "\n"

@@ -33,15 +33,15 @@ def run(
     if fmt == "json":
         out.write(json_list([i.to_json() for i in items]))
     elif fmt == "md":
-        out.write(markdown(items, g.ctx.today))
+        out.write(markdown(items, g.ctx.as_of))
     elif fmt == "ics":
         from casectl.present.ics import to_ics
 
         out.write_exact(to_ics(items, g.ctx.agency.agency, stamp=datetime.now(UTC)))
     elif not items:
-        out.line(f"nothing due as of {g.ctx.today.isoformat()}")
+        out.line(f"nothing due as of {g.ctx.as_of.isoformat()}")
     elif out.is_tty():
-        print_rich(out, items, g.ctx.agency, g.ctx.today)
+        print_rich(out, items, g.ctx.agency, g.ctx.as_of)
     else:
         out.write(plain_text(items))
     if fail_on_overdue and (g.ctx.settings_errors or any(i.status == "overdue" for i in items)):

@@ -15,7 +15,7 @@ from casectl.git import guards
 from casectl.git import run as gitrun
 from casectl.present.output import Output
 from casectl.present.problems import problem_line
-from casectl.store import layout, writes
+from casectl.store import layout, records, writes
 
 
 def run(
@@ -68,7 +68,7 @@ def run(
     try:
         for path, text in zip(paths, files.values(), strict=True):
             writes.atomic_write(path, text.encode("utf-8"), modes.file)
-        check = check_client(root, client_id, ctx.agency, ctx.today, ctx.zone)
+        check = check_client(records.read_client(root, client_id), ctx.env)
         errors = [p for p in check.problems if p.severity == "error"]
         if errors:
             raise CasectlError(

@@ -27,7 +27,7 @@ def run(out: Output, directory: Path | None, client_id: str, as_of: str | None, 
         )
     facts = check.facts
     assert facts is not None
-    items = schedule.sort_items(schedule.due_items(facts, ctx.agency.cadence, ctx.today))
+    items = schedule.sort_items(schedule.due_items(facts, ctx.agency.cadence, ctx.as_of))
     latest = (
         check.assessments.assessments[-1]
         if check.assessments and check.assessments.assessments

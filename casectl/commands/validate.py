@@ -32,7 +32,7 @@ def run(
         only, want_files = _selection(ctx.root, paths)
     say_settings_problems(out, ctx, listed=want_files is None or "casectl.yaml" in want_files)
     with _progress(out) as progress:
-        state = scan(ctx, only=only, use_cache=use_cache, progress=progress)
+        state = scan(ctx, only=only, use_cache=use_cache, progress=progress, derive=False)
     problems = state.problems()
     if want_files is not None and "casectl.yaml" not in want_files:
         problems = [p for p in problems if p.path != "casectl.yaml"]

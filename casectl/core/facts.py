@@ -7,12 +7,13 @@ unchanged files. Everything here is plain data: dates, strings, ints.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, get_args, get_origin, get_type_hints
 
 from casectl.core import dates
-from casectl.core.model import CONTACT_TYPES, AssessmentFile, Client, LogEntry, Plan
+from casectl.core.model import CONTACT_TYPES, AssessmentFile, Cadence, Client, LogEntry, Plan
 
 
 class ActionFact(NamedTuple):
@@ -67,83 +68,21 @@ class ClientFacts:
         text = self.cadence.get(key)
         return dates.parse_duration(text) if text else None
 
-    # -- JSON round trip for the cache --------------------------------------
+    # -- JSON for the cache, derived from the fields (see _Codec) -------------
     def to_json(self) -> dict[str, Any]:
-        """A compact JSON form for the cache (goals and actions as rows, contact
-        dates as day ordinals: a warm 10,000-client run decodes them all)."""
-        iso = _iso
-        return {
-            "id": self.id,
-            "name": self.name,
-            "status": self.status,
-            "manager": self.manager,
-            "program": self.program,
-            "opened": iso(self.opened),
-            "closed": iso(self.closed),
-            "consent_expires": iso(self.consent_expires),
-            "cadence": dict(self.cadence),
-            "plan_created": iso(self.plan_created),
-            "last_review": iso(self.last_review),
-            "last_contact": iso(self.last_contact),
-            "last_assessment": iso(self.last_assessment),
-            "assessment_count": self.assessment_count,
-            "goals": [[g.id, g.goal, g.domain, g.status, iso(g.target)] for g in self.goals],
-            "actions": [
-                [a.goal_id, a.position, a.action, a.who, iso(a.due), iso(a.done)]
-                for a in self.actions
-            ],
-            "note_count": self.note_count,
-            "contact_dates": [d.toordinal() for d in self.contact_dates],
-            "errors": self.errors,
-        }
+        """A compact JSON form for the cache: dates as ISO text, lists of dates as day
+        ordinals, rows (goals, actions) as lists; derived from the field types, so a
+        new field needs nothing here."""
+        return {name: encode(getattr(self, name)) for name, encode, _ in _CODEC}
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> ClientFacts:
-        """Inverse of :meth:`to_json`; KeyError/TypeError/ValueError on damage."""
-        fromiso = date.fromisoformat
-        goals = tuple(
-            GoalFact(g[0], g[1], g[2], g[3], fromiso(g[4]) if g[4] else None) for g in d["goals"]
-        )
-        actions = tuple(
-            ActionFact(
-                a[0],
-                a[1],
-                a[2],
-                a[3],
-                fromiso(a[4]) if a[4] else None,
-                fromiso(a[5]) if a[5] else None,
-            )
-            for a in d["actions"]
-        )
-        return cls(
-            id=d["id"],
-            name=d["name"],
-            status=d["status"],
-            manager=d["manager"],
-            program=d["program"],
-            opened=_d(d["opened"]),
-            closed=_d(d["closed"]),
-            consent_expires=_d(d["consent_expires"]),
-            cadence=dict(d["cadence"]),
-            plan_created=_d(d["plan_created"]),
-            last_review=_d(d["last_review"]),
-            last_contact=_d(d["last_contact"]),
-            last_assessment=_d(d["last_assessment"]),
-            assessment_count=d["assessment_count"],
-            goals=goals,
-            actions=actions,
-            note_count=d["note_count"],
-            contact_dates=tuple(map(date.fromordinal, d["contact_dates"])),
-            errors=bool(d["errors"]),
-        )
-
-
-def _d(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
-
-
-def _iso(value: date | None) -> str | None:
-    return value.isoformat() if value is not None else None
+    def from_json(cls, data: Any) -> ClientFacts | None:
+        """Inverse of :meth:`to_json`; None when ``data`` is not what it wrote (a
+        damaged or foreign cache entry: the caller checks the client again)."""
+        try:
+            return cls(*[decode(data[name]) for name, _, decode in _CODEC])
+        except (KeyError, TypeError, ValueError, IndexError, OverflowError):
+            return None
 
 
 def _day(moment: datetime) -> date:
@@ -183,7 +122,8 @@ class ClientFields(NamedTuple):
         )
 
 
-CADENCE_KEYS = ("plan_review", "reassessment", "initial_assessment", "contact", "due_soon")
+# Every cadence key (casectl.yaml and the per-client override alike).
+CADENCE_KEYS: tuple[str, ...] = tuple(Cadence.model_fields)
 
 
 def facts_from_records(
@@ -245,3 +185,95 @@ def facts_from_records(
         contact_dates=tuple(contact_dates),
         errors=errors,
     )
+
+
+# ------------------------------------------------------------------ the JSON codec
+#
+# One (encode, decode) pair per field of ClientFacts, chosen from the field's type:
+# adding a field (a new due kind's data) adds its JSON form with it. The codec's
+# shape is part of the read cache's key (``SHAPE``), so an old cache is never read
+# with a new codec.
+
+_Enc = Callable[[Any], Any]
+_Dec = Callable[[Any], Any]
+_ROWS: list[str] = []  # the row types met, for SHAPE
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _date_out(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _date_in(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _pair(tp: Any) -> tuple[_Enc, _Dec]:
+    """(encode, decode) of one value of type ``tp``."""
+    args = [a for a in get_args(tp) if a is not type(None)]
+    optional = len(args) < len(get_args(tp))
+    base = args[0] if optional and len(args) == 1 else tp
+    origin = get_origin(base)
+    if base is date:
+        return _date_out, _date_in
+    if base is str or base is int:
+        return _same, _same
+    if base is bool:
+        return _same, bool
+    if origin is dict:
+        return dict, lambda v: {str(k): str(x) for k, x in dict(v).items()}
+    if origin is tuple:
+        item = get_args(base)[0]
+        if item is date:  # many dates: day ordinals are the cheapest to decode
+            return (
+                lambda v: [d.toordinal() for d in v],
+                lambda v: tuple(map(date.fromordinal, v)),
+            )
+        if isinstance(item, type) and issubclass(item, tuple) and hasattr(item, "_fields"):
+            return _rows(item)
+    raise TypeError(f"no JSON form for {tp!r}")  # pragma: no cover - a new kind of field
+
+
+def _rows(row: type[Any]) -> tuple[_Enc, _Dec]:
+    """A tuple of NamedTuples as a list of lists; only the fields that need it (dates)
+    are converted: a warm run decodes tens of thousands of rows."""
+    pairs = [_pair(t) for t in get_type_hints(row).values()]
+    converted = [(i, enc, dec) for i, (enc, dec) in enumerate(pairs) if enc is not _same]
+    _ROWS.append(f"{row.__name__}({', '.join(row._fields)})")
+    width = len(pairs)
+    make = row._make
+
+    def encode(rows: Any) -> list[list[Any]]:
+        out = []
+        for r in rows:
+            values = list(r)
+            for i, enc, _ in converted:
+                values[i] = enc(values[i])
+            out.append(values)
+        return out
+
+    def decode(rows: Any) -> tuple[Any, ...]:
+        out = []
+        for r in rows:
+            if len(r) != width:
+                raise ValueError("a row of the wrong width")
+            values = list(r)
+            for i, _, dec in converted:
+                values[i] = dec(values[i])
+            out.append(make(values))
+        return tuple(out)
+
+    return encode, decode
+
+
+def _codec() -> list[tuple[str, _Enc, _Dec]]:
+    hints = get_type_hints(ClientFacts)
+    return [(f.name, *_pair(hints[f.name])) for f in fields(ClientFacts)]
+
+
+_CODEC = _codec()
+# What the cache key includes: field names and types, so any change makes a new key.
+SHAPE = ";".join([*(f"{f.name}:{f.type}" for f in fields(ClientFacts)), *_ROWS])

@@ -117,6 +117,7 @@ DEFAULT_DOMAINS = (
     "safety",
 )
 FORMAT_VERSION = 2  # the newest format this casectl reads and writes
+MINUTES = (0, 24 * 60)  # the range of a log entry's `minutes`
 
 
 # Dates outside these years are typing mistakes (2062 for 2026 is still allowed);
@@ -601,7 +602,7 @@ class LogEntry(Record):
     date: NoteTime
     by: ManagerKey
     type: NoteType
-    minutes: Int | None = Field(None, ge=0, le=24 * 60)
+    minutes: Int | None = Field(None, ge=MINUTES[0], le=MINUTES[1])
     goals: list[Id] | None = None
     text: Text
     amends: Id | None = None

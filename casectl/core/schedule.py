@@ -7,23 +7,22 @@ agency's day (its IANA zone), never the machine's.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from casectl.core import dates
 from casectl.core.facts import CADENCE_KEYS, ClientFacts
 from casectl.core.model import Cadence
 
-Kind = Literal["plan_review", "assessment", "contact", "goal", "action", "consent", "record"]
+Kind = str  # a key of RULES, or "record"
 ItemStatus = Literal["overdue", "due_soon"]
-
-# The contract's table order; used to break ties when sorting.
-KINDS: tuple[Kind, ...] = get_args(Kind)
 
 # (kind, what, ref, due)
 DueDate = tuple[Kind, str, str, date]
+Cadences = dict[str, dates.Duration]  # the client's effective cadence, by key
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +53,7 @@ class DueItem:
         }
 
 
-def effective_cadence(agency: Cadence, facts: ClientFacts) -> dict[str, dates.Duration]:
+def effective_cadence(agency: Cadence, facts: ClientFacts) -> Cadences:
     """The agency cadence with the client's per-key overrides applied."""
     result: dict[str, dates.Duration] = {}
     for key in CADENCE_KEYS:
@@ -64,66 +63,108 @@ def effective_cadence(agency: Cadence, facts: ClientFacts) -> dict[str, dates.Du
     return result
 
 
-def due_dates(facts: ClientFacts, agency_cadence: Cadence) -> list[DueDate]:
-    """Every due date of one client, however far away, per the client's status."""
-    if facts.status not in ("active", "on_hold"):
-        return []
-    return _due_dates(facts, effective_cadence(agency_cadence, facts))
+# ------------------------------------------------------------------ the kinds
+#
+# One function per kind: the client's facts and effective cadence in, its due dates
+# out (however far away). A kind whose date cannot be computed (a client with errors
+# lacking what it is counted from) gives nothing.
 
 
-def _due_dates(facts: ClientFacts, cadence: dict[str, dates.Duration]) -> list[DueDate]:
-    # A date is left out only when a client with errors lacks what it is counted from.
-    result: list[DueDate] = []
-    review = _plan_review(facts, cadence)
-    if review is not None:
-        result.append(review)
-    if facts.status != "active":
-        return result  # on hold: the plan is still reviewed, nothing else is chased
-    assessment = _assessment(facts, cadence)
-    if assessment is not None:
-        result.append(assessment)
-    contact_base = facts.last_contact or facts.opened
-    if contact_base is not None:
-        result.append(
-            ("contact", "contact", f"{facts.id}/contact", add(contact_base, cadence["contact"]))
-        )
-    for goal in facts.goals:
-        if goal.status == "active" and goal.target is not None:
-            result.append(
-                ("goal", f"{goal.id}: {goal.goal}", f"{facts.id}/goal/{goal.id}", goal.target)
-            )
-    for action in facts.actions:
-        if action.due is not None and action.done is None:
-            ref = f"{facts.id}/action/{action.goal_id}/{action.position}"
-            result.append(("action", f"{action.goal_id}: {action.action}", ref, action.due))
-    if facts.consent_expires is not None:
-        result.append(("consent", "consent expires", f"{facts.id}/consent", facts.consent_expires))
-    return result
-
-
-def _plan_review(facts: ClientFacts, cadence: dict[str, dates.Duration]) -> DueDate | None:
+def _plan_review(facts: ClientFacts, cadence: Cadences) -> list[DueDate]:
     base = facts.last_review or facts.plan_created or facts.opened
     if base is None:
-        return None
-    due = add(base, cadence["plan_review"])
-    return ("plan_review", "plan review", f"{facts.id}/plan_review", due)
+        return []
+    return [
+        ("plan_review", "plan review", f"{facts.id}/plan_review", add(base, cadence["plan_review"]))
+    ]
 
 
-def _assessment(facts: ClientFacts, cadence: dict[str, dates.Duration]) -> DueDate | None:
+def _assessment(facts: ClientFacts, cadence: Cadences) -> list[DueDate]:
     # One ref for initial and re-assessment: it is the same rolling obligation, so a
     # calendar entry moves instead of a second one appearing.
     ref = f"{facts.id}/assessment"
     if facts.last_assessment is None:
         if facts.opened is None:
-            return None
+            return []
         due = add(facts.opened, cadence["initial_assessment"])
-        return ("assessment", "initial assessment", ref, due)
-    return (
-        "assessment",
-        "reassessment",
-        ref,
-        add(facts.last_assessment, cadence["reassessment"]),
-    )
+        return [("assessment", "initial assessment", ref, due)]
+    return [
+        ("assessment", "reassessment", ref, add(facts.last_assessment, cadence["reassessment"]))
+    ]
+
+
+def _contact(facts: ClientFacts, cadence: Cadences) -> list[DueDate]:
+    base = facts.last_contact or facts.opened
+    if base is None:
+        return []
+    return [("contact", "contact", f"{facts.id}/contact", add(base, cadence["contact"]))]
+
+
+def _goal(facts: ClientFacts, cadence: Cadences) -> list[DueDate]:
+    return [
+        ("goal", f"{goal.id}: {goal.goal}", f"{facts.id}/goal/{goal.id}", goal.target)
+        for goal in facts.goals
+        if goal.status == "active" and goal.target is not None
+    ]
+
+
+def _action(facts: ClientFacts, cadence: Cadences) -> list[DueDate]:
+    return [
+        (
+            "action",
+            f"{action.goal_id}: {action.action}",
+            f"{facts.id}/action/{action.goal_id}/{action.position}",
+            action.due,
+        )
+        for action in facts.actions
+        if action.due is not None and action.done is None
+    ]
+
+
+def _consent(facts: ClientFacts, cadence: Cadences) -> list[DueDate]:
+    if facts.consent_expires is None:
+        return []
+    return [("consent", "consent expires", f"{facts.id}/consent", facts.consent_expires)]
+
+
+ACTIVE = frozenset({"active"})
+OPEN = frozenset({"active", "on_hold"})
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A kind of due item: the client statuses it applies to and its dates."""
+
+    statuses: frozenset[str]
+    dates: Callable[[ClientFacts, Cadences], list[DueDate]]
+
+
+# Every kind, in the contract's table order (ties in sorting follow it). A new kind
+# is one function above and one line here (its data: a field of ClientFacts).
+RULES: dict[Kind, Rule] = {
+    "plan_review": Rule(OPEN, _plan_review),  # on hold: the plan is still reviewed
+    "assessment": Rule(ACTIVE, _assessment),
+    "contact": Rule(ACTIVE, _contact),
+    "goal": Rule(ACTIVE, _goal),
+    "action": Rule(ACTIVE, _action),
+    "consent": Rule(ACTIVE, _consent),
+}
+# "record": a client whose files have errors, whatever its status (``record_item``).
+KINDS: tuple[Kind, ...] = (*RULES, "record")
+_ORDER = {kind: i for i, kind in enumerate(KINDS)}
+
+
+def due_dates(facts: ClientFacts, agency_cadence: Cadence) -> list[DueDate]:
+    """Every due date of one client, however far away, per the client's status."""
+    return _due_dates(facts, effective_cadence(agency_cadence, facts))
+
+
+def _due_dates(facts: ClientFacts, cadence: Cadences) -> list[DueDate]:
+    result: list[DueDate] = []
+    for rule in RULES.values():
+        if facts.status in rule.statuses:
+            result += rule.dates(facts, cadence)
+    return result
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,26 +194,32 @@ class ClientSchedule:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ClientSchedule:
-        """Inverse of :meth:`to_json`; KeyError/TypeError/ValueError on damage."""
-        count, unit = data["due_soon"]
-        if unit not in ("days", "weeks", "months", "years"):
-            raise ValueError(f"bad unit {unit!r}")
-        fromordinal = date.fromordinal
-        return cls(
-            data["client"],
-            data["name"],
-            data["manager"],
-            dates.Duration(int(count), unit),
-            tuple((k, w, r, fromordinal(d)) for k, w, r, d in data["dates"]),
-            bool(data["errors"]),
-        )
+    def from_json(cls, data: Any) -> ClientSchedule | None:
+        """Inverse of :meth:`to_json`; None when ``data`` is not what it wrote (a
+        damaged or foreign cache entry: the caller checks the client again)."""
+        try:
+            count, unit = data["due_soon"]
+            found = tuple((k, w, r, date.fromordinal(d)) for k, w, r, d in data["dates"])
+            if unit not in ("days", "weeks", "months", "years") or any(
+                d[0] not in _ORDER for d in found
+            ):
+                return None
+            return cls(
+                data["client"],
+                data["name"],
+                data["manager"],
+                dates.Duration(int(count), unit),
+                found,
+                bool(data["errors"]),
+            )
+        except (KeyError, TypeError, ValueError, IndexError, OverflowError):
+            return None
 
 
 def client_schedule(facts: ClientFacts, agency_cadence: Cadence) -> ClientSchedule:
     """The as-of-independent part of :func:`due_items`."""
     cadence = effective_cadence(agency_cadence, facts)
-    found = _due_dates(facts, cadence) if facts.status in ("active", "on_hold") else []
+    found = _due_dates(facts, cadence)
     return ClientSchedule(
         facts.id, facts.name, facts.manager, cadence["due_soon"], tuple(found), facts.errors
     )
@@ -189,7 +236,7 @@ def due_items(
     Due soon means ``as_of <= due <= as_of + window`` (inclusive), the window being
     ``within`` when given, else the client's effective ``due_soon``.
     """
-    if facts.status not in ("active", "on_hold") and not facts.errors:
+    if not facts.errors and not any(facts.status in r.statuses for r in RULES.values()):
         return []
     return items_from_schedule(client_schedule(facts, agency_cadence), as_of, within)
 
@@ -252,7 +299,8 @@ def add(day: date, duration: dates.Duration) -> date:
 
 def sort_items(items: list[DueItem]) -> list[DueItem]:
     """By due date, then client id, then kind (contract table order), then what."""
-    return sorted(items, key=lambda i: (i.due, i.client, KINDS.index(i.kind), i.what))
+    order = _ORDER
+    return sorted(items, key=lambda i: (i.due, i.client, order[i.kind], i.what))
 
 
 def today_in(tz_name: str, now: datetime | None = None) -> date:

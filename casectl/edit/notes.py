@@ -25,6 +25,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
@@ -32,11 +33,11 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, Any
 
-from casectl.checks import _log_entries, links, schema
-from casectl.checks import client as client_rules
+from casectl.checks import check_client
 from casectl.checks import log as log_rules
 from casectl.core import dates
-from casectl.core.model import NOTE_TYPES, Agency, Client, Plan
+from casectl.core.context import Env
+from casectl.core.model import MINUTES, NOTE_TYPES, Agency, Client, Plan
 from casectl.core.problems import Problem
 from casectl.edit import logtext
 from casectl.errors import CasectlError
@@ -44,7 +45,7 @@ from casectl.git import commit as gitcommit
 from casectl.git import guards
 from casectl.git import run as gitrun
 from casectl.present.problems import problem_line
-from casectl.store import layout, load, writes
+from casectl.store import layout, records, writes
 
 NO_TEXT_EXIT = 2
 # The most text one note may hold (UTF-8 bytes, as stored). A log is read whole and
@@ -165,9 +166,10 @@ def note_id(local: datetime, by: str, taken: Collection[str]) -> str:
             return candidate
 
 
-def log_ids(raw: bytes) -> list[str]:
-    """The ``id`` of every entry of a log (unreadable logs give what can be read)."""
-    data = load.load_text("log.yaml", raw).data
+def log_ids(files: records.ClientFiles) -> list[str]:
+    """The ``id`` of every entry of the log (an unreadable log gives what can be read)."""
+    loaded = files.loaded.get("log.yaml")
+    data = loaded.data if loaded is not None else None
     if not isinstance(data, list):
         return []
     return [str(item["id"]) for item in data if isinstance(item, dict) and "id" in item]
@@ -376,33 +378,19 @@ def side_text(text: str | None, default: str) -> str:
 # ------------------------------------------------------------------ checks
 
 
-def log_problems(
-    rel: str,
-    raw: bytes,
-    client: Client | None,
-    plan: Plan | None,
-    agency: Agency,
-    today: date,
-    zone: tzinfo | None,
-) -> list[Problem]:
-    """Every problem ``casectl validate`` would report for a log with content ``raw``."""
-    loaded = load.load_text(rel, raw)
-    if [p.code for p in loaded.problems] == [load.EMPTY]:
-        loaded.problems.clear()  # only comments: an empty log, as validate sees it
-        loaded.data = []
-    problems = list(loaded.problems)
-    if not (loaded.ok or loaded.data == []):
-        return problems
-    entries = _log_entries(loaded, problems)
-    problems += log_rules.check(loaded, entries, client, agency, today, zone)
-    problems += links.note_goals(loaded, entries, plan)
-    return problems
-
-
 def new_problems(before: Sequence[Problem], after: Sequence[Problem]) -> list[Problem]:
-    """Problems of ``after`` that ``before`` did not have (an append keeps old positions)."""
-    old = set(before)
-    return sorted(p for p in after if p not in old)
+    """Problems of ``after`` that ``before`` did not have. Compared by file, severity,
+    code and message (the field path leads the message), not by line: an edit in place
+    moves the lines after it, and a problem that only moved is not new."""
+    old = Counter((p.path, p.severity, p.code, p.message) for p in before)
+    added = []
+    for p in sorted(after):
+        key = (p.path, p.severity, p.code, p.message)
+        if old[key]:
+            old[key] -= 1
+        else:
+            added.append(p)
+    return added
 
 
 def _refusal(what: str, problems: Sequence[Problem]) -> list[str]:
@@ -429,7 +417,6 @@ class ClientSession:
     commit: bool = True
     client: Client | None = None
     plan: Plan | None = None
-    plan_problems: list[Problem] = field(default_factory=list)
 
     @property
     def rel(self) -> str:
@@ -456,8 +443,8 @@ def open_client(
     """Check that git is ready for a write (:func:`guards.check_can_write`; ``commit``:
     the write will be committed, so git's identity must be set), then the id and folder
     (bad ids, missing folders, symlinks and files that are not regular files refused,
-    nothing touched), and read client.yaml and plan.yaml. Nothing else of the agency is
-    read."""
+    nothing touched), and read the client (``store.records``) to check the options
+    against. Nothing else of the agency is read."""
     git = guards.check_can_write(root, commit=commit)
     folder = layout.client_dir(root, client_id)
     session = ClientSession(root, agency, zone, today, client_id, folder, git, commit)
@@ -465,17 +452,8 @@ def open_client(
     for name in ("client.yaml", "plan.yaml", "log.yaml"):  # what a write reads
         layout.ensure_inside(root, folder / name)
         writes.refuse_odd_file(folder / name, f"{rel}/{name}")
-    if session.client_path.is_file():
-        lc = load.load_file(session.client_path, f"{rel}/client.yaml")
-        if lc.ok:
-            session.client, _ = schema.validate(lc, Client, 1)
-    plan_path = folder / "plan.yaml"
-    if plan_path.is_file():
-        lp = load.load_file(plan_path, f"{rel}/plan.yaml")
-        session.plan_problems = list(lp.problems)
-        if lp.ok:
-            session.plan, found = schema.validate(lp, Plan, 2)
-            session.plan_problems += found
+    checked = check_client(records.read_client(root, client_id), Env(agency, today, zone))
+    session.client, session.plan = checked.client, checked.plan
     return session
 
 
@@ -534,12 +512,14 @@ def check_draft(session: ClientSession, draft: Draft) -> None:
         raise CasectlError(
             f"--type: {draft.type!r} is not a note type (one of: {', '.join(NOTE_TYPES)})"
         )
-    if draft.type == "amendment" and draft.amends is None:
+    # The rules of which type an entry key belongs to are log_rules' (CM425..CM427);
+    # here they refuse an option before the text is asked for.
+    if log_rules.REQUIRED_ON.get(draft.type) == "amends" and draft.amends is None:
         raise CasectlError("an amendment names the note it corrects: use --amends NOTE_ID")
-    if draft.to is not None and draft.type != "referral":
-        raise CasectlError("--to is for referral notes: add --type referral")
-    if draft.minutes is not None and not 0 <= draft.minutes <= 24 * 60:
-        raise CasectlError("--minutes: give a number of minutes from 0 to 1440")
+    if draft.to is not None and draft.type not in log_rules.ONLY_ON["to"]:
+        raise CasectlError("--to is for referral and transfer notes: add --type referral")
+    if draft.minutes is not None and not MINUTES[0] <= draft.minutes <= MINUTES[1]:
+        raise CasectlError(f"--minutes: give a number of minutes from {MINUTES[0]} to {MINUTES[1]}")
     if draft.goals:
         if session.plan is None:
             raise CasectlError(
@@ -570,22 +550,6 @@ class Written:
     commit_error: str | None = None
 
 
-def _log_validator(
-    session: ClientSession, old: bytes, warnings: list[str]
-) -> Callable[[bytes], list[str]]:
-    """The check ``logtext.append_entry`` runs on the candidate log: refuse any new
-    error (old problems of the log do not block a note); note new warnings."""
-    rel = f"{session.rel}/log.yaml"
-
-    def validate(new: bytes) -> list[str]:
-        args = (session.client, session.plan, session.agency, session.today, session.zone)
-        added = new_problems(log_problems(rel, old, *args), log_problems(rel, new, *args))
-        warnings.extend(problem_line(p) for p in added if p.severity != "error")
-        return _refusal("the note", added)
-
-    return validate
-
-
 def write(
     session: ClientSession,
     draft: Draft,
@@ -595,21 +559,23 @@ def write(
     """Append ``draft`` (and apply ``client_edit`` to client.yaml), under the lock.
 
     Everything is checked before the first byte is written: the client's folder must
-    have no uncommitted changes (:func:`refuse_changes`), and the new client.yaml and
-    the new log must not add any validation error. Then the log is appended, then
-    client.yaml replaced, each atomically, and when ``session.commit`` exactly those
-    files are committed with ``message(note_id)`` while the lock is still held (so
-    concurrent writers make one commit each). A failed commit leaves the files written
-    (and git's index as it was) and is reported in ``commit_error``.
+    have no uncommitted changes (:func:`refuse_changes`), and the candidate files (the
+    client as read under the lock, with the new log and client.yaml) must not add any
+    validation error (``checks.check_client``, as validate). Then the log is appended,
+    then client.yaml replaced, each atomically, and when ``session.commit`` exactly
+    those files are committed with ``message(note_id)`` while the lock is still held
+    (so concurrent writers make one commit each). A failed commit leaves the files
+    written (and git's index as it was) and is reported in ``commit_error``.
     """
     check_draft(session, draft)
     log_path = session.log_path
+    env = Env(session.agency, session.today, session.zone)
     with (
         writes.locked(session.folder),
         guards.client_changes(session.root, session.rel, session.git) as changes,
     ):
-        old = writes.read_bytes(log_path)
-        taken = log_ids(old)
+        files = records.read_client(session.root, session.client_id)
+        taken = log_ids(files)
         if draft.amends is not None and draft.amends not in taken:
             raise CasectlError(
                 f"--amends: there is no note {draft.amends!r} in {session.rel}/log.yaml"
@@ -619,14 +585,27 @@ def write(
             entry_text = logtext.format_entry(draft.entry(nid))
         except ValueError as exc:
             raise CasectlError(f"cannot write the note: {exc}") from None
-        new_client = _edited_client(session, client_edit) if client_edit is not None else None
+        before = check_client(files, env)
+        candidate = files
+        new_client: bytes | None = None
+        if client_edit is not None:
+            new_client = _edited_client(session, files, client_edit)
+            candidate = files.replaced("client.yaml", new_client)
+            added = new_problems(before.problems, check_client(candidate, env).problems)
+            refused = _refusal("client.yaml", [p for p in added if p.path.endswith("/client.yaml")])
+            if refused:
+                raise CasectlError(
+                    "not writing client.yaml:\n" + "\n".join(f"  {m}" for m in refused)
+                )
         result = Written(nid)
-        check_log = _log_validator(session, old, result.warnings)
 
         def validate(new: bytes) -> list[str]:
-            # Last of the checks, so the client folder's `git status` runs meanwhile.
-            messages = check_log(new)
+            after = check_client(candidate.replaced("log.yaml", new), env)
+            added = new_problems(before.problems, after.problems)
+            result.warnings.extend(problem_line(p) for p in added if p.severity != "error")
+            messages = _refusal("the note", added)
             if not messages:
+                # Last of the checks, so the client folder's `git status` runs meanwhile.
                 refuse_changes(session.rel, changes())
             return messages
 
@@ -657,9 +636,11 @@ def write(
     return result
 
 
-def _edited_client(session: ClientSession, edit: Callable[[str], str]) -> bytes:
-    """client.yaml after ``edit``, refused when it would add a validation error."""
-    raw = writes.read_bytes(session.client_path)
+def _edited_client(
+    session: ClientSession, files: records.ClientFiles, edit: Callable[[str], str]
+) -> bytes:
+    """client.yaml after ``edit`` (refusing what it refuses)."""
+    raw = files.raw.get("client.yaml", b"")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -668,26 +649,4 @@ def _edited_client(session: ClientSession, edit: Callable[[str], str]) -> bytes:
         new_text = edit(text)
     except ValueError as exc:
         raise CasectlError(f"cannot edit {session.rel}/client.yaml: {exc}") from None
-    new = new_text.encode("utf-8")
-    rel = f"{session.rel}/client.yaml"
-    before = client_problems(rel, raw, session)
-    after = client_problems(rel, new, session)
-    messages = _refusal("client.yaml", new_problems(before, after))
-    if messages:
-        raise CasectlError("not writing client.yaml:\n" + "\n".join(f"  {m}" for m in messages))
-    return new
-
-
-def client_problems(rel: str, raw: bytes, session: ClientSession) -> list[Problem]:
-    """What ``casectl validate`` reports for a client.yaml with content ``raw``."""
-    loaded = load.load_text(rel, raw)
-    problems = list(loaded.problems)
-    if not loaded.ok:
-        return problems
-    client, found = schema.validate(loaded, Client, 1)
-    problems += found
-    if client is not None:
-        problems += client_rules.check(
-            loaded, client, session.client_id, session.agency, session.today
-        )
-    return problems
+    return new_text.encode("utf-8")

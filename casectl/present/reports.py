@@ -699,13 +699,14 @@ def _item(i: schedule.DueItem) -> Context:
 
 
 def caseload_client(
-    facts: ClientFacts, agency: Agency, as_of: date, items: Sequence[schedule.DueItem]
+    facts: ClientFacts,
+    plan: schedule.ClientSchedule,
+    agency: Agency,
+    as_of: date,
+    items: Sequence[schedule.DueItem],
 ) -> Context:
     """One open client's row of the caseload."""
-    upcoming = sorted(
-        schedule.due_dates(facts, agency.cadence),
-        key=lambda d: (d[3], schedule.KINDS.index(d[0]), d[1]),
-    )
+    upcoming = sorted(plan.dates, key=lambda d: (d[3], schedule.KINDS.index(d[0]), d[1]))
     next_due: Context | None = None
     if upcoming:
         kind, what, ref, due = upcoming[0]
@@ -740,29 +741,32 @@ def caseload_client(
 
 def caseload_context(
     agency: Agency,
-    facts: Sequence[ClientFacts],
+    clients_in: Sequence[tuple[ClientFacts, schedule.ClientSchedule]],
     as_of: date,
     generated: str,
     manager: str | None = None,
 ) -> Context:
-    """The context of ``caseload.<format>.j2`` (documented in docs/templates.md)."""
-    mine = [f for f in facts if manager is None or f.manager == manager]
+    """The context of ``caseload.<format>.j2`` (documented in docs/templates.md), from
+    each client's facts and due dates (``read.scan``'s ``facts_and_schedules``)."""
+    mine = [(f, p) for f, p in clients_in if manager is None or f.manager == manager]
     # Clients whose files have errors: listed (whatever their status) with a `record`
     # item, never left out.
-    with_errors = sorted((f for f in mine if f.errors), key=lambda f: f.id)
-    counts = {s: sum(1 for f in mine if f.status == s) for s in ("active", "on_hold", "closed")}
-    open_facts = sorted((f for f in mine if f.status in ("active", "on_hold")), key=lambda f: f.id)
+    with_errors = sorted((f for f, _ in mine if f.errors), key=lambda f: f.id)
+    counts = {s: sum(1 for f, _ in mine if f.status == s) for s in ("active", "on_hold", "closed")}
+    open_ones = sorted(
+        ((f, p) for f, p in mine if f.status in ("active", "on_hold")), key=lambda fp: fp[0].id
+    )
     clients: list[Context] = []
     overdue: list[schedule.DueItem] = []
     due_soon: list[schedule.DueItem] = []
-    for f in open_facts:
-        items = schedule.sort_items(schedule.due_items(f, agency.cadence, as_of))
+    for f, plan in open_ones:
+        items = schedule.sort_items(schedule.items_from_schedule(plan, as_of))
         overdue += [i for i in items if i.status == "overdue"]
         due_soon += [i for i in items if i.status == "due_soon"]
-        clients.append(caseload_client(f, agency, as_of, items))
-    for f in with_errors:
-        if f.status not in ("active", "on_hold"):  # closed: the record item alone
-            overdue += schedule.due_items(f, agency.cadence, as_of)
+        clients.append(caseload_client(f, plan, agency, as_of, items))
+    for f, plan in mine:
+        if f.errors and f.status not in ("active", "on_hold"):  # closed: the record item
+            overdue += schedule.items_from_schedule(plan, as_of)
     keys: list[str | None] = [manager] if manager else list(agency.managers or {})
     named = {c["manager"] for c in clients} - set(keys)
     keys += sorted(named, key=lambda k: (k is None, k or ""))

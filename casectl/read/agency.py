@@ -1,43 +1,20 @@
-"""The agency's settings and one client's records, checked.
-
-``open_agency`` reads casectl.yaml; ``read_client`` one client's full records
-(``show``, ``report``); ``read.scan`` every client through the cache.
+"""The agency's settings (``open_agency`` -> ``RunContext``) and one client's records,
+checked (``read_client``: ``store.records`` then ``checks.check_client``); every client
+at once is ``read.scan``.
 """
 
 from __future__ import annotations
 
 import zoneinfo
-from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from pathlib import Path
 
-from casectl.checks import ClientCheck, check_client, check_config
+from casectl.checks import CheckedClient, check_client, check_config
+from casectl.core.context import RunContext
 from casectl.core.model import FORMAT_VERSION, Agency
 from casectl.core.problems import Problem
 from casectl.errors import CasectlError
-from casectl.store import layout, load
-
-
-@dataclass
-class AgencyContext:
-    """The agency settings and what "today" is for it."""
-
-    root: Path
-    agency: Agency
-    problems: list[Problem]
-    config_bytes: bytes
-    zone: tzinfo | None
-    today: date  # the as-of day: what is due is counted from it
-    # The day the records are checked on: always the real today in the agency's zone,
-    # as for `validate`, so that `--as-of` in the past does not make later-dated
-    # records errors (a client's `record` item means "casectl validate finds errors").
-    checked_on: date = field(default_factory=date.today)
-    # casectl.yaml's errors, and what the settings fell back to because of them
-    settings_errors: list[Problem] = field(default_factory=list)
-    fallbacks: list[str] = field(default_factory=list)
-    # validate reports a symbolic link where casectl.yaml or clients/ belongs (CM603);
-    # every other command refuses to run on such a repository.
-    validating: bool = False
+from casectl.store import layout, load, records
 
 
 def zone_named(name: str) -> tzinfo | None:
@@ -64,9 +41,10 @@ def refuse_link(ctx_validating: bool, name: str) -> Problem:
     return Problem(name, 1, 1, "error", LINKED, "is a symbolic link; refusing to follow it")
 
 
-def open_agency(root: Path, validating: bool = False) -> AgencyContext:
+def open_agency(root: Path, validating: bool = False, as_of: date | None = None) -> RunContext:
     """Read casectl.yaml. Refuses (exit 2) a format newer than this casectl reads, and
     a casectl.yaml that is a symbolic link (``validating``: reported as CM603).
+    ``today`` is the real day in the agency's zone; ``as_of`` defaults to it.
 
     Never falls back silently: a file with errors gives the best reading of the
     settings, with the errors and each fallback in ``settings_errors`` and
@@ -77,8 +55,9 @@ def open_agency(root: Path, validating: bool = False) -> AgencyContext:
     if path.is_symlink():
         problem = refuse_link(validating, layout.CONFIG_NAME)
         unread = Agency.model_construct(agency="(agency)")
-        return AgencyContext(
-            root, unread, [problem], b"", None, today_in(None), validating=validating
+        day = today_in(None)
+        return RunContext(
+            root, unread, (problem,), b"", None, day, as_of or day, validating=validating
         )
     raw = load.read_regular(path)
     if isinstance(raw, str):
@@ -95,23 +74,25 @@ def open_agency(root: Path, validating: bool = False) -> AgencyContext:
     settings = check_config(loaded)
     agency = settings.agency
     zone = zone_named(agency.timezone)
-    return AgencyContext(
+    today = today_in(zone)
+    return RunContext(
         root,
         agency,
-        settings.problems,
+        tuple(settings.problems),
         raw,
         zone,
-        today_in(zone),
-        checked_on=today_in(zone),
-        settings_errors=settings.errors,
-        fallbacks=settings.fallbacks,
+        today,
+        as_of or today,
+        settings_errors=tuple(settings.errors),
+        fallbacks=tuple(settings.fallbacks),
         validating=validating,
     )
 
 
-def read_client(ctx: AgencyContext, client_id: str) -> ClientCheck:
-    """One client's full records (and problems), read fresh from disk."""
+def read_client(ctx: RunContext, client_id: str) -> CheckedClient:
+    """One client's full records (and problems), read fresh from disk, checked on the
+    real today (``ctx.today``)."""
     if (ctx.root / "clients").is_symlink():
         refuse_link(ctx.validating, "clients")
     layout.client_dir(ctx.root, client_id)
-    return check_client(ctx.root, client_id, ctx.agency, ctx.checked_on, ctx.zone)
+    return check_client(records.read_client(ctx.root, client_id), ctx.env)

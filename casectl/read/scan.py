@@ -1,8 +1,13 @@
 """Every client of the agency: problems, facts and due dates, through the read cache,
 in a pool of processes for the clients that changed.
 
-``scan`` is what validate, list, due, digest and caseload read; ``AgencyState`` gives
-each client's problems, facts and schedule (decoded from the cache only when asked).
+``scan`` is what validate, list, due, digest, caseload and sync's check read. A client
+whose files did not change since the cache saw them is not read at all: its problems
+come from the cache's index, its facts and due dates from the cache's sections, each
+decoded only when a command asks for it. The others are read and checked
+(``store.records.read_client`` + ``checks.check_client``, in worker processes when
+there are many), and their facts and due dates computed once, as objects; the cache
+stores their JSON form.
 """
 
 from __future__ import annotations
@@ -16,87 +21,74 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from casectl.checks import CLIENT_FILES, ClientCheck, check_client
-from casectl.core import schedule
+from casectl.checks import check_client
+from casectl.core.context import Env, RunContext
 from casectl.core.facts import ClientFacts
-from casectl.core.model import Agency
 from casectl.core.problems import Problem
-from casectl.read.agency import AgencyContext, refuse_link, zone_named
-from casectl.store import layout
+from casectl.core.schedule import ClientSchedule, client_schedule
+from casectl.read.agency import refuse_link
+from casectl.store import layout, records
 from casectl.store.cache import ReadCache, stamp_folder
 
-PARALLEL_THRESHOLD = 200
-
-
-CHUNK = 100
-
+PARALLEL_THRESHOLD = 200  # fewer clients to check than this: no worker processes
+CHUNK = 100  # clients per task of a worker
 
 Progress = Callable[[int, int], None]
 
 
-_UNREAD: Any = object()
+class ScannedClient:
+    """One client as a scan found it: its problems, and its facts and due dates, either
+    just computed or decoded from the cache's sections on first use (None: the cache
+    did not have them intact; ``AgencyState`` then checks the client again)."""
 
-
-class ClientSummary:
-    """A client's problems, and its facts and due dates built on first use.
-
-    Facts and schedule come either with the summary (a client just checked) or from
-    the cache's section files, read only when a command asks for them.
-    """
-
-    __slots__ = ("_facts", "_facts_json", "_schedule_json", "_source", "id", "problems")
+    __slots__ = ("_facts", "_schedule", "_source", "id", "problems")
 
     def __init__(
         self,
         cid: str,
         problems: list[Problem],
-        facts_json: Any = _UNREAD,
-        schedule_json: Any = _UNREAD,
+        facts: ClientFacts | None = None,
+        plan: ClientSchedule | None = None,
         source: tuple[ReadCache, Any] | None = None,
     ) -> None:
         self.id = cid
         self.problems = problems
-        self._facts_json = facts_json
-        self._schedule_json = schedule_json
-        self._source = source
-        self._facts: ClientFacts | None = None
+        self._facts = facts
+        self._schedule = plan
+        self._source = source  # (cache, stamp) to decode the sections from
 
-    def _part(self, name: str, value: Any) -> Any:
-        if value is not _UNREAD:
-            return value
+    def _section(self, name: str) -> Any:
         if self._source is None:
-            raise KeyError(name)
+            return None
         cache, stamp = self._source
-        part = cache.section(name, self.id, stamp)
-        if part is not None and not isinstance(part, dict):
-            raise TypeError(f"damaged {name}")
-        return part
-
-    def schedule(self, agency: Agency) -> schedule.ClientSchedule | None:
-        """The client's due dates: from the cache when it has them, else from facts."""
-        self._schedule_json = self._part("schedule", self._schedule_json)
-        if self._schedule_json is not None:
-            return schedule.ClientSchedule.from_json(self._schedule_json)
-        facts = self.facts
-        return schedule.client_schedule(facts, agency.cadence) if facts is not None else None
+        return cache.section(name, self.id, stamp)
 
     @property
     def facts(self) -> ClientFacts | None:
         if self._facts is None:
-            self._facts_json = self._part("facts", self._facts_json)
-            if self._facts_json is not None:
-                self._facts = ClientFacts.from_json(self._facts_json)
+            self._facts = ClientFacts.from_json(self._section("facts"))
         return self._facts
+
+    @property
+    def schedule(self) -> ClientSchedule | None:
+        if self._schedule is None:
+            self._schedule = ClientSchedule.from_json(self._section("schedule"))
+        return self._schedule
 
 
 @dataclass
 class AgencyState:
-    ctx: AgencyContext
-    clients: list[ClientSummary] = field(default_factory=list)
+    """What ``scan`` found: every client, the problems of the layout around them
+    (clients/ itself, things under it that are not folders) and the files read."""
+
+    ctx: RunContext
+    clients: list[ScannedClient] = field(default_factory=list)
+    layout_problems: list[Problem] = field(default_factory=list)
     files: int = 0
 
     def problems(self) -> list[Problem]:
-        out = list(self.ctx.problems)
+        """Every problem, casectl.yaml's included, sorted (path, line, column)."""
+        out = [*self.ctx.problems, *self.layout_problems]
         for c in self.clients:
             out += c.problems
         return sorted(out)
@@ -104,58 +96,76 @@ class AgencyState:
     def facts(self) -> list[ClientFacts]:
         out = []
         for c in self.clients:
-            try:
-                f = c.facts
-            except (KeyError, TypeError, ValueError):  # a damaged cache entry
-                f = _recheck(self.ctx, c.id).facts
-            if f is not None:
-                out.append(f)
+            found = c.facts
+            if found is None:  # the cache's copy was damaged: check the client again
+                found = _recheck(self.ctx, c.id).facts
+            if found is not None:
+                out.append(found)
         return out
 
-    def schedules(self) -> list[schedule.ClientSchedule]:
+    def facts_and_schedules(self) -> list[tuple[ClientFacts, ClientSchedule]]:
+        """Both, client by client (``caseload``): each decoded once."""
+        out = []
+        for c in self.clients:
+            facts, plan = c.facts, c.schedule
+            if facts is None or plan is None:  # damaged in the cache: check it again
+                again = _recheck(self.ctx, c.id)
+                facts, plan = again.facts, again.schedule
+            if facts is not None and plan is not None:
+                out.append((facts, plan))
+        return out
+
+    def schedules(self) -> list[ClientSchedule]:
         """Every client's due dates (a client with errors too: its `record` item and
         what its valid files still give)."""
         out = []
-        agency = self.ctx.agency
         for c in self.clients:
-            try:
-                plan = c.schedule(agency)
-            except (KeyError, TypeError, ValueError):  # a damaged cache entry
-                plan = _recheck(self.ctx, c.id).schedule(agency)
-            if plan is not None:
-                out.append(plan)
+            found = c.schedule
+            if found is None:  # the cache's copy was damaged: check the client again
+                found = _recheck(self.ctx, c.id).schedule
+            if found is not None:
+                out.append(found)
         return out
 
 
-Checked = tuple[str, dict[str, Any], dict[str, Any]]  # (client id, index entry, parts)
+@dataclass(frozen=True)
+class _Checked:
+    """One client just checked (in a worker, or here): its cache index entry and, when
+    asked for, its facts and due dates."""
+
+    id: str
+    entry: dict[str, Any]
+    facts: ClientFacts | None
+    schedule: ClientSchedule | None
 
 
-def _entry_from_check(check: ClientCheck, stamp: Any, today: date, agency: Agency) -> Checked:
-    facts = check.facts
-    plan = schedule.client_schedule(facts, agency.cadence)
-    latest = check.latest_event()
-    entry = {
-        "stamp": stamp,
-        "problems": [list(_problem_tuple(p)) for p in check.problems],
-        "latest": latest.isoformat() if latest else None,
-        "checked": today.isoformat(),
-        "files": len(check.loaded),
-    }
-    parts = {"facts": facts.to_json(), "schedule": plan.to_json()}
-    return (check.id, entry, parts)
+def _check_chunk(root: Path, folders: list[str], env: Env, derive: bool) -> list[_Checked]:
+    out = []
+    for folder in folders:
+        stamp = stamp_folder(root / "clients" / folder, records.CLIENT_FILES)
+        check = check_client(records.read_client(root, folder), env)
+        latest = check.latest_event()
+        entry = {
+            "stamp": stamp,
+            "problems": [
+                [p.path, p.line, p.column, p.severity, p.code, p.message] for p in check.problems
+            ],
+            "latest": latest.isoformat() if latest else None,
+            "checked": env.today.isoformat(),
+            "files": len(check.loaded),
+        }
+        facts = check.facts if derive else None
+        plan = client_schedule(facts, env.agency.cadence) if facts is not None else None
+        out.append(_Checked(check.id, entry, facts, plan))
+    return out
 
 
-def _problem_tuple(p: Problem) -> tuple[str, int, int, str, str, str]:
-    return (p.path, p.line, p.column, p.severity, p.code, p.message)
-
-
-def _summary(
-    cid: str, entry: dict[str, Any], parts: dict[str, Any] | None, cache: ReadCache
-) -> ClientSummary:
-    problems = [Problem(*p) for p in entry["problems"]]
-    if parts is not None:
-        return ClientSummary(cid, problems, parts["facts"], parts["schedule"])
-    return ClientSummary(cid, problems, source=(cache, entry["stamp"]))
+def _problems(entry: Any) -> list[Problem] | None:
+    """The problems of a cache index entry; None when the entry is damaged."""
+    try:
+        return [Problem(*p) for p in entry["problems"]]
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _usable(entry: dict[str, Any], today: date) -> bool:
@@ -168,78 +178,70 @@ def _usable(entry: dict[str, Any], today: date) -> bool:
     return latest is None or (isinstance(checked, str) and latest <= checked)
 
 
-def _check_chunk(
-    root: Path, folders: list[str], agency: Agency, today: date, tzname: str
-) -> list[Checked]:
-    zone = zone_named(tzname)
-    out = []
-    for folder in folders:
-        stamp = stamp_folder(root / "clients" / folder, CLIENT_FILES)
-        check = check_client(root, folder, agency, today, zone)
-        out.append(_entry_from_check(check, stamp, today, agency))
-    return out
-
-
 def scan(
-    ctx: AgencyContext,
+    ctx: RunContext,
     only: Iterable[str] | None = None,
     use_cache: bool = True,
     progress: Progress | None = None,
+    derive: bool = True,
 ) -> AgencyState:
-    """Every client's problems and facts (``only``: just these client folders)."""
+    """Every client's problems, facts and due dates (``only``: just these folders).
+
+    ``derive=False`` (validate): the command needs problems only, so the facts and
+    due dates of a client checked now are computed only to be cached (``use_cache``).
+    """
     root = ctx.root
     state = AgencyState(ctx)
     clients_dir = root / "clients"
     if clients_dir.is_symlink():
-        problem = refuse_link(ctx.validating, "clients")
-        if problem not in ctx.problems:
-            ctx.problems.append(problem)
+        state.layout_problems.append(refuse_link(ctx.validating, "clients"))
         state.files = 1
         return state  # nothing under it is read
     all_ids = layout.client_ids(root)
     wanted = all_ids if only is None else sorted(set(only) & set(all_ids))
     if clients_dir.exists() and not clients_dir.is_dir():
-        ctx.problems.append(Problem("clients", 1, 1, "error", "CM605", "clients must be a folder"))
+        state.layout_problems.append(
+            Problem("clients", 1, 1, "error", "CM605", "clients must be a folder")
+        )
     cache = ReadCache(root, ctx.config_bytes)
     if use_cache:
         cache.load()
-    results: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {}
+    derive = derive or use_cache
+    found: dict[str, ScannedClient] = {}
+    files = 0
     misses: list[str] = []
     for cid in wanted:
         path = clients_dir / cid
-        stamp = stamp_folder(path, CLIENT_FILES)
+        stamp = stamp_folder(path, records.CLIENT_FILES)
         if stamp is None and not path.is_dir() and not path.is_symlink():
-            ctx.problems.append(
+            state.layout_problems.append(
                 Problem(f"clients/{cid}", 1, 1, "warning", "CM605", "not a client folder (ignored)")
             )
             continue
         entry = cache.get(cid, stamp) if use_cache else None
-        if entry is not None and _usable(entry, ctx.checked_on):
-            results[cid] = (entry, None)
+        problems = _problems(entry) if entry is not None else None
+        if entry is not None and problems is not None and _usable(entry, ctx.today):
+            found[cid] = ScannedClient(cid, problems, source=(cache, stamp))
+            files += _files(entry)
         else:
             misses.append(cid)
-    done = len(results)
+    done = len(found)
     if progress:
         progress(done, len(wanted))
-    for cid, fresh, fresh_parts in _run_checks(ctx, misses):
-        results[cid] = (fresh, fresh_parts)
+    for checked in _run_checks(ctx, misses, derive):
         if use_cache:
-            cache.put(cid, fresh, fresh_parts)
+            parts: dict[str, Any] = {}
+            if checked.facts is not None and checked.schedule is not None:
+                parts = {"facts": checked.facts.to_json(), "schedule": checked.schedule.to_json()}
+            cache.put(checked.id, checked.entry, parts)
+        problems = _problems(checked.entry) or []
+        found[checked.id] = ScannedClient(checked.id, problems, checked.facts, checked.schedule)
+        files += _files(checked.entry)
         done += 1
         if progress:
             progress(done, len(wanted))
-    for cid in sorted(results):
-        entry, parts = results[cid]
-        try:
-            state.clients.append(_summary(cid, entry, parts, cache))
-        except (KeyError, TypeError, ValueError):  # a damaged cache entry: check again
-            redo = _check_chunk(root, [cid], ctx.agency, ctx.checked_on, ctx.agency.timezone)[0]
-            entry = redo[1]
-            if use_cache:
-                cache.put(cid, entry, redo[2])
-            state.clients.append(_summary(cid, entry, redo[2], cache))
-        state.files += int(entry.get("files", 0) or 0)
-    state.files += 1  # casectl.yaml
+    state.clients = [found[cid] for cid in sorted(found)]
+    state.files = files + 1  # casectl.yaml
     if use_cache:
         if only is None:
             cache.prune(set(all_ids))
@@ -247,30 +249,26 @@ def scan(
     return state
 
 
-def _run_checks(ctx: AgencyContext, folders: list[str]) -> Iterable[Checked]:
+def _files(entry: dict[str, Any]) -> int:
+    count = entry.get("files", 0)
+    return count if isinstance(count, int) and not isinstance(count, bool) else 0
+
+
+def _run_checks(ctx: RunContext, folders: list[str], derive: bool) -> Iterable[_Checked]:
     workers = min(os.cpu_count() or 1, 8)
+    env = ctx.env
     if len(folders) < PARALLEL_THRESHOLD or workers < 2:
         for folder in folders:
-            yield from _check_chunk(
-                ctx.root, [folder], ctx.agency, ctx.checked_on, ctx.agency.timezone
-            )
+            yield from _check_chunk(ctx.root, [folder], env, derive)
         return
     chunks = [folders[i : i + CHUNK] for i in range(0, len(folders), CHUNK)]
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
-        futures = [
-            pool.submit(
-                _check_chunk, ctx.root, chunk, ctx.agency, ctx.checked_on, ctx.agency.timezone
-            )
-            for chunk in chunks
-        ]
+        futures = [pool.submit(_check_chunk, ctx.root, chunk, env, derive) for chunk in chunks]
         for fut in futures:
             yield from fut.result()
 
 
-def _recheck(ctx: AgencyContext, cid: str) -> ClientSummary:
-    _, entry, parts = _check_chunk(
-        ctx.root, [cid], ctx.agency, ctx.checked_on, ctx.agency.timezone
-    )[0]
-    return ClientSummary(
-        cid, [Problem(*p) for p in entry["problems"]], parts["facts"], parts["schedule"]
-    )
+def _recheck(ctx: RunContext, cid: str) -> ScannedClient:
+    """A client whose cached facts or due dates were damaged, read and checked again."""
+    checked = _check_chunk(ctx.root, [cid], ctx.env, True)[0]
+    return ScannedClient(cid, _problems(checked.entry) or [], checked.facts, checked.schedule)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from casectl import __version__
+from casectl.core import facts, schedule
 
 CACHE_FORMAT = 6
 FILE_NAME = "read-cache.json"
@@ -91,8 +92,12 @@ def stamp_folder(folder: Path, names: tuple[str, ...]) -> Stamp | None:
 
 
 def config_key(config_bytes: bytes) -> str:
+    """The key of the whole cache: casectl's version, the cache format, the shape of
+    what it stores (facts' fields, the due kinds: a new one is a new key) and the
+    bytes of casectl.yaml."""
     h = hashlib.sha256()
-    h.update(f"casectl {__version__} cache {CACHE_FORMAT}\n".encode())
+    h.update(f"casectl {__version__} cache {CACHE_FORMAT}\n{facts.SHAPE}\n".encode())
+    h.update(f"{','.join(schedule.KINDS)}\n".encode())
     h.update(config_bytes)
     return h.hexdigest()
 
@@ -193,14 +198,15 @@ class ReadCache:
         return entry
 
     def section(self, name: str, client_id: str, stamp: Stamp | None) -> Any:
-        """The client's part of a section (e.g. its facts), or KeyError when the
-        section does not have it for this very stamp."""
+        """The client's part of a section (e.g. its facts) as JSON, or None when the
+        section does not have it for this very stamp (then the caller checks the
+        client again)."""
         data = self._sections[name]
         if data is None:
             data = self._sections[name] = self._read(self._section_path(name))
         item = data.get(client_id)
         if not isinstance(item, list) or len(item) != 2 or item[0] != stamp:
-            raise KeyError(client_id)
+            return None
         return item[1]
 
     def put(self, client_id: str, entry: dict[str, Any], parts: dict[str, Any]) -> None:
