@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from casectl.core import dates
 from casectl.edit.logtext import (
+    EntryError,
     append_plan,
     check_append,
     entry_text_safe,
@@ -211,18 +212,18 @@ def test_dates_are_written_in_note_time_form() -> None:
         assert isinstance(read, str)
         assert dates.parse_datetime(read) == value
     assert "date: 2026-11-22 14:30\n" in format_entry({"id": "a", "date": "2026-11-22 14:30"})
-    with pytest.raises(ValueError, match="not a date"):
+    with pytest.raises(EntryError, match="not a date"):
         format_datetime("yesterday")
 
 
 def test_bad_entries_are_refused() -> None:
-    with pytest.raises(ValueError, match="unknown"):
+    with pytest.raises(EntryError, match="unknown"):
         format_entry({"id": "a", "colour": "red"})
-    with pytest.raises(ValueError, match="minutes"):
+    with pytest.raises(EntryError, match="minutes"):
         format_entry({"id": "a", "minutes": True})
-    with pytest.raises(ValueError, match="goals"):
+    with pytest.raises(EntryError, match="goals"):
         format_entry({"id": "a", "goals": "G1"})
-    with pytest.raises(ValueError, match="surrogate"):
+    with pytest.raises(EntryError, match="surrogate"):
         format_entry({"id": "a", "text": "bad \ud800"})
     assert entry_text_safe("bad \udfff") is not None
     assert entry_text_safe("fine \x00 \r \t") is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,7 +21,7 @@ from casectl.read.scan import scan
 from casectl.store import layout, writes
 
 if TYPE_CHECKING:
-    from casectl.edit.notes import Written
+    from casectl.edit.transaction import Result
     from casectl.present.output import Output
 
 
@@ -144,12 +144,16 @@ def check_output(root: Path, output: Path, overwrite_tracked: bool = False) -> N
         )
 
 
-def report_written(out: Output, result: Written, unsaved: str) -> int:
-    """Print what a writing command did (warnings, the new note id) and fail loudly when
-    the change was written but could not be committed; ``unsaved`` leads that message."""
+def report_written(out: Output, result: Result, unsaved: str) -> int:
+    """Print what a writing command did (warnings, what was said aloud such as a format
+    change, the new note id) and fail loudly when the change was written but could not
+    be committed; ``unsaved`` leads that message."""
     for warning in result.warnings:
         out.warn(f"warning: {warning}")
-    out.line(result.note_id)
+    for said in result.said:
+        out.warn(said)
+    if result.note_id is not None:
+        out.line(result.note_id)
     if result.commit_error is not None:
         raise CasectlError(f"{unsaved} but not committed: {result.commit_error}")
     return 0
@@ -251,14 +255,13 @@ def write_note(
     amends: str | None,
     no_commit: bool,
 ) -> int:
-    """``note`` and ``review``: append one progress note to a client's log; commit."""
-    from casectl.edit import notes  # the write side: not imported by reading commands
+    """``note`` and ``review``: append one progress note to a client's log; commit.
+    Every option is checked before the text is asked for (``$EDITOR`` included)."""
+    from casectl.edit import notes, transaction  # the write side: not for reading commands
 
     layout.check_client_id(client_id)
     ctx = agency_context(directory, writes=True)
-    session = notes.open_client(
-        ctx.root, ctx.agency, ctx.zone, ctx.today, client_id, commit=not no_commit
-    )
+    opened = transaction.open_client(ctx, client_id, commit=not no_commit)
     if amends is not None:
         if note_type not in ("note", "amendment"):
             raise CasectlError(
@@ -278,7 +281,8 @@ def write_note(
         to=to,
         amends=amends,
     )
-    notes.check_draft(session, draft)  # refuse bad options before asking for text
+    plan = opened.checked.plan if opened.checked is not None else None
+    notes.check_draft(draft, plan, opened.rel)  # refuse bad options before asking for text
     shown = f"{local:%Y-%m-%d %H:%M}"
     template = notes.note_template(client_id, note_type, by_key, shown)
     stdin, tty = notes.stdin_source()
@@ -288,14 +292,16 @@ def write_note(
         tty,
         lambda: notes.edit_text(template, notes.private_parent(ctx.root)),
     )
-    draft = notes.Draft(**{**draft.__dict__, "text": body})
-    if session.client is not None and session.client.status == "closed":
+    draft = replace(draft, text=body)
+    notes.check_draft(draft, plan, opened.rel)
+    client = opened.checked.client if opened.checked is not None else None
+    if client is not None and client.status == "closed":
         out.warn(f"{client_id} is closed; the note is added all the same")
-    result = notes.write(
-        session,
-        draft,
-        lambda nid: f"note: {client_id} {note_type} ({by_key})",
-    )
+    with opened.transaction(f"note: {client_id} {note_type} ({by_key})") as tx:
+        if amends is not None and amends not in tx.entry_ids():
+            raise CasectlError(f"--amends: there is no note {amends!r} in {opened.rel}/log.yaml")
+        tx.append_entry(draft.entry(), local=draft.local)
+    result = tx.result
     return report_written(
         out, result, f"note {result.note_id} was written to clients/{client_id}/log.yaml"
     )

@@ -1,8 +1,9 @@
 """``casectl close ID --reason R [--date D] [TEXT|-]``: close a case; commit.
 
-client.yaml gets ``status: closed`` and a ``closed:`` block, edited in place so its
-comments and layout stay (``clientedit``); a ``closure`` note is appended to the log;
-both files are checked before either is written and committed together.
+One edit transaction: client.yaml gets ``status: closed`` and a ``closed:`` block,
+edited in place so its comments and layout stay (``edit.changes``); a ``closure``
+note is appended to the log; both are checked together before either is written,
+and committed together.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from casectl.commands._common import agency_context, parse_date_option, report_written
-from casectl.edit import changes, notes
+from casectl.edit import changes, notes, transaction
 from casectl.errors import CasectlError
 from casectl.git import run as gitrun
 from casectl.present.output import Output
@@ -30,21 +31,19 @@ def run(
     layout.check_client_id(client_id)
     changes.check_reason(reason)
     ctx = agency_context(directory, writes=True)
-    session = notes.open_client(
-        ctx.root, ctx.agency, ctx.zone, ctx.today, client_id, commit=not no_commit
-    )
+    opened = transaction.open_client(ctx, client_id, commit=not no_commit)
     day = parse_date_option("--date", date) if date else ctx.today
-    if changes.client_status(session) == "closed":
+    if changes.status_of(opened.checked) == "closed":
         raise CasectlError(f"{client_id} is already closed; nothing written")
     by_key = notes.resolve_by(ctx.agency, by, lambda: gitrun.config_identity(ctx.root))
     on = "" if day == ctx.today else f" on {day.isoformat()}"
     body = notes.side_text(text, f"Case closed{on}: {reason}.")
     now = notes.now_minute(ctx.zone)
     draft = notes.Draft(type="closure", text=body, by=by_key, when=now, local=now)
-    result = notes.write(
-        session,
-        draft,
-        lambda nid: f"close: {client_id} {reason} ({by_key})",
-        client_edit=changes.close_edit(day, reason),
-    )
+    notes.check_draft(draft, None, opened.rel)
+    with opened.transaction(f"close: {client_id} {reason} ({by_key})") as tx:
+        changes.refuse_closed(tx.checked)  # as it is now, under the lock
+        changes.close_client(tx.document("client.yaml"), day, reason)
+        tx.append_entry(draft.entry(), local=draft.local)
+    result = tx.result
     return report_written(out, result, f"{client_id} was closed (note {result.note_id})")

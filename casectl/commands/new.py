@@ -1,21 +1,20 @@
-"""``casectl new ID --name N --manager M``: scaffold a client's four files; commit."""
+"""``casectl new ID --name N --manager M``: scaffold a client's four files; commit.
+
+One edit transaction creating the folder: the four files are checked as one candidate
+client before anything is written; a client that cannot be made (or committed)
+leaves no trace.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import shutil
 from pathlib import Path
 
-from casectl.checks import check_client
 from casectl.commands._common import agency_context, parse_date_option
-from casectl.edit import notes, scaffold
+from casectl.edit import scaffold, transaction
 from casectl.errors import CasectlError
-from casectl.git import commit as gitcommit
-from casectl.git import guards
 from casectl.git import run as gitrun
 from casectl.present.output import Output
-from casectl.present.problems import problem_line
-from casectl.store import layout, records, writes
+from casectl.store import layout
 
 
 def run(
@@ -40,7 +39,7 @@ def run(
         raise CasectlError(
             f"--manager: {manager!r} is not a manager in casectl.yaml (known: {known})"
         )
-    git = guards.check_can_write(root, commit=not no_commit)
+    making = transaction.open_new(ctx, client_id, commit=not no_commit)
     if not gitrun.committed(root, layout.CONFIG_NAME):
         raise CasectlError(
             f"{layout.CONFIG_NAME} is not committed: this agency repository was not finished "
@@ -48,42 +47,14 @@ def run(
             f"--agency NAME` again in {root} to complete it, then add clients; "
             "nothing was written"
         )
-    rel = f"clients/{client_id}"
-    folder = root / rel
-    if folder.exists() or folder.is_symlink():
-        raise CasectlError(f"client {client_id!r} already exists ({rel})")
-    layout.ensure_inside(root, root / "clients")
-    with guards.client_changes(root, rel, git) as changes:
-        notes.refuse_changes(rel, changes())
-    modes = writes.case_modes(ctx.agency.shared_group)
-    (root / "clients").mkdir(exist_ok=True)
-    writes.make_folder(folder, modes.folder)
     files = {
         "client.yaml": scaffold.client_yaml(client_id, name.strip(), manager, day, program),
         "assessment.yaml": scaffold.assessment_yaml(),
         "plan.yaml": scaffold.plan_yaml(day),
         "log.yaml": scaffold.log_yaml(),
     }
-    paths = [folder / f for f in files]
-    try:
-        for path, text in zip(paths, files.values(), strict=True):
-            writes.atomic_write(path, text.encode("utf-8"), modes.file)
-        check = check_client(records.read_client(root, client_id), ctx.env)
-        errors = [p for p in check.problems if p.severity == "error"]
-        if errors:
-            raise CasectlError(
-                "the new client would not validate:\n" + "\n".join(problem_line(p) for p in errors)
-            )
-        if not no_commit:
-            gitcommit.commit_paths(root, paths, f"new: {client_id} ({manager})")
-    except BaseException:
-        # No trace: the folder goes, and git's index forgets whatever was staged of it
-        # (nothing was staged there before: refuse_changes made sure).
-        with contextlib.suppress(OSError):
-            shutil.rmtree(folder)
-        if not no_commit:
-            with contextlib.suppress(CasectlError):
-                gitcommit.unstage(root, [rel])
-        raise
-    out.line(f"created {rel}")
+    with making.transaction(f"new: {client_id} ({manager})") as tx:
+        for file_name, text in files.items():
+            tx.create(file_name, text)
+    out.line(f"created {making.rel}")
     return 0

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,13 @@ from yaml.nodes import ScalarNode
 
 from casectl.core import dates
 from casectl.store import writes
-from casectl.store.load import EMPTY, load_text
+from casectl.store.load import EMPTY, Loaded, load_text
+
+
+class EntryError(Exception):
+    """A log entry that cannot be written as given (``str(exc)`` says why, never
+    quoting the text). Raised here, turned into a refusal by the transaction."""
+
 
 # Keys of a log entry, in the order they are written.
 ENTRY_KEYS = ("id", "date", "by", "type", "minutes", "goals", "to", "amends", "text")
@@ -78,10 +84,10 @@ def _resolves_to_str(value: str) -> bool:
 def double_quoted(value: str) -> str:
     """``value`` as a one-line YAML double-quoted scalar; any str round-trips.
 
-    Raises ValueError for lone surrogates, which no UTF-8 file can hold.
+    Raises EntryError for lone surrogates, which no UTF-8 file can hold.
     """
     if _SURROGATE.search(value):
-        raise ValueError("text contains a lone surrogate code point and cannot be stored")
+        raise EntryError("text contains a lone surrogate code point and cannot be stored")
     out = ['"']
     for ch in value:
         if ch in _SHORT_ESCAPES:
@@ -163,29 +169,29 @@ def format_datetime(value: object) -> str:
     """
     if isinstance(value, str):
         if dates.parse_datetime(value) is None:
-            raise ValueError(f"{value!r} is not a date and time (use YYYY-MM-DD HH:MM)")
+            raise EntryError(f"{value!r} is not a date and time (use YYYY-MM-DD HH:MM)")
         return value
     if isinstance(value, datetime):
         dt = value.replace(microsecond=0)
     elif isinstance(value, date):
         dt = datetime(value.year, value.month, value.day)
     else:
-        raise ValueError(f"date must be a datetime, not {type(value).__name__}")
+        raise EntryError(f"date must be a datetime, not {type(value).__name__}")
     offset = dt.utcoffset()
     if offset is None:
         fmt = "%Y-%m-%d %H:%M" if dt.second == 0 else "%Y-%m-%d %H:%M:%S"
         return dt.strftime(fmt)
     if offset % timedelta(minutes=1):
-        raise ValueError("a UTC offset with seconds cannot be written as a note time")
+        raise EntryError("a UTC offset with seconds cannot be written as a note time")
     return dt.isoformat(timespec="seconds")
 
 
 def _check_str(key: str, value: object) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"{key} must be text, not {type(value).__name__}")
+        raise EntryError(f"{key} must be text, not {type(value).__name__}")
     reason = entry_text_safe(value)
     if reason is not None:
-        raise ValueError(f"{key}: {reason}")
+        raise EntryError(f"{key}: {reason}")
     return value
 
 
@@ -196,11 +202,11 @@ def _render_value(key: str, value: object, indent: int) -> list[str]:
         return [scalar(format_datetime(value))]
     if key == "minutes":
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError("minutes must be a whole number")
+            raise EntryError("minutes must be a whole number")
         return [str(value)]
     if key == "goals":
         if isinstance(value, str) or not isinstance(value, list | tuple):
-            raise ValueError("goals must be a list of goal ids")
+            raise EntryError("goals must be a list of goal ids")
         items = [scalar(_check_str("goals", g), flow=True) for g in value]
         return ["[" + ", ".join(items) + "]"]
     return [scalar(_check_str(key, value))]
@@ -226,12 +232,12 @@ def format_entry(entry: Mapping[str, object]) -> str:
     """One log entry as YAML text: ``- id: ...`` lines, each ending in a newline.
 
     Keys are written in :data:`ENTRY_KEYS` order; keys whose value is None are left
-    out; any other key is a ValueError. The result is parsed back and compared with
-    the input before it is returned (ValueError if they differ, which would be a bug).
+    out; any other key is an EntryError. The result is parsed back and compared with
+    the input before it is returned (EntryError if they differ, which would be a bug).
     """
     unknown = [k for k in entry if k not in ENTRY_KEYS]
     if unknown:
-        raise ValueError(f"unknown log entry key(s): {', '.join(sorted(unknown))}")
+        raise EntryError(f"unknown log entry key(s): {', '.join(sorted(unknown))}")
     lines: list[str] = []
     for key in ENTRY_KEYS:
         value = entry.get(key)
@@ -242,7 +248,7 @@ def format_entry(entry: Mapping[str, object]) -> str:
         lines.append(f"{lead}{key}: {rendered[0]}")
         lines.extend(rendered[1:])
     if not lines:
-        raise ValueError("a log entry needs at least one key")
+        raise EntryError("a log entry needs at least one key")
     text = "\n".join(lines) + "\n"
     _verify(text, expected_data(entry))
     return text
@@ -252,7 +258,7 @@ def _verify(text: str, expected: dict[str, object]) -> None:
     loaded = load_text("entry", text)
     if loaded.problems or loaded.data != [expected]:
         # Never the text itself: it is a client's record and error messages reach logs.
-        raise ValueError("internal error: the note would not read back exactly")
+        raise EntryError("internal error: the note would not read back exactly")
 
 
 # ------------------------------------------------------------------ appending
@@ -362,14 +368,23 @@ def same_data(a: Any, b: Any) -> bool:
     return type(a) is type(b) and bool(a == b)
 
 
-def check_append(name: str, old: bytes, new: bytes, entry_text: str) -> list[str]:
-    """Reasons the append of ``entry_text`` turning ``old`` into ``new`` is not safe.
+def check_append(
+    name: str,
+    old: bytes,
+    new: bytes,
+    entry_texts: str | Sequence[str],
+    before: Loaded | None = None,
+    after: Loaded | None = None,
+) -> list[str]:
+    """Reasons the append of ``entry_texts`` turning ``old`` into ``new`` is not safe.
 
     Safe means: the old file was readable (or empty), the new one reads without
     problems as a list whose earlier items are exactly the old ones and whose last
-    item is exactly the entry. An empty list means the append may go ahead.
+    items are exactly the entries. An empty list means the append may go ahead.
+    ``before`` and ``after``: ``old`` and ``new`` already parsed (not parsed again).
     """
-    before = load_text(name, old)
+    texts = [entry_texts] if isinstance(entry_texts, str) else list(entry_texts)
+    before = before if before is not None else load_text(name, old)
     blocking = [p for p in before.problems if p.code != EMPTY]
     if blocking:
         first = blocking[0]
@@ -380,18 +395,21 @@ def check_append(name: str, old: bytes, new: bytes, entry_text: str) -> list[str
     old_items = before.data if before.data is not None else []
     if not isinstance(old_items, list):
         return [f"{name} is not a list of notes; fix it before adding notes"]
-    after = load_text(name, new)
+    after = after if after is not None else load_text(name, new)
     if after.problems:
         first = after.problems[0]
         return [f"appending would break {name}: {first.line}:{first.column}: {first.message}"]
-    alone = load_text("entry", entry_text)
-    entry_data = alone.data[0] if isinstance(alone.data, list) and alone.data else None
+    entries = []
+    for text in texts:
+        alone = load_text("entry", text)
+        entries.append(alone.data[0] if isinstance(alone.data, list) and alone.data else None)
     new_items = after.data
+    count = len(old_items)
     if (
         not isinstance(new_items, list)
-        or len(new_items) != len(old_items) + 1
-        or not same_data(new_items[:-1], old_items)
-        or not same_data(new_items[-1], entry_data)
+        or len(new_items) != count + len(entries)
+        or not same_data(new_items[:count], old_items)
+        or not same_data(new_items[count:], entries)
     ):
         return [f"appending to {name} would not keep the earlier notes and the new one exact"]
     return []

@@ -1,16 +1,6 @@
-"""Writing progress notes: who writes, note ids and times, the text, the checked append.
-
-A note is written in one locked step per client (``writes.locked`` on the client
-folder): read log.yaml, pick a unique id, format the entry (``logtext``), check the
-*candidate* new log with the same rules ``casectl validate`` uses, append it
-atomically and commit exactly the files changed. Holding the lock through the commit
-means eight concurrent writers on one client make eight commits of one note each.
-
-Only the one client's files and casectl.yaml are read: the agency is never scanned,
-so writing a note costs the same in an agency of ten clients or ten thousand.
-
-``close`` and ``reopen`` use the same step, editing client.yaml in place
-(``changes``) beside the appended note, and commit both files together.
+"""Note drafts: who writes (``--by``), note ids and times, where the text comes from
+(TEXT, stdin, ``$EDITOR`` in a private draft), and the options checked before the text
+is asked for. Writing the note is the edit transaction's (``edit.transaction``).
 """
 
 from __future__ import annotations
@@ -25,27 +15,20 @@ import signal
 import subprocess
 import sys
 import tempfile
-from collections import Counter
-from collections.abc import Callable, Collection, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, tzinfo
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any
 
-from casectl.checks import check_client
 from casectl.checks import log as log_rules
 from casectl.core import dates
-from casectl.core.context import Env
-from casectl.core.model import MINUTES, NOTE_TYPES, Agency, Client, Plan
-from casectl.core.problems import Problem
+from casectl.core.model import MINUTES, NOTE_TYPES, Agency, Plan
 from casectl.edit import logtext
 from casectl.errors import CasectlError
-from casectl.git import commit as gitcommit
-from casectl.git import guards
 from casectl.git import run as gitrun
-from casectl.present.problems import problem_line
-from casectl.store import layout, records, writes
+from casectl.store import layout, writes
 
 NO_TEXT_EXIT = 2
 # The most text one note may hold (UTF-8 bytes, as stored). A log is read whole and
@@ -166,13 +149,15 @@ def note_id(local: datetime, by: str, taken: Collection[str]) -> str:
             return candidate
 
 
-def log_ids(files: records.ClientFiles) -> list[str]:
-    """The ``id`` of every entry of the log (an unreadable log gives what can be read)."""
-    loaded = files.loaded.get("log.yaml")
-    data = loaded.data if loaded is not None else None
-    if not isinstance(data, list):
-        return []
-    return [str(item["id"]) for item in data if isinstance(item, dict) and "id" in item]
+def local_time(when: object, zone: tzinfo | None) -> datetime:
+    """The agency-zone wall time of a note time (what its id is made of): an offset is
+    converted, a naive time taken as it is, a date alone is midnight."""
+    parsed = dates.parse_datetime(when)
+    if parsed is None:
+        raise CasectlError(f"{when!r} is not a date and time")
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(zone).replace(tzinfo=None) if zone else parsed
+    return parsed.replace(tzinfo=None)
 
 
 # ------------------------------------------------------------------ text
@@ -375,107 +360,7 @@ def side_text(text: str | None, default: str) -> str:
     return get_text(text, stdin, True, lambda: "")
 
 
-# ------------------------------------------------------------------ checks
-
-
-def new_problems(before: Sequence[Problem], after: Sequence[Problem]) -> list[Problem]:
-    """Problems of ``after`` that ``before`` did not have. Compared by file, severity,
-    code and message (the field path leads the message), not by line: an edit in place
-    moves the lines after it, and a problem that only moved is not new."""
-    old = Counter((p.path, p.severity, p.code, p.message) for p in before)
-    added = []
-    for p in sorted(after):
-        key = (p.path, p.severity, p.code, p.message)
-        if old[key]:
-            old[key] -= 1
-        else:
-            added.append(p)
-    return added
-
-
-def _refusal(what: str, problems: Sequence[Problem]) -> list[str]:
-    errors = [p for p in problems if p.severity == "error"]
-    if not errors:
-        return []
-    return [f"{what} would not validate:"] + [problem_line(p) for p in errors]
-
-
-# ------------------------------------------------------------------ one client
-
-
-@dataclass
-class ClientSession:
-    """What writing to one client needs: the agency settings and that client's records."""
-
-    root: Path
-    agency: Agency
-    zone: tzinfo | None
-    today: date
-    client_id: str
-    folder: Path
-    git: guards.WriteCheck
-    commit: bool = True
-    client: Client | None = None
-    plan: Plan | None = None
-
-    @property
-    def rel(self) -> str:
-        return f"clients/{self.client_id}"
-
-    @property
-    def log_path(self) -> Path:
-        return self.folder / "log.yaml"
-
-    @property
-    def client_path(self) -> Path:
-        return self.folder / "client.yaml"
-
-
-def open_client(
-    root: Path,
-    agency: Agency,
-    zone: tzinfo | None,
-    today: date,
-    client_id: str,
-    *,
-    commit: bool = True,
-) -> ClientSession:
-    """Check that git is ready for a write (:func:`guards.check_can_write`; ``commit``:
-    the write will be committed, so git's identity must be set), then the id and folder
-    (bad ids, missing folders, symlinks and files that are not regular files refused,
-    nothing touched), and read the client (``store.records``) to check the options
-    against. Nothing else of the agency is read."""
-    git = guards.check_can_write(root, commit=commit)
-    folder = layout.client_dir(root, client_id)
-    session = ClientSession(root, agency, zone, today, client_id, folder, git, commit)
-    rel = session.rel
-    for name in ("client.yaml", "plan.yaml", "log.yaml"):  # what a write reads
-        layout.ensure_inside(root, folder / name)
-        writes.refuse_odd_file(folder / name, f"{rel}/{name}")
-    checked = check_client(records.read_client(root, client_id), Env(agency, today, zone))
-    session.client, session.plan = checked.client, checked.plan
-    return session
-
-
-def refuse_changes(rel: str, changes: Sequence[guards.TreeChange]) -> None:
-    """Refuse a write to the folder ``rel`` that has changes casectl did not make (a
-    note written with --no-commit, a writer killed before its commit, a hand edit,
-    an untracked file), so they are never mixed into casectl's commit. Temporary
-    files of an interrupted write (``writes.is_temp_name``) do not count."""
-    foreign = [c for c in changes if not writes.is_temp_name(c.path.rpartition("/")[2])]
-    if not foreign:
-        return
-    shown = [f"  {c.path} ({guards.describe_change(c)})" for c in foreign[:20]]
-    if len(foreign) > 20:
-        shown.append(f"  ... and {len(foreign) - 20} more")
-    raise CasectlError(
-        f"refusing to write {rel}: it has changes that are not committed, and casectl "
-        "commits only what it writes itself:\n"
-        + "\n".join(shown)
-        + f"\ncommit them (git add {rel} && git commit) or discard them (git restore "
-        f"--source=HEAD --staged --worktree -- {rel}; untracked files: git clean -i -- {rel}), "
-        + gitrun.NOTHING_WRITTEN
-    )
+# ------------------------------------------------------------------ drafts
 
 
 @dataclass(frozen=True)
@@ -492,7 +377,9 @@ class Draft:
     to: str | None = None
     amends: str | None = None
 
-    def entry(self, note_id: str) -> dict[str, object]:
+    def entry(self, note_id: str | None = None) -> dict[str, object]:
+        """The log entry (keys of ``logtext.ENTRY_KEYS``; None values are left out);
+        without ``note_id`` the transaction chooses it."""
         return {
             "id": note_id,
             "date": self.when,
@@ -506,8 +393,10 @@ class Draft:
         }
 
 
-def check_draft(session: ClientSession, draft: Draft) -> None:
-    """Refuse what is wrong with the options themselves, before anything is locked."""
+def check_draft(draft: Draft, plan: Plan | None, rel: str) -> None:
+    """Refuse what is wrong with the options themselves, before anything is asked or
+    locked; ``plan`` is the client's plan as first read (``--goal`` is checked
+    against it), ``rel`` the client folder."""
     if draft.type not in NOTE_TYPES:
         raise CasectlError(
             f"--type: {draft.type!r} is not a note type (one of: {', '.join(NOTE_TYPES)})"
@@ -521,132 +410,19 @@ def check_draft(session: ClientSession, draft: Draft) -> None:
     if draft.minutes is not None and not MINUTES[0] <= draft.minutes <= MINUTES[1]:
         raise CasectlError(f"--minutes: give a number of minutes from {MINUTES[0]} to {MINUTES[1]}")
     if draft.goals:
-        if session.plan is None:
+        if plan is None:
             raise CasectlError(
-                f"--goal: {session.rel}/plan.yaml cannot be read, so goals cannot be checked; "
+                f"--goal: {rel}/plan.yaml cannot be read, so goals cannot be checked; "
                 "fix it first (casectl validate)"
             )
-        known = [g.id for g in session.plan.goals]
+        known = [g.id for g in plan.goals]
         unknown = [g for g in draft.goals if g not in known]
         if unknown:
             raise CasectlError(
-                f"--goal: {', '.join(map(repr, unknown))} not in {session.rel}/plan.yaml "
+                f"--goal: {', '.join(map(repr, unknown))} not in {rel}/plan.yaml "
                 f"(goals: {', '.join(known) or 'none'})"
             )
     reason = logtext.entry_text_safe(draft.text)
     if reason is not None:
         raise CasectlError(reason)
     check_text_size(draft.text)
-
-
-@dataclass
-class Written:
-    """What a write did: the new note's id, the commit (None: not committed) and any
-    warning, such as a commit that failed after the files were written."""
-
-    note_id: str
-    commit: str | None = None
-    warnings: list[str] = field(default_factory=list)
-    commit_error: str | None = None
-
-
-def write(
-    session: ClientSession,
-    draft: Draft,
-    message: Callable[[str], str],
-    client_edit: Callable[[str], str] | None = None,
-) -> Written:
-    """Append ``draft`` (and apply ``client_edit`` to client.yaml), under the lock.
-
-    Everything is checked before the first byte is written: the client's folder must
-    have no uncommitted changes (:func:`refuse_changes`), and the candidate files (the
-    client as read under the lock, with the new log and client.yaml) must not add any
-    validation error (``checks.check_client``, as validate). Then the log is appended,
-    then client.yaml replaced, each atomically, and when ``session.commit`` exactly
-    those files are committed with ``message(note_id)`` while the lock is still held
-    (so concurrent writers make one commit each). A failed commit leaves the files
-    written (and git's index as it was) and is reported in ``commit_error``.
-    """
-    check_draft(session, draft)
-    log_path = session.log_path
-    env = Env(session.agency, session.today, session.zone)
-    with (
-        writes.locked(session.folder),
-        guards.client_changes(session.root, session.rel, session.git) as changes,
-    ):
-        files = records.read_client(session.root, session.client_id)
-        taken = log_ids(files)
-        if draft.amends is not None and draft.amends not in taken:
-            raise CasectlError(
-                f"--amends: there is no note {draft.amends!r} in {session.rel}/log.yaml"
-            )
-        nid = note_id(draft.local, draft.by, taken)
-        try:
-            entry_text = logtext.format_entry(draft.entry(nid))
-        except ValueError as exc:
-            raise CasectlError(f"cannot write the note: {exc}") from None
-        before = check_client(files, env)
-        candidate = files
-        new_client: bytes | None = None
-        if client_edit is not None:
-            new_client = _edited_client(session, files, client_edit)
-            candidate = files.replaced("client.yaml", new_client)
-            added = new_problems(before.problems, check_client(candidate, env).problems)
-            refused = _refusal("client.yaml", [p for p in added if p.path.endswith("/client.yaml")])
-            if refused:
-                raise CasectlError(
-                    "not writing client.yaml:\n" + "\n".join(f"  {m}" for m in refused)
-                )
-        result = Written(nid)
-
-        def validate(new: bytes) -> list[str]:
-            after = check_client(candidate.replaced("log.yaml", new), env)
-            added = new_problems(before.problems, after.problems)
-            result.warnings.extend(problem_line(p) for p in added if p.severity != "error")
-            messages = _refusal("the note", added)
-            if not messages:
-                # Last of the checks, so the client folder's `git status` runs meanwhile.
-                refuse_changes(session.rel, changes())
-            return messages
-
-        mode = writes.case_modes(session.agency.shared_group).file
-        logtext.append_entry(
-            log_path,
-            entry_text,
-            validate,
-            root=session.root,
-            lock=False,
-            new_mode=mode,
-        )
-        paths = [log_path]
-        if new_client is not None:
-            writes.edit_file(
-                session.client_path,
-                lambda _old: new_client,
-                root=session.root,
-                lock=False,
-                new_mode=mode,
-            )
-            paths.append(session.client_path)
-        if session.commit:
-            try:
-                result.commit = gitcommit.commit_paths(session.root, paths, message(nid))
-            except CasectlError as exc:
-                result.commit_error = str(exc)
-    return result
-
-
-def _edited_client(
-    session: ClientSession, files: records.ClientFiles, edit: Callable[[str], str]
-) -> bytes:
-    """client.yaml after ``edit`` (refusing what it refuses)."""
-    raw = files.raw.get("client.yaml", b"")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise CasectlError(f"{session.rel}/client.yaml is not UTF-8 text; fix it first") from None
-    try:
-        new_text = edit(text)
-    except ValueError as exc:
-        raise CasectlError(f"cannot edit {session.rel}/client.yaml: {exc}") from None
-    return new_text.encode("utf-8")

@@ -2,8 +2,8 @@
 
 ``check_can_write`` refuses while git is in the middle of an operation, on a detached
 HEAD, without a git identity, or with a stale index.lock; ``client_changes`` starts
-``git status`` of one client folder, and ``refuse_changes`` refuses changes casectl
-did not make there. See docs/notes.md, "Before anything is written".
+``git status`` of one client folder (``edit.transaction.refuse_changes`` refuses
+changes casectl did not make there). See docs/notes.md, "Before anything is written".
 """
 
 from __future__ import annotations
@@ -199,6 +199,20 @@ def client_changes(
         if proc.returncode is None:  # not asked for: a read-only git status may just stop
             proc.kill()
             proc.communicate()
+
+
+def path_changes(root: Path, rel: str, check: WriteCheck) -> list[TreeChange]:
+    """Uncommitted changes of one file or folder ``rel`` (``git status`` of it alone;
+    paths relative to the agency, as ``client_changes`` gives them)."""
+    out = run_git(
+        root, "--no-optional-locks", "status", "--porcelain=v1", "-z", "--untracked-files=all",
+        "--no-renames", "--", rel,
+    ).stdout.decode("utf-8", "surrogateescape")  # fmt: skip
+    return [
+        TreeChange(item[:2], item[3:].removeprefix(check.prefix))
+        for item in out.split("\0")
+        if len(item) > 3
+    ]
 
 
 def describe_change(change: TreeChange) -> str:

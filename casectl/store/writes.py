@@ -176,6 +176,15 @@ def atomic_write(path: Path, data: bytes, new_mode: int | None = None) -> None:
     _fsync_dir(folder)
 
 
+def replace_file(path: Path, data: bytes, new_mode: int | None = None) -> None:
+    """:func:`atomic_write`, with a failure as a CasectlError naming the file (the
+    transaction writes every changed case file this way)."""
+    try:
+        atomic_write(path, data, new_mode)
+    except OSError as exc:
+        raise CasectlError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
 def cleanup_stale_temps(folder: Path, min_age: float = 3600.0) -> list[Path]:
     """Remove atomic_write temporaries in ``folder`` older than ``min_age`` seconds.
 

@@ -1,4 +1,5 @@
-"""clientedit: status and closure edits keep every other byte of client.yaml."""
+"""close / reopen as edits in place: status and the closure block change, every other
+byte of client.yaml stays (edit.changes on edit.yamledit)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from casectl.edit.clientedit import close_client, reopen_client, set_status
+from casectl.edit.changes import close_text as close_client
+from casectl.edit.changes import reopen_text as reopen_client
+from casectl.edit.changes import set_status_text as set_status
+from casectl.edit.yamledit import EditRefused
 from casectl.store.load import load_text
 
 CLIENT = """\
@@ -171,7 +175,7 @@ def test_nested_status_keys_and_look_alikes_are_left_alone() -> None:
     ],
 )
 def test_unsafe_layouts_are_refused(text: str, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(EditRefused, match=message):
         close_client(text, DAY, "moved")
 
 
