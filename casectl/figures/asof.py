@@ -64,22 +64,24 @@ def as_of(records: ClientRecords, agency: Agency, day: date) -> ClientRecords | 
     if records.client.opened > day:
         return None
     zone = zone_of(agency)
-    log = entries_as_of(records.log, day, zone)
     return ClientRecords(
         client=client_as_of(records.client, day),
         assessments=assessments_as_of(records.assessments, day),
-        plan=plan_as_of(records.plan, day, log, zone),
-        log=log,
+        plan=plan_as_of(records.plan, day, records.log, zone),
+        log=entries_as_of(records.log, day, zone),
     )
 
 
 def entries_as_of(log: Iterable[LogEntry], day: date, zone: tzinfo) -> tuple[LogEntry, ...]:
     """The entries dated on or before ``day`` and not recorded after it."""
-    return tuple(
-        e
-        for e in log
-        if local_day(e.date, zone) <= day
-        and (e.recorded is None or local_day(e.recorded, zone) <= day)
+    return tuple(e for e in log if visible(e, day, zone))
+
+
+def visible(entry: LogEntry, day: date, zone: tzinfo) -> bool:
+    """Whether ``entry`` was in the log at the end of ``day``: dated on or before it
+    and not recorded after it."""
+    return local_day(entry.date, zone) <= day and (
+        entry.recorded is None or local_day(entry.recorded, zone) <= day
     )
 
 
@@ -112,7 +114,8 @@ def assessments_as_of(assessments: AssessmentFile, day: date) -> AssessmentFile:
 
 
 def plan_as_of(plan: Plan, day: date, log: Sequence[LogEntry], zone: tzinfo) -> Plan:
-    """plan.yaml at the end of ``day``; ``log`` is the view's log (for referrals)."""
+    """plan.yaml at the end of ``day``. ``log`` is the client's log, read only for a
+    referral whose status changed after ``day`` (its entries after ``day`` ignored)."""
     update: dict[str, object] = {}
     goals = [_goal_as_of(g, day) for g in plan.goals]
     if any(new is not old for new, old in zip(goals, plan.goals, strict=True)):
@@ -151,19 +154,23 @@ def _referrals_as_of(
             continue
         if _after(r.status_date, day):
             if logged is None:
-                logged = _logged_statuses(log, zone)
+                logged = _logged_statuses(log, day, zone)
             status, on = logged.get(r.id, ("sent", None))
             r = r.model_copy(update={"status": status, "status_date": on})
         out.append(r)
     return out
 
 
-def _logged_statuses(log: Sequence[LogEntry], zone: tzinfo) -> dict[str, tuple[str, date | None]]:
-    """Referral id -> (status, day) of the last status change in ``log``'s
-    ``changes:`` (by entry time; log order breaks ties)."""
+def _logged_statuses(
+    log: Sequence[LogEntry], day: date, zone: tzinfo
+) -> dict[str, tuple[str, date | None]]:
+    """Referral id -> (status, day) of the last status change in the ``changes:`` of
+    the entries visible at the end of ``day`` (by entry time; log order breaks ties)."""
     found: dict[str, tuple[tuple[datetime, int], str]] = {}
     for i, e in enumerate(log):
-        for change in e.changes or ():
+        if not e.changes or not visible(e, day, zone):
+            continue
+        for change in e.changes:
             m = _STATUS_CHANGE.fullmatch(change)
             if m is None or m.group(3) not in REFERRAL_STATUSES:
                 continue

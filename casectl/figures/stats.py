@@ -57,10 +57,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from typing import Any, Literal, TypeVar
 
 from casectl.figures import ClientRecords, FiguresError, Period, local_day, zone_of
-from casectl.figures.asof import as_of
+from casectl.figures.asof import assessments_as_of, client_as_of, plan_as_of
 from casectl.model import (
     CLOSE_REASONS,
     CONTACT_TYPES_V2,
@@ -69,6 +70,7 @@ from casectl.model import (
     WITH_VALUES,
     Agency,
     Assessment,
+    LogEntry,
 )
 
 GroupBy = Literal["manager", "program"]
@@ -163,43 +165,71 @@ def group_key(records: ClientRecords, by: GroupBy) -> str:
 
 
 def client_figures(records: ClientRecords, agency: Agency, period: Period) -> Figures:
-    """One client's figures for ``period``, read from its records as of ``period.end``."""
-    view = as_of(records, agency, period.end)
-    if view is None:
+    """One client's figures for ``period``, read from its records as of ``period.end``
+    (the same view as :func:`casectl.figures.asof.as_of`, built for this one use)."""
+    start, end = period.start, period.end
+    if records.client.opened > end:
         return Figures()
     zone = zone_of(agency)
-    contact_types = agency.effective_contact_types()
-    c = view.client
+    c = client_as_of(records.client, end)
+    plan = plan_as_of(records.plan, end, records.log, zone)
     closed = c.closed
-    contacts: Counter[str] = Counter()
-    contacts_with: Counter[str] = Counter()
-    minutes = crises = 0
-    served = False
-    for e in view.log:
-        if local_day(e.date, zone) not in period:
-            continue
-        minutes += e.minutes or 0
-        crises += int(e.type == "crisis")
-        if e.type in contact_types:
-            contacts[e.type] += 1
-            contacts_with[e.contact_with] += 1
-            served = served or e.contact_with == "client"
+    log = _period_log(records.log, period, zone, agency.effective_contact_types())
     referrals: Counter[str] = Counter(
-        r.status for r in view.plan.referrals if r.sent in period or r.status_date in period
+        r.status for r in plan.referrals if r.sent in period or r.status_date in period
     )
     return Figures(
-        open=int(closed is None or closed.date >= period.start),
-        served=int(served),
-        new=int(c.opened in period),
-        closed={closed.reason: 1} if closed is not None and closed.date in period else {},
-        contacts=dict(contacts),
-        contacts_with=dict(contacts_with),
-        minutes=minutes,
+        open=int(closed is None or closed.date >= start),
+        new=int(c.opened >= start),
+        closed={closed.reason: 1} if closed is not None and closed.date >= start else {},
+        served=log.served,
+        contacts=log.contacts,
+        contacts_with=log.contacts_with,
+        minutes=log.minutes,
+        crises=log.crises,
         referrals=dict(referrals),
-        goals_met=sum(g.status == "met" and g.status_date in period for g in view.plan.goals),
-        crises=crises,
-        domains=domain_moves(view.assessments.assessments, period),
+        goals_met=sum(g.status == "met" and g.status_date in period for g in plan.goals),
+        domains=domain_moves(assessments_as_of(records.assessments, end).assessments, period),
     )
+
+
+@dataclass(slots=True)
+class _LogFigures:
+    served: int = 0
+    contacts: dict[str, int] = field(default_factory=dict)
+    contacts_with: dict[str, int] = field(default_factory=dict)
+    minutes: int = 0
+    crises: int = 0
+
+
+def _period_log(
+    log: Iterable[LogEntry], period: Period, zone: tzinfo, contact_types: frozenset[str]
+) -> _LogFigures:
+    """The figures of the entries dated in ``period`` and not recorded after its end
+    (:func:`casectl.figures.asof.visible`), in one pass: the hot loop of ``stats``."""
+    start, end = period.start, period.end
+    out = _LogFigures()
+    contacts, contacts_with = out.contacts, out.contacts_with
+    for e in log:
+        moment = e.date
+        day = moment.date() if moment.tzinfo is None else local_day(moment, zone)
+        if (
+            day < start
+            or day > end
+            or (e.recorded is not None and local_day(e.recorded, zone) > end)
+        ):
+            continue
+        out.minutes += e.minutes or 0
+        kind = e.type
+        if kind == "crisis":
+            out.crises += 1
+        if kind in contact_types:
+            contacts[kind] = contacts.get(kind, 0) + 1
+            party = e.with_ or "client"
+            contacts_with[party] = contacts_with.get(party, 0) + 1
+            if party == "client":
+                out.served = 1
+    return out
 
 
 def domain_moves(
