@@ -4,7 +4,7 @@ counted by hand on a small agency built here."""
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -12,8 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from casectl.figures import ClientRecords, FiguresError, Period
-from casectl.figures.stats import client_figures, stats, total
+from casectl.figures.asof import as_of
+from casectl.figures.stats import Figures, client_figures, stats, total
 from tests.figures import AGENCY, assessments, client, note, plan, records
+from tests.figures.test_asof import START, client_records
 
 OCTOBER = Period(date(2026, 10, 1), date(2026, 10, 31))
 
@@ -279,3 +281,14 @@ def test_a_past_months_figures_never_change_when_later_records_are_added(
         r = clients[i]
         clients[i] = ClientRecords(r.client, r.assessments, r.plan, (*r.log, entry))
     assert stats(clients, AGENCY, OCTOBER) == ALL
+
+
+@settings(max_examples=150, deadline=None)
+@given(client_records(), st.integers(0, 120), st.integers(0, 40))
+def test_a_clients_figures_are_those_of_its_view_at_the_periods_end(
+    r: ClientRecords, first: int, length: int
+) -> None:
+    period = Period(START + timedelta(days=first), START + timedelta(days=first + length))
+    view = as_of(r, AGENCY, period.end)
+    expected = Figures() if view is None else client_figures(view, AGENCY, period)
+    assert client_figures(r, AGENCY, period) == expected
