@@ -129,15 +129,24 @@ def rows(
     redaction: Redaction | None = None,
 ) -> Iterator[Row]:
     """The rows of ``kind``, client after client in the order given, records in file
-    order, keys in :func:`columns` order. Lazy: ``clients`` is read one at a time."""
+    order, keys in :func:`columns` order. Lazy: ``clients`` is read one at a time.
+    A bad range or column set is refused here, before anything is written."""
     if start is not None and end is not None and start > end:
         raise FiguresError(
             f"--from {start.isoformat()} is after --to {end.isoformat()}: nothing to export"
         )
-    make = _MAKERS[kind]
-    window = _Window(start, end)
     names = columns(kind, agency)
-    zone = zone_of(agency)
+    return _rows(_MAKERS[kind], clients, names, _Window(start, end), zone_of(agency), redaction)
+
+
+def _rows(
+    make: _Maker,
+    clients: Iterable[ClientRecords],
+    names: tuple[str, ...],
+    window: _Window,
+    zone: tzinfo,
+    redaction: Redaction | None,
+) -> Iterator[Row]:
     for r in clients:
         scrub = redaction.scrubber(r.client) if redaction is not None else _keep
         for row in make(r, window, zone, scrub, redaction):

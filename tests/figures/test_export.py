@@ -134,6 +134,8 @@ def test_a_domain_named_like_a_column_is_refused() -> None:
     odd = AGENCY.model_copy(update={"domains": ["housing", "date"]})
     with pytest.raises(FiguresError, match="domain 'date'"):
         columns("assessments", odd)
+    with pytest.raises(FiguresError, match="domain 'date'"):
+        rows("assessments", [maria()], odd)  # before any row is asked for
 
 
 def test_from_and_to_filter_by_each_records_agency_day() -> None:
@@ -154,8 +156,8 @@ def test_from_and_to_filter_by_each_records_agency_day() -> None:
     assert ids("assessments", "2026-08-01", None) == ["2026-08-01"]
     assert ids("clients", "2026-01-05", "2026-01-05") == ["rc-0042"]  # by opened
     assert ids("clients", "2026-01-06", None) == []
-    with pytest.raises(FiguresError, match="after"):
-        ids("notes", "2026-03-01", "2026-02-01")
+    with pytest.raises(FiguresError, match="--from 2026-03-01 is after --to 2026-02-01"):
+        rows("notes", [maria()], AGENCY, start=date(2026, 3, 1), end=date(2026, 2, 1))
 
 
 def _scrub_names(client_: Client) -> Callable[[str], str]:
