@@ -76,10 +76,6 @@ from casectl.model import (
 GroupBy = Literal["manager", "program"]
 NO_PROGRAM = "(none)"  # the group of clients without a program
 ALL = "all"  # the key of the agency's total in grouped figures
-KEYS = (
-    "from", "to", "open", "served", "new", "closed", "contacts", "contacts_with",
-    "minutes", "referrals", "goals_met", "crises", "domains",
-)  # fmt: skip
 IMPROVED, SAME, WORSE = 0, 1, 2
 _V = TypeVar("_V")
 
