@@ -71,7 +71,7 @@ def check_purgeable(
         raise CasectlError(
             f"{client_id} is not closed ({shown} in clients/{client_id}/client.yaml): only a "
             f"closed case can be purged, --force or not; close it first with `casectl close "
-            f"{client_id} --reason R`. Nothing was written"
+            f"{client_id} --reason R`; nothing was written"
         )
     until = kept_until(agency, closed)
     if until is not None and today >= until:
@@ -93,7 +93,7 @@ def check_purgeable(
         )
     raise CasectlError(
         f"refusing to purge {client_id}: {why}; `casectl purge {client_id} --force` purges "
-        "it anyway. Nothing was written"
+        "it anyway; nothing was written"
     )
 
 
