@@ -270,3 +270,14 @@ def test_with_commit_hooks_the_commit_is_encrypted_too(agency: Path) -> None:
     assert run_git(agency, "status", "--porcelain") == ""
     # and the index holds the encrypted blobs, so nothing is left staged
     assert git_bytes(agency, "diff", "--cached", "--name-only") == b""
+
+
+def test_encrypt_gives_the_blob_git_stores(agency: Path) -> None:
+    """What the log merge driver needs where the key is present: decrypt the three
+    versions, merge, encrypt the result as git itself would have stored it."""
+    assert cli("-C", agency, "restrict", CID, "--group", "dv").exit_code == 0
+    stored = blob(agency, f"HEAD:clients/{CID}/log.yaml")
+    plain = (agency / "clients" / CID / "log.yaml").read_bytes()
+    assert crypt.decrypt(agency, stored) == plain
+    assert crypt.encrypt(agency, plain, "dv") == stored
+    assert crypt.decrypt(agency, plain) == plain  # plain text passes through
