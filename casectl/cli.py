@@ -524,6 +524,43 @@ def merge_log(
     _call(ctx, "merge_log", base=base, ours=ours, theirs=theirs, path=path)
 
 
+# ------------------------------------------------------------- confidentiality
+
+
+@app.command()
+def restrict(
+    ctx: typer.Context,
+    client_id: Annotated[str, typer.Argument(metavar="ID")],
+    group: Annotated[
+        str, typer.Option("--group", help="The group whose git-crypt key protects the client.")
+    ] = ...,  # type: ignore[assignment]
+) -> None:
+    """Store a client's files encrypted (git-crypt, a key per group); commit."""
+    _call(ctx, "restrict", client_id=client_id, group=group)
+
+
+@app.command()
+def unrestrict(
+    ctx: typer.Context,
+    client_id: Annotated[str, typer.Argument(metavar="ID")],
+) -> None:
+    """Store a restricted client's files in plain text again (needs the key); commit."""
+    _call(ctx, "unrestrict", client_id=client_id)
+
+
+@app.command()
+def purge(
+    ctx: typer.Context,
+    client_id: Annotated[str, typer.Argument(metavar="ID")],
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Purge before retention.closed has passed (still closed)."),
+    ] = False,
+) -> None:
+    """Remove a closed client past its retention (one commit); prints the history rewrite."""
+    _call(ctx, "purge", client_id=client_id, force=force)
+
+
 def main() -> None:
     app(prog_name="casectl")
 

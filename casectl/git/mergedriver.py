@@ -15,7 +15,7 @@ entry without a valid date, or a file it cannot cut reliably all leave the merge
 a person (git then reports a conflict).
 
 Git runs it as ``<command> %O %A %B %P`` (registered per clone by
-:func:`casectl.repo.configure_merge_driver`); it writes the merged text into the ``%A``
+:func:`casectl.git.sync.configure_merge_driver`); it writes the merged text into the ``%A``
 file and exits 0, or leaves ``%A`` alone, explains on stderr and exits 1.
 """
 

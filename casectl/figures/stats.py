@@ -1,0 +1,296 @@
+"""Period figures: what funders and supervisors ask for each month (contract 5.4).
+
+A period is ``[from, to]``, both days included, in agency days (a note time with an
+offset is converted to the agency's zone first). Every figure is read from each
+client's records **as they stood at the end of** ``to`` (:func:`casectl.figures.asof.as_of`):
+a client opened after ``to`` does not count, a closure, goal status, referral
+status or ``done`` dated after ``to`` is not yet there, and an entry dated or
+*recorded* after ``to`` is left out. So the figures of a past month never change
+when later records are added. The price: a late entry (dated in the period but
+written after ``to``, so it carries ``recorded:``) counts in no period's figures.
+
+``open``
+    clients opened on or before ``to`` and not closed before ``from`` (``on_hold``
+    counts; a client closed inside the period counts).
+``served``
+    clients with at least one entry in the period whose type is a contact type
+    (casectl.yaml ``contact_types``) and whose ``with`` is ``client`` (the default).
+``new``
+    clients opened in the period.
+``closed``
+    clients closed in the period, by ``closed.reason``.
+``contacts``
+    entries in the period whose type is a contact type, by type, whoever they were with.
+``contacts_with``
+    the same entries by ``with`` (``client``, ``family``, ``provider``, ``other``).
+``minutes``
+    the ``minutes`` of every entry in the period, whatever its type.
+``referrals``
+    referrals sent in the period or whose status changed in it (``status_date``), by
+    their status at ``to``.
+``goals_met``
+    goals whose status is ``met`` with a ``status_date`` in the period. ``partly_met``
+    is not met; a final goal without ``status_date`` is in no period.
+``crises``
+    entries of type ``crisis`` in the period.
+``domains``
+    per domain, how many clients whose last assessment in the period scored it higher
+    (``improved``), equal (``same``) or lower (``worse``) than the assessment just
+    before that one (of any date). A domain scored in only one of the two is not
+    compared; a client with one assessment in all is not compared.
+
+An object of counts holds only the keys whose count is above zero (an absent key
+means 0), in a fixed order: close reasons, ``with`` values and referral statuses in
+the contract's order, entry types in the agency's ``contact_types`` order, domains in
+the agency's ``domains`` order; anything else after them, sorted.
+
+Grouped (``--by manager`` or ``--by program``), the result maps each group key to
+such an object, then ``"all"`` to the whole agency's. A client's group is its
+manager or program at ``to`` (read as it is now, like every undated field); a
+client without a program is in the group ``(none)``. A group appears only when one
+of its clients adds something to a figure; a group key ``all`` is refused, since it
+would hide the agency's total.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import tzinfo
+from typing import Any, Literal, TypeVar
+
+from casectl.core.model import (
+    CLOSE_REASONS,
+    CONTACT_TYPES_V2,
+    NOTE_TYPES,
+    REFERRAL_STATUSES,
+    WITH_VALUES,
+    Agency,
+    Assessment,
+    LogEntry,
+)
+from casectl.figures import ClientRecords, FiguresError, Period, local_day, zone_of
+from casectl.figures.asof import assessments_as_of, client_as_of, plan_as_of
+
+GroupBy = Literal["manager", "program"]
+NO_PROGRAM = "(none)"  # the group of clients without a program
+ALL = "all"  # the key of the agency's total in grouped figures
+IMPROVED, SAME, WORSE = 0, 1, 2
+_V = TypeVar("_V")
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """The figures of one client or a group, for one period (see the module's table).
+    ``domains`` maps a domain to (improved, same, worse). Add them with ``+`` or
+    :func:`total`; :meth:`to_json` gives the contract's object."""
+
+    open: int = 0
+    served: int = 0
+    new: int = 0
+    closed: Mapping[str, int] = field(default_factory=dict)
+    contacts: Mapping[str, int] = field(default_factory=dict)
+    contacts_with: Mapping[str, int] = field(default_factory=dict)
+    minutes: int = 0
+    referrals: Mapping[str, int] = field(default_factory=dict)
+    goals_met: int = 0
+    crises: int = 0
+    domains: Mapping[str, tuple[int, int, int]] = field(default_factory=dict)
+
+    def __add__(self, other: Figures) -> Figures:
+        return total((self, other))
+
+    def is_empty(self) -> bool:
+        """True when the client or group adds nothing to any figure."""
+        return self == Figures()
+
+    def to_json(self, period: Period, agency: Agency) -> dict[str, Any]:
+        """The contract's ``stats --format json`` object, keys in the contract's order."""
+        return {
+            "from": period.start.isoformat(),
+            "to": period.end.isoformat(),
+            "open": self.open,
+            "served": self.served,
+            "new": self.new,
+            "closed": _ordered(self.closed, CLOSE_REASONS),
+            "contacts": _ordered(self.contacts, _contact_type_order(agency)),
+            "contacts_with": _ordered(self.contacts_with, WITH_VALUES),
+            "minutes": self.minutes,
+            "referrals": _ordered(self.referrals, REFERRAL_STATUSES),
+            "goals_met": self.goals_met,
+            "crises": self.crises,
+            "domains": {
+                domain: {"improved": moves[IMPROVED], "same": moves[SAME], "worse": moves[WORSE]}
+                for domain, moves in _ordered(self.domains, agency.domains).items()
+            },
+        }
+
+
+def stats(
+    clients: Iterable[ClientRecords],
+    agency: Agency,
+    period: Period,
+    by: GroupBy | None = None,
+) -> dict[str, Any]:
+    """The period's figures as the contract's json: one object, or with ``by`` an
+    object from group key (sorted) to figures, then ``"all"``. ``clients`` is read
+    once, one client at a time."""
+    if by is None:
+        return total(client_figures(r, agency, period) for r in clients).to_json(period, agency)
+    groups: dict[str, list[Figures]] = {}
+    for r in clients:
+        figures = client_figures(r, agency, period)
+        if not figures.is_empty():
+            groups.setdefault(group_key(r, by), []).append(figures)
+    if ALL in groups:
+        raise FiguresError(
+            f"a {by} is named 'all', the key of the agency's total in stats --by {by}: "
+            f"rename the {by} to see grouped figures"
+        )
+    out = {key: total(groups[key]).to_json(period, agency) for key in sorted(groups)}
+    out[ALL] = total(f for parts in groups.values() for f in parts).to_json(period, agency)
+    return out
+
+
+def group_key(records: ClientRecords, by: GroupBy) -> str:
+    """The client's group: its manager's key, or its program (``(none)`` without)."""
+    if by == "manager":
+        return records.client.manager
+    return records.client.program or NO_PROGRAM
+
+
+def client_figures(records: ClientRecords, agency: Agency, period: Period) -> Figures:
+    """One client's figures for ``period``, read from its records as of ``period.end``
+    (the same view as :func:`casectl.figures.asof.as_of`, built for this one use)."""
+    start, end = period.start, period.end
+    if records.client.opened > end:
+        return Figures()
+    zone = zone_of(agency)
+    c = client_as_of(records.client, end)
+    plan = plan_as_of(records.plan, end, records.log, zone)
+    closed = c.closed
+    log = _period_log(records.log, period, zone, agency.effective_contact_types())
+    referrals: Counter[str] = Counter(
+        r.status for r in plan.referrals if r.sent in period or r.status_date in period
+    )
+    return Figures(
+        open=int(closed is None or closed.date >= start),
+        new=int(c.opened >= start),
+        closed={closed.reason: 1} if closed is not None and closed.date >= start else {},
+        served=log.served,
+        contacts=log.contacts,
+        contacts_with=log.contacts_with,
+        minutes=log.minutes,
+        crises=log.crises,
+        referrals=dict(referrals),
+        goals_met=sum(g.status == "met" and g.status_date in period for g in plan.goals),
+        domains=domain_moves(assessments_as_of(records.assessments, end).assessments, period),
+    )
+
+
+@dataclass(slots=True)
+class _LogFigures:
+    served: int = 0
+    contacts: dict[str, int] = field(default_factory=dict)
+    contacts_with: dict[str, int] = field(default_factory=dict)
+    minutes: int = 0
+    crises: int = 0
+
+
+def _period_log(
+    log: Iterable[LogEntry], period: Period, zone: tzinfo, contact_types: frozenset[str]
+) -> _LogFigures:
+    """The figures of the entries dated in ``period`` and not recorded after its end
+    (:func:`casectl.figures.asof.visible`), in one pass: the hot loop of ``stats``."""
+    start, end = period.start, period.end
+    out = _LogFigures()
+    contacts, contacts_with = out.contacts, out.contacts_with
+    for e in log:
+        moment = e.date
+        day = moment.date() if moment.tzinfo is None else local_day(moment, zone)
+        if (
+            day < start
+            or day > end
+            or (e.recorded is not None and local_day(e.recorded, zone) > end)
+        ):
+            continue
+        out.minutes += e.minutes or 0
+        kind = e.type
+        if kind == "crisis":
+            out.crises += 1
+        if kind in contact_types:
+            contacts[kind] = contacts.get(kind, 0) + 1
+            party = e.with_ or "client"
+            contacts_with[party] = contacts_with.get(party, 0) + 1
+            if party == "client":
+                out.served = 1
+    return out
+
+
+def domain_moves(
+    assessments: Sequence[Assessment], period: Period
+) -> dict[str, tuple[int, int, int]]:
+    """Per domain, (improved, same, worse) as 0 or 1: the last assessment in the
+    period against the one just before it (assessments taken in date order; the
+    file's order breaks ties)."""
+    ordered = sorted(assessments, key=lambda a: a.date)
+    last = max((i for i, a in enumerate(ordered) if a.date in period), default=None)
+    if last is None or last == 0:
+        return {}
+    now, before = ordered[last].domains, ordered[last - 1].domains
+    out: dict[str, tuple[int, int, int]] = {}
+    for domain, score in now.items():
+        if domain in before:
+            delta = score.score - before[domain].score
+            out[domain] = (int(delta > 0), int(delta == 0), int(delta < 0))
+    return out
+
+
+def total(parts: Iterable[Figures]) -> Figures:
+    """The sum of figures (of clients, or of groups)."""
+    counts = [0] * 6
+    closed: Counter[str] = Counter()
+    contacts: Counter[str] = Counter()
+    contacts_with: Counter[str] = Counter()
+    referrals: Counter[str] = Counter()
+    domains: dict[str, list[int]] = {}
+    for f in parts:
+        for i, n in enumerate((f.open, f.served, f.new, f.minutes, f.goals_met, f.crises)):
+            counts[i] += n
+        closed.update(f.closed)
+        contacts.update(f.contacts)
+        contacts_with.update(f.contacts_with)
+        referrals.update(f.referrals)
+        for domain, moves in f.domains.items():
+            sums = domains.setdefault(domain, [0, 0, 0])
+            for i in range(3):
+                sums[i] += moves[i]
+    return Figures(
+        open=counts[0],
+        served=counts[1],
+        new=counts[2],
+        closed=dict(closed),
+        contacts=dict(contacts),
+        contacts_with=dict(contacts_with),
+        minutes=counts[3],
+        referrals=dict(referrals),
+        goals_met=counts[4],
+        crises=counts[5],
+        domains={d: (s[0], s[1], s[2]) for d, s in domains.items()},
+    )
+
+
+def _contact_type_order(agency: Agency) -> Sequence[str]:
+    if agency.contact_types is not None:
+        return agency.contact_types
+    return (*CONTACT_TYPES_V2, *NOTE_TYPES)
+
+
+def _ordered(counts: Mapping[str, _V], order: Sequence[str]) -> dict[str, _V]:
+    """``counts`` without zero counts, keys in ``order`` first, then the rest sorted."""
+    rank: dict[str, int] = {}
+    for key in order:
+        rank.setdefault(key, len(rank))
+    keys = sorted(counts, key=lambda k: (rank.get(k, len(rank)), k))
+    return {k: counts[k] for k in keys if counts[k] != 0}
