@@ -561,6 +561,73 @@ def purge(
     _call(ctx, "purge", client_id=client_id, force=force)
 
 
+# ---------------------------------------------------------------- figures (issue 15)
+
+
+class StatsFormat(StrEnum):
+    text = "text"
+    md = "md"
+    csv = "csv"
+    json = "json"
+    html = "html"
+
+
+class StatsBy(StrEnum):
+    manager = "manager"
+    program = "program"
+
+
+From = Annotated[
+    str | None,
+    typer.Option(
+        "--from", help="First day of the period (YYYY-MM-DD), included.", show_default=False
+    ),
+]
+To = Annotated[
+    str | None,
+    typer.Option("--to", help="Last day (YYYY-MM-DD), included.", show_default=False),
+]
+Redact = Annotated[
+    bool,
+    typer.Option("--redact", help="For outside readers: initials, no contact details."),
+]
+Output_ = Annotated[Path | None, typer.Option("-o", "--output", help="Write to this file.")]
+
+
+@app.command()
+def stats(
+    ctx: typer.Context,
+    start: From = None,
+    end: To = None,
+    by: Annotated[
+        StatsBy | None, typer.Option("--by", help="One column per manager or program.")
+    ] = None,
+    fmt: Annotated[
+        StatsFormat | None,
+        typer.Option(
+            "--format",
+            help="text, md, csv, json or html (default: from -o's extension, else text).",
+            show_default=False,
+        ),
+    ] = None,
+    redact: Redact = False,
+    output: Output_ = None,
+    as_of: AsOf = None,
+) -> None:
+    """Period figures: open, served, new, closed, contacts, minutes, referrals, outcomes."""
+    _call(
+        ctx,
+        "stats",
+        start=start,
+        end=end,
+        by=by.value if by else None,
+        fmt=fmt.value if fmt else None,
+        redact=redact,
+        output=output,
+        as_of=as_of,
+    )
+
+
 def main() -> None:
     app(prog_name="casectl")
 
