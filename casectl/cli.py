@@ -628,6 +628,46 @@ def stats(
     )
 
 
+class ExportKindArg(StrEnum):
+    notes = "notes"
+    clients = "clients"
+    goals = "goals"
+    assessments = "assessments"
+    referrals = "referrals"
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    jsonl = "jsonl"
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    kind: Annotated[ExportKindArg, typer.Argument(help="What to export, one row each.")],
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", help="csv (RFC 4180) or jsonl.")
+    ] = ExportFormat.csv,
+    start: From = None,
+    end: To = None,
+    redact: Redact = False,
+    output: Output_ = None,
+    as_of: AsOf = None,
+) -> None:
+    """One row per note, client, goal, assessment or referral (CSV or JSON Lines)."""
+    _call(
+        ctx,
+        "export",
+        kind=kind.value,
+        fmt=fmt.value,
+        start=start,
+        end=end,
+        redact=redact,
+        output=output,
+        as_of=as_of,
+    )
+
+
 def main() -> None:
     app(prog_name="casectl")
 

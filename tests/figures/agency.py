@@ -119,6 +119,16 @@ assessments:
     by: jdoe
     domains: {housing: {score: 2}}
 """
+# A note a spreadsheet must show as text: a formula, a comma, quotes, two lines.
+HOSTILE_NOTE = """\
+- id: 20261112-0900-mkim
+  date: 2026-11-12 09:00
+  by: mkim
+  type: note
+  text: |
+    =SUM(A1:A2), "quoted", café
+    second line
+"""
 EMPTY_PLAN = "created: 2026-01-12\ngoals: []\n"
 NO_ASSESS = "assessments: []\n"
 
@@ -157,7 +167,7 @@ def build(root: Path) -> Path:
             "assessment.yaml": NO_ASSESS,
             "plan.yaml": "goals: []\n",
             "log.yaml": _entry("20261110-1000-mkim", "2026-11-10 10:00", "visit", "Intake.",
-                               minutes=40),
+                               minutes=40) + HOSTILE_NOTE,
         },
     }  # fmt: skip
     return make_agency(root, clients, agency_yaml=AGENCY)
