@@ -668,6 +668,41 @@ def export(
     )
 
 
+@app.command()
+def search(
+    ctx: typer.Context,
+    pattern: Annotated[
+        str, typer.Argument(help="Words (all must appear) or, with --regex, a regex.")
+    ],
+    regex: Annotated[
+        bool, typer.Option("--regex", help="PATTERN is a Python regular expression.")
+    ] = False,
+    client: Annotated[str | None, typer.Option("--client", help="Only this client.")] = None,
+    manager: Annotated[
+        str | None, typer.Option("--manager", help="Only this manager's clients.")
+    ] = None,
+    note_type: Annotated[str | None, typer.Option("--type", help="Only this entry type.")] = None,
+    start: From = None,
+    end: To = None,
+    fmt: Fmt = TextJson.text,
+    as_of: AsOf = None,
+) -> None:
+    """Notes whose text matches: words (any case, any order) or a regex."""
+    _call(
+        ctx,
+        "search",
+        pattern=pattern,
+        regex=regex,
+        client=client,
+        manager=manager,
+        note_type=note_type,
+        start=start,
+        end=end,
+        fmt=fmt.value,
+        as_of=as_of,
+    )
+
+
 def main() -> None:
     app(prog_name="casectl")
 
