@@ -224,9 +224,10 @@ def list_(
         str | None, typer.Option("--manager", help="Only this manager's clients.")
     ] = None,
     fmt: Fmt = TextJson.text,
+    as_of: AsOf = None,
 ) -> None:
     """The caseload: one line per client."""
-    _call(ctx, "list", status=status, manager=manager, fmt=fmt.value)
+    _call(ctx, "list", status=status, manager=manager, fmt=fmt.value, as_of=as_of)
 
 
 @app.command()

@@ -4,9 +4,9 @@ read path of ``stats``, ``export`` and ``search`` (contract 5.2, 5.4).
 ``client_records(ctx)`` reads each client once (``store.records.read_client`` and
 ``checks.check_client``, the loader and checks every command shares), keeps what is
 valid in its files and yields it as :class:`casectl.figures.ClientRecords`, one client
-at a time (memory stays flat: ``export`` streams them). The as-of view is applied here
-and nowhere else: with ``--as-of D`` before today, each client passes through
-:func:`casectl.figures.asof.as_of` (a client opened after D is not yielded at all).
+at a time (memory stays flat: ``export`` streams them).
+
+The as-of view is ``read.asof.checked_as_of``, applied to each client as it is read.
 
 A client whose client.yaml cannot be read has no records to count: it is left out and
 named in ``Skipped`` so the command can say so on stderr (never silently).
@@ -21,8 +21,8 @@ from casectl.checks import CheckedClient, check_client
 from casectl.core.context import RunContext
 from casectl.core.model import AssessmentFile, Plan
 from casectl.figures import ClientRecords
-from casectl.figures.asof import as_of
 from casectl.read.agency import refuse_link
+from casectl.read.asof import checked_as_of, past
 from casectl.store import layout, records
 
 
@@ -55,13 +55,6 @@ def records_of(check: CheckedClient) -> ClientRecords | None:
     )
 
 
-def view(ctx: RunContext, found: ClientRecords) -> ClientRecords | None:
-    """``found`` as of the run's as-of day (unchanged when that is today or later)."""
-    if ctx.as_of >= ctx.today:
-        return found
-    return as_of(found, ctx.agency, ctx.as_of)
-
-
 def client_records(
     ctx: RunContext, only: Iterable[str] | None = None, skipped: Skipped | None = None
 ) -> Iterator[ClientRecords]:
@@ -73,15 +66,18 @@ def client_records(
         wanted = set(only)
         ids = [cid for cid in ids if cid in wanted]
     env = ctx.env
+    day = past(ctx)
     base = ctx.root / "clients"
     for cid in ids:
         if not (base / cid).is_dir():
             continue  # a stray file (validate warns, CM605)
-        found = records_of(check_client(records.read_client(ctx.root, cid), env))
+        fresh = check_client(records.read_client(ctx.root, cid), env)
+        check = checked_as_of(fresh, ctx.agency, day)
+        if check is None:
+            continue  # opened after the as-of day
+        found = records_of(check)
         if found is None:
             if skipped is not None:
                 skipped.ids.append(cid)
             continue
-        seen = view(ctx, found)
-        if seen is not None:
-            yield seen
+        yield found
