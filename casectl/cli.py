@@ -460,6 +460,13 @@ def caseload(
     ] = None,
     manager: Annotated[str | None, typer.Option("--manager", help="Only this manager.")] = None,
     as_of: AsOf = None,
+    start: Annotated[
+        str | None,
+        typer.Option("--from", help="Period view: contacts and minutes from this day."),
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="Period view: ... to this day (included).")
+    ] = None,
 ) -> None:
     """The whole caseload's report."""
     _call(
@@ -469,6 +476,8 @@ def caseload(
         output=output,
         manager=manager,
         as_of=as_of,
+        start=start,
+        end=end,
     )
 
 

@@ -154,3 +154,37 @@ def context(
             for d, moves in total["domains"].items()
         ],
     }
+
+
+def period_view(
+    agency: Agency, by_manager: Mapping[str, Any], manager: str | None
+) -> dict[str, Any]:
+    """The ``period`` of the caseload's context (``caseload --from --to``): per manager
+    (casectl.yaml's order, then others) clients served, contacts (all, and with the
+    client), minutes and hours; ``total`` for all of them (or the one ``manager``)."""
+
+    def row(key: str | None, f: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "key": key,
+            "name": agency.manager_name(key) if key is not None else "All",
+            "served": f["served"],
+            "contacts": sum(f["contacts"].values()),
+            "contacts_client": f["contacts_with"].get("client", 0),
+            "minutes": f["minutes"],
+            "hours": hours(f["minutes"]),
+        }
+
+    groups = {k: v for k, v in by_manager.items() if k != ALL}
+    keys = [k for k in (agency.managers or {}) if k in groups]
+    keys += sorted(k for k in groups if k not in keys)
+    if manager is not None:
+        keys = [manager]
+    empty = {"served": 0, "contacts": {}, "contacts_with": {}, "minutes": 0}
+    rows = [row(k, groups.get(k, empty)) for k in keys]
+    total = by_manager[ALL] if manager is None else groups.get(manager, empty)
+    return {
+        "from": by_manager[ALL]["from"],
+        "to": by_manager[ALL]["to"],
+        "managers": rows,
+        "total": row(None, total),
+    }

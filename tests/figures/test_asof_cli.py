@@ -29,6 +29,7 @@ COMMANDS: list[tuple[str, ...]] = [
     ("report", "a-0001", "--format", "md"),
     ("report", "c-0003", "--format", "html"),
     ("caseload", "--format", "md"),
+    ("caseload", "--from", "2026-10-01", "--to", "2026-10-31", "--format", "html"),
     ("digest",),
     ("stats", "--from", "2026-10-01", "--to", "2026-10-31", "--format", "json"),
     ("stats", "--from", "2026-01-01", "--to", "2026-12-31", "--by", "manager"),
