@@ -56,7 +56,7 @@ def run(
     skipped = Skipped()
     with figures_errors():
         hits = search(
-            client_records(ctx, only=only, skipped=skipped),
+            client_records(ctx, only=only, skipped=skipped, log_filter=matcher.may_match_file),
             ctx.agency,
             matcher,
             client=client,

@@ -14,7 +14,7 @@ named in ``Skipped`` so the command can say so on stderr (never silently).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from casectl.checks import CheckedClient, check_client
@@ -23,7 +23,7 @@ from casectl.core.model import AssessmentFile, Plan
 from casectl.figures import ClientRecords
 from casectl.read.agency import refuse_link
 from casectl.read.asof import checked_as_of, past
-from casectl.store import layout, records
+from casectl.store import layout, load, records
 
 
 @dataclass
@@ -56,9 +56,16 @@ def records_of(check: CheckedClient) -> ClientRecords | None:
 
 
 def client_records(
-    ctx: RunContext, only: Iterable[str] | None = None, skipped: Skipped | None = None
+    ctx: RunContext,
+    only: Iterable[str] | None = None,
+    skipped: Skipped | None = None,
+    log_filter: Callable[[bytes], bool] | None = None,
 ) -> Iterator[ClientRecords]:
-    """Every client's records (``only``: these ids), in id order, as of ``ctx.as_of``."""
+    """Every client's records (``only``: these ids), in id order, as of ``ctx.as_of``.
+
+    ``log_filter`` (``search``): given the bytes of a client's log.yaml, False when
+    nothing in it can be wanted; such a client is not parsed or checked at all (a
+    log.yaml that cannot be read as a regular file always is)."""
     if (ctx.root / "clients").is_symlink():
         refuse_link(False, "clients")
     ids = layout.client_ids(ctx.root)
@@ -71,6 +78,10 @@ def client_records(
     for cid in ids:
         if not (base / cid).is_dir():
             continue  # a stray file (validate warns, CM605)
+        if log_filter is not None:
+            raw = load.read_regular(base / cid / "log.yaml")
+            if isinstance(raw, bytes) and not log_filter(raw):
+                continue
         fresh = check_client(records.read_client(ctx.root, cid), env)
         check = checked_as_of(fresh, ctx.agency, day)
         if check is None:

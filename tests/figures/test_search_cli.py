@@ -94,3 +94,25 @@ def test_highlighted_on_a_terminal(root: Path) -> None:
     assert "\x1b[" in text  # the matches are styled
     plain = cli_subprocess("-C", root, "search", "voucher").stdout
     assert "\x1b" not in plain
+
+
+def test_words_found_whatever_yaml_spelling(tmp_path: Path) -> None:
+    """Words are found in notes however log.yaml spells them: escapes in double-quoted
+    scalars, doubled quotes in single-quoted ones, folded lines (the search may skip a
+    client by its raw bytes only where that cannot hide a word)."""
+    root = build(tmp_path / "agency")
+    log = root / "clients" / "d-0004" / "log.yaml"
+    log.write_text(
+        log.read_text()
+        + "- id: 20260916-1000-mkim\n  date: 2026-09-16 10:00\n  by: mkim\n  type: note\n"
+        + '  text: "Paid the r\\x65nt and the deposit."\n'
+        + "- id: 20260917-1000-mkim\n  date: 2026-09-17 10:00\n  by: mkim\n  type: note\n"
+        + "  text: 'She said she don''t want it.'\n"
+        + "- id: 20260918-1000-mkim\n  date: 2026-09-18 10:00\n  by: mkim\n  type: note\n"
+        + "  text: >\n    Folded text about\n    lighthouse keepers.\n"
+    )
+    assert cli("-C", root, "validate").exit_code == 0
+    assert _ids("rent", root=root) == ["20260916-1000-mkim"]
+    assert _ids("don't", root=root) == ["20260917-1000-mkim"]
+    assert _ids("about lighthouse", root=root) == ["20260918-1000-mkim"]
+    assert _ids("lighthouses", root=root) == []
