@@ -72,6 +72,9 @@ class Bench:
 # The benchmarks, in the order they run and appear. Add commands here.
 VALIDATE = ("{casectl}", "-C", "{dir}", "validate")
 DUE = ("{casectl}", "-C", "{dir}", "due", "--as-of", "{as_of}")
+STATS = ("{casectl}", "-C", "{dir}", "stats", "--from", "2026-10-01", "--to", "2026-10-31",
+         "--as-of", "{as_of}", "--format", "json")  # fmt: skip
+EXPORT = ("{casectl}", "-C", "{dir}", "export", "notes")
 BENCHES: list[Bench] = [
     Bench("floor: parse every file", ("{python}", "{floor}", "{dir}"), floor=True),
     Bench("validate, cold cache", VALIDATE, cache="cold"),
@@ -94,6 +97,20 @@ BENCHES: list[Bench] = [
         ("{casectl}", "-C", "{dir}", "report", "{client}", "--redact", "--as-of", "{as_of}"),
         cache="warm",
     ),
+    # Figures (issue 15): a month's stats, a word searched, every note exported (the
+    # peak RSS column shows whether export streams).
+    Bench("stats for a month, warm cache", STATS, cache="warm"),
+    Bench(
+        "search a word, warm cache",
+        ("{casectl}", "-C", "{dir}", "search", "rent", "--format", "json"),
+        cache="warm",
+    ),
+    Bench(
+        "search a word in no note, warm cache",
+        ("{casectl}", "-C", "{dir}", "search", "lighthouse", "--format", "json"),
+        cache="warm",
+    ),
+    Bench("export notes (csv, stdout)", EXPORT, cache="warm"),
     Bench("casectl --version", ("{casectl}", "--version"), per_agency=False),
 ]
 

@@ -224,9 +224,10 @@ def list_(
         str | None, typer.Option("--manager", help="Only this manager's clients.")
     ] = None,
     fmt: Fmt = TextJson.text,
+    as_of: AsOf = None,
 ) -> None:
     """The caseload: one line per client."""
-    _call(ctx, "list", status=status, manager=manager, fmt=fmt.value)
+    _call(ctx, "list", status=status, manager=manager, fmt=fmt.value, as_of=as_of)
 
 
 @app.command()
@@ -459,6 +460,13 @@ def caseload(
     ] = None,
     manager: Annotated[str | None, typer.Option("--manager", help="Only this manager.")] = None,
     as_of: AsOf = None,
+    start: Annotated[
+        str | None,
+        typer.Option("--from", help="Period view: contacts and minutes from this day."),
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="Period view: ... to this day (included).")
+    ] = None,
 ) -> None:
     """The whole caseload's report."""
     _call(
@@ -468,6 +476,8 @@ def caseload(
         output=output,
         manager=manager,
         as_of=as_of,
+        start=start,
+        end=end,
     )
 
 
@@ -559,6 +569,148 @@ def purge(
 ) -> None:
     """Remove a closed client past its retention (one commit); prints the history rewrite."""
     _call(ctx, "purge", client_id=client_id, force=force)
+
+
+# ---------------------------------------------------------------- figures (issue 15)
+
+
+class StatsFormat(StrEnum):
+    text = "text"
+    md = "md"
+    csv = "csv"
+    json = "json"
+    html = "html"
+
+
+class StatsBy(StrEnum):
+    manager = "manager"
+    program = "program"
+
+
+From = Annotated[
+    str | None,
+    typer.Option(
+        "--from", help="First day of the period (YYYY-MM-DD), included.", show_default=False
+    ),
+]
+To = Annotated[
+    str | None,
+    typer.Option("--to", help="Last day (YYYY-MM-DD), included.", show_default=False),
+]
+Redact = Annotated[
+    bool,
+    typer.Option("--redact", help="For outside readers: initials, no contact details."),
+]
+Output_ = Annotated[Path | None, typer.Option("-o", "--output", help="Write to this file.")]
+
+
+@app.command()
+def stats(
+    ctx: typer.Context,
+    start: From = None,
+    end: To = None,
+    by: Annotated[
+        StatsBy | None, typer.Option("--by", help="One column per manager or program.")
+    ] = None,
+    fmt: Annotated[
+        StatsFormat | None,
+        typer.Option(
+            "--format",
+            help="text, md, csv, json or html (default: from -o's extension, else text).",
+            show_default=False,
+        ),
+    ] = None,
+    redact: Redact = False,
+    output: Output_ = None,
+    as_of: AsOf = None,
+) -> None:
+    """Period figures: open, served, new, closed, contacts, minutes, referrals, outcomes."""
+    _call(
+        ctx,
+        "stats",
+        start=start,
+        end=end,
+        by=by.value if by else None,
+        fmt=fmt.value if fmt else None,
+        redact=redact,
+        output=output,
+        as_of=as_of,
+    )
+
+
+class ExportKindArg(StrEnum):
+    notes = "notes"
+    clients = "clients"
+    goals = "goals"
+    assessments = "assessments"
+    referrals = "referrals"
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    jsonl = "jsonl"
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    kind: Annotated[ExportKindArg, typer.Argument(help="What to export, one row each.")],
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", help="csv (RFC 4180) or jsonl.")
+    ] = ExportFormat.csv,
+    start: From = None,
+    end: To = None,
+    redact: Redact = False,
+    output: Output_ = None,
+    as_of: AsOf = None,
+) -> None:
+    """One row per note, client, goal, assessment or referral (CSV or JSON Lines)."""
+    _call(
+        ctx,
+        "export",
+        kind=kind.value,
+        fmt=fmt.value,
+        start=start,
+        end=end,
+        redact=redact,
+        output=output,
+        as_of=as_of,
+    )
+
+
+@app.command()
+def search(
+    ctx: typer.Context,
+    pattern: Annotated[
+        str, typer.Argument(help="Words (all must appear) or, with --regex, a regex.")
+    ],
+    regex: Annotated[
+        bool, typer.Option("--regex", help="PATTERN is a Python regular expression.")
+    ] = False,
+    client: Annotated[str | None, typer.Option("--client", help="Only this client.")] = None,
+    manager: Annotated[
+        str | None, typer.Option("--manager", help="Only this manager's clients.")
+    ] = None,
+    note_type: Annotated[str | None, typer.Option("--type", help="Only this entry type.")] = None,
+    start: From = None,
+    end: To = None,
+    fmt: Fmt = TextJson.text,
+    as_of: AsOf = None,
+) -> None:
+    """Notes whose text matches: words (any case, any order) or a regex."""
+    _call(
+        ctx,
+        "search",
+        pattern=pattern,
+        regex=regex,
+        client=client,
+        manager=manager,
+        note_type=note_type,
+        start=start,
+        end=end,
+        fmt=fmt.value,
+        as_of=as_of,
+    )
 
 
 def main() -> None:

@@ -75,14 +75,18 @@ def test_nothing_due_prints_nothing_at_all(tmp_path: Path) -> None:
     (root / "templates" / "digest.txt.j2").write_text("always {{ total }}\n")
     r = cli("-C", root, "digest", "--as-of", "2026-01-15")
     assert r.exit_code == 0 and r.stdout == ""
-    # The day the contact falls into the window, there is a digest.
+    # The day the contact falls into the window, there is a digest. As the records
+    # stood that day (contract 5.2), the voucher action done on 01-30 was still open,
+    # due 02-01: a second item.
     r = cli("-C", root, "digest", "--as-of", "2026-01-26")
-    assert r.stdout == "always 1\n"
+    assert r.stdout == "always 2\n"
 
 
 def test_only_a_managers_empty_part_is_silent(monitored: Path) -> None:
-    # Before anything of jdoe's is due (ana's first date is her goal, 2026-05-25).
-    r = cli("-C", monitored, "digest", "--as-of", "2026-05-01", "--manager", "jdoe")
+    # Before anything of jdoe's is due. As the records stood on 2026-05-01, ana's
+    # first contact (2026-05-20) had not happened: her contact was overdue then; on
+    # 2026-01-15 nothing of hers was due within 14 days (contract 5.2).
+    r = cli("-C", monitored, "digest", "--as-of", "2026-01-15", "--manager", "jdoe")
     assert r.exit_code == 0 and r.stdout == ""
 
 

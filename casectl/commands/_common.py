@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -101,6 +102,18 @@ def parse_date_option(option: str, value: str) -> date:
     if not MIN_YEAR <= parsed.year <= MAX_YEAR:
         raise CasectlError(f"{option}: {value!r} is outside the years {MIN_YEAR}..{MAX_YEAR}")
     return parsed
+
+
+@contextlib.contextmanager
+def figures_errors() -> Iterator[None]:
+    """A ``figures.FiguresError`` (a bad period, pattern or column set) as the command's
+    refusal: its one-line message, exit 2."""
+    from casectl.figures import FiguresError
+
+    try:
+        yield
+    except FiguresError as exc:
+        raise CasectlError(str(exc)) from None
 
 
 def parse_duration_option(option: str, value: str) -> dates.Duration:

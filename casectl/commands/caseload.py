@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from casectl.commands._common import agency_context, check_manager_option, check_output, emit
+from casectl.commands._common import (
+    agency_context,
+    check_manager_option,
+    check_output,
+    emit,
+    figures_errors,
+    parse_date_option,
+)
+from casectl.core.context import RunContext
+from casectl.errors import CasectlError
+from casectl.figures import Period
+from casectl.figures.stats import stats
 from casectl.present import markdown, reports, templating
 from casectl.present.output import Output
+from casectl.present.stats import period_view
+from casectl.read.figures import Skipped, client_records
 from casectl.read.scan import scan
 
 
@@ -17,7 +31,10 @@ def run(
     output: Path | None,
     manager: str | None,
     as_of: str | None,
+    start: str | None = None,
+    end: str | None = None,
 ) -> int:
+    period = _period(start, end)
     ctx = agency_context(directory, as_of, out=out)
     if output is not None:
         check_output(ctx.root, output)
@@ -32,6 +49,34 @@ def run(
         generated=reports.generated_stamp(ctx.as_of, ctx.zone, given=as_of is not None),
         manager=manager,
     )
+    context["period"] = _period_figures(out, ctx, period, manager) if period else None
     text = templating.render(ctx.root, f"caseload.{fmt}.j2", context, filters=markdown.FILTERS)
     emit(out, output, text)
     return 0
+
+
+def _period(start: str | None, end: str | None) -> Period | None:
+    """``--from``/``--to``: both or neither."""
+    if start is None and end is None:
+        return None
+    if start is None or end is None:
+        raise CasectlError(
+            f"{'--from' if start is None else '--to'} is required with "
+            f"{'--to' if start is None else '--from'}: the period view counts --from D --to D"
+        )
+    with figures_errors():
+        return Period(parse_date_option("--from", start), parse_date_option("--to", end))
+
+
+def _period_figures(
+    out: Output, ctx: RunContext, period: Period, manager: str | None
+) -> dict[str, Any]:
+    """Contacts and minutes per manager in the period (``figures.stats``, each client as
+    of ``--to`` and as of ``--as-of``: reproducible later)."""
+    skipped = Skipped()
+    with figures_errors():
+        by_manager = stats(client_records(ctx, skipped=skipped), ctx.agency, period, "manager")
+    message = skipped.message()
+    if message is not None:
+        out.warn(f"warning: {message}")
+    return period_view(ctx.agency, by_manager, manager)

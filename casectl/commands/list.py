@@ -16,11 +16,16 @@ HEADERS = ("id", "name", "status", "manager", "program", "opened", "last contact
 
 
 def run(
-    out: Output, directory: Path | None, status: str | None, manager: str | None, fmt: str
+    out: Output,
+    directory: Path | None,
+    status: str | None,
+    manager: str | None,
+    fmt: str,
+    as_of: str | None = None,
 ) -> int:
     if status is not None and status not in STATUSES:
         raise CasectlError(f"--status: {status!r} is not one of {', '.join(STATUSES)}")
-    ctx = agency_context(directory, out=out)
+    ctx = agency_context(directory, as_of, out=out)
     check_manager_option(ctx, manager)
     facts = scan(ctx).facts()
     check_manager_option(ctx, manager, (f.manager for f in facts))

@@ -61,6 +61,20 @@ class Matcher:
             return False
         return all(regex.search(text) is not None for regex in self.regexes)
 
+    def may_match_file(self, raw: bytes) -> bool:
+        """False when no note of a log.yaml whose bytes are ``raw`` can match, so the
+        file need not be parsed. Every note's text is in the file as written, words
+        whole (YAML folds lines only between words), except through escapes of
+        double-quoted scalars (a backslash: True) and single quotes doubled in
+        single-quoted ones (a word with a quote: True)."""
+        if not self.needles or b"\\" in raw or any("'" in n for n in self.needles):
+            return True
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return True  # the parse will say what is wrong
+        return self.may_match(text.casefold())
+
     def may_match(self, folded: str) -> bool:
         """False when no text whose case folding is in ``folded`` can match (several
         texts may be joined, so a whole client can be turned down at once)."""

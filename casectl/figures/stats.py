@@ -55,7 +55,7 @@ would hide the agency's total.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any, Literal, TypeVar
@@ -132,10 +132,14 @@ def stats(
     agency: Agency,
     period: Period,
     by: GroupBy | None = None,
+    months: Counter[str] | None = None,
 ) -> dict[str, Any]:
     """The period's figures as the contract's json: one object, or with ``by`` an
     object from group key (sorted) to figures, then ``"all"``. ``clients`` is read
-    once, one client at a time."""
+    once, one client at a time. ``months``, when given, receives the contacts of the
+    period by month (:func:`monthly_contacts`) in the same pass."""
+    if months is not None:
+        clients = _counting_months(clients, agency, period, months)
     if by is None:
         return total(client_figures(r, agency, period) for r in clients).to_json(period, agency)
     groups: dict[str, list[Figures]] = {}
@@ -150,6 +154,43 @@ def stats(
         )
     out = {key: total(groups[key]).to_json(period, agency) for key in sorted(groups)}
     out[ALL] = total(f for parts in groups.values() for f in parts).to_json(period, agency)
+    return out
+
+
+def _counting_months(
+    clients: Iterable[ClientRecords], agency: Agency, period: Period, months: Counter[str]
+) -> Iterator[ClientRecords]:
+    for r in clients:
+        months.update(monthly_contacts(r, agency, period))
+        yield r
+
+
+def month_keys(period: Period) -> list[str]:
+    """Every month the period touches, ``YYYY-MM``, oldest first."""
+    out: list[str] = []
+    year, month = period.start.year, period.start.month
+    while (year, month) <= (period.end.year, period.end.month):
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+def monthly_contacts(records: ClientRecords, agency: Agency, period: Period) -> Counter[str]:
+    """The client's ``contacts`` (entries of a contact type, any ``with``) of the period
+    by agency month (``YYYY-MM``), read as of the period's end like every figure."""
+    out: Counter[str] = Counter()
+    if records.client.opened > period.end:
+        return out
+    zone = zone_of(agency)
+    contact_types = agency.effective_contact_types()
+    end = period.end
+    for e in records.log:
+        if e.type not in contact_types:
+            continue
+        day = local_day(e.date, zone)
+        if day not in period or (e.recorded is not None and local_day(e.recorded, zone) > end):
+            continue
+        out[f"{day.year:04d}-{day.month:02d}"] += 1
     return out
 
 

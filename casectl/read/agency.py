@@ -91,8 +91,19 @@ def open_agency(root: Path, validating: bool = False, as_of: date | None = None)
 
 def read_client(ctx: RunContext, client_id: str) -> CheckedClient:
     """One client's full records (and problems), read fresh from disk, checked on the
-    real today (``ctx.today``)."""
+    real today (``ctx.today``), as they stood at the end of ``ctx.as_of`` (``read.asof``);
+    refused (exit 2) when the client was opened after that day."""
+    from casectl.read.asof import checked_as_of, past
+
     if (ctx.root / "clients").is_symlink():
         refuse_link(ctx.validating, "clients")
     layout.client_dir(ctx.root, client_id)
-    return check_client(records.read_client(ctx.root, client_id), ctx.env)
+    check = check_client(records.read_client(ctx.root, client_id), ctx.env)
+    seen = checked_as_of(check, ctx.agency, past(ctx))
+    if seen is None:
+        opened = check.client.opened.isoformat() if check.client else "?"
+        raise CasectlError(
+            f"{client_id} was opened on {opened}, after {ctx.as_of.isoformat()} (--as-of): "
+            "there are no records of it as of that day"
+        )
+    return seen

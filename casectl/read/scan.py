@@ -27,6 +27,7 @@ from casectl.core.facts import ClientFacts
 from casectl.core.problems import Problem
 from casectl.core.schedule import ClientSchedule, client_schedule
 from casectl.read.agency import refuse_link
+from casectl.read.asof import checked_as_of, latest_dated, past
 from casectl.store import layout, records
 from casectl.store.cache import ReadCache, stamp_folder
 
@@ -137,14 +138,21 @@ class _Checked:
     entry: dict[str, Any]
     facts: ClientFacts | None
     schedule: ClientSchedule | None
+    gone: bool = False  # opened after the --as-of day: not there as of it
+    current: bool = True  # facts of the records as they are (cacheable), not an as-of view
 
 
-def _check_chunk(root: Path, folders: list[str], env: Env, derive: bool) -> list[_Checked]:
+def _check_chunk(
+    root: Path, folders: list[str], env: Env, derive: bool, day: date | None = None
+) -> list[_Checked]:
+    """Check these clients; with ``day`` (``--as-of`` before today) their facts and due
+    dates are those of the records as of ``day`` (``read.asof``), never cached."""
     out = []
     for folder in folders:
         stamp = stamp_folder(root / "clients" / folder, records.CLIENT_FILES)
         check = check_client(records.read_client(root, folder), env)
         latest = check.latest_event()
+        dated = _iso(latest_dated(check, env.agency))
         entry = {
             "stamp": stamp,
             "problems": [
@@ -152,11 +160,14 @@ def _check_chunk(root: Path, folders: list[str], env: Env, derive: bool) -> list
             ],
             "latest": latest.isoformat() if latest else None,
             "checked": env.today.isoformat(),
+            "dated": dated,
             "files": len(check.loaded),
         }
-        facts = check.facts if derive else None
+        current = _same_as_of(entry, day)  # the as-of view is the records themselves
+        seen = check if current else checked_as_of(check, env.agency, day)
+        facts = seen.facts if derive and seen is not None else None
         plan = client_schedule(facts, env.agency.cadence) if facts is not None else None
-        out.append(_Checked(check.id, entry, facts, plan))
+        out.append(_Checked(check.id, entry, facts, plan, gone=seen is None, current=current))
     return out
 
 
@@ -166,6 +177,19 @@ def _problems(entry: Any) -> list[Problem] | None:
         return [Problem(*p) for p in entry["problems"]]
     except (KeyError, TypeError, ValueError):
         return None
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+def _same_as_of(entry: dict[str, Any], day: date | None) -> bool:
+    """Whether the cached facts hold as of ``day`` (None: today): nothing the as-of
+    view looks at is dated after it. An entry without ``dated`` is not trusted."""
+    if day is None:
+        return True
+    dated = entry.get("dated", False)
+    return dated is None or (isinstance(dated, str) and dated <= day.isoformat())
 
 
 def _usable(entry: dict[str, Any], today: date) -> bool:
@@ -207,6 +231,7 @@ def scan(
     if use_cache:
         cache.load()
     derive = derive or use_cache
+    day = past(ctx) if derive else None
     found: dict[str, ScannedClient] = {}
     files = 0
     misses: list[str] = []
@@ -220,7 +245,12 @@ def scan(
             continue
         entry = cache.get(cid, stamp) if use_cache else None
         problems = _problems(entry) if entry is not None else None
-        if entry is not None and problems is not None and _usable(entry, ctx.today):
+        if (
+            entry is not None
+            and problems is not None
+            and _usable(entry, ctx.today)
+            and _same_as_of(entry, day)
+        ):
             found[cid] = ScannedClient(cid, problems, source=(cache, stamp))
             files += _files(entry)
         else:
@@ -228,12 +258,15 @@ def scan(
     done = len(found)
     if progress:
         progress(done, len(wanted))
-    for checked in _run_checks(ctx, misses, derive):
-        if use_cache:
+    for checked in _run_checks(ctx, misses, derive, day if derive else None):
+        if use_cache and checked.current:  # as-of views are never cached
             parts: dict[str, Any] = {}
             if checked.facts is not None and checked.schedule is not None:
                 parts = {"facts": checked.facts.to_json(), "schedule": checked.schedule.to_json()}
             cache.put(checked.id, checked.entry, parts)
+        if checked.gone:
+            done += 1
+            continue
         problems = _problems(checked.entry) or []
         found[checked.id] = ScannedClient(checked.id, problems, checked.facts, checked.schedule)
         files += _files(checked.entry)
@@ -254,21 +287,23 @@ def _files(entry: dict[str, Any]) -> int:
     return count if isinstance(count, int) and not isinstance(count, bool) else 0
 
 
-def _run_checks(ctx: RunContext, folders: list[str], derive: bool) -> Iterable[_Checked]:
+def _run_checks(
+    ctx: RunContext, folders: list[str], derive: bool, day: date | None = None
+) -> Iterable[_Checked]:
     workers = min(os.cpu_count() or 1, 8)
     env = ctx.env
     if len(folders) < PARALLEL_THRESHOLD or workers < 2:
         for folder in folders:
-            yield from _check_chunk(ctx.root, [folder], env, derive)
+            yield from _check_chunk(ctx.root, [folder], env, derive, day)
         return
     chunks = [folders[i : i + CHUNK] for i in range(0, len(folders), CHUNK)]
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
-        futures = [pool.submit(_check_chunk, ctx.root, chunk, env, derive) for chunk in chunks]
+        futures = [pool.submit(_check_chunk, ctx.root, chunk, env, derive, day) for chunk in chunks]
         for fut in futures:
             yield from fut.result()
 
 
 def _recheck(ctx: RunContext, cid: str) -> ScannedClient:
     """A client whose cached facts or due dates were damaged, read and checked again."""
-    checked = _check_chunk(ctx.root, [cid], ctx.env, True)[0]
+    checked = _check_chunk(ctx.root, [cid], ctx.env, True, past(ctx))[0]
     return ScannedClient(cid, _problems(checked.entry) or [], checked.facts, checked.schedule)

@@ -28,7 +28,7 @@ import stat
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 
 from casectl.errors import CasectlError
 from casectl.store import load
@@ -130,22 +130,24 @@ def _fsync_dir(dir_path: Path) -> None:
         os.close(fd)
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
-
-
 def atomic_write(path: Path, data: bytes, new_mode: int | None = None) -> None:
-    """Replace ``path`` by ``data`` atomically and durably.
+    """Replace ``path`` by ``data`` atomically and durably (:func:`atomic_open`)."""
+    with atomic_open(path, new_mode) as fh:
+        fh.write(data)
+
+
+@contextlib.contextmanager
+def atomic_open(path: Path, new_mode: int | None = None) -> Iterator[BinaryIO]:
+    """A binary file to write ``path``'s new content into, piece by piece (``export``
+    streams through it); on leaving the block it replaces ``path`` atomically and
+    durably.
 
     The temporary file ``.<name>.<hex>.tmp`` is made in the same folder (so the
     rename stays on one file system), takes the original file's permission bits, is
-    fsynced, renamed over ``path``, and the folder is fsynced. On any error the
-    temporary file is removed and the original is untouched. OSError propagates;
-    callers turn it into a message. A file that did not exist yet gets exactly
-    ``new_mode``, or with None the usual 0666 less the umask.
+    fsynced, renamed over ``path``, and the folder is fsynced. On any error (in the
+    block too) the temporary file is removed and the original is untouched. OSError
+    propagates; callers turn it into a message. A file that did not exist yet gets
+    exactly ``new_mode``, or with None the usual 0666 less the umask.
     """
     folder = path.parent
     try:
@@ -164,7 +166,8 @@ def atomic_write(path: Path, data: bytes, new_mode: int | None = None) -> None:
         try:
             if mode is not None:
                 os.fchmod(fd, mode)
-            _write_all(fd, data)
+            with os.fdopen(fd, "wb", closefd=False) as fh:
+                yield fh
             os.fsync(fd)
         finally:
             os.close(fd)

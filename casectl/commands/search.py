@@ -1,0 +1,110 @@
+"""``casectl search PATTERN``: the notes whose text matches, over every client (contract
+5.4). Matching and filters are ``figures.search``; the records come from
+``read.figures.client_records`` (as of ``--as-of`` when given; with ``--client``, only
+that client is read).
+
+Text: one heading line per note (``date time  client  type  by  id``), then its text
+indented by four spaces; on a terminal the matches are highlighted. A count goes to
+stderr. JSON: the contract's list of ``{client, id, date, by, type, text}``. Finding
+nothing is not an error (exit 0: ``[]``, or nothing on stdout).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from casectl.commands._common import (
+    agency_context,
+    check_clients,
+    check_manager_option,
+    figures_errors,
+    parse_date_option,
+)
+from casectl.core.model import NOTE_TYPES
+from casectl.errors import CasectlError
+from casectl.figures import format_time
+from casectl.figures.search import Hit, Matcher, compile_pattern, search, spans
+from casectl.present.output import Output, visible
+from casectl.present.text import json_list
+from casectl.read.figures import Skipped, client_records
+
+INDENT = "    "
+
+
+def run(
+    out: Output,
+    directory: Path | None,
+    pattern: str,
+    regex: bool,
+    client: str | None,
+    manager: str | None,
+    note_type: str | None,
+    start: str | None,
+    end: str | None,
+    fmt: str,
+    as_of: str | None,
+) -> int:
+    if note_type is not None and note_type not in NOTE_TYPES:
+        raise CasectlError(f"--type: {note_type!r} is not one of {', '.join(NOTE_TYPES)}")
+    first = parse_date_option("--from", start) if start is not None else None
+    last = parse_date_option("--to", end) if end is not None else None
+    with figures_errors():
+        matcher = compile_pattern(pattern, regex=regex)
+    ctx = agency_context(directory, as_of, out=out)
+    check_manager_option(ctx, manager)
+    only = check_clients(ctx.root, [client]) if client is not None else None
+    skipped = Skipped()
+    with figures_errors():
+        hits = search(
+            client_records(ctx, only=only, skipped=skipped, log_filter=matcher.may_match_file),
+            ctx.agency,
+            matcher,
+            client=client,
+            manager=manager,
+            note_type=note_type,
+            start=first,
+            end=last,
+        )
+    message = skipped.message()
+    if message is not None:
+        out.warn(f"warning: {message}")
+    if fmt == "json":
+        out.write(json_list([h.to_json() for h in hits]))
+        return 0
+    if out.is_tty():
+        _print_rich(out, hits, matcher)
+    else:
+        out.write("".join(_plain(h) for h in hits))
+    n = len(hits)
+    out.note(f"{n} note{'s' if n != 1 else ''} found" if n else "no note matches")
+    return 0
+
+
+def _heading(h: Hit) -> str:
+    e = h.entry
+    return "  ".join(visible(x) for x in (format_time(e.date), h.client, e.type, e.by, e.id))
+
+
+def _body_lines(text: str) -> list[str]:
+    return text.rstrip("\n").split("\n") if text.strip() else []
+
+
+def _plain(h: Hit) -> str:
+    lines = [_heading(h)] + [INDENT + visible(line) for line in _body_lines(h.entry.text)]
+    return "\n".join(lines) + "\n"
+
+
+def _print_rich(out: Output, hits: list[Hit], matcher: Matcher) -> None:
+    from rich.text import Text
+
+    for h in hits:
+        out.print_rich(Text(_heading(h), style="bold"))
+        for line in _body_lines(h.entry.text):
+            shown = Text(INDENT)
+            at = 0
+            for a, b in spans(matcher, line):
+                shown.append(visible(line[at:a]))
+                shown.append(visible(line[a:b]), style="bold black on yellow")
+                at = b
+            shown.append(visible(line[at:]))
+            out.print_rich(shown)

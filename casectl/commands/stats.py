@@ -1,0 +1,95 @@
+"""``casectl stats``: period figures for funders and supervisors (contract 5.4).
+
+The records come from ``read.figures.client_records`` (as of ``--as-of`` when given),
+the figures from ``figures.stats`` (each client read as of ``--to``), the output from
+``present.stats`` and templates/stats.{txt,md,html}.j2 (an agency may override them).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import cast
+
+from casectl.commands._common import (
+    agency_context,
+    check_output,
+    emit,
+    figures_errors,
+    parse_date_option,
+)
+from casectl.errors import CasectlError
+from casectl.figures import Period
+from casectl.figures.stats import GroupBy, month_keys, stats
+from casectl.present import markdown, reports, templating
+from casectl.present import stats as present
+from casectl.present.output import Output, json_visible
+from casectl.read.figures import Skipped, client_records
+
+FORMATS = ("text", "md", "csv", "json", "html")
+_SUFFIXES = {".html": "html", ".htm": "html", ".md": "md", ".csv": "csv", ".json": "json"}
+_TEMPLATES = {"text": "stats.txt.j2", "md": "stats.md.j2", "html": "stats.html.j2"}
+
+
+def run(
+    out: Output,
+    directory: Path | None,
+    start: str | None,
+    end: str | None,
+    by: str | None,
+    fmt: str | None,
+    redact: bool,
+    output: Path | None,
+    as_of: str | None,
+) -> int:
+    if start is None or end is None:
+        missing = "--from" if start is None else "--to"
+        raise CasectlError(f"{missing} is required: stats counts the days --from D --to D")
+    first = parse_date_option("--from", start)
+    last = parse_date_option("--to", end)
+    if by is not None and by not in ("manager", "program"):
+        raise CasectlError(f"--by: {by!r} is not one of manager, program")
+    with figures_errors():
+        period = Period(first, last)
+    if fmt is None:
+        fmt = _SUFFIXES.get(output.suffix.lower(), "text") if output is not None else "text"
+    ctx = agency_context(directory, as_of, out=out)
+    if output is not None:
+        check_output(ctx.root, output)
+    skipped = Skipped()
+    months: Counter[str] = Counter()
+    with figures_errors():
+        result = stats(
+            client_records(ctx, skipped=skipped),
+            ctx.agency,
+            period,
+            cast(GroupBy | None, by),
+            months=months,
+        )
+    message = skipped.message()
+    if message is not None:
+        out.warn(f"warning: {message}")
+    if fmt == "json":
+        emit(out, output, json_visible(json.dumps(result, indent=2, ensure_ascii=False)) + "\n")
+        return 0
+    if fmt == "csv":
+        text = present.csv_text(result, by)
+        if output is None:
+            out.write_exact(text)
+        else:
+            emit(out, output, text)
+        return 0
+    context = present.context(
+        ctx.agency,
+        result,
+        by,
+        months,
+        month_keys(period),
+        generated=reports.generated_stamp(ctx.as_of, ctx.zone, given=as_of is not None),
+        as_of=ctx.as_of.isoformat() if as_of is not None else None,
+        redacted=redact,
+    )
+    text = templating.render(ctx.root, _TEMPLATES[fmt], context, filters=markdown.FILTERS)
+    emit(out, output, text)
+    return 0
