@@ -268,12 +268,16 @@ def write_note(
                 f"--amends makes the note an amendment; leave out --type {note_type}"
             )
         note_type = "amendment"
-    by_key = notes.resolve_by(ctx.agency, by, lambda: gitrun.config_identity(ctx.root))
     when, local = notes.parse_when(date, ctx.zone)
+    writer = notes.resolve_writer(
+        ctx.agency, by, lambda: gitrun.config_identity(ctx.root), local.date()
+    )
+    by_key = writer.by
     draft = notes.Draft(
         type=note_type,
         text="",
         by=by_key,
+        entered_by=writer.entered_by,
         when=when,
         local=local,
         minutes=minutes,

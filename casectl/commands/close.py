@@ -35,11 +35,16 @@ def run(
     day = parse_date_option("--date", date) if date else ctx.today
     if changes.status_of(opened.checked) == "closed":
         raise CasectlError(f"{client_id} is already closed; nothing written")
-    by_key = notes.resolve_by(ctx.agency, by, lambda: gitrun.config_identity(ctx.root))
+    now = notes.now_minute(ctx.zone)
+    writer = notes.resolve_writer(
+        ctx.agency, by, lambda: gitrun.config_identity(ctx.root), now.date()
+    )
+    by_key = writer.by
     on = "" if day == ctx.today else f" on {day.isoformat()}"
     body = notes.side_text(text, f"Case closed{on}: {reason}.")
-    now = notes.now_minute(ctx.zone)
-    draft = notes.Draft(type="closure", text=body, by=by_key, when=now, local=now)
+    draft = notes.Draft(
+        type="closure", text=body, by=by_key, when=now, local=now, entered_by=writer.entered_by
+    )
     notes.check_draft(draft, None, opened.rel)
     with opened.transaction(f"close: {client_id} {reason} ({by_key})") as tx:
         changes.refuse_closed(tx.checked)  # as it is now, under the lock

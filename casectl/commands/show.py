@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ def run(out: Output, directory: Path | None, client_id: str, as_of: str | None, 
         "status": client.status,
         "manager": client.manager,
         "manager_name": ctx.agency.manager_name(client.manager),
+        "manager_left": _iso(ctx.agency.manager_left(client.manager)),
         "program": client.program,
         "opened": client.opened.isoformat(),
         "closed": client.closed.model_dump(mode="json") if client.closed else None,
@@ -81,6 +83,10 @@ def run(out: Output, directory: Path | None, client_id: str, as_of: str | None, 
     return 0
 
 
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
 def _text(d: dict[str, Any]) -> str:
     """The at-a-glance text; every value from the records is shown on one line."""
     v = visible
@@ -89,7 +95,8 @@ def _text(d: dict[str, Any]) -> str:
         f" since {d['closed']['date']} ({v(d['closed']['reason'])})" if d["closed"] else ""
     )
     lines.append(f"  status:   {status}")
-    lines.append(f"  manager:  {v(d['manager_name'])} ({v(d['manager'])})")
+    left = f"; manager left {d['manager_left']}" if d["manager_left"] else ""
+    lines.append(f"  manager:  {v(d['manager_name'])} ({v(d['manager'])}){left}")
     if d["program"]:
         lines.append(f"  program:  {v(d['program'])}")
     lines.append(f"  opened:   {d['opened']}")

@@ -50,6 +50,7 @@ from typing import Any
 
 from casectl.checks import CheckedClient, check_client, check_config
 from casectl.core.context import RunContext
+from casectl.core.model import FORMAT2_NOTE_TYPES
 from casectl.core.problems import Problem
 from casectl.edit import logtext, notes
 from casectl.edit.yamledit import Document, EditRefused
@@ -61,6 +62,18 @@ from casectl.present.problems import problem_line
 from casectl.store import layout, load, records, writes
 
 EDITABLE = ("client.yaml", "plan.yaml", "assessment.yaml")
+# Entry keys only a format 2 repository may hold (writing one upgrades the format).
+FORMAT2_ENTRY_KEYS = (
+    "with",
+    "mode",
+    "recorded",
+    "entered_by",
+    "from",
+    "what",
+    "object",
+    "decision",
+    "changes",
+)
 
 
 @dataclass
@@ -206,6 +219,10 @@ class Transaction:
         except logtext.EntryError as exc:
             raise CasectlError(f"cannot write the note: {exc}") from None
         self._entries.append((nid, text))
+        if entry.get("type") in FORMAT2_NOTE_TYPES or any(
+            entry.get(key) is not None for key in FORMAT2_ENTRY_KEYS
+        ):
+            self.require_format(2)
         if self.result.note_id is None:
             self.result.note_id = nid
         return nid
@@ -231,10 +248,11 @@ class Transaction:
                 raise CasectlError(f"cannot edit {layout.CONFIG_NAME}: {exc}") from None
         self._config.root["format"] = version
         self._format = (current, version)
-        self.result.said.append(
-            f"{layout.CONFIG_NAME}: format {current} -> {version} ({why}); "
-            "an older casectl now refuses this repository rather than misread it"
-        )
+        self.result.said.append(f"{layout.CONFIG_NAME}: format {current} -> {version} ({why})")
+
+    def require_format(self, version: int = 2) -> None:
+        """:meth:`set_format` with CASEWORK's wording: what is written needs ``version``."""
+        self.set_format(version, f"this change uses format {version} fields")
 
     # -- the end of the with block ------------------------------------------------
 
