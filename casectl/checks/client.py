@@ -124,7 +124,17 @@ def salvage(cid: str, data: Any) -> ClientFields:
     if not isinstance(data, dict):
         return ClientFields(cid)
     good: dict[str, Any] = {}
-    for key in ("name", "status", "manager", "program", "opened", "consent", "closed", "cadence"):
+    for key in (
+        "name",
+        "status",
+        "manager",
+        "program",
+        "opened",
+        "consent",
+        "consents",
+        "closed",
+        "cadence",
+    ):
         if key in data:
             one = schema.valid_or_none(Client, {**_CLIENT_STAND_IN, key: data[key]})
             if one is not None:

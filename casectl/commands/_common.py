@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -309,3 +309,48 @@ def write_note(
     return report_written(
         out, result, f"note {result.note_id} was written to clients/{client_id}/log.yaml"
     )
+
+
+# ------------------------------------------------------------------ coordinate commands
+
+
+@dataclass(frozen=True)
+class EntryStart:
+    """Who writes an entry and when (refer, transfer, consent, submit, approve)."""
+
+    by: str
+    entered_by: str | None
+    when: object  # what the entry's `date` is written as
+    local: datetime  # its agency-zone wall time (the entry id, the day of the change)
+
+    @property
+    def day(self) -> date:
+        return self.local.date()
+
+    def entry(self, entry_type: str, text: str, **keys: object) -> dict[str, object]:
+        return {
+            "date": self.when,
+            "by": self.by,
+            "type": entry_type,
+            **keys,
+            "entered_by": self.entered_by,
+            "text": text,
+        }
+
+
+def entry_start(ctx: RunContext, by: str | None, when: str | None) -> EntryStart:
+    """``--by`` (entered_by, managers who left) and ``--date`` (default now) of an entry."""
+    from casectl.edit import notes  # the write side: not for reading commands
+
+    written, local = notes.parse_when(when, ctx.zone)
+    writer = notes.resolve_writer(
+        ctx.agency, by, lambda: gitrun.config_identity(ctx.root), local.date()
+    )
+    return EntryStart(writer.by, writer.entered_by, written, local)
+
+
+def entry_text(text: str | None, default: str) -> str:
+    """TEXT of the command (``-``: stdin), else ``default``; normalized."""
+    from casectl.edit import notes
+
+    return notes.side_text(text, default)

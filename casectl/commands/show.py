@@ -9,6 +9,7 @@ from typing import Any
 
 from casectl.commands._common import agency_context
 from casectl.core import schedule
+from casectl.core.model import OPEN_REFERRAL_STATUSES
 from casectl.errors import CasectlError
 from casectl.present.output import Output, json_visible, visible
 from casectl.present.text import plain_table
@@ -63,6 +64,10 @@ def run(out: Output, directory: Path | None, client_id: str, as_of: str | None, 
             }
             for g in (check.plan.goals if check.plan else [])
         ],
+        "referrals": [
+            r.model_dump(mode="json", exclude_none=True)
+            for r in (check.plan.referrals if check.plan else [])
+        ],
         "due": [i.to_json() for i in items],
         "recent_notes": [
             {
@@ -81,6 +86,23 @@ def run(out: Output, directory: Path | None, client_id: str, as_of: str | None, 
         return 0
     out.write(_text(data))
     return 0
+
+
+def referral_line(r: dict[str, Any]) -> str:
+    """One referral: id, where to, service, status (since), expected by, outcome."""
+    v = visible
+    service = f" ({v(r['service'])})" if r.get("service") else ""
+    since = f" {r['status_date']}" if r.get("status_date") else ""
+    expect = (
+        f", expect by {r['expect_by']}"
+        if r.get("expect_by") and r["status"] in OPEN_REFERRAL_STATUSES
+        else ""
+    )
+    outcome = f": {v(r['outcome'])}" if r.get("outcome") else ""
+    return (
+        f"{v(r['id'])} {v(r['to'])}{service} [{r['status']}{since}] sent {r['sent']}"
+        f"{expect}{outcome}"
+    )
 
 
 def _iso(day: date | None) -> str | None:
@@ -119,6 +141,11 @@ def _text(d: dict[str, Any]) -> str:
         for action in g["open_actions"]:
             lines.append(f"      - {v(action)}")
     lines.append("")
+    if d["referrals"]:
+        lines.append("Services and referrals:")
+        for r in d["referrals"]:
+            lines.append("  " + referral_line(r))
+        lines.append("")
     if d["due"]:
         lines.append("Due:")
         rows = [[i["status"], i["due"], i["kind"], i["what"]] for i in d["due"]]

@@ -35,6 +35,26 @@ class GoalFact(NamedTuple):
     target: date | None
 
 
+class ReferralFact(NamedTuple):
+    """A referral of the plan (contract 5.1)."""
+
+    id: str
+    to: str
+    service: str | None
+    status: str
+    sent: date
+    expect_by: date | None
+
+
+class SignOffFact(NamedTuple):
+    """A sign-off waiting for a supervisor (due kind ``approval``): ``what`` (plan or
+    closure), since when, and whether an approval went stale."""
+
+    what: str
+    since: date
+    stale: bool
+
+
 @dataclass(frozen=True, slots=True)
 class ClientFacts:
     """What ``schedule`` and the listings know of one client.
@@ -63,6 +83,9 @@ class ClientFacts:
     note_count: int = 0
     contact_dates: tuple[date, ...] = ()  # dates of contact-type entries, oldest first
     errors: bool = False  # the client's files have errors (a `record` item is due)
+    # coordinate (issue 14)
+    referrals: tuple[ReferralFact, ...] = ()
+    sign_offs: tuple[SignOffFact, ...] = ()  # waiting for a supervisor
 
     def cadence_override(self, key: str) -> dates.Duration | None:
         text = self.cadence.get(key)
@@ -117,9 +140,15 @@ class ClientFields(NamedTuple):
             program=client.program,
             opened=client.opened,
             closed=client.closed.date if client.closed else None,
-            consent_expires=client.consent.expires if client.consent else None,
+            consent_expires=_newest_expiry(client),
             cadence=tuple(cadence),
         )
+
+
+def _newest_expiry(client: Client) -> date | None:
+    """The `consent` due kind reads the newest consent (contract 5.1)."""
+    newest = client.latest_consent()
+    return newest.expires if newest is not None else None
 
 
 # Every cadence key (casectl.yaml and the per-client override alike).
@@ -132,6 +161,7 @@ def facts_from_records(
     plan: Plan | None,
     log: list[LogEntry],
     errors: bool = False,
+    sign_offs: tuple[SignOffFact, ...] = (),
 ) -> ClientFacts:
     """Reduce one client's records (the valid ones) to its facts. Pure.
 
@@ -184,6 +214,11 @@ def facts_from_records(
         note_count=len(log),
         contact_dates=tuple(contact_dates),
         errors=errors,
+        referrals=tuple(
+            ReferralFact(r.id, r.to, r.service, r.status, r.sent, r.expect_by)
+            for r in (plan.referrals if plan else [])
+        ),
+        sign_offs=sign_offs,
     )
 
 

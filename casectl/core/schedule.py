@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from casectl.core import dates
 from casectl.core.facts import CADENCE_KEYS, ClientFacts
-from casectl.core.model import Cadence
+from casectl.core.model import OPEN_REFERRAL_STATUSES, Cadence
 
 Kind = str  # a key of RULES, or "record"
 ItemStatus = Literal["overdue", "due_soon"]
@@ -127,7 +127,28 @@ def _consent(facts: ClientFacts, cadence: Cadences) -> list[DueDate]:
     return [("consent", "consent expires", f"{facts.id}/consent", facts.consent_expires)]
 
 
+def _referral(facts: ClientFacts, cadence: Cadences) -> list[DueDate]:
+    return [
+        (
+            "referral",
+            f"{r.id}: {r.to} ({r.service})" if r.service else f"{r.id}: {r.to}",
+            f"{facts.id}/referral/{r.id}",
+            r.expect_by,
+        )
+        for r in facts.referrals
+        if r.expect_by is not None and r.status in OPEN_REFERRAL_STATUSES
+    ]
+
+
+def _approval(facts: ClientFacts, cadence: Cadences) -> list[DueDate]:
+    return [
+        ("approval", f"{s.what} approval", f"{facts.id}/approval/{s.what}", s.since)
+        for s in facts.sign_offs
+    ]
+
+
 ACTIVE = frozenset({"active"})
+ANY = frozenset({"active", "on_hold", "closed"})
 OPEN = frozenset({"active", "on_hold"})
 
 
@@ -148,6 +169,10 @@ RULES: dict[Kind, Rule] = {
     "goal": Rule(ACTIVE, _goal),
     "action": Rule(ACTIVE, _action),
     "consent": Rule(ACTIVE, _consent),
+    # coordinate (issue 14); CASEWORK.md's order puts task before referral and
+    # flag_review, initial_plan between it and approval.
+    "referral": Rule(OPEN, _referral),
+    "approval": Rule(ANY, _approval),
 }
 # "record": a client whose files have errors, whatever its status (``record_item``).
 KINDS: tuple[Kind, ...] = (*RULES, "record")

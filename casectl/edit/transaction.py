@@ -236,7 +236,7 @@ class Transaction:
         (contract section 5: the one automatic format change). Nothing when it is
         there already."""
         current = self.ctx.agency.format
-        if current >= version:
+        if current >= version or (self._format is not None and self._format[1] >= version):
             return
         if self._config is None:
             raw = load.read_regular(self.ctx.root / layout.CONFIG_NAME)
@@ -246,6 +246,9 @@ class Transaction:
                 self._config = Document(layout.CONFIG_NAME, raw)
             except EditRefused as exc:
                 raise CasectlError(f"cannot edit {layout.CONFIG_NAME}: {exc}") from None
+        written = self._config.root.get("format", 1)
+        if isinstance(written, int) and written >= version:
+            return  # raised meanwhile (an earlier client of the same command)
         self._config.root["format"] = version
         self._format = (current, version)
         self.result.said.append(f"{layout.CONFIG_NAME}: format {current} -> {version} ({why})")

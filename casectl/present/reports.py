@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from casectl.core import dates, schedule
-from casectl.core.facts import ClientFacts
+from casectl.core.facts import ClientFacts, SignOffFact
 from casectl.core.model import (
+    OPEN_REFERRAL_STATUSES,
     Agency,
     Assessment,
     AssessmentFile,
@@ -296,6 +297,10 @@ _CASELOAD_CLIENT: dict[str, Any] = {
     "due_soon": SAFE, "items": [_DUE_ITEM], "errors": SAFE,
     "next_due": {"kind": SAFE, "what": FREE, "due": SAFE, "days": SAFE, "status": SAFE},
 }  # fmt: skip
+_REFERRAL = {
+    "id": SAFE, "to": FREE, "service": FREE, "goal": SAFE, "sent": SAFE, "expect_by": SAFE,
+    "status": SAFE, "status_date": SAFE, "outcome": FREE, "open": SAFE, "overdue": SAFE,
+}  # fmt: skip
 _ERRORED_CLIENT = {
     "id": SAFE, "client": SAFE, "name": INITIALS, "status": SAFE, "manager": SAFE,
     "manager_name": SAFE, "what": SAFE, "command": SAFE,
@@ -333,6 +338,10 @@ REDACTION: dict[str, dict[str, Any]] = {
         },
         "due": [{"kind": SAFE, "what": FREE, "due": SAFE, "status": SAFE, "days": SAFE}],
         "notes": [_NOTE], "note_count": SAFE,
+        "referrals": [_REFERRAL],
+        "consents": [{"signed": SAFE, "expires": SAFE, "expired": SAFE, "valid": SAFE,
+                      "parties": FREE, "document": SAFE}],
+        "sign_offs": [{"what": SAFE, "since": SAFE, "stale": SAFE}],
     },
     "caseload": {
         "agency": {"name": SAFE},
@@ -645,6 +654,7 @@ def client_report_context(
     since: date | None = None,
     redact: bool = False,
     problems: int = 0,
+    sign_offs: Sequence[SignOffFact] = (),
 ) -> Context:
     """The context of ``client.<format>.j2`` (documented in docs/templates.md);
     with ``redact``, redacted by REDACTION["client"] with the client's scrubber."""
@@ -669,11 +679,59 @@ def client_report_context(
         "due": due_block(due),
         "notes": notes,
         "note_count": sum(1 + len(n["amendments"]) for n in notes),
+        "referrals": referral_blocks(plan, as_of),
+        "consents": consent_blocks(client, as_of),
+        "sign_offs": [
+            {"what": s.what, "since": s.since.isoformat(), "stale": s.stale} for s in sign_offs
+        ],
     }
     if not redact:
         return context
     redacted: Context = redact_context(context, REDACTION["client"], make_scrubber(client))
     return redacted
+
+
+def referral_blocks(plan: Plan | None, as_of: date) -> list[Context]:
+    """The plan's referrals ("Services and referrals"), oldest first."""
+    out: list[Context] = []
+    for r in plan.referrals if plan else []:
+        is_open = r.status in OPEN_REFERRAL_STATUSES
+        out.append(
+            {
+                "id": r.id,
+                "to": r.to,
+                "service": r.service,
+                "goal": r.goal,
+                "sent": r.sent.isoformat(),
+                "expect_by": iso(r.expect_by),
+                "status": r.status,
+                "status_date": iso(r.status_date),
+                "outcome": r.outcome,
+                "open": is_open,
+                "overdue": bool(is_open and r.expect_by is not None and r.expect_by < as_of),
+            }
+        )
+    return out
+
+
+def consent_blocks(client: Client, as_of: date) -> list[Context]:
+    """Every consent, oldest first, with whether it is in force on ``as_of`` (its
+    parties: who records may be shared with)."""
+    out: list[Context] = []
+    for c in client.all_consents():
+        expired = c.expires is not None and c.expires < as_of
+        started = c.signed is None or c.signed <= as_of
+        out.append(
+            {
+                "signed": iso(c.signed),
+                "expires": iso(c.expires),
+                "expired": expired,
+                "valid": started and not expired,
+                "parties": list(c.parties) if c.parties is not None else None,
+                "document": c.document,
+            }
+        )
+    return out
 
 
 # ------------------------------------------------------------------------ caseload

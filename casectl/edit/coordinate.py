@@ -1,0 +1,300 @@
+"""The changes of the coordinate commands (contract 5.3), as transaction steps:
+``transfer`` (client.yaml ``manager:``, open actions and tasks of the old manager),
+``refer`` (``referrals:`` in plan.yaml), ``consent`` (``consents:`` in client.yaml),
+and what ``submit``/``approve`` read (git blob ids, the latest sign-off entries).
+
+Every step edits an open ``Document`` in place (``yamledit``: every other line,
+comment and quote kept) and returns the ``changes:`` lines of the log entry
+(CASEWORK.md's shapes). Consent coverage is decided here too, for the warnings of
+``refer`` and ``transfer``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from casectl.core import dates
+from casectl.core.model import (
+    FINAL_REFERRAL_STATUSES,
+    OPEN_REFERRAL_STATUSES,
+    REFERRAL_STATUSES,
+    Client,
+    Consent,
+    LogEntry,
+    Plan,
+)
+from casectl.edit.yamledit import Document
+from casectl.errors import CasectlError
+
+# ------------------------------------------------------------------ consent
+
+
+def valid_consents(client: Client | None, day: date) -> list[Consent]:
+    """The consents in force on ``day``: signed on or before it (or undated), not
+    expired before it."""
+    if client is None:
+        return []
+    return [
+        c
+        for c in client.all_consents()
+        if (c.signed is None or c.signed <= day) and (c.expires is None or c.expires >= day)
+    ]
+
+
+def names_party(consent: Consent, party: str) -> bool:
+    wanted = party.strip().casefold()
+    return any(p.strip().casefold() == wanted for p in consent.parties or [])
+
+
+def referral_consent_warning(client: Client | None, party: str, day: date) -> str | None:
+    """The warning of a referral to ``party`` no unexpired consent covers: none is in
+    force, or every one in force names its parties and none names this one."""
+    valid = valid_consents(client, day)
+    if any(c.parties is None or names_party(c, party) for c in valid):
+        return None
+    if not valid:
+        return f"Warning: no unexpired consent on {day.isoformat()}; records may not be shared."
+    return f"Warning: no unexpired consent names {party}; records may not be shared with them."
+
+
+def transfer_consent_warning(client: Client | None, day: date) -> str | None:
+    """The warning of a transfer when no consent covers the client on ``day``
+    (a transfer inside the agency needs no party)."""
+    if valid_consents(client, day):
+        return None
+    return f"Warning: no valid consent covers this client on {day.isoformat()}."
+
+
+def with_warning(text: str, warning: str | None) -> str:
+    """The entry text with the warning line written into it (never a silent share)."""
+    if warning is None:
+        return text
+    return text.rstrip("\n") + "\n" + warning + "\n"
+
+
+# ------------------------------------------------------------------ transfer
+
+
+def _editable_scalar(doc: Document, key: str) -> None:
+    """Refuse a top-level ``key`` that cannot be changed in place safely."""
+    short = doc.name.rpartition("/")[2]
+    if doc.flow_style:
+        raise doc.refused(
+            f"{short} is written in flow style ({{...}}); edit it by hand or rewrite it in "
+            "block style (one key per line)"
+        )
+    data = doc.loaded.data
+    if not isinstance(data.get(key), str):
+        raise doc.refused(f"{short} has no top-level '{key}:' line to change")
+
+
+def transfer_client(doc: Document, new: str) -> str:
+    """client.yaml's ``manager:`` set to ``new``; returns the old manager."""
+    _editable_scalar(doc, "manager")
+    old = str(doc.root["manager"])
+    doc.root["manager"] = new
+    return old
+
+
+def transfer_plan(doc: Document, old: str, new: str) -> list[str]:
+    """Open actions and tasks (no ``done``) whose ``who`` is ``old`` get ``new``;
+    finished ones are untouched. The ``changes:`` lines, in plan order."""
+    out: list[str] = []
+    root = doc.root
+    for goal in root.get("goals") or []:
+        if not isinstance(goal, dict):
+            continue
+        for n, action in enumerate(goal.get("actions") or [], start=1):
+            if isinstance(action, dict) and action.get("who") == old and not action.get("done"):
+                action["who"] = new
+                out.append(f"{goal.get('id')}.{n} who {old} -> {new}")
+    for task in root.get("tasks") or []:
+        if isinstance(task, dict) and task.get("who") == old and not task.get("done"):
+            task["who"] = new
+            out.append(f"{task.get('id')} who {old} -> {new}")
+    return out
+
+
+def plan_moves(plan: Plan | None, old: str) -> bool:
+    """Whether a transfer from ``old`` changes anything in the plan."""
+    if plan is None:
+        return False
+    return any(a.who == old and a.done is None for g in plan.goals for a in g.actions) or any(
+        t.who == old and t.done is None for t in plan.tasks
+    )
+
+
+# ------------------------------------------------------------------ referrals
+
+
+def next_id(prefix: str, used: Sequence[object]) -> str:
+    """``<prefix><n>``: one more than the highest number in use (never reused)."""
+    highest = 0
+    for value in used:
+        text = str(value)
+        if text.startswith(prefix) and text[len(prefix) :].isdigit():
+            highest = max(highest, int(text[len(prefix) :]))
+    return f"{prefix}{highest + 1}"
+
+
+@dataclass(frozen=True)
+class NewReferral:
+    to: str
+    sent: date
+    expect_by: date
+    service: str | None = None
+    goal: str | None = None
+
+
+def add_referral(doc: Document, referral: NewReferral) -> str:
+    """A referral ``R<n>`` appended to plan.yaml's ``referrals:`` (the list is made
+    at the end of the file when missing). Returns its id."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    root = doc.root
+    items = root.get("referrals")
+    if items is None:
+        items = CommentedSeq()
+        root["referrals"] = items
+    elif not isinstance(items, list):
+        raise doc.refused("plan.yaml's 'referrals:' is not a list; fix it first")
+    rid = next_id("R", [r.get("id") for r in items if isinstance(r, dict)])
+    item: Any = CommentedMap([("id", rid), ("to", referral.to)])
+    if referral.service is not None:
+        item["service"] = referral.service
+    if referral.goal is not None:
+        item["goal"] = referral.goal
+    item["sent"] = referral.sent
+    item["expect_by"] = referral.expect_by
+    item["status"] = "sent"
+    items.append(item)
+    return rid
+
+
+def find_referral(doc: Document, rid: str) -> Any:
+    for item in doc.root.get("referrals") or []:
+        if isinstance(item, dict) and item.get("id") == rid:
+            return item
+    known = [str(r.get("id")) for r in doc.root.get("referrals") or [] if isinstance(r, dict)]
+    raise CasectlError(
+        f"no referral {rid!r} in the plan (referrals: {', '.join(known) or 'none'}); "
+        "nothing written"
+    )
+
+
+def check_referral_status(status: str) -> str:
+    if status not in REFERRAL_STATUSES:
+        raise CasectlError(
+            f"--status: {status!r} is not a referral status "
+            f"(one of: {', '.join(REFERRAL_STATUSES)})"
+        )
+    return status
+
+
+def update_referral(
+    item: Any, status: str | None, day: date, outcome: str | None
+) -> tuple[str, list[str]]:
+    """Move a referral on: any open status to any later one (contract 5.1), with
+    ``status_date``; ``outcome`` set. Returns (old status, the ``changes:`` lines)."""
+    rid = str(item.get("id"))
+    old = str(item.get("status") or "sent")
+    changes: list[str] = []
+    if status is not None:
+        if old in FINAL_REFERRAL_STATUSES:
+            raise CasectlError(f"referral {rid} is {old} already (final); nothing written")
+        order = REFERRAL_STATUSES
+        if status in OPEN_REFERRAL_STATUSES and order.index(status) <= order.index(old):
+            raise CasectlError(
+                f"--status: referral {rid} is {old}; it can move to a later status only "
+                f"({', '.join(s for s in order if order.index(s) > order.index(old))}); "
+                "nothing written"
+            )
+        sent = dates.parse_date(item.get("sent"))
+        if sent is not None and day < sent:
+            raise CasectlError(
+                f"--date: {day.isoformat()} is before referral {rid} was sent "
+                f"({sent.isoformat()}); nothing written"
+            )
+        item["status"] = status
+        item["status_date"] = day
+        changes.append(f"{rid} status {old} -> {status}")
+    if outcome is not None:
+        item["outcome"] = outcome
+        if status is None:
+            changes.append(f"{rid} outcome recorded")
+    return old, changes
+
+
+# ------------------------------------------------------------------ consents
+
+
+def add_consent(doc: Document, consent: dict[str, Any]) -> bool:
+    """A consent appended to client.yaml's ``consents:``. A format 1 ``consent:``
+    block is converted first into the list's first item, where it stood (returns
+    True then): a renewal never overwrites."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    root = doc.root
+    converted = False
+    items = root.get("consents")
+    if items is None:
+        items = CommentedSeq()
+        if "consent" in root:
+            old = root["consent"]
+            if old is not None:
+                items.append(CommentedMap(old.items()) if isinstance(old, dict) else old)
+            converted = True
+            _replace_key(root, "consent", "consents", items)
+        else:
+            root["consents"] = items
+    elif not isinstance(items, list):
+        raise doc.refused("client.yaml's 'consents:' is not a list; fix it first")
+    items.append(CommentedMap(consent.items()))
+    return converted
+
+
+def _replace_key(mapping: Any, old: str, new: str, value: Any) -> None:
+    """``old: ...`` replaced by ``new: value`` at the same position."""
+    position = list(mapping.keys()).index(old)
+    del mapping[old]
+    mapping.insert(position, new, value)
+
+
+def document_hash(raw: bytes) -> str:
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+# ------------------------------------------------------------------ sign-off
+
+
+def blob_id(raw: bytes) -> str:
+    """git's blob id of ``raw`` (SHA-1 object format), as ``git hash-object`` says."""
+    return hashlib.sha1(b"blob %d\0" % len(raw) + raw, usedforsecurity=False).hexdigest()
+
+
+SIGNED_FILE = {"plan": "plan.yaml", "closure": "client.yaml"}
+
+
+@dataclass(frozen=True)
+class SignOff:
+    """The latest ``submitted`` entry of a kind and what was decided after it."""
+
+    submitted: LogEntry | None
+    decision: LogEntry | None  # the latest approval/rejection after it
+
+
+def latest_sign_off(log: Sequence[LogEntry], what: str) -> SignOff:
+    submitted: LogEntry | None = None
+    decision: LogEntry | None = None
+    for entry in log:
+        if entry.what != what:
+            continue
+        if entry.type == "submitted":
+            submitted, decision = entry, None
+        elif entry.type == "approval" and submitted is not None:
+            decision = entry
+    return SignOff(submitted, decision)
