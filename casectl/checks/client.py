@@ -21,7 +21,7 @@ from casectl.checks import schema
 from casectl.checks.result import CheckedClient
 from casectl.core.context import Env
 from casectl.core.facts import ClientFields
-from casectl.core.model import Agency, Client, describe
+from casectl.core.model import Agency, Client, Consent, describe
 from casectl.core.problems import Problem
 from casectl.store.load import Loaded
 
@@ -56,14 +56,21 @@ def check(
             )
         )
     consent = client.consent
-    if consent and consent.signed and consent.expires and consent.expires <= consent.signed:
-        out.append(
-            loaded.problem(
-                ("consent", "expires"),
-                "CM123",
-                f"{consent.expires} is not after consent.signed {consent.signed}",
+    located: list[tuple[tuple[str | int, ...], Consent]] = (
+        [(("consent",), consent)] if consent else []
+    )
+    located += [(("consents", i), c) for i, c in enumerate(client.consents or [])]
+    for at, item in located:
+        if item.signed and item.expires and item.expires <= item.signed:
+            out.append(
+                loaded.problem(
+                    (*at, "expires"),
+                    "CM123",
+                    f"{item.expires} is not after consent.signed {item.signed}",
+                )
             )
-        )
+        if item.signed is not None and item.signed > today and at != ("consent",):
+            out.append(loaded.problem((*at, "signed"), "CM126", f"{item.signed} is in the future"))
     if client.closed and client.closed.date < client.opened:
         out.append(
             loaded.problem(

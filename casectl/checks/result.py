@@ -67,10 +67,10 @@ class CheckedClient:
                 for d in (
                     c.born,
                     c.closed.date if c.closed else None,
-                    c.consent.signed if c.consent else None,
                 )
                 if d
             ]
+            days += [k.signed for k in c.all_consents() if k.signed]
         if self.assessments is not None:
             days += [a.date for a in self.assessments.assessments]
         if self.plan is not None:

@@ -12,10 +12,11 @@ comment and quote kept) and returns the ``changes:`` lines of the log entry
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from casectl.core import dates
 from casectl.core.model import (
@@ -27,8 +28,11 @@ from casectl.core.model import (
     LogEntry,
     Plan,
 )
-from casectl.edit.yamledit import Document
+from casectl.edit.yamledit import Document, EditRefused
 from casectl.errors import CasectlError
+
+if TYPE_CHECKING:
+    from casectl.edit.transaction import Transaction
 
 # ------------------------------------------------------------------ consent
 
@@ -232,40 +236,84 @@ def update_referral(
 # ------------------------------------------------------------------ consents
 
 
-def add_consent(doc: Document, consent: dict[str, Any]) -> bool:
-    """A consent appended to client.yaml's ``consents:``. A format 1 ``consent:``
-    block is converted first into the list's first item, where it stood (returns
-    True then): a renewal never overwrites."""
+def add_consent(doc: Document, consent: dict[str, Any]) -> None:
+    """A consent appended to client.yaml's ``consents:`` (made at the end of the file
+    when missing; a format 1 ``consent:`` block is converted first, by
+    :func:`consent_block_to_list`)."""
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
     root = doc.root
-    converted = False
+    if "consent" in root:
+        raise doc.refused("client.yaml has a 'consent:' block; convert it first")
     items = root.get("consents")
     if items is None:
         items = CommentedSeq()
-        if "consent" in root:
-            old = root["consent"]
-            if old is not None:
-                items.append(CommentedMap(old.items()) if isinstance(old, dict) else old)
-            converted = True
-            _replace_key(root, "consent", "consents", items)
-        else:
-            root["consents"] = items
+        root["consents"] = items
     elif not isinstance(items, list):
         raise doc.refused("client.yaml's 'consents:' is not a list; fix it first")
     items.append(CommentedMap(consent.items()))
-    return converted
 
 
-def _replace_key(mapping: Any, old: str, new: str, value: Any) -> None:
-    """``old: ...`` replaced by ``new: value`` at the same position."""
-    position = list(mapping.keys()).index(old)
-    del mapping[old]
-    mapping.insert(position, new, value)
+def convert_consent(tx: Transaction) -> bool:
+    """client.yaml's ``consent:`` block made the first item of ``consents:`` in this
+    transaction (before anything else changes the file); False when there is none."""
+    doc = tx.document("client.yaml")
+    converted = consent_block_to_list(doc.text)
+    if converted is None:
+        return False
+    if doc.crlf:
+        converted = converted.replace("\n", "\r\n")
+    tx.rewrite("client.yaml", ("\ufeff" if doc.bom else "") + converted)
+    return True
 
 
-def document_hash(raw: bytes) -> str:
-    return "sha256:" + hashlib.sha256(raw).hexdigest()
+_KEY_LINE = re.compile(r"^consent:(?P<rest>[ \t]*(?:#.*)?)$")
+_FLOW_LINE = re.compile(r"^consent:[ \t]+(?P<value>\{.*)$")
+
+
+def consent_block_to_list(text: str) -> str | None:
+    """client.yaml's text with a top-level ``consent:`` block rewritten as a one-item
+    ``consents:`` list, where it stood, every comment kept (the block's lines indented
+    under ``- ``); None when there is no such block. ``EditRefused`` when its layout
+    is not one this can rewrite safely (checked by reading the result back)."""
+    lines = text.splitlines(keepends=True)
+    start = next(
+        (i for i, ln in enumerate(lines) if ln.startswith("consent:") and ln[8:9] in " \t\r\n#"),
+        None,
+    )
+    if start is None:
+        return None
+    head = lines[start].rstrip("\r\n")
+    ending = lines[start][len(head) :]
+    flow = _FLOW_LINE.match(head)
+    if flow:
+        out = [*lines[:start], f"consents:{ending}", f"  - {flow.group('value')}{ending}"]
+        out += lines[start + 1 :]
+        return "".join(out)
+    match = _KEY_LINE.match(head)
+    if match is None:
+        raise EditRefused("the 'consent:' block is not laid out as expected; edit it by hand")
+    end = start + 1
+    while end < len(lines) and (lines[end][:1] in (" ", "\t") or not lines[end].strip()):
+        end += 1
+    while end > start + 1 and not lines[end - 1].strip():
+        end -= 1  # blank lines after the block stay where they are
+    block = lines[start + 1 : end]
+    content = [ln for ln in block if ln.strip() and not ln.lstrip().startswith("#")]
+    if not content:
+        raise EditRefused("the 'consent:' block is empty; edit it by hand")
+    indent = len(content[0]) - len(content[0].lstrip(" "))
+    new: list[str] = []
+    first = True
+    for ln in block:
+        if not ln.strip():
+            new.append(ln)
+        elif first and not ln.lstrip().startswith("#"):
+            new.append(" " * indent + "- " + ln[indent:])
+            first = False
+        else:
+            new.append(" " * (indent + 2) + ln[indent:] if ln[:indent].strip() == "" else ln)
+    return "".join([*lines[:start], f"consents:{match.group('rest')}{ending}", *new, *lines[end:]])
 
 
 # ------------------------------------------------------------------ sign-off

@@ -202,6 +202,16 @@ class Transaction:
                 raise CasectlError(f"cannot edit {exc.name}: {exc}") from None
         return self._docs[name].root
 
+    def rewrite(self, name: str, text: str) -> None:
+        """Start ``name`` over from ``text`` (a whole-file step such as a format
+        conversion, made before any other change to it); checked like every change."""
+        if name not in EDITABLE:
+            raise ValueError(f"not an editable file: {name}")  # a programming error
+        try:
+            self._docs[name] = Document(f"{self.rel}/{name}", text.encode("utf-8"))
+        except EditRefused as exc:
+            raise CasectlError(f"cannot edit {exc.name}: {exc}") from None
+
     def document(self, name: str) -> Document:
         """The ``Document`` behind :meth:`doc` (flow style, original text)."""
         self.doc(name)
@@ -266,7 +276,7 @@ class Transaction:
                 rendered = document.render()
             except EditRefused as exc:
                 raise CasectlError(f"cannot edit {self.rel}/{name}: {exc}") from None
-            if rendered != document.raw:
+            if rendered != self.files.raw.get(name):
                 new[name] = rendered
         new.update(self._created)
         if self._entries:
