@@ -197,9 +197,17 @@ def gather_due(
         check_manager_option(ctx, manager, (plan.manager for plan in known))
     items: list[DueItem] = []
     for plan in known:
+        # An approval item is the supervisor's, whoever manages the client.
         if manager is not None and plan.manager != manager:
+            if not any(d[0] == "approval" for d in plan.dates):
+                continue
+            found = schedule.items_from_schedule(plan, ctx.as_of, window)
+            items.extend(i for i in found if i.manager == manager)
             continue
-        items.extend(schedule.items_from_schedule(plan, ctx.as_of, window))
+        found = schedule.items_from_schedule(plan, ctx.as_of, window)
+        if manager is not None:
+            found = [i for i in found if i.manager == manager]
+        items.extend(found)
     if kinds:
         items = [i for i in items if i.kind in kinds]
     return Gathered(ctx, schedule.sort_items(items), window)

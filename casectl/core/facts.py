@@ -7,7 +7,8 @@ unchanged files. Everything here is plain data: dates, strings, ints.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any, NamedTuple, get_args, get_origin, get_type_hints
@@ -53,6 +54,31 @@ class SignOffFact(NamedTuple):
     what: str
     since: date
     stale: bool
+
+
+def blob_id(raw: bytes) -> str:
+    """git's blob id of ``raw`` (SHA-1 object format), as ``git hash-object`` says."""
+    return hashlib.sha1(b"blob %d\0" % len(raw) + raw, usedforsecurity=False).hexdigest()
+
+
+class SignOff(NamedTuple):
+    """The latest ``submitted`` entry of a kind and the decision after it, if any."""
+
+    submitted: LogEntry | None
+    decision: LogEntry | None
+
+
+def latest_sign_off(log: Sequence[LogEntry], what: str) -> SignOff:
+    submitted: LogEntry | None = None
+    decision: LogEntry | None = None
+    for entry in log:
+        if entry.what != what:
+            continue
+        if entry.type == "submitted":
+            submitted, decision = entry, None
+        elif entry.type == "approval" and submitted is not None:
+            decision = entry
+    return SignOff(submitted, decision)
 
 
 @dataclass(frozen=True, slots=True)

@@ -241,10 +241,24 @@ class ClientSchedule:
             return None
 
 
-def client_schedule(facts: ClientFacts, agency_cadence: Cadence) -> ClientSchedule:
-    """The as-of-independent part of :func:`due_items`."""
+def client_schedule(
+    facts: ClientFacts, agency_cadence: Cadence, supervisors: tuple[str, ...] = ()
+) -> ClientSchedule:
+    """The as-of-independent part of :func:`due_items`. An ``approval`` date is one
+    item per supervisor (``supervisors``; none: the client's manager), its ref ending
+    in the supervisor's key (:func:`item_manager`)."""
     cadence = effective_cadence(agency_cadence, facts)
     found = _due_dates(facts, cadence)
+    if supervisors and facts.sign_offs:
+        found = [
+            each
+            for d in found
+            for each in (
+                [(d[0], d[1], f"{d[2]}/{s}", d[3]) for s in supervisors]
+                if d[0] == "approval"
+                else [d]
+            )
+        ]
     return ClientSchedule(
         facts.id, facts.name, facts.manager, cadence["due_soon"], tuple(found), facts.errors
     )
@@ -255,6 +269,7 @@ def due_items(
     agency_cadence: Cadence,
     as_of: date,
     within: dates.Duration | None = None,
+    supervisors: tuple[str, ...] = (),
 ) -> list[DueItem]:
     """Overdue and due-soon items of one client as of ``as_of``, in due_dates order.
 
@@ -263,7 +278,7 @@ def due_items(
     """
     if not facts.errors and not any(facts.status in r.statuses for r in RULES.values()):
         return []
-    return items_from_schedule(client_schedule(facts, agency_cadence), as_of, within)
+    return items_from_schedule(client_schedule(facts, agency_cadence, supervisors), as_of, within)
 
 
 def items_from_schedule(
@@ -281,7 +296,7 @@ def items_from_schedule(
             DueItem(
                 client=plan.client,
                 name=plan.name,
-                manager=plan.manager,
+                manager=item_manager(kind, ref, plan.manager),
                 kind=kind,
                 what=what,
                 due=due,
@@ -293,6 +308,14 @@ def items_from_schedule(
     if plan.errors:
         items.append(record_item(plan, as_of))
     return items
+
+
+def item_manager(kind: Kind, ref: str, manager: str | None) -> str | None:
+    """Whose item it is: an ``approval`` item's supervisor (the last part of its ref,
+    ``<client>/approval/<what>/<supervisor>``), else the client's manager."""
+    if kind == "approval" and ref.count("/") == 3:
+        return ref.rpartition("/")[2]
+    return manager
 
 
 def record_item(plan: ClientSchedule, as_of: date) -> DueItem:

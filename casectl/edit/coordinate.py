@@ -11,7 +11,6 @@ comment and quote kept) and returns the ``changes:`` lines of the log entry
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -319,30 +318,44 @@ def consent_block_to_list(text: str) -> str | None:
 # ------------------------------------------------------------------ sign-off
 
 
-def blob_id(raw: bytes) -> str:
-    """git's blob id of ``raw`` (SHA-1 object format), as ``git hash-object`` says."""
-    return hashlib.sha1(b"blob %d\0" % len(raw) + raw, usedforsecurity=False).hexdigest()
-
-
 SIGNED_FILE = {"plan": "plan.yaml", "closure": "client.yaml"}
 
 
-@dataclass(frozen=True)
-class SignOff:
-    """The latest ``submitted`` entry of a kind and what was decided after it."""
+def signed_object(tx: Transaction, what: str) -> str:
+    """The git blob id of the file ``what`` signs off (plan.yaml, or client.yaml for a
+    closure) as committed at HEAD; refused when the file differs from HEAD."""
+    from casectl.core.facts import blob_id
+    from casectl.git import history
 
-    submitted: LogEntry | None
-    decision: LogEntry | None  # the latest approval/rejection after it
+    name = SIGNED_FILE[what]
+    rel = f"{tx.rel}/{name}"
+    raw = tx.files.raw.get(name)
+    head = history.head_blob(tx.ctx.root, rel)
+    if raw is None or head is None or blob_id(raw) != head:
+        raise CasectlError(
+            f"{rel} is not committed as it is: commit it first (what is signed off is the "
+            "committed file); nothing written"
+        )
+    return head
 
 
-def latest_sign_off(log: Sequence[LogEntry], what: str) -> SignOff:
-    submitted: LogEntry | None = None
-    decision: LogEntry | None = None
-    for entry in log:
-        if entry.what != what:
-            continue
-        if entry.type == "submitted":
-            submitted, decision = entry, None
-        elif entry.type == "approval" and submitted is not None:
-            decision = entry
-    return SignOff(submitted, decision)
+def pending(log: Sequence[LogEntry], what: str) -> LogEntry | None:
+    """The latest ``submitted`` entry of ``what`` with no decision after it."""
+    from casectl.core.facts import latest_sign_off
+
+    submitted, decision = latest_sign_off(log, what)
+    return submitted if decision is None else None
+
+
+def closure_of(submitted: LogEntry) -> tuple[date, str] | None:
+    """The closing date and reason a ``submitted`` closure entry recorded."""
+    found: dict[str, str] = {}
+    for line in submitted.changes or []:
+        for key in ("closed.date", "closed.reason"):
+            if line.startswith(key + " "):
+                found[key] = line[len(key) + 1 :].strip()
+    day = dates.parse_date(found.get("closed.date"))
+    reason = found.get("closed.reason")
+    if day is None or reason is None:
+        return None
+    return day, reason

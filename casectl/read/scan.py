@@ -155,7 +155,11 @@ def _check_chunk(root: Path, folders: list[str], env: Env, derive: bool) -> list
             "files": len(check.loaded),
         }
         facts = check.facts if derive else None
-        plan = client_schedule(facts, env.agency.cadence) if facts is not None else None
+        plan = (
+            client_schedule(facts, env.agency.cadence, env.agency.supervisors())
+            if facts is not None
+            else None
+        )
         out.append(_Checked(check.id, entry, facts, plan))
     return out
 
