@@ -212,3 +212,12 @@ def test_reports_show_services_and_referrals(tmp_path: Path) -> None:
     assert "<h2>Services and referrals</h2>" in html
     redacted = cli("-C", root, "report", "rc-0001", "--redact").stdout
     assert "## Services and referrals" in redacted
+
+
+def test_list_counts_open_referrals(tmp_path: Path) -> None:
+    root = _agency(tmp_path)
+    assert cli("-C", root, "refer", "rc-0001", "--to", "A").exit_code == 0
+    assert cli("-C", root, "refer", "rc-0001", "--to", "B").exit_code == 0
+    assert cli("-C", root, "refer", "rc-0001", "R2", "--status", "declined").exit_code == 0
+    rows = json.loads(cli("-C", root, "list", "--format", "json").stdout)
+    assert {r["id"]: r["referrals_open"] for r in rows} == {"rc-0001": 1, "rc-0002": 0}

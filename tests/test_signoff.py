@@ -176,3 +176,20 @@ def test_closure_waits_for_approval(tmp_path: Path, as_user) -> None:  # type: i
     assert len(run_git(root, "rev-list", f"{head}..HEAD").split()) == 1
     assert _approvals(root) == []
     assert cli("-C", root, "validate").exit_code == 0
+
+
+def test_caseload_shows_sign_offs_referrals_and_consent(tmp_path: Path) -> None:
+    root = _agency(tmp_path)
+    assert cli("-C", root, "submit", "rc-0001", "plan").exit_code == 0
+    assert (
+        cli("-C", root, "refer", "rc-0002", "--to", "Meals", "--date", "2026-10-05").exit_code == 0
+    )
+    args = ("--signed", "2026-11-01", "--expires", "2027-11-01", "--party", "Meals")
+    assert cli("-C", root, "consent", "rc-0002", *args).exit_code == 0
+    md = cli("-C", root, "caseload", "--as-of", "2026-11-29").stdout
+    assert "## Waiting for sign-off" in md
+    assert "| rc-0001 | Test Person | jdoe | plan |" in md
+    row = next(ln for ln in md.splitlines() if ln.startswith("| rc-0002 |"))
+    assert "| 1 (1 overdue) | to 2027-11-01: Meals |" in row
+    html = cli("-C", root, "caseload", "--format", "html").stdout
+    assert "<h2>Waiting for sign-off</h2>" in html

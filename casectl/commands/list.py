@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from casectl.commands._common import agency_context, check_manager_option
-from casectl.core.model import STATUSES, Agency
+from casectl.core.model import OPEN_REFERRAL_STATUSES, STATUSES, Agency
 from casectl.errors import CasectlError
 from casectl.present.output import Output
 from casectl.present.text import json_list, plain_table, rich_table
@@ -42,6 +42,7 @@ def run(
                 "notes": f.note_count,
                 "errors": f.errors,
                 "manager_left": _left(ctx.agency, f.manager),
+                "referrals_open": sum(1 for r in f.referrals if r.status in OPEN_REFERRAL_STATUSES),
             }
         )
     if fmt == "json":

@@ -47,6 +47,14 @@ class ReferralFact(NamedTuple):
     expect_by: date | None
 
 
+class ConsentFact(NamedTuple):
+    """A consent of client.yaml (parties joined by ", "; None: not limited to any)."""
+
+    signed: date | None
+    expires: date | None
+    parties: str | None
+
+
 class SignOffFact(NamedTuple):
     """A sign-off waiting for a supervisor (due kind ``approval``): ``what`` (plan or
     closure), since when, and whether an approval went stale."""
@@ -112,6 +120,14 @@ class ClientFacts:
     # coordinate (issue 14)
     referrals: tuple[ReferralFact, ...] = ()
     sign_offs: tuple[SignOffFact, ...] = ()  # waiting for a supervisor
+    consents: tuple[ConsentFact, ...] = ()  # oldest first
+
+    def consent_on(self, day: date) -> ConsentFact | None:
+        """The newest consent in force on ``day`` (signed on or before it, not expired)."""
+        for c in reversed(self.consents):
+            if (c.signed is None or c.signed <= day) and (c.expires is None or c.expires >= day):
+                return c
+        return None
 
     def cadence_override(self, key: str) -> dates.Duration | None:
         text = self.cadence.get(key)
@@ -150,6 +166,7 @@ class ClientFields(NamedTuple):
     closed: date | None = None
     consent_expires: date | None = None
     cadence: tuple[tuple[str, str], ...] = ()  # per-client overrides, text form
+    consents: tuple[ConsentFact, ...] = ()
 
     @classmethod
     def of(cls, client: Client) -> ClientFields:
@@ -168,6 +185,12 @@ class ClientFields(NamedTuple):
             closed=client.closed.date if client.closed else None,
             consent_expires=_newest_expiry(client),
             cadence=tuple(cadence),
+            consents=tuple(
+                ConsentFact(
+                    c.signed, c.expires, ", ".join(c.parties) if c.parties is not None else None
+                )
+                for c in client.all_consents()
+            ),
         )
 
 
@@ -245,6 +268,7 @@ def facts_from_records(
             for r in (plan.referrals if plan else [])
         ),
         sign_offs=sign_offs,
+        consents=fields.consents,
     )
 
 

@@ -296,6 +296,13 @@ _CASELOAD_CLIENT: dict[str, Any] = {
     "goals_met": SAFE, "goals_active": SAFE, "goals_total": SAFE, "overdue": SAFE,
     "due_soon": SAFE, "items": [_DUE_ITEM], "errors": SAFE,
     "next_due": {"kind": SAFE, "what": FREE, "due": SAFE, "days": SAFE, "status": SAFE},
+    "manager_left": SAFE, "referrals_open": SAFE, "referrals_overdue": SAFE,
+    "consent": {"state": SAFE, "expires": SAFE, "parties": FREE},
+    "sign_offs": [{"what": SAFE, "since": SAFE, "stale": SAFE}],
+}  # fmt: skip
+_SIGN_OFF_ROW = {
+    "client": SAFE, "name": INITIALS, "manager": SAFE, "what": SAFE, "since": SAFE,
+    "stale": SAFE, "supervisors": SAFE,
 }  # fmt: skip
 _REFERRAL = {
     "id": SAFE, "to": FREE, "service": FREE, "goal": SAFE, "sent": SAFE, "expect_by": SAFE,
@@ -352,8 +359,9 @@ REDACTION: dict[str, dict[str, Any]] = {
         "managers": [{
             "key": SAFE, "name": SAFE, "clients": [_CASELOAD_CLIENT], "count": SAFE,
             "active": SAFE, "on_hold": SAFE, "overdue": SAFE, "overdue_clients": SAFE,
-            "due_soon": SAFE, "contacts_30d": SAFE,
+            "due_soon": SAFE, "contacts_30d": SAFE, "left": SAFE,
         }],
+        "sign_offs": [_SIGN_OFF_ROW], "referrals_open": SAFE,
     },
     "digest": {
         "agency": SAFE, "as_of": SAFE, "window": SAFE, "total": SAFE,
@@ -794,7 +802,32 @@ def caseload_client(
         "overdue": sum(1 for i in items if i.status == "overdue"),
         "due_soon": sum(1 for i in items if i.status == "due_soon"),
         "items": [_item(i) for i in items],
+        "manager_left": iso(agency.manager_left(facts.manager)) if facts.manager else None,
+        "referrals_open": sum(1 for r in facts.referrals if r.status in OPEN_REFERRAL_STATUSES),
+        "referrals_overdue": sum(
+            1
+            for r in facts.referrals
+            if r.status in OPEN_REFERRAL_STATUSES
+            and r.expect_by is not None
+            and r.expect_by < as_of
+        ),
+        "consent": consent_state(facts, as_of),
+        "sign_offs": [
+            {"what": s.what, "since": s.since.isoformat(), "stale": s.stale}
+            for s in facts.sign_offs
+        ],
     }
+
+
+def consent_state(facts: ClientFacts, as_of: date) -> Context:
+    """The client's consent on ``as_of``: ``valid`` (with its parties), ``expired``
+    (the newest one ran out) or ``none``."""
+    valid = facts.consent_on(as_of)
+    if valid is not None:
+        return {"state": "valid", "expires": iso(valid.expires), "parties": valid.parties}
+    if facts.consents:
+        return {"state": "expired", "expires": iso(facts.consents[-1].expires), "parties": None}
+    return {"state": "none", "expires": None, "parties": None}
 
 
 def caseload_context(
@@ -843,8 +876,22 @@ def caseload_context(
                 "overdue_clients": sum(1 for c in theirs if c["overdue"]),
                 "due_soon": sum(c["due_soon"] for c in theirs),
                 "contacts_30d": sum(c["contacts_30d"] for c in theirs),
+                "left": iso(agency.manager_left(key)) if key is not None else None,
             }
         )
+    sign_offs = [
+        {
+            "client": c["id"],
+            "name": c["name"],
+            "manager": c["manager"],
+            "what": s["what"],
+            "since": s["since"],
+            "stale": s["stale"],
+            "supervisors": list(agency.supervisors()),
+        }
+        for c in clients
+        for s in c["sign_offs"]
+    ]
     return {
         "agency": {"name": agency.agency},
         "as_of": as_of.isoformat(),
@@ -873,6 +920,8 @@ def caseload_context(
             for f in with_errors
         ],
         "skipped": 0,  # no client is left out any more; kept for older agency templates
+        "sign_offs": sign_offs,
+        "referrals_open": sum(c["referrals_open"] for c in clients),
     }
 
 
