@@ -131,3 +131,14 @@ def test_consent_refusals(tmp_path: Path) -> None:
         assert message in r.stderr, (args, r.stderr)
     assert run_git(root, "rev-parse", "HEAD") == head
     assert run_git(root, "status", "--porcelain") == ""
+
+
+def test_show_reads_the_newest_consent(tmp_path: Path) -> None:
+    root = _agency(tmp_path)
+    args = ("--signed", "2026-11-20", "--expires", "2027-11-20", "--party", "Legal Aid")
+    assert cli("-C", root, "consent", "rc-0001", *args).exit_code == 0
+    shown = cli("-C", root, "show", "rc-0001").stdout
+    assert "consent:  expires 2027-11-20 (parties: Legal Aid)" in shown
+    data = json.loads(cli("-C", root, "show", "rc-0001", "--format", "json").stdout)
+    assert data["consent_expires"] == "2027-11-20"
+    assert [c["expires"] for c in data["consents"]] == ["2026-12-10", "2027-11-20"]

@@ -29,6 +29,7 @@ def run(out: Output, directory: Path | None, client_id: str, as_of: str | None, 
         )
     facts = check.facts
     assert facts is not None
+    newest = client.latest_consent()
     items = schedule.sort_items(schedule.due_items(facts, ctx.agency.cadence, ctx.as_of))
     latest = (
         check.assessments.assessments[-1]
@@ -45,9 +46,8 @@ def run(out: Output, directory: Path | None, client_id: str, as_of: str | None, 
         "program": client.program,
         "opened": client.opened.isoformat(),
         "closed": client.closed.model_dump(mode="json") if client.closed else None,
-        "consent_expires": client.consent.expires.isoformat()
-        if client.consent and client.consent.expires
-        else None,
+        "consent_expires": _iso(newest.expires) if newest is not None else None,
+        "consents": [c.model_dump(mode="json", exclude_none=True) for c in client.all_consents()],
         "latest_assessment": {
             "date": latest.date.isoformat(),
             "scores": {k: v.score for k, v in latest.domains.items()},
@@ -123,7 +123,9 @@ def _text(d: dict[str, Any]) -> str:
         lines.append(f"  program:  {v(d['program'])}")
     lines.append(f"  opened:   {d['opened']}")
     if d["consent_expires"]:
-        lines.append(f"  consent:  expires {d['consent_expires']}")
+        parties = (d["consents"][-1].get("parties") if d["consents"] else None) or []
+        shared = f" (parties: {v(', '.join(parties))})" if parties else ""
+        lines.append(f"  consent:  expires {d['consent_expires']}{shared}")
     if d["problems"]:
         lines.append(f"  PROBLEMS: {d['problems']} error(s); run casectl validate")
     lines.append("")
