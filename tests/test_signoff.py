@@ -193,3 +193,18 @@ def test_caseload_shows_sign_offs_referrals_and_consent(tmp_path: Path) -> None:
     assert "| 1 (1 overdue) | to 2027-11-01: Meals |" in row
     html = cli("-C", root, "caseload", "--format", "html").stdout
     assert "<h2>Waiting for sign-off</h2>" in html
+
+
+def test_submit_closure_without_reason(tmp_path: Path, as_user) -> None:  # type: ignore[no-untyped-def]
+    root = _agency(tmp_path)
+    blob = run_git(root, "rev-parse", "HEAD:clients/rc-0001/client.yaml").strip()
+    r = cli("-C", root, "submit", "rc-0001", "closure")
+    assert r.exit_code == 0, r.stderr
+    entry = _log(root)[-1]
+    assert (entry["type"], entry["what"], entry["object"]) == ("submitted", "closure", blob)
+    assert entry["text"] == "Closure submitted for approval.\n"
+    assert cli("-C", root, "submit", "rc-0001", "closure").exit_code == 2
+    as_user("Dana Ruiz", "dana@example.org")
+    assert cli("-C", root, "approve", "rc-0001", "closure").exit_code == 0
+    data = yaml.safe_load((root / "clients/rc-0001/client.yaml").read_text())
+    assert data["status"] == "closed" and data["closed"]["reason"] == "other"

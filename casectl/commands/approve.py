@@ -75,9 +75,7 @@ def run(
             )
         _refuse_changed(tx, what, submitted.object)
         if what == "closure" and decision == "approved":
-            closing = coordinate.closure_of(submitted)
-            if closing is None:
-                raise CasectlError("the submitted closure has no date and reason; nothing written")
+            closing = coordinate.closure_of(submitted, now.date())
             changes.refuse_closed(tx.checked)
             changes.close_client(tx.document("client.yaml"), *closing)
         entry = {

@@ -1,8 +1,10 @@
 """``casectl submit ID plan|closure``: ask a supervisor to sign off; commit.
 
 A ``submitted`` entry records ``what`` and ``object``, the git blob id of plan.yaml
-at HEAD (the file must be committed as it is). A closure is submitted by ``close``
-when casectl.yaml has ``approvals: [closure]`` (it records the reason and date).
+(client.yaml for a closure) at HEAD (the file must be committed as it is). ``close``
+submits a closure with its reason and date when casectl.yaml has ``approvals:
+[closure]``; one submitted here has neither (approving it closes the case on the day
+of the approval, reason ``other``).
 """
 
 from __future__ import annotations
@@ -23,12 +25,6 @@ def run(
     layout.check_client_id(client_id)
     if what not in SIGN_OFF_KINDS:
         raise CasectlError(f"{what!r}: submit plan or closure")
-    if what == "closure":
-        raise CasectlError(
-            f"a closure is submitted by `casectl close {client_id} --reason R` (it records the "
-            "reason and date; with approvals: [closure] in casectl.yaml the case then waits "
-            "for a supervisor); nothing written"
-        )
     ctx = agency_context(directory, writes=True)
     opened = transaction.open_client(ctx, client_id, commit=not no_commit)
     start = entry_start(ctx, by, None)
@@ -36,8 +32,18 @@ def run(
         if tx.checked.client is not None and tx.checked.client.status == "closed":
             raise CasectlError(f"{client_id} is closed; nothing written")
         oid = coordinate.signed_object(tx, what)
-        text = "Plan submitted for approval.\n"
-        tx.append_entry(start.entry("submitted", text, what=what, object=oid), local=start.local)
+        keys: dict[str, object] = {"what": what, "object": oid}
+        if what == "closure":
+            if coordinate.pending(tx.checked.log, "closure") is not None:
+                raise CasectlError(
+                    f"the closure of {client_id} already waits for a supervisor; nothing written"
+                )
+            # No reason given: approving it closes the case as of that day, reason other
+            # (`close ID --reason R` submits with the reason and date instead).
+            keys["changes"] = ["status active -> closed"]
+        label = "Plan" if what == "plan" else "Closure"
+        text = f"{label} submitted for approval.\n"
+        tx.append_entry(start.entry("submitted", text, **keys), local=start.local)
     out.warn(f"{client_id}: {what} submitted for approval ({oid[:12]})")
     result = tx.result
     return report_written(out, result, f"the submission was written (note {result.note_id})")

@@ -347,15 +347,14 @@ def pending(log: Sequence[LogEntry], what: str) -> LogEntry | None:
     return submitted if decision is None else None
 
 
-def closure_of(submitted: LogEntry) -> tuple[date, str] | None:
-    """The closing date and reason a ``submitted`` closure entry recorded."""
+def closure_of(submitted: LogEntry, today: date) -> tuple[date, str]:
+    """The closing date and reason a ``submitted`` closure entry recorded (``close``);
+    one from ``submit ID closure`` has neither: ``today`` and ``other``."""
     found: dict[str, str] = {}
     for line in submitted.changes or []:
         for key in ("closed.date", "closed.reason"):
             if line.startswith(key + " "):
                 found[key] = line[len(key) + 1 :].strip()
-    day = dates.parse_date(found.get("closed.date"))
-    reason = found.get("closed.reason")
-    if day is None or reason is None:
-        return None
+    day = dates.parse_date(found.get("closed.date")) or today
+    reason = found.get("closed.reason") or "other"
     return day, reason
