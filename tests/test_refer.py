@@ -221,3 +221,18 @@ def test_list_counts_open_referrals(tmp_path: Path) -> None:
     assert cli("-C", root, "refer", "rc-0001", "R2", "--status", "declined").exit_code == 0
     rows = json.loads(cli("-C", root, "list", "--format", "json").stdout)
     assert {r["id"]: r["referrals_open"] for r in rows} == {"rc-0001": 1, "rc-0002": 0}
+
+
+def test_expect_by_duration_and_future_dates(tmp_path: Path) -> None:
+    root = _agency(tmp_path)
+    args = ("--to", "A", "--date", "2026-10-05", "--expect-by", "3 weeks")
+    assert cli("-C", root, "refer", "rc-0001", *args).exit_code == 0
+    ref = yaml.safe_load((root / "clients/rc-0001/plan.yaml").read_text())["referrals"][0]
+    assert str(ref["expect_by"]) == "2026-10-26"
+    head = run_git(root, "rev-parse", "HEAD")
+    r = cli("-C", root, "refer", "rc-0001", "--to", "B", "--date", "2099-01-01")
+    assert r.exit_code == 2, r.stderr
+    r = cli("-C", root, "refer", "rc-0001", "--to", "B", "--expect-by", "someday")
+    assert r.exit_code == 2 and "--expect-by" in r.stderr
+    assert run_git(root, "rev-parse", "HEAD") == head
+    assert run_git(root, "status", "--porcelain") == ""
