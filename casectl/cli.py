@@ -713,6 +713,167 @@ def search(
     )
 
 
+# ----------------------------------------------------------- coordinate (issue 14)
+
+EntryDate = Annotated[
+    str | None, typer.Option("--date", help="When (default: now).", show_default=False)
+]
+
+
+@app.command()
+def refer(
+    ctx: typer.Context,
+    client_id: Annotated[str, typer.Argument(metavar="ID")],
+    args: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[R] [TEXT|-]",
+            help="A new referral: TEXT (with --to). An update: the referral id R.",
+        ),
+    ] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", help="A new referral: the organisation referred to.")
+    ] = None,
+    service: Annotated[str | None, typer.Option("--service", help="The service asked for.")] = None,
+    goal: Annotated[str | None, typer.Option("--goal", help="The goal it serves (G1).")] = None,
+    expect_by: Annotated[
+        str | None,
+        typer.Option("--expect-by", help="Date or duration (default: sent + cadence.referral)."),
+    ] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            "--status", help="sent, accepted, started, declined, delivered or closed_unmet."
+        ),
+    ] = None,
+    outcome: Annotated[str | None, typer.Option("--outcome", help="What came of it.")] = None,
+    date: EntryDate = None,
+    by: By = None,
+    no_commit: NoCommit = False,
+) -> None:
+    """Refer a client to an outside service, or update a referral; commit."""
+    _call(
+        ctx,
+        "refer",
+        client_id=client_id,
+        args=args or [],
+        to=to,
+        service=service,
+        goal=goal,
+        expect_by=expect_by,
+        status=status,
+        outcome=outcome,
+        date=date,
+        by=by,
+        no_commit=no_commit,
+    )
+
+
+@app.command()
+def transfer(
+    ctx: typer.Context,
+    args: Annotated[
+        list[str] | None, typer.Argument(metavar="[ID] [TEXT|-]", help="The client; the note.")
+    ] = None,
+    to: Annotated[str, typer.Option("--to", help="The new manager (key).")] = ...,  # type: ignore[assignment]
+    from_: Annotated[
+        str | None, typer.Option("--from", help="With --all: the manager whose clients move.")
+    ] = None,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Every open client of --from, one commit each.")
+    ] = False,
+    date: EntryDate = None,
+    by: By = None,
+    no_commit: NoCommit = False,
+) -> None:
+    """Give a client (or every open client of a manager) a new case manager; commit."""
+    rest = list(args or [])
+    client_id = None if all_ else (rest.pop(0) if rest else None)
+    if len(rest) > 1:
+        raise typer.BadParameter("too many arguments")
+    _call(
+        ctx,
+        "transfer",
+        client_id=client_id,
+        to=to,
+        from_=from_,
+        all_=all_,
+        text=rest[0] if rest else None,
+        date=date,
+        by=by,
+        no_commit=no_commit,
+    )
+
+
+@app.command()
+def consent(
+    ctx: typer.Context,
+    client_id: Annotated[str, typer.Argument(metavar="ID")],
+    signed: Annotated[str, typer.Option("--signed", help="Date signed.")] = ...,  # type: ignore[assignment]
+    expires: Annotated[str, typer.Option("--expires", help="Date it expires.")] = ...,  # type: ignore[assignment]
+    party: Annotated[
+        list[str] | None,
+        typer.Option("--party", help="Who records may be shared with (repeatable)."),
+    ] = None,
+    document: Annotated[
+        Path | None,
+        typer.Option("--document", help="The signed form: its sha256 is recorded, not the file."),
+    ] = None,
+    by: By = None,
+    no_commit: NoCommit = False,
+) -> None:
+    """Append a consent (a renewal never overwrites the earlier ones); commit."""
+    _call(
+        ctx,
+        "consent",
+        client_id=client_id,
+        signed=signed,
+        expires=expires,
+        parties=party or [],
+        document=document,
+        by=by,
+        no_commit=no_commit,
+    )
+
+
+@app.command()
+def submit(
+    ctx: typer.Context,
+    client_id: Annotated[str, typer.Argument(metavar="ID")],
+    what: Annotated[str, typer.Argument(metavar="plan|closure")],
+    by: By = None,
+    no_commit: NoCommit = False,
+) -> None:
+    """Submit the plan (or the closure) for a supervisor's sign-off; commit."""
+    _call(ctx, "submit", client_id=client_id, what=what, by=by, no_commit=no_commit)
+
+
+@app.command()
+def approve(
+    ctx: typer.Context,
+    client_id: Annotated[str, typer.Argument(metavar="ID")],
+    what: Annotated[
+        str | None,
+        typer.Argument(metavar="[plan|closure]", help="Default: the one waiting for sign-off."),
+    ] = None,
+    reject: Annotated[
+        str | None, typer.Option("--reject", help="Reject it, saying why.", show_default=False)
+    ] = None,
+    no_commit: NoCommit = False,
+) -> None:
+    """A supervisor's sign-off (or rejection) of what was submitted; commit."""
+    _call(ctx, "approve", client_id=client_id, what=what, reject=reject, no_commit=no_commit)
+
+
+@app.command()
+def migrate(
+    ctx: typer.Context,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask; commit the change.")] = False,
+) -> None:
+    """Bring the repository to the newest format in one reviewed commit."""
+    _call(ctx, "migrate", yes=yes)
+
+
 def main() -> None:
     app(prog_name="casectl")
 

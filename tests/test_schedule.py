@@ -466,10 +466,18 @@ def test_damaged_schedule_json_is_none_not_an_exception() -> None:
 
 def test_every_kind_is_in_the_table_in_contract_order() -> None:
     """One table of kinds: the contract's order, `record` last (for errors only)."""
-    assert KINDS == ("plan_review", "assessment", "contact", "goal", "action", "consent", "record")
+    # The contract's kinds (section 2, then 5.2 in CASEWORK.md's order), `record` last.
+    order = (
+        "plan_review", "assessment", "contact", "goal", "action", "consent", "task",
+        "referral", "flag_review", "initial_plan", "approval", "retention", "record",
+    )  # fmt: skip
+    assert KINDS[:6] == order[:6]
+    assert [k for k in order if k in KINDS] == list(KINDS)
     assert tuple(RULES) == KINDS[:-1]
     assert RULES["plan_review"].statuses == {"active", "on_hold"}
-    assert all(RULES[k].statuses == {"active"} for k in KINDS[1:-1])
+    assert all(RULES[k].statuses == {"active"} for k in KINDS[1:6])
+    assert RULES["referral"].statuses == {"active", "on_hold"}
+    assert RULES["approval"].statuses == {"active", "on_hold", "closed"}
 
 
 def _busy() -> ClientFacts:

@@ -58,7 +58,7 @@ REGISTRY: dict[str, Family] = {
 
 def check_client(files: ClientFiles, env: Env) -> CheckedClient:
     """Every problem of one client's files, and its records as far as they are valid."""
-    result = CheckedClient(files.id, files)
+    result = CheckedClient(files.id, files, root=env.root)
     for name, family in REGISTRY.items():
         result.problems += family(result, env)
         if name == "layout" and not files.readable:

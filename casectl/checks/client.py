@@ -21,7 +21,7 @@ from casectl.checks import schema
 from casectl.checks.result import CheckedClient
 from casectl.core.context import Env
 from casectl.core.facts import ClientFields
-from casectl.core.model import Agency, Client, describe
+from casectl.core.model import Agency, Client, Consent, describe
 from casectl.core.problems import Problem
 from casectl.store.load import Loaded
 
@@ -56,14 +56,21 @@ def check(
             )
         )
     consent = client.consent
-    if consent and consent.signed and consent.expires and consent.expires <= consent.signed:
-        out.append(
-            loaded.problem(
-                ("consent", "expires"),
-                "CM123",
-                f"{consent.expires} is not after consent.signed {consent.signed}",
+    located: list[tuple[tuple[str | int, ...], Consent]] = (
+        [(("consent",), consent)] if consent else []
+    )
+    located += [(("consents", i), c) for i, c in enumerate(client.consents or [])]
+    for at, item in located:
+        if item.signed and item.expires and item.expires <= item.signed:
+            out.append(
+                loaded.problem(
+                    (*at, "expires"),
+                    "CM123",
+                    f"{item.expires} is not after consent.signed {item.signed}",
+                )
             )
-        )
+        if item.signed is not None and item.signed > today and at != ("consent",):
+            out.append(loaded.problem((*at, "signed"), "CM126", f"{item.signed} is in the future"))
     if client.closed and client.closed.date < client.opened:
         out.append(
             loaded.problem(
@@ -124,7 +131,17 @@ def salvage(cid: str, data: Any) -> ClientFields:
     if not isinstance(data, dict):
         return ClientFields(cid)
     good: dict[str, Any] = {}
-    for key in ("name", "status", "manager", "program", "opened", "consent", "closed", "cadence"):
+    for key in (
+        "name",
+        "status",
+        "manager",
+        "program",
+        "opened",
+        "consent",
+        "consents",
+        "closed",
+        "cadence",
+    ):
         if key in data:
             one = schema.valid_or_none(Client, {**_CLIENT_STAND_IN, key: data[key]})
             if one is not None:

@@ -12,9 +12,17 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
-from casectl.core.facts import ClientFacts, ClientFields, facts_from_records
-from casectl.core.model import AssessmentFile, Client, LogEntry, Plan
+from casectl.core.facts import (
+    ClientFacts,
+    ClientFields,
+    SignOffFact,
+    blob_id,
+    facts_from_records,
+    latest_sign_off,
+)
+from casectl.core.model import SIGN_OFF_KINDS, AssessmentFile, Client, LogEntry, Plan
 from casectl.core.problems import Problem
 from casectl.store import load
 from casectl.store.records import ClientFiles
@@ -40,6 +48,7 @@ class CheckedClient:
     log: list[LogEntry] = field(default_factory=list)
     log_entries: list[tuple[int, LogEntry]] = field(default_factory=list)  # with positions
     log_complete: bool = False  # every entry of log.yaml was valid
+    root: Path | None = None  # the repository: an approval's staleness reads git objects
 
     @property
     def loaded(self) -> dict[str, load.Loaded]:
@@ -54,7 +63,33 @@ class CheckedClient:
         """What the schedule and listings need, from every valid part of the files:
         a client with errors never disappears from them (contract 5.2, ``record``)."""
         client: Client | ClientFields = self.client or self.client_fields or ClientFields(self.id)
-        return facts_from_records(client, self.assessments, self.plan, self.log, self.errors)
+        return facts_from_records(
+            client, self.assessments, self.plan, self.log, self.errors, self.sign_offs()
+        )
+
+    def sign_offs(self) -> tuple[SignOffFact, ...]:
+        """What waits for a supervisor (due kind ``approval``): each kind whose latest
+        ``submitted`` entry has no decision after it, and a plan approval gone stale
+        (the ``goals:`` of plan.yaml now differ from those of the approved blob)."""
+        out: list[SignOffFact] = []
+        for what in SIGN_OFF_KINDS:
+            submitted, decision = latest_sign_off(self.log, what)
+            if submitted is None:
+                continue
+            if decision is None:
+                out.append(SignOffFact(what, submitted.date.date(), False))
+                continue
+            if what != "plan" or decision.decision != "approved" or not decision.object:
+                continue
+            raw = self.files.raw.get("plan.yaml")
+            if raw is None or self.root is None or blob_id(raw) == decision.object:
+                continue
+            from casectl.git import history  # only when the plan changed after approval
+
+            since = history.stale_since(self.root, f"clients/{self.id}/plan.yaml", decision.object)
+            if since is not None:
+                out.append(SignOffFact("plan", since, True))
+        return tuple(out)
 
     def latest_event(self) -> date | None:
         """The latest 'happened on' date, for cache validity of future-date checks."""
@@ -67,10 +102,10 @@ class CheckedClient:
                 for d in (
                     c.born,
                     c.closed.date if c.closed else None,
-                    c.consent.signed if c.consent else None,
                 )
                 if d
             ]
+            days += [k.signed for k in c.all_consents() if k.signed]
         if self.assessments is not None:
             days += [a.date for a in self.assessments.assessments]
         if self.plan is not None:

@@ -6,7 +6,7 @@ import contextlib
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -210,9 +210,17 @@ def gather_due(
         check_manager_option(ctx, manager, (plan.manager for plan in known))
     items: list[DueItem] = []
     for plan in known:
+        # An approval item is the supervisor's, whoever manages the client.
         if manager is not None and plan.manager != manager:
+            if not any(d[0] == "approval" for d in plan.dates):
+                continue
+            found = schedule.items_from_schedule(plan, ctx.as_of, window)
+            items.extend(i for i in found if i.manager == manager)
             continue
-        items.extend(schedule.items_from_schedule(plan, ctx.as_of, window))
+        found = schedule.items_from_schedule(plan, ctx.as_of, window)
+        if manager is not None:
+            found = [i for i in found if i.manager == manager]
+        items.extend(found)
     if kinds:
         items = [i for i in items if i.kind in kinds]
     return Gathered(ctx, schedule.sort_items(items), window)
@@ -281,12 +289,16 @@ def write_note(
                 f"--amends makes the note an amendment; leave out --type {note_type}"
             )
         note_type = "amendment"
-    by_key = notes.resolve_by(ctx.agency, by, lambda: gitrun.config_identity(ctx.root))
     when, local = notes.parse_when(date, ctx.zone)
+    writer = notes.resolve_writer(
+        ctx.agency, by, lambda: gitrun.config_identity(ctx.root), local.date()
+    )
+    by_key = writer.by
     draft = notes.Draft(
         type=note_type,
         text="",
         by=by_key,
+        entered_by=writer.entered_by,
         when=when,
         local=local,
         minutes=minutes,
@@ -318,3 +330,48 @@ def write_note(
     return report_written(
         out, result, f"note {result.note_id} was written to clients/{client_id}/log.yaml"
     )
+
+
+# ------------------------------------------------------------------ coordinate commands
+
+
+@dataclass(frozen=True)
+class EntryStart:
+    """Who writes an entry and when (refer, transfer, consent, submit, approve)."""
+
+    by: str
+    entered_by: str | None
+    when: object  # what the entry's `date` is written as
+    local: datetime  # its agency-zone wall time (the entry id, the day of the change)
+
+    @property
+    def day(self) -> date:
+        return self.local.date()
+
+    def entry(self, entry_type: str, text: str, **keys: object) -> dict[str, object]:
+        return {
+            "date": self.when,
+            "by": self.by,
+            "type": entry_type,
+            **keys,
+            "entered_by": self.entered_by,
+            "text": text,
+        }
+
+
+def entry_start(ctx: RunContext, by: str | None, when: str | None) -> EntryStart:
+    """``--by`` (entered_by, managers who left) and ``--date`` (default now) of an entry."""
+    from casectl.edit import notes  # the write side: not for reading commands
+
+    written, local = notes.parse_when(when, ctx.zone)
+    writer = notes.resolve_writer(
+        ctx.agency, by, lambda: gitrun.config_identity(ctx.root), local.date()
+    )
+    return EntryStart(writer.by, writer.entered_by, written, local)
+
+
+def entry_text(text: str | None, default: str) -> str:
+    """TEXT of the command (``-``: stdin), else ``default``; normalized."""
+    from casectl.edit import notes
+
+    return notes.side_text(text, default)

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from casectl.commands._common import agency_context, check_manager_option
-from casectl.core.model import STATUSES
+from casectl.core.model import OPEN_REFERRAL_STATUSES, STATUSES, Agency
 from casectl.errors import CasectlError
 from casectl.present.output import Output
 from casectl.present.text import json_list, plain_table, rich_table
@@ -46,6 +46,8 @@ def run(
                 "last_contact": f.last_contact.isoformat() if f.last_contact else None,
                 "notes": f.note_count,
                 "errors": f.errors,
+                "manager_left": _left(ctx.agency, f.manager),
+                "referrals_open": sum(1 for r in f.referrals if r.status in OPEN_REFERRAL_STATUSES),
             }
         )
     if fmt == "json":
@@ -56,7 +58,7 @@ def run(
             r["id"],
             _marked(r["name"]) if r["errors"] else r["name"],
             r["status"],
-            r["manager"],
+            f"{r['manager']} ({MANAGER_LEFT})" if r["manager_left"] else r["manager"],
             r["program"],
             r["opened"],
             r["last_contact"],
@@ -81,3 +83,9 @@ def _marked(name: str | None) -> str:
 
 
 ERRORS_MARK = "(records have errors)"
+MANAGER_LEFT = "manager left"
+
+
+def _left(agency: Agency, manager: str | None) -> bool:
+    """The client's manager has ``left:`` the agency (the client is flagged)."""
+    return manager is not None and agency.manager_left(manager) is not None

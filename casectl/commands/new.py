@@ -39,6 +39,12 @@ def run(
         raise CasectlError(
             f"--manager: {manager!r} is not a manager in casectl.yaml (known: {known})"
         )
+    left = ctx.agency.manager_left(manager)
+    if left is not None:
+        raise CasectlError(
+            f"--manager: {manager!r} left the agency on {left.isoformat()}; "
+            "new clients cannot be given to them; nothing written"
+        )
     making = transaction.open_new(ctx, client_id, commit=not no_commit)
     if not gitrun.committed(root, layout.CONFIG_NAME):
         raise CasectlError(

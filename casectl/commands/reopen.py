@@ -30,10 +30,15 @@ def run(
     opened = transaction.open_client(ctx, client_id, commit=not no_commit)
     if changes.status_of(opened.checked) != "closed":
         raise CasectlError(f"{client_id} is not closed; nothing written")
-    by_key = notes.resolve_by(ctx.agency, by, lambda: gitrun.config_identity(ctx.root))
-    body = notes.side_text(text, "Case reopened.")
     now = notes.now_minute(ctx.zone)
-    draft = notes.Draft(type="note", text=body, by=by_key, when=now, local=now)
+    writer = notes.resolve_writer(
+        ctx.agency, by, lambda: gitrun.config_identity(ctx.root), now.date()
+    )
+    by_key = writer.by
+    body = notes.side_text(text, "Case reopened.")
+    draft = notes.Draft(
+        type="note", text=body, by=by_key, when=now, local=now, entered_by=writer.entered_by
+    )
     notes.check_draft(draft, None, opened.rel)
     with opened.transaction(f"reopen: {client_id} ({by_key})") as tx:
         changes.refuse_open(tx.checked)  # as it is now, under the lock

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from casectl.commands._common import agency_context
 from casectl.core import schedule
+from casectl.core.model import OPEN_REFERRAL_STATUSES
 from casectl.errors import CasectlError
 from casectl.present.output import Output, json_visible, visible
 from casectl.present.text import plain_table
@@ -27,6 +29,7 @@ def run(out: Output, directory: Path | None, client_id: str, as_of: str | None, 
         )
     facts = check.facts
     assert facts is not None
+    newest = client.latest_consent()
     items = schedule.sort_items(schedule.due_items(facts, ctx.agency.cadence, ctx.as_of))
     latest = (
         check.assessments.assessments[-1]
@@ -39,12 +42,12 @@ def run(out: Output, directory: Path | None, client_id: str, as_of: str | None, 
         "status": client.status,
         "manager": client.manager,
         "manager_name": ctx.agency.manager_name(client.manager),
+        "manager_left": _iso(ctx.agency.manager_left(client.manager)),
         "program": client.program,
         "opened": client.opened.isoformat(),
         "closed": client.closed.model_dump(mode="json") if client.closed else None,
-        "consent_expires": client.consent.expires.isoformat()
-        if client.consent and client.consent.expires
-        else None,
+        "consent_expires": _iso(newest.expires) if newest is not None else None,
+        "consents": [c.model_dump(mode="json", exclude_none=True) for c in client.all_consents()],
         "latest_assessment": {
             "date": latest.date.isoformat(),
             "scores": {k: v.score for k, v in latest.domains.items()},
@@ -60,6 +63,10 @@ def run(out: Output, directory: Path | None, client_id: str, as_of: str | None, 
                 "open_actions": [a.action for a in g.actions if not a.done],
             }
             for g in (check.plan.goals if check.plan else [])
+        ],
+        "referrals": [
+            r.model_dump(mode="json", exclude_none=True)
+            for r in (check.plan.referrals if check.plan else [])
         ],
         "due": [i.to_json() for i in items],
         "recent_notes": [
@@ -81,6 +88,27 @@ def run(out: Output, directory: Path | None, client_id: str, as_of: str | None, 
     return 0
 
 
+def referral_line(r: dict[str, Any]) -> str:
+    """One referral: id, where to, service, status (since), expected by, outcome."""
+    v = visible
+    service = f" ({v(r['service'])})" if r.get("service") else ""
+    since = f" {r['status_date']}" if r.get("status_date") else ""
+    expect = (
+        f", expect by {r['expect_by']}"
+        if r.get("expect_by") and r["status"] in OPEN_REFERRAL_STATUSES
+        else ""
+    )
+    outcome = f": {v(r['outcome'])}" if r.get("outcome") else ""
+    return (
+        f"{v(r['id'])} {v(r['to'])}{service} [{r['status']}{since}] sent {r['sent']}"
+        f"{expect}{outcome}"
+    )
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
 def _text(d: dict[str, Any]) -> str:
     """The at-a-glance text; every value from the records is shown on one line."""
     v = visible
@@ -89,12 +117,15 @@ def _text(d: dict[str, Any]) -> str:
         f" since {d['closed']['date']} ({v(d['closed']['reason'])})" if d["closed"] else ""
     )
     lines.append(f"  status:   {status}")
-    lines.append(f"  manager:  {v(d['manager_name'])} ({v(d['manager'])})")
+    left = f"; manager left {d['manager_left']}" if d["manager_left"] else ""
+    lines.append(f"  manager:  {v(d['manager_name'])} ({v(d['manager'])}){left}")
     if d["program"]:
         lines.append(f"  program:  {v(d['program'])}")
     lines.append(f"  opened:   {d['opened']}")
     if d["consent_expires"]:
-        lines.append(f"  consent:  expires {d['consent_expires']}")
+        parties = (d["consents"][-1].get("parties") if d["consents"] else None) or []
+        shared = f" (parties: {v(', '.join(parties))})" if parties else ""
+        lines.append(f"  consent:  expires {d['consent_expires']}{shared}")
     if d["problems"]:
         lines.append(f"  PROBLEMS: {d['problems']} error(s); run casectl validate")
     lines.append("")
@@ -112,6 +143,11 @@ def _text(d: dict[str, Any]) -> str:
         for action in g["open_actions"]:
             lines.append(f"      - {v(action)}")
     lines.append("")
+    if d["referrals"]:
+        lines.append("Services and referrals:")
+        for r in d["referrals"]:
+            lines.append("  " + referral_line(r))
+        lines.append("")
     if d["due"]:
         lines.append("Due:")
         rows = [[i["status"], i["due"], i["kind"], i["what"]] for i in d["due"]]

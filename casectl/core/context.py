@@ -30,6 +30,7 @@ class Env:
     agency: Agency
     today: date
     zone: tzinfo | None
+    root: Path | None = None  # the repository (sign-off staleness reads git objects)
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class RunContext:
     @property
     def env(self) -> Env:
         """The checks' view: the settings and the real today (never ``as_of``)."""
-        return Env(self.agency, self.today, self.zone)
+        return Env(self.agency, self.today, self.zone, self.root)
 
     def with_as_of(self, day: date) -> RunContext:
         return replace(self, as_of=day)

@@ -7,7 +7,8 @@ unchanged files. Everything here is plain data: dates, strings, ints.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any, NamedTuple, get_args, get_origin, get_type_hints
@@ -33,6 +34,59 @@ class GoalFact(NamedTuple):
     domain: str | None
     status: str
     target: date | None
+
+
+class ReferralFact(NamedTuple):
+    """A referral of the plan (contract 5.1)."""
+
+    id: str
+    to: str
+    service: str | None
+    status: str
+    sent: date
+    expect_by: date | None
+
+
+class ConsentFact(NamedTuple):
+    """A consent of client.yaml (parties joined by ", "; None: not limited to any)."""
+
+    signed: date | None
+    expires: date | None
+    parties: str | None
+
+
+class SignOffFact(NamedTuple):
+    """A sign-off waiting for a supervisor (due kind ``approval``): ``what`` (plan or
+    closure), since when, and whether an approval went stale."""
+
+    what: str
+    since: date
+    stale: bool
+
+
+def blob_id(raw: bytes) -> str:
+    """git's blob id of ``raw`` (SHA-1 object format), as ``git hash-object`` says."""
+    return hashlib.sha1(b"blob %d\0" % len(raw) + raw, usedforsecurity=False).hexdigest()
+
+
+class SignOff(NamedTuple):
+    """The latest ``submitted`` entry of a kind and the decision after it, if any."""
+
+    submitted: LogEntry | None
+    decision: LogEntry | None
+
+
+def latest_sign_off(log: Sequence[LogEntry], what: str) -> SignOff:
+    submitted: LogEntry | None = None
+    decision: LogEntry | None = None
+    for entry in log:
+        if entry.what != what:
+            continue
+        if entry.type == "submitted":
+            submitted, decision = entry, None
+        elif entry.type == "approval" and submitted is not None:
+            decision = entry
+    return SignOff(submitted, decision)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +117,17 @@ class ClientFacts:
     note_count: int = 0
     contact_dates: tuple[date, ...] = ()  # dates of contact-type entries, oldest first
     errors: bool = False  # the client's files have errors (a `record` item is due)
+    # coordinate (issue 14)
+    referrals: tuple[ReferralFact, ...] = ()
+    sign_offs: tuple[SignOffFact, ...] = ()  # waiting for a supervisor
+    consents: tuple[ConsentFact, ...] = ()  # oldest first
+
+    def consent_on(self, day: date) -> ConsentFact | None:
+        """The newest consent in force on ``day`` (signed on or before it, not expired)."""
+        for c in reversed(self.consents):
+            if (c.signed is None or c.signed <= day) and (c.expires is None or c.expires >= day):
+                return c
+        return None
 
     def cadence_override(self, key: str) -> dates.Duration | None:
         text = self.cadence.get(key)
@@ -101,6 +166,7 @@ class ClientFields(NamedTuple):
     closed: date | None = None
     consent_expires: date | None = None
     cadence: tuple[tuple[str, str], ...] = ()  # per-client overrides, text form
+    consents: tuple[ConsentFact, ...] = ()
 
     @classmethod
     def of(cls, client: Client) -> ClientFields:
@@ -117,9 +183,21 @@ class ClientFields(NamedTuple):
             program=client.program,
             opened=client.opened,
             closed=client.closed.date if client.closed else None,
-            consent_expires=client.consent.expires if client.consent else None,
+            consent_expires=_newest_expiry(client),
             cadence=tuple(cadence),
+            consents=tuple(
+                ConsentFact(
+                    c.signed, c.expires, ", ".join(c.parties) if c.parties is not None else None
+                )
+                for c in client.all_consents()
+            ),
         )
+
+
+def _newest_expiry(client: Client) -> date | None:
+    """The `consent` due kind reads the newest consent (contract 5.1)."""
+    newest = client.latest_consent()
+    return newest.expires if newest is not None else None
 
 
 # Every cadence key (casectl.yaml and the per-client override alike).
@@ -132,6 +210,7 @@ def facts_from_records(
     plan: Plan | None,
     log: list[LogEntry],
     errors: bool = False,
+    sign_offs: tuple[SignOffFact, ...] = (),
 ) -> ClientFacts:
     """Reduce one client's records (the valid ones) to its facts. Pure.
 
@@ -184,6 +263,12 @@ def facts_from_records(
         note_count=len(log),
         contact_dates=tuple(contact_dates),
         errors=errors,
+        referrals=tuple(
+            ReferralFact(r.id, r.to, r.service, r.status, r.sent, r.expect_by)
+            for r in (plan.referrals if plan else [])
+        ),
+        sign_offs=sign_offs,
+        consents=fields.consents,
     )
 
 

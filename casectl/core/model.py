@@ -422,6 +422,16 @@ class Agency(Record):
         entry = (self.managers or {}).get(key)
         return entry.role if isinstance(entry, Manager) else "manager"
 
+    def supervisors(self) -> tuple[str, ...]:
+        """Keys of the managers with ``role: supervisor`` who have not left, sorted."""
+        return tuple(
+            sorted(
+                key
+                for key, entry in (self.managers or {}).items()
+                if isinstance(entry, Manager) and entry.role == "supervisor" and entry.left is None
+            )
+        )
+
     def manager_left(self, key: str) -> date | None:
         entry = (self.managers or {}).get(key)
         return entry.left if isinstance(entry, Manager) else None

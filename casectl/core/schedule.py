@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from casectl.core import dates
 from casectl.core.facts import CADENCE_KEYS, ClientFacts
-from casectl.core.model import Cadence
+from casectl.core.model import OPEN_REFERRAL_STATUSES, Cadence
 
 Kind = str  # a key of RULES, or "record"
 ItemStatus = Literal["overdue", "due_soon"]
@@ -127,7 +127,28 @@ def _consent(facts: ClientFacts, cadence: Cadences) -> list[DueDate]:
     return [("consent", "consent expires", f"{facts.id}/consent", facts.consent_expires)]
 
 
+def _referral(facts: ClientFacts, cadence: Cadences) -> list[DueDate]:
+    return [
+        (
+            "referral",
+            f"{r.id}: {r.to} ({r.service})" if r.service else f"{r.id}: {r.to}",
+            f"{facts.id}/referral/{r.id}",
+            r.expect_by,
+        )
+        for r in facts.referrals
+        if r.expect_by is not None and r.status in OPEN_REFERRAL_STATUSES
+    ]
+
+
+def _approval(facts: ClientFacts, cadence: Cadences) -> list[DueDate]:
+    return [
+        ("approval", f"{s.what} approval", f"{facts.id}/approval/{s.what}", s.since)
+        for s in facts.sign_offs
+    ]
+
+
 ACTIVE = frozenset({"active"})
+ANY = frozenset({"active", "on_hold", "closed"})
 OPEN = frozenset({"active", "on_hold"})
 
 
@@ -148,6 +169,10 @@ RULES: dict[Kind, Rule] = {
     "goal": Rule(ACTIVE, _goal),
     "action": Rule(ACTIVE, _action),
     "consent": Rule(ACTIVE, _consent),
+    # coordinate (issue 14); CASEWORK.md's order puts task before referral and
+    # flag_review, initial_plan between it and approval.
+    "referral": Rule(OPEN, _referral),
+    "approval": Rule(ANY, _approval),
 }
 # "record": a client whose files have errors, whatever its status (``record_item``).
 KINDS: tuple[Kind, ...] = (*RULES, "record")
@@ -216,10 +241,24 @@ class ClientSchedule:
             return None
 
 
-def client_schedule(facts: ClientFacts, agency_cadence: Cadence) -> ClientSchedule:
-    """The as-of-independent part of :func:`due_items`."""
+def client_schedule(
+    facts: ClientFacts, agency_cadence: Cadence, supervisors: tuple[str, ...] = ()
+) -> ClientSchedule:
+    """The as-of-independent part of :func:`due_items`. An ``approval`` date is one
+    item per supervisor (``supervisors``; none: the client's manager), its ref ending
+    in the supervisor's key (:func:`item_manager`)."""
     cadence = effective_cadence(agency_cadence, facts)
     found = _due_dates(facts, cadence)
+    if supervisors and facts.sign_offs:
+        found = [
+            each
+            for d in found
+            for each in (
+                [(d[0], d[1], f"{d[2]}/{s}", d[3]) for s in supervisors]
+                if d[0] == "approval"
+                else [d]
+            )
+        ]
     return ClientSchedule(
         facts.id, facts.name, facts.manager, cadence["due_soon"], tuple(found), facts.errors
     )
@@ -230,6 +269,7 @@ def due_items(
     agency_cadence: Cadence,
     as_of: date,
     within: dates.Duration | None = None,
+    supervisors: tuple[str, ...] = (),
 ) -> list[DueItem]:
     """Overdue and due-soon items of one client as of ``as_of``, in due_dates order.
 
@@ -238,7 +278,7 @@ def due_items(
     """
     if not facts.errors and not any(facts.status in r.statuses for r in RULES.values()):
         return []
-    return items_from_schedule(client_schedule(facts, agency_cadence), as_of, within)
+    return items_from_schedule(client_schedule(facts, agency_cadence, supervisors), as_of, within)
 
 
 def items_from_schedule(
@@ -256,7 +296,7 @@ def items_from_schedule(
             DueItem(
                 client=plan.client,
                 name=plan.name,
-                manager=plan.manager,
+                manager=item_manager(kind, ref, plan.manager),
                 kind=kind,
                 what=what,
                 due=due,
@@ -268,6 +308,14 @@ def items_from_schedule(
     if plan.errors:
         items.append(record_item(plan, as_of))
     return items
+
+
+def item_manager(kind: Kind, ref: str, manager: str | None) -> str | None:
+    """Whose item it is: an ``approval`` item's supervisor (the last part of its ref,
+    ``<client>/approval/<what>/<supervisor>``), else the client's manager."""
+    if kind == "approval" and ref.count("/") == 3:
+        return ref.rpartition("/")[2]
+    return manager
 
 
 def record_item(plan: ClientSchedule, as_of: date) -> DueItem:

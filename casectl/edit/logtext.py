@@ -34,8 +34,33 @@ class EntryError(Exception):
 
 
 # Keys of a log entry, in the order they are written.
-ENTRY_KEYS = ("id", "date", "by", "type", "minutes", "goals", "to", "amends", "text")
-_STRING_KEYS = frozenset({"id", "by", "type", "to", "amends"})
+ENTRY_KEYS = (
+    "id",
+    "date",
+    "by",
+    "type",
+    "minutes",
+    "goals",
+    "to",
+    "amends",
+    # format 2 (contract section 5.1)
+    "with",
+    "mode",
+    "from",
+    "what",
+    "object",
+    "decision",
+    "changes",
+    "recorded",
+    "entered_by",
+    "text",
+)
+_STRING_KEYS = frozenset(
+    {"id", "by", "type", "to", "amends", "with", "mode", "from", "what", "object", "decision"}
+    | {"entered_by"}
+)
+_LIST_KEYS = frozenset({"goals", "changes"})
+_TIME_KEYS = frozenset({"date", "recorded"})
 
 _STR_TAG = "tag:yaml.org,2002:str"
 _resolver = yaml.resolver.Resolver()
@@ -198,16 +223,16 @@ def _check_str(key: str, value: object) -> str:
 def _render_value(key: str, value: object, indent: int) -> list[str]:
     if key == "text":
         return text_value(_check_str(key, value), indent)
-    if key == "date":
+    if key in _TIME_KEYS:
         return [scalar(format_datetime(value))]
     if key == "minutes":
         if isinstance(value, bool) or not isinstance(value, int):
             raise EntryError("minutes must be a whole number")
         return [str(value)]
-    if key == "goals":
+    if key in _LIST_KEYS:
         if isinstance(value, str) or not isinstance(value, list | tuple):
-            raise EntryError("goals must be a list of goal ids")
-        items = [scalar(_check_str("goals", g), flow=True) for g in value]
+            raise EntryError(f"{key} must be a list")
+        items = [scalar(_check_str(key, g), flow=True) for g in value]
         return ["[" + ", ".join(items) + "]"]
     return [scalar(_check_str(key, value))]
 
@@ -219,9 +244,9 @@ def expected_data(entry: Mapping[str, object]) -> dict[str, object]:
         value = entry.get(key)
         if value is None:
             continue
-        if key == "date":
+        if key in _TIME_KEYS:
             out[key] = format_datetime(value)
-        elif key == "goals":
+        elif key in _LIST_KEYS:
             out[key] = list(value)  # type: ignore[call-overload]
         else:
             out[key] = value

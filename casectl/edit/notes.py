@@ -17,7 +17,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any
@@ -98,6 +98,47 @@ def resolve_by(agency: Agency, explicit: str | None, who: Callable[[], gitrun.Id
         f"--by is required: git's user ({shown}) matches several managers "
         f"({', '.join(found)}); pass --by KEY"
     )
+
+
+@dataclass(frozen=True)
+class Writer:
+    """Who an entry is by (``by``) and, when someone else typed it for them, who did
+    (``entered_by``: the manager matching git's identity; contract 5.1)."""
+
+    by: str
+    entered_by: str | None = None
+
+
+def resolve_writer(
+    agency: Agency,
+    explicit: str | None,
+    who: Callable[[], gitrun.Identity],
+    day: date,
+) -> Writer:
+    """:func:`resolve_by`, refused for a manager who ``left`` before ``day`` (the
+    entry's date), with ``entered_by`` when ``--by`` names someone other than the
+    manager matching git's identity. When the identity matches no manager (or
+    several), ``entered_by`` is left out: there is no key to write."""
+    by = resolve_by(agency, explicit, who)
+    refuse_left(agency, by, day, "--by" if explicit is not None else "git's user")
+    entered_by: str | None = None
+    if explicit is not None and agency.managers:
+        ident = who()
+        found = matching_managers(agency, ident.name, ident.email)
+        if len(found) == 1 and found[0] != by:
+            entered_by = found[0]
+    return Writer(by, entered_by)
+
+
+def refuse_left(agency: Agency, key: str, day: date, option: str) -> None:
+    """Refuse (exit 2) an entry dated after the day manager ``key`` left the agency."""
+    left = agency.manager_left(key)
+    if left is not None and day > left:
+        raise CasectlError(
+            f"{option}: {key!r} left the agency on {left.isoformat()}; an entry dated "
+            f"{day.isoformat()} cannot be written by them (pass --by for whoever did the work); "
+            "nothing written"
+        )
 
 
 # ------------------------------------------------------------------ ids and times
@@ -376,6 +417,7 @@ class Draft:
     goals: tuple[str, ...] = ()
     to: str | None = None
     amends: str | None = None
+    entered_by: str | None = None
 
     def entry(self, note_id: str | None = None) -> dict[str, object]:
         """The log entry (keys of ``logtext.ENTRY_KEYS``; None values are left out);
@@ -389,6 +431,7 @@ class Draft:
             "goals": list(self.goals) or None,
             "to": self.to,
             "amends": self.amends,
+            "entered_by": self.entered_by,
             "text": self.text,
         }
 

@@ -50,6 +50,7 @@ from typing import Any
 
 from casectl.checks import CheckedClient, check_client, check_config
 from casectl.core.context import RunContext
+from casectl.core.model import FORMAT2_NOTE_TYPES
 from casectl.core.problems import Problem
 from casectl.edit import logtext, notes
 from casectl.edit.yamledit import Document, EditRefused
@@ -61,6 +62,18 @@ from casectl.present.problems import problem_line
 from casectl.store import layout, load, records, writes
 
 EDITABLE = ("client.yaml", "plan.yaml", "assessment.yaml")
+# Entry keys only a format 2 repository may hold (writing one upgrades the format).
+FORMAT2_ENTRY_KEYS = (
+    "with",
+    "mode",
+    "recorded",
+    "entered_by",
+    "from",
+    "what",
+    "object",
+    "decision",
+    "changes",
+)
 
 
 @dataclass
@@ -189,6 +202,16 @@ class Transaction:
                 raise CasectlError(f"cannot edit {exc.name}: {exc}") from None
         return self._docs[name].root
 
+    def rewrite(self, name: str, text: str) -> None:
+        """Start ``name`` over from ``text`` (a whole-file step such as a format
+        conversion, made before any other change to it); checked like every change."""
+        if name not in EDITABLE:
+            raise ValueError(f"not an editable file: {name}")  # a programming error
+        try:
+            self._docs[name] = Document(f"{self.rel}/{name}", text.encode("utf-8"))
+        except EditRefused as exc:
+            raise CasectlError(f"cannot edit {exc.name}: {exc}") from None
+
     def document(self, name: str) -> Document:
         """The ``Document`` behind :meth:`doc` (flow style, original text)."""
         self.doc(name)
@@ -206,6 +229,10 @@ class Transaction:
         except logtext.EntryError as exc:
             raise CasectlError(f"cannot write the note: {exc}") from None
         self._entries.append((nid, text))
+        if entry.get("type") in FORMAT2_NOTE_TYPES or any(
+            entry.get(key) is not None for key in FORMAT2_ENTRY_KEYS
+        ):
+            self.require_format(2)
         if self.result.note_id is None:
             self.result.note_id = nid
         return nid
@@ -219,7 +246,7 @@ class Transaction:
         (contract section 5: the one automatic format change). Nothing when it is
         there already."""
         current = self.ctx.agency.format
-        if current >= version:
+        if current >= version or (self._format is not None and self._format[1] >= version):
             return
         if self._config is None:
             raw = load.read_regular(self.ctx.root / layout.CONFIG_NAME)
@@ -229,12 +256,16 @@ class Transaction:
                 self._config = Document(layout.CONFIG_NAME, raw)
             except EditRefused as exc:
                 raise CasectlError(f"cannot edit {layout.CONFIG_NAME}: {exc}") from None
+        written = self._config.root.get("format", 1)
+        if isinstance(written, int) and written >= version:
+            return  # raised meanwhile (an earlier client of the same command)
         self._config.root["format"] = version
         self._format = (current, version)
-        self.result.said.append(
-            f"{layout.CONFIG_NAME}: format {current} -> {version} ({why}); "
-            "an older casectl now refuses this repository rather than misread it"
-        )
+        self.result.said.append(f"{layout.CONFIG_NAME}: format {current} -> {version} ({why})")
+
+    def require_format(self, version: int = 2) -> None:
+        """:meth:`set_format` with CASEWORK's wording: what is written needs ``version``."""
+        self.set_format(version, f"this change uses format {version} fields")
 
     # -- the end of the with block ------------------------------------------------
 
@@ -245,7 +276,7 @@ class Transaction:
                 rendered = document.render()
             except EditRefused as exc:
                 raise CasectlError(f"cannot edit {self.rel}/{name}: {exc}") from None
-            if rendered != document.raw:
+            if rendered != self.files.raw.get(name):
                 new[name] = rendered
         new.update(self._created)
         if self._entries:

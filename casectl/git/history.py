@@ -8,6 +8,7 @@ import contextlib
 import os
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from casectl.errors import CasectlError
@@ -266,3 +267,65 @@ def signatures(root: Path, revisions: Sequence[str]) -> list[Signature]:
         if len(parts) == 5:
             records.append(Signature(*parts))
     return records
+
+
+def _goals(raw: bytes | None) -> object:
+    import yaml
+
+    try:
+        data = yaml.safe_load(raw) if raw is not None else None
+    except yaml.YAMLError:
+        return None
+    return data.get("goals") if isinstance(data, dict) else None
+
+
+def stale_since(root: Path, rel: str, approved: str) -> date | None:
+    """When a plan approval of blob ``approved`` went stale: the day of the first
+    commit after it whose ``goals:`` of ``rel`` differ from the approved ones (the
+    file as it is now, when only uncommitted changes differ: today); None when the
+    goals are still the approved ones (tasks, referrals, done dates do not count)."""
+    approved_goals = _goals(_blob(root, approved))
+    current = _goals(_read_path(root / rel))
+    if current == approved_goals:
+        return None
+    done = run_git(
+        root, "log", "--reverse", "--no-abbrev", "--format=C %cs", "--raw", "--", rel, check=False
+    )
+    seen = False
+    changes: list[tuple[str, str]] = []  # (day, new blob) per commit, oldest first
+    day = ""
+    for line in done.stdout.decode("utf-8", "replace").splitlines():
+        if line.startswith("C "):
+            day = line[2:].strip()
+        elif line.startswith(":"):
+            parts = line.split()
+            if len(parts) >= 4:
+                changes.append((day, parts[3]))
+    for day, blob in changes:
+        if blob == approved:
+            seen = True
+            continue
+        if seen:
+            blobs = _blob(root, blob)
+            if _goals(blobs) != approved_goals:
+                return date.fromisoformat(day)
+    return date.today()
+
+
+def _blob(root: Path, oid: str) -> bytes | None:
+    found = list(read_blobs(root, [oid]))
+    return found[0] if found else None
+
+
+def _read_path(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def head_blob(root: Path, rel: str) -> str | None:
+    """The blob id of ``rel`` at HEAD (None when HEAD does not have it)."""
+    done = run_git(root, "rev-parse", "--verify", "--quiet", f"HEAD:{rel}", check=False)
+    oid = done.stdout.decode("ascii", "replace").strip()
+    return oid if done.returncode == 0 and oid else None

@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from casectl.core import dates, schedule
-from casectl.core.facts import ClientFacts
+from casectl.core.facts import ClientFacts, SignOffFact
 from casectl.core.model import (
+    OPEN_REFERRAL_STATUSES,
     Agency,
     Assessment,
     AssessmentFile,
@@ -295,6 +296,17 @@ _CASELOAD_CLIENT: dict[str, Any] = {
     "goals_met": SAFE, "goals_active": SAFE, "goals_total": SAFE, "overdue": SAFE,
     "due_soon": SAFE, "items": [_DUE_ITEM], "errors": SAFE,
     "next_due": {"kind": SAFE, "what": FREE, "due": SAFE, "days": SAFE, "status": SAFE},
+    "manager_left": SAFE, "referrals_open": SAFE, "referrals_overdue": SAFE,
+    "consent": {"state": SAFE, "expires": SAFE, "parties": FREE},
+    "sign_offs": [{"what": SAFE, "since": SAFE, "stale": SAFE}],
+}  # fmt: skip
+_SIGN_OFF_ROW = {
+    "client": SAFE, "name": INITIALS, "manager": SAFE, "what": SAFE, "since": SAFE,
+    "stale": SAFE, "supervisors": SAFE,
+}  # fmt: skip
+_REFERRAL = {
+    "id": SAFE, "to": FREE, "service": FREE, "goal": SAFE, "sent": SAFE, "expect_by": SAFE,
+    "status": SAFE, "status_date": SAFE, "outcome": FREE, "open": SAFE, "overdue": SAFE,
 }  # fmt: skip
 _ERRORED_CLIENT = {
     "id": SAFE, "client": SAFE, "name": INITIALS, "status": SAFE, "manager": SAFE,
@@ -333,6 +345,10 @@ REDACTION: dict[str, dict[str, Any]] = {
         },
         "due": [{"kind": SAFE, "what": FREE, "due": SAFE, "status": SAFE, "days": SAFE}],
         "notes": [_NOTE], "note_count": SAFE,
+        "referrals": [_REFERRAL],
+        "consents": [{"signed": SAFE, "expires": SAFE, "expired": SAFE, "valid": SAFE,
+                      "parties": FREE, "document": SAFE}],
+        "sign_offs": [{"what": SAFE, "since": SAFE, "stale": SAFE}],
     },
     "caseload": {
         "agency": {"name": SAFE},
@@ -343,8 +359,9 @@ REDACTION: dict[str, dict[str, Any]] = {
         "managers": [{
             "key": SAFE, "name": SAFE, "clients": [_CASELOAD_CLIENT], "count": SAFE,
             "active": SAFE, "on_hold": SAFE, "overdue": SAFE, "overdue_clients": SAFE,
-            "due_soon": SAFE, "contacts_30d": SAFE,
+            "due_soon": SAFE, "contacts_30d": SAFE, "left": SAFE,
         }],
+        "sign_offs": [_SIGN_OFF_ROW], "referrals_open": SAFE,
     },
     "digest": {
         "agency": SAFE, "as_of": SAFE, "window": SAFE, "total": SAFE,
@@ -645,6 +662,7 @@ def client_report_context(
     since: date | None = None,
     redact: bool = False,
     problems: int = 0,
+    sign_offs: Sequence[SignOffFact] = (),
 ) -> Context:
     """The context of ``client.<format>.j2`` (documented in docs/templates.md);
     with ``redact``, redacted by REDACTION["client"] with the client's scrubber."""
@@ -669,11 +687,59 @@ def client_report_context(
         "due": due_block(due),
         "notes": notes,
         "note_count": sum(1 + len(n["amendments"]) for n in notes),
+        "referrals": referral_blocks(plan, as_of),
+        "consents": consent_blocks(client, as_of),
+        "sign_offs": [
+            {"what": s.what, "since": s.since.isoformat(), "stale": s.stale} for s in sign_offs
+        ],
     }
     if not redact:
         return context
     redacted: Context = redact_context(context, REDACTION["client"], make_scrubber(client))
     return redacted
+
+
+def referral_blocks(plan: Plan | None, as_of: date) -> list[Context]:
+    """The plan's referrals ("Services and referrals"), oldest first."""
+    out: list[Context] = []
+    for r in plan.referrals if plan else []:
+        is_open = r.status in OPEN_REFERRAL_STATUSES
+        out.append(
+            {
+                "id": r.id,
+                "to": r.to,
+                "service": r.service,
+                "goal": r.goal,
+                "sent": r.sent.isoformat(),
+                "expect_by": iso(r.expect_by),
+                "status": r.status,
+                "status_date": iso(r.status_date),
+                "outcome": r.outcome,
+                "open": is_open,
+                "overdue": bool(is_open and r.expect_by is not None and r.expect_by < as_of),
+            }
+        )
+    return out
+
+
+def consent_blocks(client: Client, as_of: date) -> list[Context]:
+    """Every consent, oldest first, with whether it is in force on ``as_of`` (its
+    parties: who records may be shared with)."""
+    out: list[Context] = []
+    for c in client.all_consents():
+        expired = c.expires is not None and c.expires < as_of
+        started = c.signed is None or c.signed <= as_of
+        out.append(
+            {
+                "signed": iso(c.signed),
+                "expires": iso(c.expires),
+                "expired": expired,
+                "valid": started and not expired,
+                "parties": list(c.parties) if c.parties is not None else None,
+                "document": c.document,
+            }
+        )
+    return out
 
 
 # ------------------------------------------------------------------------ caseload
@@ -736,7 +802,32 @@ def caseload_client(
         "overdue": sum(1 for i in items if i.status == "overdue"),
         "due_soon": sum(1 for i in items if i.status == "due_soon"),
         "items": [_item(i) for i in items],
+        "manager_left": iso(agency.manager_left(facts.manager)) if facts.manager else None,
+        "referrals_open": sum(1 for r in facts.referrals if r.status in OPEN_REFERRAL_STATUSES),
+        "referrals_overdue": sum(
+            1
+            for r in facts.referrals
+            if r.status in OPEN_REFERRAL_STATUSES
+            and r.expect_by is not None
+            and r.expect_by < as_of
+        ),
+        "consent": consent_state(facts, as_of),
+        "sign_offs": [
+            {"what": s.what, "since": s.since.isoformat(), "stale": s.stale}
+            for s in facts.sign_offs
+        ],
     }
+
+
+def consent_state(facts: ClientFacts, as_of: date) -> Context:
+    """The client's consent on ``as_of``: ``valid`` (with its parties), ``expired``
+    (the newest one ran out) or ``none``."""
+    valid = facts.consent_on(as_of)
+    if valid is not None:
+        return {"state": "valid", "expires": iso(valid.expires), "parties": valid.parties}
+    if facts.consents:
+        return {"state": "expired", "expires": iso(facts.consents[-1].expires), "parties": None}
+    return {"state": "none", "expires": None, "parties": None}
 
 
 def caseload_context(
@@ -785,8 +876,22 @@ def caseload_context(
                 "overdue_clients": sum(1 for c in theirs if c["overdue"]),
                 "due_soon": sum(c["due_soon"] for c in theirs),
                 "contacts_30d": sum(c["contacts_30d"] for c in theirs),
+                "left": iso(agency.manager_left(key)) if key is not None else None,
             }
         )
+    sign_offs = [
+        {
+            "client": c["id"],
+            "name": c["name"],
+            "manager": c["manager"],
+            "what": s["what"],
+            "since": s["since"],
+            "stale": s["stale"],
+            "supervisors": list(agency.supervisors()),
+        }
+        for c in clients
+        for s in c["sign_offs"]
+    ]
     return {
         "agency": {"name": agency.agency},
         "as_of": as_of.isoformat(),
@@ -815,6 +920,8 @@ def caseload_context(
             for f in with_errors
         ],
         "skipped": 0,  # no client is left out any more; kept for older agency templates
+        "sign_offs": sign_offs,
+        "referrals_open": sum(c["referrals_open"] for c in clients),
     }
 
 

@@ -166,7 +166,11 @@ def _check_chunk(
         current = _same_as_of(entry, day)  # the as-of view is the records themselves
         seen = check if current else checked_as_of(check, env.agency, day)
         facts = seen.facts if derive and seen is not None else None
-        plan = client_schedule(facts, env.agency.cadence) if facts is not None else None
+        plan = (
+            client_schedule(facts, env.agency.cadence, env.agency.supervisors())
+            if facts is not None
+            else None
+        )
         out.append(_Checked(check.id, entry, facts, plan, gone=seen is None, current=current))
     return out
 
