@@ -18,7 +18,7 @@ from casectl.git import run as gitrun
 from casectl.present.problems import problem_line
 from casectl.read.agency import open_agency
 from casectl.read.scan import scan
-from casectl.store import layout, writes
+from casectl.store import layout, restricted, writes
 
 if TYPE_CHECKING:
     from casectl.edit.transaction import Result
@@ -159,6 +159,19 @@ def report_written(out: Output, result: Result, unsaved: str) -> int:
     return 0
 
 
+def say_locked(out: Output, locked: Sequence[str], *, on_stdout: bool) -> None:
+    """Count the restricted clients this clone cannot read ("2 restricted clients are
+    locked here", contract 5.6): last line of a human-readable output (``on_stdout``),
+    else on stderr, so json, ics and an empty digest stay what they are."""
+    if not locked:
+        return
+    message = restricted.locked_message(len(locked))
+    if on_stdout:
+        out.line(message)
+    else:
+        out.warn(message)
+
+
 # ------------------------------------------------------------------ due items
 
 
@@ -169,6 +182,7 @@ class Gathered:
     ctx: RunContext
     items: list[DueItem]
     within: dates.Duration | None
+    locked: list[str]  # restricted clients this clone cannot read (not in ``items``)
 
 
 def gather_due(
@@ -202,7 +216,7 @@ def gather_due(
         items.extend(schedule.items_from_schedule(plan, ctx.as_of, window))
     if kinds:
         items = [i for i in items if i.kind in kinds]
-    return Gathered(ctx, schedule.sort_items(items), window)
+    return Gathered(ctx, schedule.sort_items(items), window, state.locked)
 
 
 def check_kinds(kinds: Sequence[str]) -> None:
@@ -218,6 +232,7 @@ def check_clients(root: Path, clients: Sequence[str]) -> list[str]:
         layout.check_client_id(cid)
         if cid not in existing:
             raise UnknownClientError(f"--client: no client {cid!r} (no folder clients/{cid})")
+        restricted.refuse_locked(root, cid)
     return sorted(set(clients))
 
 

@@ -23,7 +23,8 @@ def run(
         check_output(ctx.root, output)
     fmt = reports.output_format(fmt, output)
     check_manager_option(ctx, manager)
-    clients = scan(ctx).facts_and_schedules()
+    state = scan(ctx)
+    clients = state.facts_and_schedules()
     check_manager_option(ctx, manager, (f.manager for f, _ in clients))
     context = reports.caseload_context(
         ctx.agency,
@@ -31,6 +32,7 @@ def run(
         ctx.as_of,
         generated=reports.generated_stamp(ctx.as_of, ctx.zone, given=as_of is not None),
         manager=manager,
+        locked=len(state.locked),
     )
     text = templating.render(ctx.root, f"caseload.{fmt}.j2", context, filters=markdown.FILTERS)
     emit(out, output, text)

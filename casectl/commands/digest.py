@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from casectl.commands._common import gather_due
+from casectl.commands._common import gather_due, say_locked
 from casectl.present import templating
 from casectl.present.output import Output
 from casectl.present.reports import digest_context
@@ -26,9 +26,10 @@ def run(
     within: str | None,
 ) -> int:
     g = gather_due(out, directory, as_of, within, manager)
-    if not g.items:
+    if not g.items:  # nothing on stdout, so cron sends no mail; the count goes to stderr
+        say_locked(out, g.locked, on_stdout=False)
         return 0
-    context = digest_context(g.ctx.agency, g.items, g.ctx.as_of, g.within)
+    context = digest_context(g.ctx.agency, g.items, g.ctx.as_of, g.within, locked=len(g.locked))
     text = templating.render(g.ctx.root, TEMPLATE, context)
     if text and not text.endswith("\n"):
         text += "\n"

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from casectl.commands._common import gather_due
+from casectl.commands._common import gather_due, say_locked
 from casectl.present.due import markdown, plain_text, print_rich
 from casectl.present.output import Output
 from casectl.present.text import json_list
@@ -44,6 +44,7 @@ def run(
         print_rich(out, items, g.ctx.agency, g.ctx.as_of)
     else:
         out.write(plain_text(items))
+    say_locked(out, g.locked, on_stdout=fmt in ("text", "md"))
     if fail_on_overdue and (g.ctx.settings_errors or any(i.status == "overdue" for i in items)):
         return 1
     return 0

@@ -38,6 +38,7 @@ from casectl.core.schedule import DueItem
 from casectl.present.due import by_manager, days_text
 from casectl.present.output import visible
 from casectl.present.text import UNKNOWN_MANAGER
+from casectl.store.restricted import locked_message
 
 Context = dict[str, Any]
 CONTACT_WINDOW_DAYS = 30
@@ -745,9 +746,11 @@ def caseload_context(
     as_of: date,
     generated: str,
     manager: str | None = None,
+    locked: int = 0,
 ) -> Context:
     """The context of ``caseload.<format>.j2`` (documented in docs/templates.md), from
-    each client's facts and due dates (``read.scan``'s ``facts_and_schedules``)."""
+    each client's facts and due dates (``read.scan``'s ``facts_and_schedules``);
+    ``locked``: how many restricted clients this clone cannot read (not in the rest)."""
     mine = [(f, p) for f, p in clients_in if manager is None or f.manager == manager]
     # Clients whose files have errors: listed (whatever their status) with a `record`
     # item, never left out.
@@ -815,14 +818,25 @@ def caseload_context(
             for f in with_errors
         ],
         "skipped": 0,  # no client is left out any more; kept for older agency templates
+        **_locked(locked),
     }
+
+
+def _locked(count: int) -> Context:
+    """``locked`` (a count) and ``locked_message`` ("2 restricted clients are locked
+    here", None when 0) for the caseload and digest templates."""
+    return {"locked": count, "locked_message": locked_message(count) if count else None}
 
 
 # ------------------------------------------------------------------------ digest
 
 
 def digest_context(
-    agency: Agency, items: Sequence[DueItem], as_of: date, within: dates.Duration | None
+    agency: Agency,
+    items: Sequence[DueItem],
+    as_of: date,
+    within: dates.Duration | None,
+    locked: int = 0,
 ) -> Context:
     """The variables of ``digest.txt.j2`` (documented in docs/monitoring.md; keep the
     two in step): due items grouped by manager, clients whose files have errors."""
@@ -848,6 +862,7 @@ def digest_context(
             }
             for i in sorted((i for i in items if i.kind == "record"), key=lambda i: i.client)
         ],
+        **_locked(locked),
     }
 
 

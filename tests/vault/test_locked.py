@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from casectl.core.model import CLIENT_ID_RE
 from casectl.vault import crypt
 from tests.vault import MAGIC
 
@@ -35,7 +36,7 @@ def test_the_line_restrict_writes_reads_back(client: str, group: str) -> None:
 @given(st.text())
 def test_any_text_parses_without_error(text: str) -> None:
     found = crypt.parse_restricted(text)
-    assert all(crypt.CLIENT_ID_RE.fullmatch(c) for c in found)
+    assert all(CLIENT_ID_RE.fullmatch(c) for c in found)
 
 
 def test_what_counts_as_restricted() -> None:
