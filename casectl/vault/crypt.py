@@ -181,6 +181,32 @@ def encrypt(root: Path, data: bytes, group: str) -> bytes:
     return done.stdout
 
 
+def open_for_merge(
+    root: Path, path: str, sides: Sequence[bytes]
+) -> tuple[list[bytes], str | None] | str:
+    """The log merge driver's and sync's view of a restricted log: ``sides`` (base,
+    ours, theirs as git stores them) in plain text, and the group whose key must
+    encrypt the merged result (None: ``.gitattributes`` no longer restricts the client,
+    so the result is stored plain). A string says why it cannot be merged here: no key
+    in this clone opens a side, or none seals the result."""
+    keys = key_names(root)
+    plain = []
+    for side in sides:
+        opened = decrypt(root, side, keys)
+        if opened is None:
+            return (
+                "it is encrypted (a restricted client) and no key in this clone opens it; "
+                "a member of the client's group must merge it"
+            )
+        plain.append(opened)
+    parts = path.split("/")
+    client = parts[1] if len(parts) == 3 and parts[0] == "clients" else None
+    group = restricted_clients(root).get(client) if client is not None else None
+    if group is not None and not has_key(root, group):
+        return f"it is restricted to group {group} and this clone has no key for that group"
+    return plain, group
+
+
 # ----------------------------------------------------------- restrict / unrestrict
 
 
