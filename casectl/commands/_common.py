@@ -23,6 +23,7 @@ from casectl.store import layout, restricted, writes
 if TYPE_CHECKING:
     from casectl.edit.transaction import Result
     from casectl.present.output import Output
+    from casectl.present.reports import Scrubber
 
 
 def agency_context(
@@ -193,12 +194,14 @@ def gather_due(
     manager: str | None,
     clients: Sequence[str] = (),
     kinds: Sequence[str] = (),
+    redact: bool = False,
 ) -> Gathered:
     """Validate the options, scan the agency and return the filtered, sorted items
     (``due`` and ``digest``).
 
     Every option is checked before any client is read, so a typo fails fast (exit 2).
     A client whose files have errors is never left out: it has a ``record`` item.
+    ``redact``: the items as ``--redact`` shows them (:func:`redact_due`).
     """
     check_kinds(kinds)
     window = parse_duration_option("--within", within) if within is not None else None
@@ -216,7 +219,36 @@ def gather_due(
         items.extend(schedule.items_from_schedule(plan, ctx.as_of, window))
     if kinds:
         items = [i for i in items if i.kind in kinds]
-    return Gathered(ctx, schedule.sort_items(items), window, state.locked)
+    items = schedule.sort_items(items)
+    if redact:
+        items = redact_due(ctx.root, items)
+    return Gathered(ctx, items, window, state.locked)
+
+
+def redact_due(root: Path, items: Sequence[DueItem]) -> list[DueItem]:
+    """Due items with initials for names and each client's identifying details
+    scrubbed from their text (contract 5.5): every format of ``due`` and ``digest``
+    (and an agency's digest template) gets them already redacted. Reads the
+    client.yaml of each client with items, once."""
+    from casectl.present import reports
+
+    clients = sorted({i.client for i in items})
+    return reports.redact_items(items, {cid: client_scrubber(root, cid) for cid in clients})
+
+
+def client_scrubber(root: Path, client_id: str) -> Scrubber | None:
+    """The ``--redact`` scrubber of one client, from its client.yaml as it is on disk
+    (None: the file cannot say what identifies the client; see ``checks.client.personal``).
+    ``export --redact`` gets the same through ``present.reports.export_redaction``."""
+    from casectl.checks.client import personal
+    from casectl.present.reports import make_scrubber
+    from casectl.store import load
+
+    raw = load.read_regular(root / "clients" / client_id / "client.yaml")
+    if isinstance(raw, str):
+        return None
+    client = personal(load.load_text("client.yaml", raw).data)
+    return make_scrubber(client) if client is not None else None
 
 
 def check_kinds(kinds: Sequence[str]) -> None:

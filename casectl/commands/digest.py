@@ -24,8 +24,9 @@ def run(
     as_of: str | None,
     manager: str | None,
     within: str | None,
+    redact: bool = False,
 ) -> int:
-    g = gather_due(out, directory, as_of, within, manager)
+    g = gather_due(out, directory, as_of, within, manager, redact=redact)
     if not g.items:  # nothing on stdout, so cron sends no mail; the count goes to stderr
         say_locked(out, g.locked, on_stdout=False)
         return 0

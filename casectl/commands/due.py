@@ -27,8 +27,9 @@ def run(
     kinds: Sequence[str],
     fmt: str,
     fail_on_overdue: bool,
+    redact: bool = False,
 ) -> int:
-    g = gather_due(out, directory, as_of, within, manager, clients, kinds)
+    g = gather_due(out, directory, as_of, within, manager, clients, kinds, redact=redact)
     items = g.items
     if fmt == "json":
         out.write(json_list([i.to_json() for i in items]))
