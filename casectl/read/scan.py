@@ -30,7 +30,7 @@ from casectl.checks import check_client
 from casectl.core.context import Env, RunContext
 from casectl.core.facts import ClientFacts
 from casectl.core.problems import Problem
-from casectl.core.schedule import ClientSchedule, client_schedule
+from casectl.core.schedule import ClientSchedule, client_schedule, retention_period
 from casectl.read.agency import refuse_link
 from casectl.store import layout, records
 from casectl.store.cache import ReadCache, stamp_folder
@@ -164,7 +164,11 @@ def _check_chunk(root: Path, folders: list[str], env: Env, derive: bool) -> list
             "files": len(check.loaded),
         }
         facts = check.facts if derive else None
-        plan = client_schedule(facts, env.agency.cadence) if facts is not None else None
+        plan = (
+            client_schedule(facts, env.agency.cadence, retention_period(env.agency))
+            if facts is not None
+            else None
+        )
         out.append(_Checked(check.id, entry, facts, plan))
     return out
 
