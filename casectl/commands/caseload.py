@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from casectl.commands._common import agency_context, check_manager_option, check_output, emit
+from casectl.commands._common import (
+    agency_context,
+    check_manager_option,
+    check_output,
+    emit,
+    say_locked,
+)
 from casectl.present import markdown, reports, templating
 from casectl.present.output import Output
 from casectl.read.scan import scan
@@ -36,4 +42,6 @@ def run(
     )
     text = templating.render(ctx.root, f"caseload.{fmt}.j2", context, filters=markdown.FILTERS)
     emit(out, output, text)
+    if state.locked and (output is not None or context["locked_message"] not in text):
+        say_locked(out, state.locked, on_stdout=False)  # -o FILE, or a template without it
     return 0

@@ -35,4 +35,6 @@ def run(
     if text and not text.endswith("\n"):
         text += "\n"
     out.write(text)
+    if g.locked and context["locked_message"] not in text:  # an agency template without it
+        say_locked(out, g.locked, on_stdout=False)
     return 0
