@@ -63,10 +63,12 @@ def parse_restricted(text: str) -> dict[str, str]:
 
 
 def attributes_text(root: Path) -> str:
-    """``.gitattributes`` as text; bytes that are not UTF-8 survive a round trip."""
+    """``.gitattributes`` as text; bytes that are not UTF-8 survive a round trip. One
+    that is a link, a folder or unreadable restricts nothing (git ignores a linked
+    ``.gitattributes`` too): the readers go on; restrict refuses it itself."""
     try:
         raw = writes.read_bytes(root / ATTRIBUTES)
-    except OSError:  # a link or something else that is not a file: nothing restricted
+    except (OSError, CasectlError):
         return ""
     return raw.decode("utf-8", "surrogateescape")
 

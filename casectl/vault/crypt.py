@@ -41,7 +41,6 @@ from casectl.store.restricted import ATTRIBUTES as ATTRIBUTES
 from casectl.store.restricted import CLIENT_FILES as CLIENT_FILES
 from casectl.store.restricted import MAGIC as MAGIC
 from casectl.store.restricted import RESERVED_GROUP as RESERVED_GROUP
-from casectl.store.restricted import attributes_text as _attributes_text
 from casectl.store.restricted import is_locked as is_locked
 from casectl.store.restricted import locked_clients as locked_clients
 from casectl.store.restricted import locked_message as locked_message
@@ -64,6 +63,11 @@ INSTALL_HINT = (
 
 
 # ----------------------------------------------------------- .gitattributes
+
+
+def _attributes_text(root: Path) -> str:
+    """``.gitattributes`` as text, for a write: a link or odd file is refused (exit 2)."""
+    return writes.read_bytes(root / ATTRIBUTES).decode("utf-8", "surrogateescape")
 
 
 def attribute_line(client_id: str, group: str) -> str:
