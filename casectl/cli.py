@@ -255,6 +255,19 @@ def schema(
 # ------------------------------------------------------------------ monitoring
 
 
+# --redact on due and digest (contract 5.5; report has its own help text below). The
+# export command takes the same option: commands._common.due_redaction /
+# present.reports.export_redaction are its hook.
+Redact = Annotated[
+    bool,
+    typer.Option(
+        "--redact",
+        help="For outside readers: initials instead of names; no birth date or contact "
+        "details, scrubbed from every text too.",
+    ),
+]
+
+
 @app.command()
 def due(
     ctx: typer.Context,
@@ -273,6 +286,7 @@ def due(
     fail_on_overdue: Annotated[
         bool, typer.Option("--fail-on-overdue", help="Exit 1 when anything is overdue.")
     ] = False,
+    redact: Redact = False,
 ) -> None:
     """Overdue and due-soon items."""
     _call(
@@ -285,6 +299,7 @@ def due(
         kinds=kind or [],
         fmt=fmt.value,
         fail_on_overdue=fail_on_overdue,
+        redact=redact,
     )
 
 
@@ -294,9 +309,10 @@ def digest(
     as_of: AsOf = None,
     manager: Annotated[str | None, typer.Option("--manager", help="Only this manager.")] = None,
     within: Annotated[str | None, typer.Option("--within", help="Due-soon window.")] = None,
+    redact: Redact = False,
 ) -> None:
     """Plain-text digest for cron; prints nothing when nothing is due."""
-    _call(ctx, "digest", as_of=as_of, manager=manager, within=within)
+    _call(ctx, "digest", as_of=as_of, manager=manager, within=within, redact=redact)
 
 
 # ----------------------------------------------------------------------- notes
@@ -596,10 +612,6 @@ From = Annotated[
 To = Annotated[
     str | None,
     typer.Option("--to", help="Last day (YYYY-MM-DD), included.", show_default=False),
-]
-Redact = Annotated[
-    bool,
-    typer.Option("--redact", help="For outside readers: initials, no contact details."),
 ]
 Output_ = Annotated[Path | None, typer.Option("-o", "--output", help="Write to this file.")]
 

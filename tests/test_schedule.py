@@ -478,6 +478,7 @@ def test_every_kind_is_in_the_table_in_contract_order() -> None:
     assert all(RULES[k].statuses == {"active"} for k in KINDS[1:6])
     assert RULES["referral"].statuses == {"active", "on_hold"}
     assert RULES["approval"].statuses == {"active", "on_hold", "closed"}
+    assert RULES["retention"].statuses == {"closed"}
 
 
 def _busy() -> ClientFacts:

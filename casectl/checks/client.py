@@ -126,6 +126,31 @@ _CLIENT_STAND_IN = {
 }
 
 
+PERSONAL = ("name", "born", "phone", "email", "address", "contacts")
+
+
+def personal(data: Any) -> Client | None:
+    """What identifies the client in a client.yaml's data (name, birth date, contact
+    details, contacts), for ``--redact``'s scrubber, as a Client whose other fields are
+    None: from the file even when something else in it is invalid. None when one of
+    these fields is there but not valid (its text could not be told apart from the
+    rest: the caller then keeps no free text at all)."""
+    if not isinstance(data, dict):
+        return None
+    whole = schema.valid_or_none(Client, data)
+    if whole is not None:
+        return whole  # type: ignore[no-any-return]
+    good: dict[str, Any] = {}
+    for key in PERSONAL:
+        if data.get(key) is None:
+            continue
+        one = schema.valid_or_none(Client, {**_CLIENT_STAND_IN, key: data[key]})
+        if one is None:
+            return None
+        good[key] = getattr(one, key)
+    return Client.model_construct(**{**dict.fromkeys(_CLIENT_STAND_IN), **good})
+
+
 def salvage(cid: str, data: Any) -> ClientFields:
     """The fields of an invalid client.yaml that are valid on their own."""
     if not isinstance(data, dict):

@@ -19,11 +19,12 @@ from casectl.git import run as gitrun
 from casectl.present.problems import problem_line
 from casectl.read.agency import open_agency
 from casectl.read.scan import scan
-from casectl.store import layout, writes
+from casectl.store import layout, restricted, writes
 
 if TYPE_CHECKING:
     from casectl.edit.transaction import Result
     from casectl.present.output import Output
+    from casectl.present.reports import Scrubber
 
 
 def agency_context(
@@ -172,6 +173,19 @@ def report_written(out: Output, result: Result, unsaved: str) -> int:
     return 0
 
 
+def say_locked(out: Output, locked: Sequence[str], *, on_stdout: bool) -> None:
+    """Count the restricted clients this clone cannot read ("2 restricted clients are
+    locked here", contract 5.6): last line of a human-readable output (``on_stdout``),
+    else on stderr, so json, ics and an empty digest stay what they are."""
+    if not locked:
+        return
+    message = restricted.locked_message(len(locked))
+    if on_stdout:
+        out.line(message)
+    else:
+        out.warn(message)
+
+
 # ------------------------------------------------------------------ due items
 
 
@@ -182,6 +196,7 @@ class Gathered:
     ctx: RunContext
     items: list[DueItem]
     within: dates.Duration | None
+    locked: list[str]  # restricted clients this clone cannot read (not in ``items``)
 
 
 def gather_due(
@@ -192,12 +207,14 @@ def gather_due(
     manager: str | None,
     clients: Sequence[str] = (),
     kinds: Sequence[str] = (),
+    redact: bool = False,
 ) -> Gathered:
     """Validate the options, scan the agency and return the filtered, sorted items
     (``due`` and ``digest``).
 
     Every option is checked before any client is read, so a typo fails fast (exit 2).
     A client whose files have errors is never left out: it has a ``record`` item.
+    ``redact``: the items as ``--redact`` shows them (:func:`redact_due`).
     """
     check_kinds(kinds)
     window = parse_duration_option("--within", within) if within is not None else None
@@ -223,7 +240,36 @@ def gather_due(
         items.extend(found)
     if kinds:
         items = [i for i in items if i.kind in kinds]
-    return Gathered(ctx, schedule.sort_items(items), window)
+    items = schedule.sort_items(items)
+    if redact:
+        items = redact_due(ctx.root, items)
+    return Gathered(ctx, items, window, state.locked)
+
+
+def redact_due(root: Path, items: Sequence[DueItem]) -> list[DueItem]:
+    """Due items with initials for names and each client's identifying details
+    scrubbed from their text (contract 5.5): every format of ``due`` and ``digest``
+    (and an agency's digest template) gets them already redacted. Reads the
+    client.yaml of each client with items, once."""
+    from casectl.present import reports
+
+    clients = sorted({i.client for i in items})
+    return reports.redact_items(items, {cid: client_scrubber(root, cid) for cid in clients})
+
+
+def client_scrubber(root: Path, client_id: str) -> Scrubber | None:
+    """The ``--redact`` scrubber of one client, from its client.yaml as it is on disk
+    (None: the file cannot say what identifies the client; see ``checks.client.personal``).
+    ``export --redact`` gets the same through ``present.reports.export_redaction``."""
+    from casectl.checks.client import personal
+    from casectl.present.reports import make_scrubber
+    from casectl.store import load
+
+    raw = load.read_regular(root / "clients" / client_id / "client.yaml")
+    if isinstance(raw, str):
+        return None
+    client = personal(load.load_text("client.yaml", raw).data)
+    return make_scrubber(client) if client is not None else None
 
 
 def check_kinds(kinds: Sequence[str]) -> None:
@@ -239,6 +285,7 @@ def check_clients(root: Path, clients: Sequence[str]) -> list[str]:
         layout.check_client_id(cid)
         if cid not in existing:
             raise UnknownClientError(f"--client: no client {cid!r} (no folder clients/{cid})")
+        restricted.refuse_locked(root, cid)
     return sorted(set(clients))
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from casectl.errors import CasectlError
 from casectl.git import run as gitrun
 from casectl.git.audit import audit
-from casectl.present.audit import finding_line, summary
+from casectl.present.audit import finding_line, purge_lines, summary, unchecked_line
 from casectl.present.output import Output
 from casectl.present.text import json_list
 from casectl.store import layout
@@ -30,5 +30,10 @@ def run(
     else:
         for finding in result.findings:
             out.line(finding_line(finding))
+        for line in purge_lines(result.purges):
+            out.line(line)
         out.stderr.write(summary(result, require_signed) + "\n")
+    said = unchecked_line(result)
+    if said is not None:
+        out.stderr.write(said + "\n")
     return 1 if result.findings else 0

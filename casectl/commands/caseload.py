@@ -12,6 +12,7 @@ from casectl.commands._common import (
     emit,
     figures_errors,
     parse_date_option,
+    say_locked,
 )
 from casectl.core.context import RunContext
 from casectl.errors import CasectlError
@@ -40,7 +41,8 @@ def run(
         check_output(ctx.root, output)
     fmt = reports.output_format(fmt, output)
     check_manager_option(ctx, manager)
-    clients = scan(ctx).facts_and_schedules()
+    state = scan(ctx)
+    clients = state.facts_and_schedules()
     check_manager_option(ctx, manager, (f.manager for f, _ in clients))
     context = reports.caseload_context(
         ctx.agency,
@@ -48,10 +50,13 @@ def run(
         ctx.as_of,
         generated=reports.generated_stamp(ctx.as_of, ctx.zone, given=as_of is not None),
         manager=manager,
+        locked=len(state.locked),
     )
     context["period"] = _period_figures(out, ctx, period, manager) if period else None
     text = templating.render(ctx.root, f"caseload.{fmt}.j2", context, filters=markdown.FILTERS)
     emit(out, output, text)
+    if state.locked and (output is not None or context["locked_message"] not in text):
+        say_locked(out, state.locked, on_stdout=False)  # -o FILE, or a template without it
     return 0
 
 
@@ -76,7 +81,7 @@ def _period_figures(
     skipped = Skipped()
     with figures_errors():
         by_manager = stats(client_records(ctx, skipped=skipped), ctx.agency, period, "manager")
-    message = skipped.message()
+    message = skipped.message()  # locked clients: counted once, by the caseload itself
     if message is not None:
         out.warn(f"warning: {message}")
     return period_view(ctx.agency, by_manager, manager)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from casectl.commands._common import gather_due
+from casectl.commands._common import gather_due, say_locked
 from casectl.present import templating
 from casectl.present.output import Output
 from casectl.present.reports import digest_context
@@ -24,13 +24,17 @@ def run(
     as_of: str | None,
     manager: str | None,
     within: str | None,
+    redact: bool = False,
 ) -> int:
-    g = gather_due(out, directory, as_of, within, manager)
-    if not g.items:
+    g = gather_due(out, directory, as_of, within, manager, redact=redact)
+    if not g.items:  # nothing on stdout, so cron sends no mail; the count goes to stderr
+        say_locked(out, g.locked, on_stdout=False)
         return 0
-    context = digest_context(g.ctx.agency, g.items, g.ctx.as_of, g.within)
+    context = digest_context(g.ctx.agency, g.items, g.ctx.as_of, g.within, locked=len(g.locked))
     text = templating.render(g.ctx.root, TEMPLATE, context)
     if text and not text.endswith("\n"):
         text += "\n"
     out.write(text)
+    if g.locked and context["locked_message"] not in text:  # an agency template without it
+        say_locked(out, g.locked, on_stdout=False)
     return 0

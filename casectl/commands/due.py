@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from casectl.commands._common import gather_due
+from casectl.commands._common import gather_due, say_locked
 from casectl.present.due import markdown, plain_text, print_rich
 from casectl.present.output import Output
 from casectl.present.text import json_list
@@ -27,8 +27,9 @@ def run(
     kinds: Sequence[str],
     fmt: str,
     fail_on_overdue: bool,
+    redact: bool = False,
 ) -> int:
-    g = gather_due(out, directory, as_of, within, manager, clients, kinds)
+    g = gather_due(out, directory, as_of, within, manager, clients, kinds, redact=redact)
     items = g.items
     if fmt == "json":
         out.write(json_list([i.to_json() for i in items]))
@@ -44,6 +45,7 @@ def run(
         print_rich(out, items, g.ctx.agency, g.ctx.as_of)
     else:
         out.write(plain_text(items))
+    say_locked(out, g.locked, on_stdout=fmt in ("text", "md"))
     if fail_on_overdue and (g.ctx.settings_errors or any(i.status == "overdue" for i in items)):
         return 1
     return 0

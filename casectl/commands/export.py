@@ -22,7 +22,7 @@ from casectl.commands._common import (
     parse_date_option,
 )
 from casectl.errors import CasectlError
-from casectl.figures.export import ExportKind, Redaction, Row, columns, rows, write_csv, write_jsonl
+from casectl.figures.export import ExportKind, Row, columns, rows, write_csv, write_jsonl
 from casectl.present import reports
 from casectl.present.output import Output, json_visible, visible
 from casectl.read.figures import Skipped, client_records
@@ -48,11 +48,7 @@ def run(
     if output is not None:
         check_output(ctx.root, output)
         _check_folder(output)
-    redaction = (
-        Redaction(scrubber=lambda c: reports.make_scrubber(c).text, initials=reports.initials)
-        if redact
-        else None
-    )
+    redaction = reports.export_redaction() if redact else None
     skipped = Skipped()
     records = client_records(ctx, skipped=skipped)
     export_kind = cast(ExportKind, kind)
@@ -71,9 +67,8 @@ def run(
                 text.detach()
         except OSError as exc:
             raise CasectlError(f"-o {output}: cannot write: {exc.strerror or exc}") from None
-    message = skipped.message()
-    if message is not None:
-        out.warn(f"warning: {message}")
+    for line in skipped.lines():
+        out.warn(line)
     return 0
 
 

@@ -13,7 +13,7 @@ from casectl.errors import UnknownClientError
 from casectl.git import history as githistory
 from casectl.present.output import Output
 from casectl.present.text import json_list, plain_table, rich_table
-from casectl.store import layout
+from casectl.store import layout, restricted
 
 HEADERS = ("date", "author", "message", "files")
 
@@ -24,6 +24,7 @@ def run(out: Output, directory: Path | None, client_id: str, fmt: str) -> int:
     folder = root / "clients" / client_id
     if folder.exists() or folder.is_symlink():
         layout.client_dir(root, client_id)  # refuses a folder that is a symbolic link
+        restricted.refuse_locked(root, client_id)  # its diffs are ciphertext here
     prefix = f"clients/{client_id}"
     records = githistory.log_paths(root, prefix)
     if not records and not folder.exists():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from casectl.commands._common import agency_context, check_manager_option
+from casectl.commands._common import agency_context, check_manager_option, say_locked
 from casectl.core.model import OPEN_REFERRAL_STATUSES, STATUSES, Agency
 from casectl.errors import CasectlError
 from casectl.present.output import Output
@@ -27,7 +27,8 @@ def run(
         raise CasectlError(f"--status: {status!r} is not one of {', '.join(STATUSES)}")
     ctx = agency_context(directory, as_of, out=out)
     check_manager_option(ctx, manager)
-    facts = scan(ctx).facts()
+    state = scan(ctx)
+    facts = state.facts()
     check_manager_option(ctx, manager, (f.manager for f in facts))
     rows: list[dict[str, Any]] = []
     for f in facts:
@@ -52,6 +53,7 @@ def run(
         )
     if fmt == "json":
         out.write(json_list(rows))
+        say_locked(out, state.locked, on_stdout=False)
         return 0
     table = [
         [
@@ -74,6 +76,7 @@ def run(
         out.print_rich(rich_table(HEADERS, table, styles=styles))
     else:
         out.write(plain_table(HEADERS, table))
+    say_locked(out, state.locked, on_stdout=True)
     return 0
 
 

@@ -43,7 +43,9 @@ def run(
         check.assessments,
         check.plan,
         check.log,
-        schedule.due_items(facts, ctx.agency.cadence, ctx.as_of),
+        schedule.due_items(
+            facts, ctx.agency.cadence, ctx.as_of, retention=schedule.retention_period(ctx.agency)
+        ),
         as_of=ctx.as_of,
         generated=reports.generated_stamp(ctx.as_of, ctx.zone, given=as_of is not None),
         since=since_day,

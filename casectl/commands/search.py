@@ -65,9 +65,8 @@ def run(
             start=first,
             end=last,
         )
-    message = skipped.message()
-    if message is not None:
-        out.warn(f"warning: {message}")
+    for line in skipped.lines():
+        out.warn(line)
     if fmt == "json":
         out.write(json_list([h.to_json() for h in hits]))
         return 0

@@ -30,7 +30,9 @@ def run(out: Output, directory: Path | None, client_id: str, as_of: str | None, 
     facts = check.facts
     assert facts is not None
     newest = client.latest_consent()
-    items = schedule.sort_items(schedule.due_items(facts, ctx.agency.cadence, ctx.as_of))
+    retention = schedule.retention_period(ctx.agency)
+    items = schedule.due_items(facts, ctx.agency.cadence, ctx.as_of, retention=retention)
+    items = schedule.sort_items(items)
     latest = (
         check.assessments.assessments[-1]
         if check.assessments and check.assessments.assessments

@@ -67,9 +67,8 @@ def run(
             cast(GroupBy | None, by),
             months=months,
         )
-    message = skipped.message()
-    if message is not None:
-        out.warn(f"warning: {message}")
+    for line in skipped.lines():
+        out.warn(line)
     if fmt == "json":
         emit(out, output, json_visible(json.dumps(result, indent=2, ensure_ascii=False)) + "\n")
         return 0

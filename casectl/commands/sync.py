@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 from casectl.commands._common import agency_context
+from casectl.core.model import CLIENT_ID_RE
 from casectl.errors import CasectlError
 from casectl.git import guards, mergedriver
 from casectl.git import run as gitrun
@@ -38,6 +39,7 @@ from casectl.present.output import Output
 from casectl.present.problems import problem_line
 from casectl.read.scan import scan
 from casectl.store import layout
+from casectl.store.restricted import MAGIC
 
 DEFAULT_TIMEOUT = 60.0  # seconds for all fetch-rebase-push rounds together
 BACKOFF_FIRST = 0.1  # seconds to wait after the first rejected push (then doubled)
@@ -114,6 +116,7 @@ class _Sync:
         self.seen_ref = gitsync.last_seen_ref(remote, branch)
         self.pulled = 0
         self.audited: str | None = None  # HEAD when its outgoing commits were last audited
+        self.unchecked: set[str] = set()  # restricted logs the guard could not read (said)
 
     @property
     def where(self) -> str:
@@ -166,10 +169,11 @@ class _Sync:
         if remote_head is not None:
             incoming = gitsync.count_commits(self.root, remote_head, exclude="HEAD")
             if incoming and not self.accept_rewrite:
-                found = audit_revisions(self.root, [remote_head, "^HEAD"]).findings
-                if found:
-                    self._report_findings(found, incoming=True)
+                audited = audit_revisions(self.root, [remote_head, "^HEAD"])
+                if audited.findings:
+                    self._report_findings(audited.findings, incoming=True)
                     return 1
+                self._report_unchecked(audited.unchecked)
         # --accept-rewrite accepts what the remote held at this fetch, not whatever
         # else someone pushes while this sync retries.
         self.accept_rewrite = False
@@ -190,7 +194,9 @@ class _Sync:
                     self.root,
                     remote_head,
                     replay_after or remote_head,
-                    lambda path, base, ours, theirs: merge_log(path, base, ours, theirs, cache),
+                    lambda path, base, ours, theirs: merge_log(
+                        path, base, ours, theirs, cache, root=self.root
+                    ),
                 )
             if replayed is not None:
                 # Each replayed commit adds to its new parent what it added to its old
@@ -246,6 +252,19 @@ class _Sync:
         self.audited = head
         return False
 
+    def _report_unchecked(self, clients: list[str]) -> None:
+        """Restricted logs the incoming commits change that this clone cannot read: not
+        checked by the guard (contract 5.6), said once per sync."""
+        new = [c for c in clients if c not in self.unchecked]
+        if not new:
+            return
+        self.unchecked.update(new)
+        self.out.warn(
+            f"not checked: the incoming commits change the log of {_list(new)}, restricted "
+            "and locked here (no key for their group in this clone); a member of the group "
+            "checks them with casectl audit"
+        )
+
     def _report_findings(self, found: list[Finding], incoming: bool) -> None:
         for finding in found:
             self.out.line(finding_line(finding))
@@ -284,6 +303,23 @@ class _Sync:
             self.out.stderr.write(f"  gone: {commit[:12]} {rest}\n")
         if count > 20:
             self.out.stderr.write(f"  ... and {count - 20} more\n")
+        purged = purged_by_rewrite(self.root, seen, remote_head)
+        if purged:
+            url = gitsync.remote_url(self.root, self.remote) or "URL"
+            self.out.stderr.write(
+                f"The rewrite removed the purged client{'s' if len(purged) != 1 else ''} "
+                f"{_list(purged)} from all history (casectl purge, then git filter-repo). "
+                "This clone still holds their files in its objects: do not use\n"
+                "--accept-rewrite here (it would keep them, and a later push could bring them\n"
+                "back). Clone afresh instead, then delete this clone:\n"
+                f"  git clone {url} NEW-FOLDER\n"
+                "  (then `git-crypt unlock KEYFILE` there, where restricted clients are used)\n"
+                "Commits of yours not pushed yet are listed by\n"
+                f"  git log {self.seen_ref}..HEAD\n"
+                'redo them in the new clone (docs/security.md, "Retention and purge").\n'
+            )
+            self.out.stderr.flush()
+            return
         self.out.stderr.write(
             "Ask the agency's administrator whether the rewrite was deliberate (a purge, a\n"
             "correction of history). If it was, accept it with\n"
@@ -295,24 +331,72 @@ class _Sync:
         self.out.stderr.flush()
 
 
+def purged_by_rewrite(root: Path, seen: str, remote_head: str | None) -> list[str]:
+    """The clients a history rewrite of the remote removed after their purge: a commit
+    this clone saw there (``seen`` and its history, gone from ``remote_head``) or one
+    the remote holds carries ``Casectl-Purge: ID``, and the remote's history no longer
+    holds ``clients/ID/`` at all."""
+    ranges = [[seen, f"^{remote_head}"], [remote_head]] if remote_head else [[seen]]
+    named: set[str] = set()
+    for revs in ranges:
+        done = gitrun.run_git(
+            root, "log", "-i", "-E", "--grep=^casectl-purge:",
+            "--format=%(trailers:key=Casectl-Purge,valueonly,separator=%x00)",
+            *revs, "--", check=False,
+        )  # fmt: skip
+        text = done.stdout.decode("utf-8", "replace")
+        named.update(v.strip() for v in text.replace("\n", "\0").split("\0") if v.strip())
+    gone = []
+    for cid in sorted(c for c in named if CLIENT_ID_RE.fullmatch(c)):
+        if remote_head is not None:
+            still = gitrun.run_git(
+                root, "log", "-1", "--format=%H", remote_head, "--", f"clients/{cid}/",
+                check=False,
+            )  # fmt: skip
+            if still.stdout.strip():
+                continue
+        gone.append(cid)
+    return gone
+
+
 def merge_log(
     path: str,
     base: bytes,
     ours: bytes,
     theirs: bytes,
     cache: mergedriver.MergeCache | None = None,
+    root: Path | None = None,
 ) -> bytes | None:
     """The log merge driver's merge of one file both sides changed, in this process;
     None for any other file, or when the driver would refuse (git's rebase then runs
-    the driver itself and reports why)."""
+    the driver itself and reports why). A restricted client's log (git-crypt blobs)
+    is decrypted and the merge encrypted again with the group's key, where ``root``
+    holds it, exactly as the driver does."""
     if not _is_log(path):
         return None
+    group: str | None = None
+    sides = [base, ours, theirs]
+    if any(raw.startswith(MAGIC) for raw in sides):
+        if root is None:
+            return None
+        from casectl.vault import crypt
+
+        opened = crypt.open_for_merge(root, path, sides)
+        if isinstance(opened, str):
+            return None
+        sides, group = opened
     try:
-        old, mine, other = (raw.decode("utf-8") for raw in (base, ours, theirs))
+        old, mine, other = (raw.decode("utf-8") for raw in sides)
     except UnicodeDecodeError:
         return None
     merged = mergedriver.merge_logs(old, mine, other, cache)
-    return merged.text.encode("utf-8") if merged.text is not None else None
+    if merged.text is None:
+        return None
+    if group is None:
+        return merged.text.encode("utf-8")
+    from casectl.vault import crypt
+
+    return crypt.encrypt(root or Path.cwd(), merged.text.encode("utf-8"), group)
 
 
 def summary_line(pulled: int, pushed: int) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from casectl.commands._common import agency_context, say_settings_problems
+from casectl.commands._common import agency_context, say_locked, say_settings_problems
 from casectl.core.problems import Problem
 from casectl.errors import CasectlError
 from casectl.present.output import Output, visible
@@ -45,6 +45,7 @@ def run(
         out.stderr.write(summary(problems, state.files) + "\n")
     else:
         _text(out, problems, state.files)
+    say_locked(out, state.locked, on_stdout=False)  # not checked here: never flagged
     return 1 if any(p.severity == "error" for p in problems) else 0
 
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from casectl.core import dates
 from casectl.core.facts import CADENCE_KEYS, ClientFacts
-from casectl.core.model import OPEN_REFERRAL_STATUSES, Cadence
+from casectl.core.model import OPEN_REFERRAL_STATUSES, Agency, Cadence
 
 Kind = str  # a key of RULES, or "record"
 ItemStatus = Literal["overdue", "due_soon"]
@@ -53,14 +53,27 @@ class DueItem:
         }
 
 
-def effective_cadence(agency: Cadence, facts: ClientFacts) -> Cadences:
-    """The agency cadence with the client's per-key overrides applied."""
+def effective_cadence(
+    agency: Cadence, facts: ClientFacts, retention: dates.Duration | None = None
+) -> Cadences:
+    """The agency cadence with the client's per-key overrides applied; ``retention``
+    (casectl.yaml ``retention.closed``, not a per-client cadence) under RETENTION."""
     result: dict[str, dates.Duration] = {}
     for key in CADENCE_KEYS:
         override = facts.cadence_override(key)
         base: dates.Duration = getattr(agency, key)
         result[key] = override if override is not None else base
+    if retention is not None:
+        result[RETENTION] = retention
     return result
+
+
+RETENTION = "retention.closed"  # the key of the agency's retention period in Cadences
+
+
+def retention_period(agency: Agency) -> dates.Duration | None:
+    """casectl.yaml's ``retention.closed`` (None: the agency keeps closed cases for ever)."""
+    return agency.retention.closed if agency.retention is not None else None
 
 
 # ------------------------------------------------------------------ the kinds
@@ -147,9 +160,19 @@ def _approval(facts: ClientFacts, cadence: Cadences) -> list[DueDate]:
     ]
 
 
+# --- issue 16 (retention, contract 5.7)
+def _retention(facts: ClientFacts, cadence: Cadences) -> list[DueDate]:
+    period = cadence.get(RETENTION)
+    if period is None or facts.closed is None:
+        return []
+    what = f"retention ends (closed {facts.closed.isoformat()})"
+    return [("retention", what, f"{facts.id}/retention", add(facts.closed, period))]
+
+
 ACTIVE = frozenset({"active"})
 ANY = frozenset({"active", "on_hold", "closed"})
 OPEN = frozenset({"active", "on_hold"})
+CLOSED = frozenset({"closed"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,15 +196,19 @@ RULES: dict[Kind, Rule] = {
     # flag_review, initial_plan between it and approval.
     "referral": Rule(OPEN, _referral),
     "approval": Rule(ANY, _approval),
+    # issue 16: closed.date + retention.closed (purge); keep it last before `record`
+    "retention": Rule(CLOSED, _retention),
 }
 # "record": a client whose files have errors, whatever its status (``record_item``).
 KINDS: tuple[Kind, ...] = (*RULES, "record")
 _ORDER = {kind: i for i, kind in enumerate(KINDS)}
 
 
-def due_dates(facts: ClientFacts, agency_cadence: Cadence) -> list[DueDate]:
+def due_dates(
+    facts: ClientFacts, agency_cadence: Cadence, retention: dates.Duration | None = None
+) -> list[DueDate]:
     """Every due date of one client, however far away, per the client's status."""
-    return _due_dates(facts, effective_cadence(agency_cadence, facts))
+    return _due_dates(facts, effective_cadence(agency_cadence, facts, retention))
 
 
 def _due_dates(facts: ClientFacts, cadence: Cadences) -> list[DueDate]:
@@ -242,12 +269,16 @@ class ClientSchedule:
 
 
 def client_schedule(
-    facts: ClientFacts, agency_cadence: Cadence, supervisors: tuple[str, ...] = ()
+    facts: ClientFacts,
+    agency_cadence: Cadence,
+    supervisors: tuple[str, ...] = (),
+    retention: dates.Duration | None = None,
 ) -> ClientSchedule:
     """The as-of-independent part of :func:`due_items`. An ``approval`` date is one
     item per supervisor (``supervisors``; none: the client's manager), its ref ending
-    in the supervisor's key (:func:`item_manager`)."""
-    cadence = effective_cadence(agency_cadence, facts)
+    in the supervisor's key (:func:`item_manager`). ``retention``: casectl.yaml's
+    ``retention.closed`` (:func:`retention_period`)."""
+    cadence = effective_cadence(agency_cadence, facts, retention)
     found = _due_dates(facts, cadence)
     if supervisors and facts.sign_offs:
         found = [
@@ -270,6 +301,7 @@ def due_items(
     as_of: date,
     within: dates.Duration | None = None,
     supervisors: tuple[str, ...] = (),
+    retention: dates.Duration | None = None,
 ) -> list[DueItem]:
     """Overdue and due-soon items of one client as of ``as_of``, in due_dates order.
 
@@ -278,7 +310,8 @@ def due_items(
     """
     if not facts.errors and not any(facts.status in r.statuses for r in RULES.values()):
         return []
-    return items_from_schedule(client_schedule(facts, agency_cadence, supervisors), as_of, within)
+    schedule = client_schedule(facts, agency_cadence, supervisors, retention=retention)
+    return items_from_schedule(schedule, as_of, within)
 
 
 def items_from_schedule(

@@ -59,7 +59,7 @@ from casectl.git import commit as gitcommit
 from casectl.git import guards
 from casectl.git.run import NOTHING_WRITTEN
 from casectl.present.problems import problem_line
-from casectl.store import layout, load, records, writes
+from casectl.store import layout, load, records, restricted, writes
 
 EDITABLE = ("client.yaml", "plan.yaml", "assessment.yaml")
 # Entry keys only a format 2 repository may hold (writing one upgrades the format).
@@ -113,9 +113,11 @@ class Opened:
 def open_client(ctx: RunContext, client_id: str, *, commit: bool = True) -> Opened:
     """Step 1 for an existing client: refuse (CasectlError, exit 2) before anything is
     asked or written when git is not ready, the id is not a plain id, the folder is
-    missing or a link, or a case file is a link or not a regular file."""
+    missing or a link, or a case file is a link or not a regular file, or the client is
+    restricted and locked here (its files are ciphertext: no key in this clone)."""
     git = guards.check_can_write(ctx.root, commit=commit)
     folder = layout.client_dir(ctx.root, client_id)
+    restricted.refuse_locked(ctx.root, client_id)
     rel = f"clients/{client_id}"
     for name in records.CLIENT_FILES:
         layout.ensure_inside(ctx.root, folder / name)

@@ -261,7 +261,7 @@ def _clients(
         "close_reason": c.closed.reason if c.closed else None,
         "close_note": _free(c.closed.note, scrub) if c.closed else None,
         "manager": c.manager,
-        "program": c.program,
+        "program": _free(c.program, scrub),  # free text (reports.REDACTION: FREE)
         "born": None if private else _day(c.born),
         "phone": None if private else c.phone,
         "email": None if private else c.email,

@@ -11,6 +11,14 @@ pure append by comparing bytes (:func:`is_pure_append`), without parsing YAML. O
 the rest (hand edits, merges that slotted a note in by date, the first note replacing
 ``[]``) are parsed and compared entry by entry, by id.
 
+Restricted logs (git-crypt, contract 5.6) are read through git-crypt where this clone
+holds the key, and judged as any other. Where it does not, a change to a log stored
+encrypted is *not checkable* here: it is counted in ``AuditResult.unchecked`` (by
+client), never reported as a rewrite. The commits of restrict, unrestrict and purge
+are judged by their trailers (:mod:`casectl.vault.trailers`): what a trailer
+explains is not a finding; what is wrong with such a commit is one (``change`` =
+restrict | unrestrict | purge), and purges are listed in ``AuditResult.purges``.
+
 Everything but :func:`audit` is pure: bytes in, findings out.
 """
 
@@ -19,9 +27,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from casectl.edit.logtext import same_data
 from casectl.errors import CasectlError
@@ -29,6 +37,10 @@ from casectl.git import history as githistory
 from casectl.git import run as gitrun
 from casectl.git.mergedriver import moved_entries
 from casectl.store.load import EMPTY, load_text
+from casectl.store.restricted import MAGIC
+
+if TYPE_CHECKING:
+    from casectl.vault.trailers import CommitVerdicts
 
 _LOG_PATH = re.compile(r"clients/([^/]+)/log\.yaml")
 
@@ -81,6 +93,10 @@ class AuditResult:
     findings: list[Finding]
     commits: int  # commits that touched a log (or, with signatures, all commits)
     log_changes: int  # (commit, log file) pairs compared
+    # clients whose restricted log changed in a way this clone cannot read (no key)
+    unchecked: list[str] = field(default_factory=list)
+    # the commits carrying a Casectl-Purge trailer, judged (newest first)
+    purges: list[CommitVerdicts] = field(default_factory=list)
 
     @property
     def changed_commits(self) -> int:
@@ -241,7 +257,9 @@ def audit(root: Path, since: str | None = None, require_signed: bool = False) ->
         signed = githistory.signatures(root, revs)
         unsigned = [f for sig in signed if (f := signature_finding(sig)) is not None]
         findings = _merge_in_order([s.commit for s in signed], result.findings, unsigned)
-        return AuditResult(findings, len(signed), result.log_changes)
+        return AuditResult(
+            findings, len(signed), result.log_changes, result.unchecked, result.purges
+        )
     return result
 
 
@@ -250,7 +268,43 @@ def audit_revisions(root: Path, revs: Sequence[str]) -> AuditResult:
     ``["HEAD", "^origin/main"]``), newest first."""
     commits = githistory.history_diffs(root, revs, lambda path: client_of(path) is not None)
     walk = _Walk(root, commits)
-    return AuditResult(walk.findings(), len(commits), walk.compared)
+    found = walk.findings()
+    unchecked = set(walk.unchecked)
+    purges: list[CommitVerdicts] = []
+    if _has_vault_commits(root, revs):
+        from casectl.vault.trailers import vault_commits
+
+        judged = vault_commits(root, revs)
+        excused = {(c.commit, path) for c in judged for v in c.verdicts for path in v.excused}
+        found = [
+            f
+            for f in found
+            if f.client is None or (f.commit, f"clients/{f.client}/log.yaml") not in excused
+        ]
+        for c in judged:
+            for v in c.verdicts:
+                found += [
+                    Finding(c.commit, c.author, c.email, c.date, v.client, None, v.kind, problem)
+                    for problem in v.problems
+                ]
+                if v.unchecked:
+                    unchecked.add(v.client)
+        purges = [c for c in judged if any(v.kind == "purge" for v in c.verdicts)]
+        order = {c.commit: n for n, c in enumerate(commits)}
+        order.update({c.commit: n for n, c in enumerate(judged) if c.commit not in order})
+        found.sort(key=lambda f: order.get(f.commit, len(order)))
+    return AuditResult(found, len(commits), walk.compared, sorted(unchecked), purges)
+
+
+def _has_vault_commits(root: Path, revs: Sequence[str]) -> bool:
+    """Whether any commit of ``revs`` may carry a restrict, unrestrict or purge trailer
+    (one ``git log``; the judging, rarely needed, is in :mod:`casectl.vault.trailers`)."""
+    done = gitrun.run_git(
+        root, "log", "-1", "-i", "-E", "--format=%H",
+        "--grep=^casectl-(restrict|unrestrict|purge):", *revs, "--",
+        check=False,
+    )  # fmt: skip
+    return done.returncode == 0 and bool(done.stdout.strip())
 
 
 class _Removed:
@@ -296,6 +350,9 @@ class _Walk:
         self._ancestry: dict[str, tuple[set[str], set[str]]] = {}
         self._parsed: dict[str, Entries | None] = {}
         self._states: dict[tuple[str, str], dict[str, list[State]]] = {}
+        self.locked_blobs: set[str] = set()  # encrypted, and no key here opens them
+        self.unchecked: set[str] = set()  # clients with a log change not checkable here
+        self._keys: list[str] | None = None  # this clone's git-crypt keys, once needed
 
     # -------------------------------------------------------------- pass 1
 
@@ -311,9 +368,14 @@ class _Walk:
         blobs = githistory.read_blobs(self.root, wanted)
         try:
             for commit, i, change in pairs:
-                old = next(blobs) if change.old else None
-                new = next(blobs) if change.new else None
+                old = self._plain(change.old, next(blobs)) if change.old else None
+                new = self._plain(change.new, next(blobs)) if change.new else None
                 self.touches.setdefault(change.path, []).append((commit, i, change))
+                if {change.old, change.new} & self.locked_blobs:
+                    client = client_of(change.path)
+                    if client is not None:
+                        self.unchecked.add(client)
+                    continue  # ciphertext without a key: not checkable here
                 found, before, after = _compare(old, new)
                 if found:
                     self.changes[(commit.commit, i, change.path)] = found
@@ -338,6 +400,8 @@ class _Walk:
                 found.append(roots[commit.commit])
             paths = dict.fromkeys(change.path for change in commit.files)
             for path in paths:
+                if self._locked_in(commit, path):
+                    continue  # not checkable here (counted in pass 1)
                 if len(commit.parents) > 1:
                     # Additions only, against every parent: nothing to judge.
                     back = readded.get((commit.commit, path))
@@ -597,9 +661,34 @@ class _Walk:
             return []
         blobs = githistory.read_blobs(self.root, names)
         try:
-            return list(blobs)
+            return [self._plain(name, raw) for name, raw in zip(names, blobs, strict=True)]
         finally:
             blobs.close()
+
+    def _plain(self, name: str, raw: bytes | None) -> bytes | None:
+        """A blob as audit compares it: a git-crypt blob decrypted with this clone's
+        keys; one that no key here opens is None, and remembered in ``locked_blobs``."""
+        if raw is None or not raw.startswith(MAGIC):
+            return raw
+        from casectl.vault import crypt  # only for restricted logs
+
+        if self._keys is None:
+            self._keys = crypt.key_names(self.root)
+        plain = crypt.decrypt(self.root, raw, self._keys)
+        if plain is None:
+            self.locked_blobs.add(name)
+            if ":" in name:  # `<commit>:./<path>`, read beyond the walk
+                client = client_of(name.partition(":./")[2])
+                if client is not None:
+                    self.unchecked.add(client)
+        return plain
+
+    def _locked_in(self, commit: githistory.CommitDiff, path: str) -> bool:
+        return any(
+            change.path == path and {change.old, change.new} & self.locked_blobs
+            for files in commit.diffs
+            for change in files
+        )
 
     def _parse(self, blobs: list[str]) -> None:
         missing = list(dict.fromkeys(b for b in blobs if b not in self._parsed))

@@ -17,6 +17,11 @@ a person (git then reports a conflict).
 Git runs it as ``<command> %O %A %B %P`` (registered per clone by
 :func:`casectl.git.sync.configure_merge_driver`); it writes the merged text into the ``%A``
 file and exits 0, or leaves ``%A`` alone, explains on stderr and exits 1.
+
+A restricted client's log (git-crypt) reaches the driver as git stores it, encrypted:
+the three versions are decrypted with this clone's keys and the merge is encrypted
+again with the group's key (:func:`casectl.vault.crypt.open_for_merge`), so the result
+is the blob ``git add`` would make. Without the key the driver refuses (a conflict).
 """
 
 from __future__ import annotations
@@ -36,7 +41,9 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from casectl.core.dates import parse_datetime
+from casectl.errors import CasectlError
 from casectl.store.load import nesting_problem
+from casectl.store.restricted import MAGIC
 
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
@@ -436,8 +443,22 @@ def main(argv: list[str]) -> int:
     base_path, ours_path, theirs_path = (Path(arg) for arg in argv[:3])
     shown = argv[3] if len(argv) == 4 else argv[1]
     try:
-        texts = [p.read_bytes().decode("utf-8") for p in (base_path, ours_path, theirs_path)]
-    except (OSError, UnicodeDecodeError) as err:
+        raws = [p.read_bytes() for p in (base_path, ours_path, theirs_path)]
+    except OSError as err:
+        print(f"casectl merge: {shown}: cannot read: {err}", file=sys.stderr)
+        return 2
+    group: str | None = None
+    if any(raw.startswith(MAGIC) for raw in raws):  # a restricted client's log
+        from casectl.vault import crypt
+
+        opened = crypt.open_for_merge(Path.cwd(), shown, raws)
+        if isinstance(opened, str):
+            print(f"casectl merge: {shown}: conflict: {opened}", file=sys.stderr)
+            return 1
+        raws, group = opened
+    try:
+        texts = [raw.decode("utf-8") for raw in raws]
+    except UnicodeDecodeError as err:
         print(f"casectl merge: {shown}: cannot read: {err}", file=sys.stderr)
         return 2
     result = merge_logs(texts[0], texts[1], texts[2])
@@ -445,8 +466,17 @@ def main(argv: list[str]) -> int:
         for message in result.conflicts:
             print(f"casectl merge: {shown}: conflict: {message}", file=sys.stderr)
         return 1
+    merged = result.text.encode("utf-8")
+    if group is not None:
+        from casectl.vault import crypt
+
+        try:
+            merged = crypt.encrypt(Path.cwd(), merged, group)
+        except CasectlError as err:
+            print(f"casectl merge: {shown}: conflict: {err}", file=sys.stderr)
+            return 1
     try:
-        ours_path.write_bytes(result.text.encode("utf-8"))
+        ours_path.write_bytes(merged)
     except OSError as err:
         print(f"casectl merge: {shown}: cannot write: {err}", file=sys.stderr)
         return 2

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from casectl.core import dates, schedule
 from casectl.core.facts import ClientFacts, SignOffFact
@@ -39,6 +39,10 @@ from casectl.core.schedule import DueItem
 from casectl.present.due import by_manager, days_text
 from casectl.present.output import visible
 from casectl.present.text import UNKNOWN_MANAGER
+from casectl.store.restricted import locked_message
+
+if TYPE_CHECKING:
+    from casectl.figures.export import Redaction
 
 Context = dict[str, Any]
 CONTACT_WINDOW_DAYS = 30
@@ -355,6 +359,7 @@ REDACTION: dict[str, dict[str, Any]] = {
         "as_of": SAFE, "generated": SAFE, "manager": {"key": SAFE, "name": SAFE},
         "counts": SAFE, "goals": SAFE, "contacts_30d": SAFE, "contact_window_days": SAFE,
         "skipped": SAFE, "clients": [_CASELOAD_CLIENT], "errors": [_ERRORED_CLIENT],
+        "locked": SAFE, "locked_message": SAFE,
         "overdue": [_DUE_ITEM], "due_soon": [_DUE_ITEM],
         "managers": [{
             "key": SAFE, "name": SAFE, "clients": [_CASELOAD_CLIENT], "count": SAFE,
@@ -366,6 +371,7 @@ REDACTION: dict[str, dict[str, Any]] = {
     "digest": {
         "agency": SAFE, "as_of": SAFE, "window": SAFE, "total": SAFE,
         "overdue_count": SAFE, "due_soon_count": SAFE, "errors": [_ERRORED_CLIENT],
+        "locked": SAFE, "locked_message": SAFE,
         "managers": [{
             "key": SAFE, "name": SAFE, "email": SAFE, "count": SAFE,
             "overdue": [{**_DUE_ITEM, "days_text": SAFE, "kind_text": SAFE}],
@@ -373,6 +379,42 @@ REDACTION: dict[str, dict[str, Any]] = {
         }],
     },
 }  # fmt: skip
+
+
+def redact_items(
+    items: Sequence[DueItem], scrubbers: Mapping[str, Scrubber | None]
+) -> list[DueItem]:
+    """Due items for ``due --redact`` and ``digest --redact`` (contract 5.5), each with
+    its own client's scrubber (``_DUE_ITEM``'s classes): the name becomes initials,
+    ``what`` (goal, action and other typed text) is scrubbed. A client without a
+    scrubber (``scrubbers[id]`` None: its client.yaml could not tell what identifies
+    it) keeps only the part of ``what`` before its first colon (``G1``), nothing typed."""
+    out = []
+    for item in items:
+        scrub = scrubbers.get(item.client)
+        if scrub is not None:
+            what = scrub.text(item.what)
+        elif ":" in item.what:
+            what = f"{item.what.partition(':')[0]}: {REDACTED}"
+        else:
+            what = item.what if item.kind in _FIXED_WHAT else REDACTED
+        name = initials(item.name) if item.name is not None else None
+        out.append(replace(item, name=name, what=what))
+    return out
+
+
+# Kinds whose `what` is casectl's own words, never typed text.
+_FIXED_WHAT = frozenset({"plan_review", "assessment", "contact", "consent", "retention"})
+
+
+def export_redaction() -> Redaction:
+    """The hook of ``export --redact`` (contract 5.4/5.5): ``figures.export.Redaction``
+    with this module's scrubber (``make_scrubber``, the client's and contacts' names,
+    birth date, phone, e-mail and address) and ``initials``, so every output of
+    casectl redacts the same way."""
+    from casectl.figures.export import Redaction
+
+    return Redaction(scrubber=lambda client: make_scrubber(client).text, initials=initials)
 
 
 class UnclassifiedField(Exception):
@@ -836,9 +878,11 @@ def caseload_context(
     as_of: date,
     generated: str,
     manager: str | None = None,
+    locked: int = 0,
 ) -> Context:
     """The context of ``caseload.<format>.j2`` (documented in docs/templates.md), from
-    each client's facts and due dates (``read.scan``'s ``facts_and_schedules``)."""
+    each client's facts and due dates (``read.scan``'s ``facts_and_schedules``);
+    ``locked``: how many restricted clients this clone cannot read (not in the rest)."""
     mine = [(f, p) for f, p in clients_in if manager is None or f.manager == manager]
     # Clients whose files have errors: listed (whatever their status) with a `record`
     # item, never left out.
@@ -922,14 +966,25 @@ def caseload_context(
         "skipped": 0,  # no client is left out any more; kept for older agency templates
         "sign_offs": sign_offs,
         "referrals_open": sum(c["referrals_open"] for c in clients),
+        **_locked(locked),
     }
+
+
+def _locked(count: int) -> Context:
+    """``locked`` (a count) and ``locked_message`` ("2 restricted clients are locked
+    here", None when 0) for the caseload and digest templates."""
+    return {"locked": count, "locked_message": locked_message(count) if count else None}
 
 
 # ------------------------------------------------------------------------ digest
 
 
 def digest_context(
-    agency: Agency, items: Sequence[DueItem], as_of: date, within: dates.Duration | None
+    agency: Agency,
+    items: Sequence[DueItem],
+    as_of: date,
+    within: dates.Duration | None,
+    locked: int = 0,
 ) -> Context:
     """The variables of ``digest.txt.j2`` (documented in docs/monitoring.md; keep the
     two in step): due items grouped by manager, clients whose files have errors."""
@@ -955,6 +1010,7 @@ def digest_context(
             }
             for i in sorted((i for i in items if i.kind == "record"), key=lambda i: i.client)
         ],
+        **_locked(locked),
     }
 
 

@@ -14,7 +14,7 @@ from casectl.core.context import RunContext
 from casectl.core.model import FORMAT_VERSION, Agency
 from casectl.core.problems import Problem
 from casectl.errors import CasectlError
-from casectl.store import layout, load, records
+from casectl.store import layout, load, records, restricted
 
 
 def zone_named(name: str) -> tzinfo | None:
@@ -92,12 +92,14 @@ def open_agency(root: Path, validating: bool = False, as_of: date | None = None)
 def read_client(ctx: RunContext, client_id: str) -> CheckedClient:
     """One client's full records (and problems), read fresh from disk, checked on the
     real today (``ctx.today``), as they stood at the end of ``ctx.as_of`` (``read.asof``);
-    refused (exit 2) when the client was opened after that day."""
+    refused (exit 2) when the client was opened after that day, or is a restricted
+    client locked here."""
     from casectl.read.asof import checked_as_of, past
 
     if (ctx.root / "clients").is_symlink():
         refuse_link(ctx.validating, "clients")
     layout.client_dir(ctx.root, client_id)
+    restricted.refuse_locked(ctx.root, client_id)
     check = check_client(records.read_client(ctx.root, client_id), ctx.env)
     seen = checked_as_of(check, ctx.agency, past(ctx))
     if seen is None:

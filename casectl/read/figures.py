@@ -23,14 +23,23 @@ from casectl.core.model import AssessmentFile, Plan
 from casectl.figures import ClientRecords
 from casectl.read.agency import refuse_link
 from casectl.read.asof import checked_as_of, past
-from casectl.store import layout, load, records
+from casectl.store import layout, load, records, restricted
 
 
 @dataclass
 class Skipped:
-    """The clients left out because their client.yaml has errors."""
+    """The clients left out: their client.yaml has errors (``ids``), or they are
+    restricted clients this clone has no key for (``locked``, contract 5.6)."""
 
     ids: list[str] = field(default_factory=list)
+    locked: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        """What to say on stderr about them (nothing when none was left out)."""
+        said = [] if (m := self.message()) is None else [f"warning: {m}"]
+        if self.locked:
+            said.append(restricted.locked_message(len(self.locked)))
+        return said
 
     def message(self) -> str | None:
         if not self.ids:
@@ -75,9 +84,14 @@ def client_records(
     env = ctx.env
     day = past(ctx)
     base = ctx.root / "clients"
+    locked = set(restricted.locked_clients(ctx.root))
     for cid in ids:
         if not (base / cid).is_dir():
             continue  # a stray file (validate warns, CM605)
+        if cid in locked:  # ciphertext here: never parsed, counted instead
+            if skipped is not None:
+                skipped.locked.append(cid)
+            continue
         if log_filter is not None:
             raw = load.read_regular(base / cid / "log.yaml")
             if isinstance(raw, bytes) and not log_filter(raw):

@@ -8,6 +8,11 @@ decoded only when a command asks for it. The others are read and checked
 (``store.records.read_client`` + ``checks.check_client``, in worker processes when
 there are many), and their facts and due dates computed once, as objects; the cache
 stores their JSON form.
+
+Restricted clients (git-crypt, ``store.restricted``) are never put in the cache: where
+the key is, their facts would be a plain copy of what is stored encrypted; where it is
+not, their files are ciphertext, which is neither read nor checked: such a client is
+*locked* (``AgencyState.locked``), and the readers count it.
 """
 
 from __future__ import annotations
@@ -25,11 +30,12 @@ from casectl.checks import check_client
 from casectl.core.context import Env, RunContext
 from casectl.core.facts import ClientFacts
 from casectl.core.problems import Problem
-from casectl.core.schedule import ClientSchedule, client_schedule
+from casectl.core.schedule import ClientSchedule, client_schedule, retention_period
 from casectl.read.agency import refuse_link
 from casectl.read.asof import checked_as_of, latest_dated, past
 from casectl.store import layout, records
 from casectl.store.cache import ReadCache, stamp_folder
+from casectl.store.restricted import locked_clients, restricted_clients
 
 PARALLEL_THRESHOLD = 200  # fewer clients to check than this: no worker processes
 CHUNK = 100  # clients per task of a worker
@@ -80,12 +86,15 @@ class ScannedClient:
 @dataclass
 class AgencyState:
     """What ``scan`` found: every client, the problems of the layout around them
-    (clients/ itself, things under it that are not folders) and the files read."""
+    (clients/ itself, things under it that are not folders) and the files read;
+    ``locked``: the restricted clients whose files are ciphertext in this clone (not
+    read, not in ``clients``)."""
 
     ctx: RunContext
     clients: list[ScannedClient] = field(default_factory=list)
     layout_problems: list[Problem] = field(default_factory=list)
     files: int = 0
+    locked: list[str] = field(default_factory=list)
 
     def problems(self) -> list[Problem]:
         """Every problem, casectl.yaml's included, sorted (path, line, column)."""
@@ -167,7 +176,12 @@ def _check_chunk(
         seen = check if current else checked_as_of(check, env.agency, day)
         facts = seen.facts if derive and seen is not None else None
         plan = (
-            client_schedule(facts, env.agency.cadence, env.agency.supervisors())
+            client_schedule(
+                facts,
+                env.agency.cadence,
+                env.agency.supervisors(),
+                retention=retention_period(env.agency),
+            )
             if facts is not None
             else None
         )
@@ -227,6 +241,10 @@ def scan(
         return state  # nothing under it is read
     all_ids = layout.client_ids(root)
     wanted = all_ids if only is None else sorted(set(only) & set(all_ids))
+    restricted = set(restricted_clients(root))
+    if restricted:
+        state.locked = locked_clients(root, restricted.intersection(wanted))
+        wanted = [cid for cid in wanted if cid not in state.locked]
     if clients_dir.exists() and not clients_dir.is_dir():
         state.layout_problems.append(
             Problem("clients", 1, 1, "error", "CM605", "clients must be a folder")
@@ -247,7 +265,7 @@ def scan(
                 Problem(f"clients/{cid}", 1, 1, "warning", "CM605", "not a client folder (ignored)")
             )
             continue
-        entry = cache.get(cid, stamp) if use_cache else None
+        entry = cache.get(cid, stamp) if use_cache and cid not in restricted else None
         problems = _problems(entry) if entry is not None else None
         if (
             entry is not None
@@ -263,7 +281,8 @@ def scan(
     if progress:
         progress(done, len(wanted))
     for checked in _run_checks(ctx, misses, derive, day if derive else None):
-        if use_cache and checked.current:  # as-of views are never cached
+        # as-of views are never cached, restricted clients never
+        if use_cache and checked.current and checked.id not in restricted:
             parts: dict[str, Any] = {}
             if checked.facts is not None and checked.schedule is not None:
                 parts = {"facts": checked.facts.to_json(), "schedule": checked.schedule.to_json()}
@@ -280,8 +299,8 @@ def scan(
     state.clients = [found[cid] for cid in sorted(found)]
     state.files = files + 1  # casectl.yaml
     if use_cache:
-        if only is None:
-            cache.prune(set(all_ids))
+        if only is None or restricted:
+            cache.prune(set(all_ids) - restricted)
         cache.save()
     return state
 

@@ -9,9 +9,10 @@ reverses it. Both make one commit with a trailer audit recognises
 (:mod:`casectl.vault.trailers`).
 
 A clone without G's key checks the encrypted blobs out as they are stored: each file
-starts with the ten bytes ``\\0GITCRYPT\\0``. :func:`locked_clients` finds such folders
-with ``.gitattributes`` and one small read per restricted folder, so the readers can
-count them ("2 restricted clients are locked here") instead of parsing ciphertext.
+starts with the ten bytes ``\\0GITCRYPT\\0``. Which clients are restricted and which
+are locked here is read by :mod:`casectl.store.restricted` (no key, no git-crypt
+needed; its names are re-exported here), so the readers can count them ("2 restricted
+clients are locked here") instead of parsing ciphertext.
 
 git-crypt keeps its keys in ``<git dir>/git-crypt/keys/<name>`` (the per-worktree git
 dir, as git-crypt 0.7 itself resolves it) and registers the filters in the clone's git
@@ -25,30 +26,31 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from casectl.core.model import CLIENT_ID_RE
 from casectl.edit.transaction import refuse_changes
 from casectl.errors import CasectlError
 from casectl.git import commit as gitcommit
 from casectl.git import guards
 from casectl.git import run as gitrun
 from casectl.store import layout, writes
-
-# What git-crypt writes at the start of every encrypted file (its blobs, and so the
-# work-tree files of a clone without the key).
-MAGIC = b"\0GITCRYPT\0"
+from casectl.store.restricted import _CLIENT_PATTERN, _FILTER
+from casectl.store.restricted import ATTRIBUTES as ATTRIBUTES
+from casectl.store.restricted import CLIENT_FILES as CLIENT_FILES
+from casectl.store.restricted import MAGIC as MAGIC
+from casectl.store.restricted import RESERVED_GROUP as RESERVED_GROUP
+from casectl.store.restricted import is_locked as is_locked
+from casectl.store.restricted import locked_clients as locked_clients
+from casectl.store.restricted import locked_message as locked_message
+from casectl.store.restricted import parse_restricted as parse_restricted
+from casectl.store.restricted import refuse_locked as refuse_locked
+from casectl.store.restricted import restricted_clients as restricted_clients
 
 # git-crypt's own rule for key names (letters, digits, '-' and '_'; not `default`,
 # its unnamed key), with a first character that cannot be read as an option.
 GROUP_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
-RESERVED_GROUP = "default"
-
-ATTRIBUTES = ".gitattributes"
-# The files a client folder holds, in the order locked detection looks at them.
-CLIENT_FILES = ("client.yaml", "log.yaml", "plan.yaml", "assessment.yaml")
 
 RESTRICT_TRAILER = "Casectl-Restrict"
 UNRESTRICT_TRAILER = "Casectl-Unrestrict"
@@ -63,43 +65,8 @@ INSTALL_HINT = (
 # ----------------------------------------------------------- .gitattributes
 
 
-# `clients/<id>/<anything>` (a leading `/` anchors the same way), then attributes.
-_CLIENT_PATTERN = re.compile(r"/?clients/([^/\s]+)/\S+")
-_FILTER = re.compile(r"filter=git-crypt(?:-([A-Za-z0-9_-]+))?")
-
-
-def parse_restricted(text: str) -> dict[str, str]:
-    """``client id -> group`` for the client folders ``.gitattributes`` (its text) puts
-    under a git-crypt filter. Later lines win, as in git: a line that sets another
-    filter (or unsets it) for a client's folder lifts what an earlier one said. The
-    unnamed git-crypt key is the group ``default``. Lines about anything else, quoted
-    patterns and comments are ignored."""
-    found: dict[str, str] = {}
-    for line in text.splitlines():
-        fields = line.split()
-        if not fields or fields[0].startswith(("#", '"')):
-            continue
-        match = _CLIENT_PATTERN.fullmatch(fields[0])
-        if match is None or not CLIENT_ID_RE.fullmatch(match.group(1)):
-            continue
-        client = match.group(1)
-        for attribute in fields[1:]:
-            crypt = _FILTER.fullmatch(attribute)
-            if crypt is not None:
-                found[client] = crypt.group(1) or RESERVED_GROUP
-            elif attribute.lstrip("-!").partition("=")[0] == "filter":
-                found.pop(client, None)
-    return found
-
-
-def restricted_clients(root: Path) -> dict[str, str]:
-    """``client id -> group`` of the restricted clients, from ``.gitattributes`` at the
-    agency root (readable with or without any key). One small read."""
-    return parse_restricted(_attributes_text(root))
-
-
 def _attributes_text(root: Path) -> str:
-    """``.gitattributes`` as text; bytes that are not UTF-8 survive a round trip."""
+    """``.gitattributes`` as text, for a write: a link or odd file is refused (exit 2)."""
     return writes.read_bytes(root / ATTRIBUTES).decode("utf-8", "surrogateescape")
 
 
@@ -119,61 +86,6 @@ def _without_client(text: str, client_id: str) -> str:
             continue
         kept.append(line)
     return "".join(kept)
-
-
-# ----------------------------------------------------------- locked detection
-
-
-def is_locked(folder: Path) -> bool:
-    """True when the client folder holds git-crypt ciphertext: a restricted client whose
-    key this clone lacks (or has not unlocked). Reads the first ten bytes of the first
-    of the client's files that exists; a missing folder is not locked."""
-    for name in CLIENT_FILES:
-        try:
-            with open(folder / name, "rb", opener=_nofollow) as fh:
-                return fh.read(len(MAGIC)) == MAGIC
-        except FileNotFoundError:
-            continue
-        except OSError:  # a link, a folder, no permission: validate says what is wrong
-            return False
-    return False
-
-
-def _nofollow(path: str, flags: int) -> int:
-    return os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-
-
-def locked_clients(root: Path, restricted: Iterable[str] | None = None) -> list[str]:
-    """The ids of the restricted clients this clone cannot read, sorted.
-
-    Only the folders ``.gitattributes`` restricts are looked at (or ``restricted``,
-    when the caller has already read it): one small read each, so a caseload of
-    10,000 with a handful of restricted clients pays for a handful of reads.
-    """
-    ids = restricted_clients(root) if restricted is None else restricted
-    base = root / "clients"
-    return sorted(cid for cid in ids if is_locked(base / cid))
-
-
-def locked_message(count: int) -> str:
-    """The line the readers print: ``2 restricted clients are locked here``."""
-    return (
-        f"{count} restricted client{'s are' if count != 1 else ' is'} locked here "
-        "(no key for their group in this clone; see docs/security.md)"
-    )
-
-
-def refuse_locked(root: Path, client_id: str) -> None:
-    """Refuse (exit 2) to read or write a client whose files are ciphertext here."""
-    if not is_locked(root / "clients" / client_id):
-        return
-    group = restricted_clients(root).get(client_id)
-    named = f" to group {group}" if group else ""
-    raise CasectlError(
-        f"{client_id} is restricted{named} and locked here: this clone has no key for it. "
-        f"Ask a member of the group for the key file, then `git-crypt unlock KEYFILE` "
-        '(docs/security.md, "Restricted clients and keys"); nothing was written'
-    )
 
 
 # ----------------------------------------------------------- keys
@@ -271,6 +183,32 @@ def encrypt(root: Path, data: bytes, group: str) -> bytes:
     if done.returncode != 0:
         raise CasectlError(f"git-crypt could not encrypt with the key {group!r}")
     return done.stdout
+
+
+def open_for_merge(
+    root: Path, path: str, sides: Sequence[bytes]
+) -> tuple[list[bytes], str | None] | str:
+    """The log merge driver's and sync's view of a restricted log: ``sides`` (base,
+    ours, theirs as git stores them) in plain text, and the group whose key must
+    encrypt the merged result (None: ``.gitattributes`` no longer restricts the client,
+    so the result is stored plain). A string says why it cannot be merged here: no key
+    in this clone opens a side, or none seals the result."""
+    keys = key_names(root)
+    plain = []
+    for side in sides:
+        opened = decrypt(root, side, keys)
+        if opened is None:
+            return (
+                "it is encrypted (a restricted client) and no key in this clone opens it; "
+                "a member of the client's group must merge it"
+            )
+        plain.append(opened)
+    parts = path.split("/")
+    client = parts[1] if len(parts) == 3 and parts[0] == "clients" else None
+    group = restricted_clients(root).get(client) if client is not None else None
+    if group is not None and not has_key(root, group):
+        return f"it is restricted to group {group} and this clone has no key for that group"
+    return plain, group
 
 
 # ----------------------------------------------------------- restrict / unrestrict

@@ -16,10 +16,14 @@ The rule:
   ``clients/ID/`` of that commit only, and only when the commit also changes
   ``.gitattributes`` (where the restriction is recorded). Files of other clients in
   the same commit are judged as usual. Flagged: no ``.gitattributes`` change, no file
-  of the client stored again, a file of the client removed.
+  of the client stored again (unless the client has no file at all in that commit:
+  what is left of a restrict after a purge's history rewrite, which excuses nothing),
+  a file of the client removed.
 - purge of ID is always listed (audit shows purges in a section of their own); its
   removals under ``clients/ID/`` are excused. Flagged: the client was not closed in
-  the parent commit (or its client.yaml could not be read there), the commit touches
+  the parent commit (or its client.yaml could not be read there; encrypted with no
+  key here opening it, the status is *not checkable* in this clone, said as such and
+  not flagged, like the restricted logs audit cannot read), the commit touches
   anything outside ``clients/ID/``, changes a file of the client instead of removing it,
   or removes nothing.
 - a trailer whose value is not a client id is flagged and excuses nothing.
@@ -27,7 +31,7 @@ The rule:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,6 +70,7 @@ class Verdict:
     client: str
     excused: frozenset[str]  # changed paths audit must not report as note changes
     problems: tuple[str, ...]  # each one an audit finding; empty: accepted
+    unchecked: tuple[str, ...] = ()  # what this clone cannot check (no key): not findings
 
     @property
     def ok(self) -> bool:
@@ -76,6 +81,7 @@ def judge(
     trailers: Sequence[tuple[str, str]],
     changes: Sequence[Touched],
     parent_status: Mapping[str, str | None],
+    absent: Collection[str] = (),
 ) -> list[Verdict]:
     """The verdicts on one commit: one per distinct (kind, client) trailer, in order.
 
@@ -83,7 +89,8 @@ def judge(
     others than the three are ignored). ``changes``: every file the commit changed
     against its first parent. ``parent_status``: for each purged client, ``status`` of
     its client.yaml in the parent commit (None: no client.yaml there; :data:`LOCKED`,
-    :data:`UNREADABLE`).
+    :data:`UNREADABLE`). ``absent``: restricted or unrestricted clients that have no
+    file in the commit's tree (purged from history since).
     """
     seen: set[tuple[str, str]] = set()
     verdicts: list[Verdict] = []
@@ -99,7 +106,7 @@ def judge(
         elif kind == "purge":
             verdicts.append(_purge(client, changes, parent_status.get(client)))
         else:
-            verdicts.append(_restriction(kind, client, changes))
+            verdicts.append(_restriction(kind, client, changes, client in absent))
     return verdicts
 
 
@@ -120,7 +127,7 @@ def _named(changes: Sequence[Touched]) -> str:
     return ", ".join(paths[:_SHOWN]) + more
 
 
-def _restriction(kind: str, client: str, changes: Sequence[Touched]) -> Verdict:
+def _restriction(kind: str, client: str, changes: Sequence[Touched], absent: bool) -> Verdict:
     inside, outside = _inside(client, changes)
     kept = [c for c in inside if not c.removed]
     removed = [c for c in inside if c.removed]
@@ -131,7 +138,7 @@ def _restriction(kind: str, client: str, changes: Sequence[Touched]) -> Verdict:
             f"{kind} of {client} does not change {crypt.ATTRIBUTES}, where a restriction is "
             f"recorded: the change to clients/{client}/ is not explained"
         )
-    if not kept:
+    if not kept and not absent:
         problems.append(f"{kind} of {client} stores none of clients/{client}/'s files again")
     if removed:
         problems.append(f"{kind} of {client} removes {_named(removed)}")
@@ -144,11 +151,15 @@ def _purge(client: str, changes: Sequence[Touched], status: str | None) -> Verdi
     removed = [c for c in inside if c.removed]
     changed = [c for c in inside if not c.removed]
     problems: list[str] = []
-    if status != "closed":
+    unchecked: list[str] = []
+    if status == LOCKED:
+        unchecked.append(
+            f"purge of {client}: whether the client was closed in the parent commit is not "
+            "checkable here (its client.yaml is encrypted and no key here opens it)"
+        )
+    elif status != "closed":
         if status is None:
             shown = f"there is no clients/{client}/client.yaml"
-        elif status == LOCKED:
-            shown = "its client.yaml is encrypted and no key here opens it"
         elif status == UNREADABLE:
             shown = "its client.yaml has no readable status"
         else:
@@ -164,7 +175,8 @@ def _purge(client: str, changes: Sequence[Touched], status: str | None) -> Verdi
         problems.append(f"purge of {client} changes {_named(changed)} instead of removing it")
     if not removed:
         problems.append(f"purge of {client} removes nothing under clients/{client}/")
-    return Verdict("purge", client, frozenset(c.path for c in removed), tuple(problems))
+    excused = frozenset(c.path for c in removed)
+    return Verdict("purge", client, excused, tuple(problems), tuple(unchecked))
 
 
 # ---------------------------------------------------------------- from git
@@ -224,7 +236,14 @@ def vault_commits(root: Path, revisions: Sequence[str]) -> list[CommitVerdicts]:
         statuses = {
             cid: _parent_status(root, parent, cid) for cid in purged if CLIENT_ID_RE.fullmatch(cid)
         }
-        verdicts = tuple(judge(trailers, changes, statuses))
+        named = {
+            v.strip()
+            for k, v in trailers
+            if KINDS.get(k.lower()) in ("restrict", "unrestrict")
+            and CLIENT_ID_RE.fullmatch(v.strip())
+        }
+        absent = {cid for cid in named if not _has_files(root, commit, cid)}
+        verdicts = tuple(judge(trailers, changes, statuses, absent))
         found.append(CommitVerdicts(commit, parent, author, email, when, subject, verdicts))
     return found
 
@@ -243,6 +262,14 @@ def _changes(root: Path, commit: str, parent: str | None) -> list[Touched]:
         for i in range(0, len(fields) - 1, 2)
         if fields[i]
     ]
+
+
+def _has_files(root: Path, commit: str, client: str) -> bool:
+    """Whether ``commit``'s tree holds anything under ``clients/ID/``."""
+    out = gitrun.run_git(
+        root, "ls-tree", "-r", "--name-only", commit, "--", f"./clients/{client}/", check=False
+    ).stdout
+    return bool(out.strip())
 
 
 def _parent_status(root: Path, parent: str | None, client: str) -> str | None:

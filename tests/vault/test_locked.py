@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from casectl.core.model import CLIENT_ID_RE
 from casectl.vault import crypt
 from tests.vault import MAGIC
 
@@ -35,7 +36,7 @@ def test_the_line_restrict_writes_reads_back(client: str, group: str) -> None:
 @given(st.text())
 def test_any_text_parses_without_error(text: str) -> None:
     found = crypt.parse_restricted(text)
-    assert all(crypt.CLIENT_ID_RE.fullmatch(c) for c in found)
+    assert all(CLIENT_ID_RE.fullmatch(c) for c in found)
 
 
 def test_what_counts_as_restricted() -> None:
@@ -103,3 +104,13 @@ def test_no_attributes_file_means_nothing_is_restricted(tmp_path: Path) -> None:
 )
 def test_the_count_line(count: int, said: str) -> None:
     assert crypt.locked_message(count).startswith(said)
+
+
+def test_a_linked_or_odd_attributes_file_restricts_nothing(tmp_path: Path) -> None:
+    """git ignores a .gitattributes that is a link; the readers go on without one."""
+    target = tmp_path / "elsewhere"
+    target.write_text(crypt.attribute_line("rc-0001", "dv") + "\n")
+    os.symlink(target, tmp_path / ".gitattributes")
+    _client(tmp_path, "rc-0001", MAGIC + b"...")
+    assert crypt.restricted_clients(tmp_path) == {}
+    assert crypt.locked_clients(tmp_path) == []

@@ -56,6 +56,9 @@ def test_a_restrict_commit_that_removes_or_stores_nothing_is_flagged() -> None:
     assert FILES[0] not in removes.excused
     [empty] = judge([("Casectl-Restrict", CID)], [Touched(".gitattributes")], {})
     assert empty.problems == (f"restrict of {CID} stores none of clients/{CID}/'s files again",)
+    # what a purge's rewrite leaves of a restrict: the client is nowhere in the commit
+    [left] = judge([("Casectl-Restrict", CID)], [Touched(".gitattributes")], {}, absent={CID})
+    assert left.ok and left.excused == frozenset()
 
 
 def test_a_purge_of_a_closed_client_that_only_removes_its_folder_is_accepted() -> None:
@@ -70,7 +73,6 @@ def test_a_purge_of_a_closed_client_that_only_removes_its_folder_is_accepted() -
         ("active", "(status: active)"),
         ("on_hold", "(status: on_hold)"),
         (None, f"(there is no clients/{CID}/client.yaml)"),
-        (LOCKED, "(its client.yaml is encrypted and no key here opens it)"),
         (UNREADABLE, "(its client.yaml has no readable status)"),
     ],
 )
@@ -82,6 +84,15 @@ def test_a_purge_of_a_client_not_closed_in_the_parent_is_flagged(
         f"purge of {CID}: the client was not closed in the parent commit {said}",
     )
     assert verdict.excused == frozenset(FILES)  # the purge finding covers the commit
+
+
+def test_a_purge_whose_parent_status_is_locked_here_is_not_checkable_not_flagged() -> None:
+    [verdict] = judge([("Casectl-Purge", CID)], PURGED, {CID: LOCKED})
+    assert verdict.ok and verdict.excused == frozenset(FILES)
+    assert verdict.unchecked == (
+        f"purge of {CID}: whether the client was closed in the parent commit is not "
+        "checkable here (its client.yaml is encrypted and no key here opens it)",
+    )
 
 
 def test_a_purge_touching_anything_else_is_flagged() -> None:
@@ -154,7 +165,7 @@ def test_a_purge_is_accepted_exactly_when_the_contract_allows_it(
 ) -> None:
     [verdict] = judge([("Casectl-Purge", CID)], changes, {CID: status})
     allowed = (
-        status == "closed"
+        status in ("closed", LOCKED)  # locked here: not checkable, said, not flagged
         and bool(changes)
         and all(c.path.startswith(f"clients/{CID}/") and c.removed for c in changes)
     )
@@ -217,7 +228,7 @@ def test_real_commits_are_judged_and_excuse_exactly_what_audit_reports(tmp_path:
 
 
 @pytest.mark.usefixtures("git_crypt")
-def test_a_purge_of_a_restricted_client_cannot_be_judged_without_the_key(
+def test_a_purge_of_a_restricted_client_is_not_checkable_without_the_key(
     tmp_path: Path,
 ) -> None:
     closed = (
@@ -234,9 +245,12 @@ def test_a_purge_of_a_restricted_client_cannot_be_judged_without_the_key(
     other = tmp_path / "other"
     run_git(tmp_path, "clone", "-q", str(root), str(other))
     [purge, _restrict] = vault_commits(other, ["HEAD"])
-    assert purge.verdicts[0].problems == (
-        "purge of rc-0003: the client was not closed in the parent commit (its client.yaml "
-        "is encrypted and no key here opens it)",
+    assert purge.verdicts[0].ok  # not flagged: said as not checkable here
+    assert purge.verdicts[0].unchecked == (
+        "purge of rc-0003: whether the client was closed in the parent commit is not "
+        "checkable here (its client.yaml is encrypted and no key here opens it)",
     )
+    audited = cli("-C", other, "audit")
+    assert audited.exit_code == 0, audited.stdout + audited.stderr
     [purge_here, _] = vault_commits(root, ["HEAD"])
     assert purge_here.verdicts[0].ok
