@@ -318,6 +318,16 @@ def note(
     amends: Annotated[
         str | None, typer.Option("--amends", help="Id of the note this corrects.")
     ] = None,
+    with_: Annotated[
+        str | None,
+        typer.Option(
+            "--with", help="Who the contact was with: client (default), family, provider, other."
+        ),
+    ] = None,
+    mode: Annotated[
+        str | None,
+        typer.Option("--mode", help="How: in_person, phone, video, text, email."),
+    ] = None,
     no_commit: NoCommit = False,
 ) -> None:
     """Append a progress note; prints the new note id."""
@@ -334,6 +344,8 @@ def note(
         to=to,
         amends=amends,
         no_commit=no_commit,
+        with_=with_,
+        mode=mode,
     )
 
 

@@ -466,10 +466,24 @@ def test_damaged_schedule_json_is_none_not_an_exception() -> None:
 
 def test_every_kind_is_in_the_table_in_contract_order() -> None:
     """One table of kinds: the contract's order, `record` last (for errors only)."""
-    assert KINDS == ("plan_review", "assessment", "contact", "goal", "action", "consent", "record")
+    assert KINDS == (
+        "plan_review",
+        "assessment",
+        "contact",
+        "goal",
+        "action",
+        "consent",
+        "task",
+        "flag_review",
+        "initial_plan",
+        "record",
+    )
     assert tuple(RULES) == KINDS[:-1]
     assert RULES["plan_review"].statuses == {"active", "on_hold"}
-    assert all(RULES[k].statuses == {"active"} for k in KINDS[1:-1])
+    assert all(RULES[k].statuses == {"active"} for k in KINDS[1:6])
+    assert RULES["task"].statuses == {"active", "on_hold", "closed"}
+    assert RULES["flag_review"].statuses == {"active", "on_hold"}
+    assert RULES["initial_plan"].statuses == {"active"}
 
 
 def _busy() -> ClientFacts:

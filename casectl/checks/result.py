@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from casectl.core.facts import ClientFacts, ClientFields, facts_from_records
-from casectl.core.model import AssessmentFile, Client, LogEntry, Plan
+from casectl.core.model import CONTACT_TYPES, AssessmentFile, Client, LogEntry, Plan
 from casectl.core.problems import Problem
 from casectl.store import load
 from casectl.store.records import ClientFiles
@@ -40,6 +40,8 @@ class CheckedClient:
     log: list[LogEntry] = field(default_factory=list)
     log_entries: list[tuple[int, LogEntry]] = field(default_factory=list)  # with positions
     log_complete: bool = False  # every entry of log.yaml was valid
+    # The entry types that reset the contact clock (the agency's; set by checks.log).
+    contact_types: frozenset[str] = CONTACT_TYPES
 
     @property
     def loaded(self) -> dict[str, load.Loaded]:
@@ -54,7 +56,9 @@ class CheckedClient:
         """What the schedule and listings need, from every valid part of the files:
         a client with errors never disappears from them (contract 5.2, ``record``)."""
         client: Client | ClientFields = self.client or self.client_fields or ClientFields(self.id)
-        return facts_from_records(client, self.assessments, self.plan, self.log, self.errors)
+        return facts_from_records(
+            client, self.assessments, self.plan, self.log, self.errors, self.contact_types
+        )
 
     def latest_event(self) -> date | None:
         """The latest 'happened on' date, for cache validity of future-date checks."""

@@ -254,6 +254,8 @@ def write_note(
     to: str | None,
     amends: str | None,
     no_commit: bool,
+    with_: str | None = None,
+    mode: str | None = None,
 ) -> int:
     """``note`` and ``review``: append one progress note to a client's log; commit.
     Every option is checked before the text is asked for (``$EDITOR`` included)."""
@@ -280,6 +282,8 @@ def write_note(
         goals=tuple(goals),
         to=to,
         amends=amends,
+        with_=with_,
+        mode=mode,
     )
     plan = opened.checked.plan if opened.checked is not None else None
     notes.check_draft(draft, plan, opened.rel)  # refuse bad options before asking for text

@@ -27,6 +27,25 @@ class ActionFact(NamedTuple):
     done: date | None
 
 
+class TaskFact(NamedTuple):
+    """A task of plan.yaml (a reminder outside the goals)."""
+
+    id: str
+    task: str
+    who: str | None
+    due: date | None
+    done: date | None
+
+
+class FlagFact(NamedTuple):
+    """A flag of client.yaml."""
+
+    kind: str
+    since: date
+    review_by: date | None
+    cleared: date | None
+
+
 class GoalFact(NamedTuple):
     id: str
     goal: str
@@ -63,6 +82,35 @@ class ClientFacts:
     note_count: int = 0
     contact_dates: tuple[date, ...] = ()  # dates of contact-type entries, oldest first
     errors: bool = False  # the client's files have errors (a `record` item is due)
+    # format 2 (contract 5.1, 5.2)
+    tasks: tuple[TaskFact, ...] = ()
+    flags: tuple[FlagFact, ...] = ()
+    first_assessment: date | None = None
+
+    @property
+    def open_flags(self) -> tuple[str, ...]:
+        """The kinds of the flags not cleared, in the file's order, each once."""
+        return tuple(dict.fromkeys(f.kind for f in self.flags if f.cleared is None))
+
+    @property
+    def open_tasks(self) -> int:
+        return sum(1 for t in self.tasks if t.done is None)
+
+    @property
+    def stage(self) -> str:
+        """The stage of the case, derived (contract 5.4): intake (no assessment) ->
+        assessed (no goals) -> planned (goals, no contact since the plan) ->
+        monitoring -> closed. (``closing`` needs a closure awaiting approval.)"""
+        if self.status == "closed":
+            return "closed"
+        if self.assessment_count == 0:
+            return "intake"
+        if not self.goals:
+            return "assessed"
+        since = self.plan_created
+        if self.last_contact is not None and (since is None or self.last_contact > since):
+            return "monitoring"
+        return "planned"
 
     def cadence_override(self, key: str) -> dates.Duration | None:
         text = self.cadence.get(key)
@@ -101,6 +149,7 @@ class ClientFields(NamedTuple):
     closed: date | None = None
     consent_expires: date | None = None
     cadence: tuple[tuple[str, str], ...] = ()  # per-client overrides, text form
+    flags: tuple[FlagFact, ...] = ()
 
     @classmethod
     def of(cls, client: Client) -> ClientFields:
@@ -117,8 +166,11 @@ class ClientFields(NamedTuple):
             program=client.program,
             opened=client.opened,
             closed=client.closed.date if client.closed else None,
-            consent_expires=client.consent.expires if client.consent else None,
+            consent_expires=latest.expires if (latest := client.latest_consent()) else None,
             cadence=tuple(cadence),
+            flags=tuple(
+                FlagFact(f.kind, f.since, f.review_by, f.cleared) for f in client.flags or ()
+            ),
         )
 
 
@@ -132,10 +184,13 @@ def facts_from_records(
     plan: Plan | None,
     log: list[LogEntry],
     errors: bool = False,
+    contact_types: frozenset[str] = CONTACT_TYPES,
 ) -> ClientFacts:
     """Reduce one client's records (the valid ones) to its facts. Pure.
 
     ``client`` is the valid client.yaml, or what could be read of one with errors.
+    ``contact_types``: the entry types that reset the contact clock (the agency's
+    ``effective_contact_types``); only entries with the client count (``with``).
     """
     fields = client if isinstance(client, ClientFields) else ClientFields.of(client)
     last_review: date | None = None
@@ -145,21 +200,26 @@ def facts_from_records(
         day = _day(entry.date)
         if entry.type == "review" and (last_review is None or day > last_review):
             last_review = day
-        if entry.type in CONTACT_TYPES:
+        if entry.type in contact_types and entry.contact_with == "client":
             contact_dates.append(day)
             if last_contact is None or day > last_contact:
                 last_contact = day
     contact_dates.sort()
     last_assessment: date | None = None
+    first_assessment: date | None = None
     count = 0
     if assessments is not None:
         count = len(assessments.assessments)
         for assessment in assessments.assessments:
             if last_assessment is None or assessment.date > last_assessment:
                 last_assessment = assessment.date
+            if first_assessment is None or assessment.date < first_assessment:
+                first_assessment = assessment.date
     goals: list[GoalFact] = []
     actions: list[ActionFact] = []
+    tasks: list[TaskFact] = []
     if plan is not None:
+        tasks = [TaskFact(t.id, t.task, t.who, t.due, t.done) for t in plan.tasks]
         for g in plan.goals:
             goals.append(GoalFact(g.id, g.goal, g.domain, g.status, g.target))
             for i, a in enumerate(g.actions):
@@ -184,6 +244,9 @@ def facts_from_records(
         note_count=len(log),
         contact_dates=tuple(contact_dates),
         errors=errors,
+        tasks=tuple(tasks),
+        flags=fields.flags,
+        first_assessment=first_assessment,
     )
 
 

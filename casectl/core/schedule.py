@@ -127,8 +127,37 @@ def _consent(facts: ClientFacts, cadence: Cadences) -> list[DueDate]:
     return [("consent", "consent expires", f"{facts.id}/consent", facts.consent_expires)]
 
 
+# -- casework (issue 13): task, flag_review, initial_plan (contract 5.2) --
+
+
+def _task(facts: ClientFacts, cadence: Cadences) -> list[DueDate]:
+    return [
+        ("task", f"{task.id}: {task.task}", f"{facts.id}/task/{task.id}", task.due)
+        for task in facts.tasks
+        if task.due is not None and task.done is None
+    ]
+
+
+def _flag_review(facts: ClientFacts, cadence: Cadences) -> list[DueDate]:
+    return [
+        ("flag_review", f"flag {flag.kind}", f"{facts.id}/flag_review/{flag.kind}", flag.review_by)
+        for flag in facts.flags
+        if flag.review_by is not None and flag.cleared is None
+    ]
+
+
+def _initial_plan(facts: ClientFacts, cadence: Cadences) -> list[DueDate]:
+    if facts.goals or facts.first_assessment is None:
+        return []
+    due = add(facts.first_assessment, cadence["initial_plan"])
+    return [("initial_plan", "initial plan", f"{facts.id}/initial_plan", due)]
+
+
+# -- end of casework's kinds --
+
 ACTIVE = frozenset({"active"})
 OPEN = frozenset({"active", "on_hold"})
+ANY = frozenset({"active", "on_hold", "closed"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +177,10 @@ RULES: dict[Kind, Rule] = {
     "goal": Rule(ACTIVE, _goal),
     "action": Rule(ACTIVE, _action),
     "consent": Rule(ACTIVE, _consent),
+    # casework (issue 13)
+    "task": Rule(ANY, _task),  # a closed case's follow-up call is still due
+    "flag_review": Rule(OPEN, _flag_review),
+    "initial_plan": Rule(ACTIVE, _initial_plan),
 }
 # "record": a client whose files have errors, whatever its status (``record_item``).
 KINDS: tuple[Kind, ...] = (*RULES, "record")

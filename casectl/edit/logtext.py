@@ -34,8 +34,31 @@ class EntryError(Exception):
 
 
 # Keys of a log entry, in the order they are written.
-ENTRY_KEYS = ("id", "date", "by", "type", "minutes", "goals", "to", "amends", "text")
-_STRING_KEYS = frozenset({"id", "by", "type", "to", "amends"})
+ENTRY_KEYS = (
+    "id",
+    "date",
+    "recorded",
+    "by",
+    "entered_by",
+    "type",
+    "with",
+    "mode",
+    "minutes",
+    "goals",
+    "to",
+    "from",
+    "amends",
+    "what",
+    "object",
+    "decision",
+    "changes",
+    "text",
+)
+# Keys of format 2 (contract 5.1): an entry carrying one needs `format: 2`.
+FORMAT2_KEYS = frozenset(
+    {"recorded", "entered_by", "with", "mode", "from", "what", "object", "decision", "changes"}
+)
+_TIME_KEYS = frozenset({"date", "recorded"})
 
 _STR_TAG = "tag:yaml.org,2002:str"
 _resolver = yaml.resolver.Resolver()
@@ -43,7 +66,7 @@ _resolver = yaml.resolver.Resolver()
 # Plain scalars are only used for a conservative character set: anything else is quoted.
 # No '#' (comment), no ':' before a space or at the end (mapping indicator), no line
 # breaks, no leading indicator character.
-_PLAIN_BLOCK = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_ .,()/'+@&;!?%=~-]|:(?=[^ ]))*")
+_PLAIN_BLOCK = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_ .,()/'+@&;!?%=~>-]|:(?=[^ ]))*")
 # In a flow sequence ``[a, b]`` a comma ends the scalar, so it is excluded as well.
 _PLAIN_FLOW = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_ .()/'+@&;!?%=~-]*")
 
@@ -198,7 +221,7 @@ def _check_str(key: str, value: object) -> str:
 def _render_value(key: str, value: object, indent: int) -> list[str]:
     if key == "text":
         return text_value(_check_str(key, value), indent)
-    if key == "date":
+    if key in _TIME_KEYS:
         return [scalar(format_datetime(value))]
     if key == "minutes":
         if isinstance(value, bool) or not isinstance(value, int):
@@ -209,6 +232,10 @@ def _render_value(key: str, value: object, indent: int) -> list[str]:
             raise EntryError("goals must be a list of goal ids")
         items = [scalar(_check_str("goals", g), flow=True) for g in value]
         return ["[" + ", ".join(items) + "]"]
+    if key == "changes":  # a block sequence: the lines after ``changes:``
+        if isinstance(value, str) or not isinstance(value, list | tuple) or not value:
+            raise EntryError("changes must be a list of lines")
+        return ["", *(f"{' ' * (indent + 2)}- {scalar(_check_str(key, c))}" for c in value)]
     return [scalar(_check_str(key, value))]
 
 
@@ -219,9 +246,9 @@ def expected_data(entry: Mapping[str, object]) -> dict[str, object]:
         value = entry.get(key)
         if value is None:
             continue
-        if key == "date":
+        if key in _TIME_KEYS:
             out[key] = format_datetime(value)
-        elif key == "goals":
+        elif key in ("goals", "changes"):
             out[key] = list(value)  # type: ignore[call-overload]
         else:
             out[key] = value
@@ -245,7 +272,7 @@ def format_entry(entry: Mapping[str, object]) -> str:
             continue
         rendered = _render_value(key, value, indent=2)
         lead = "- " if not lines else "  "
-        lines.append(f"{lead}{key}: {rendered[0]}")
+        lines.append(f"{lead}{key}: {rendered[0]}".rstrip(" "))
         lines.extend(rendered[1:])
     if not lines:
         raise EntryError("a log entry needs at least one key")

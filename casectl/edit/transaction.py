@@ -50,9 +50,10 @@ from typing import Any
 
 from casectl.checks import CheckedClient, check_client, check_config
 from casectl.core.context import RunContext
+from casectl.core.model import FORMAT2_NOTE_TYPES
 from casectl.core.problems import Problem
 from casectl.edit import logtext, notes
-from casectl.edit.yamledit import Document, EditRefused
+from casectl.edit.yamledit import Document, EditRefused, plain
 from casectl.errors import CasectlError
 from casectl.git import commit as gitcommit
 from casectl.git import guards
@@ -201,8 +202,14 @@ class Transaction:
         when = local if local is not None else notes.local_time(entry.get("date"), self.ctx.zone)
         taken = [*self.entry_ids(), *(nid for nid, _ in self._entries)]
         nid = str(entry.get("id") or notes.note_id(when, str(entry.get("by", "")), taken))
+        entry = {**entry, "id": nid}
+        if entry.get("recorded") is None:  # a late entry says when it was written
+            entry["recorded"] = notes.recorded_for(when, notes.now_minute(self.ctx.zone))
+        uses = [k for k in logtext.FORMAT2_KEYS if entry.get(k) is not None]
+        if entry.get("type") in FORMAT2_NOTE_TYPES or uses:
+            self.set_format(2, FORMAT2_WHY)
         try:
-            text = logtext.format_entry({**entry, "id": nid})
+            text = logtext.format_entry(entry)
         except logtext.EntryError as exc:
             raise CasectlError(f"cannot write the note: {exc}") from None
         self._entries.append((nid, text))
@@ -231,16 +238,15 @@ class Transaction:
                 raise CasectlError(f"cannot edit {layout.CONFIG_NAME}: {exc}") from None
         self._config.root["format"] = version
         self._format = (current, version)
-        self.result.said.append(
-            f"{layout.CONFIG_NAME}: format {current} -> {version} ({why}); "
-            "an older casectl now refuses this repository rather than misread it"
-        )
+        self.result.said.append(f"{layout.CONFIG_NAME}: format {current} -> {version} ({why})")
 
     # -- the end of the with block ------------------------------------------------
 
     def _finish(self, changes: Callable[[], list[guards.TreeChange]], message: Any) -> None:
         new: dict[str, bytes] = {}
         for name, document in self._docs.items():
+            if uses_format2(name, plain(document.root)):
+                self.set_format(2, FORMAT2_WHY)
             try:
                 rendered = document.render()
             except EditRefused as exc:
@@ -371,6 +377,33 @@ def _transaction(opened: Opened, message: str | Callable[[Result], str]) -> Iter
         except EditRefused as exc:  # a change step that cannot be made in place
             raise CasectlError(f"cannot edit {exc.name}: {exc}") from None
         tx._finish(changes, message)
+
+
+# ------------------------------------------------------------------ format 2
+
+FORMAT2_WHY = "this change uses format 2 fields"
+# Fields of contract 5.1 by file: writing one into a format 1 repository is the one
+# automatic format change (the log's keys and types: ``logtext.FORMAT2_KEYS``,
+# ``model.FORMAT2_NOTE_TYPES``).
+_FORMAT2_CLIENT = ("consents", "contacts", "flags")
+_FORMAT2_PLAN = ("tasks", "referrals")
+
+
+def uses_format2(name: str, data: Any) -> bool:
+    """Whether ``data`` (a client, plan or assessment file as plain data) holds a
+    field of format 2."""
+    if not isinstance(data, dict):
+        return False
+    if name == "client.yaml":
+        return any(key in data for key in _FORMAT2_CLIENT)
+    if name == "plan.yaml":
+        if any(key in data for key in _FORMAT2_PLAN):
+            return True
+        goals = data.get("goals")
+        return isinstance(goals, list) and any(
+            isinstance(g, dict) and "status_date" in g for g in goals
+        )
+    return False
 
 
 # ------------------------------------------------------------------ refusals

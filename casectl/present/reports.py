@@ -276,6 +276,7 @@ INITIALS = "initials"  # identifying: replaced by the initials
 _NOTE: dict[str, Any] = {
     "id": SAFE, "date": SAFE, "day": SAFE, "by": SAFE, "by_name": SAFE, "type": SAFE,
     "minutes": SAFE, "goals": SAFE, "to": FREE, "text": FREE, "amends": SAFE,
+    "recorded": SAFE, "with": SAFE, "mode": SAFE,
 }  # fmt: skip
 _NOTE["amendments"] = [_NOTE]
 _ASSESSMENT: dict[str, Any] = {
@@ -587,6 +588,9 @@ def _note(entry: LogEntry, agency: Agency) -> Context:
         "to": entry.to,
         "text": entry.text.strip("\n"),
         "amends": entry.amends,
+        "recorded": note_time(entry.recorded) if entry.recorded is not None else None,
+        "with": entry.with_,
+        "mode": entry.mode,
         "amendments": [],
     }
 
