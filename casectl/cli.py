@@ -415,6 +415,124 @@ def reopen(
     _call(ctx, "reopen", client_id=client_id, text=text, by=by, no_commit=no_commit)
 
 
+# ---------------------------------------------------------------- casework (issue 13)
+
+DateOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--date",
+        help="When (default now): YYYY-MM-DD, 'YYYY-MM-DD HH:MM', today, yesterday, -2d, "
+        "a weekday name, each with an optional HH:MM.",
+        show_default=False,
+    ),
+]
+
+
+@app.command()
+def goal(
+    ctx: typer.Context,
+    client_id: Annotated[str, typer.Argument(metavar="ID")],
+    goal_id: Annotated[str, typer.Argument(metavar="add|G", help="'add', or a goal id.")],
+    text: Annotated[str | None, typer.Argument(metavar="[TEXT]", help="A new goal.")] = None,
+    domain: Annotated[
+        str | None, typer.Option("--domain", help="A new goal's domain.", show_default=False)
+    ] = None,
+    target: Annotated[
+        str | None,
+        typer.Option("--target", help="Target date, or a duration from today.", show_default=False),
+    ] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            "--status", help="active, met, partly_met, not_met, dropped.", show_default=False
+        ),
+    ] = None,
+    date: DateOpt = None,
+    why: Annotated[
+        str | None, typer.Option("--why", help="The entry's text.", show_default=False)
+    ] = None,
+    by: By = None,
+    no_commit: NoCommit = False,
+) -> None:
+    """Add a goal to the plan, or change one's status or target; commit."""
+    _call(
+        ctx,
+        "goal",
+        client_id=client_id,
+        goal=goal_id,
+        text=text,
+        domain=domain,
+        target=target,
+        status=status,
+        date=date,
+        why=why,
+        by=by,
+        no_commit=no_commit,
+    )
+
+
+@app.command()
+def action(
+    ctx: typer.Context,
+    client_id: Annotated[str, typer.Argument(metavar="ID")],
+    target: Annotated[str, typer.Argument(metavar="G|G.N", help="A goal id, or an action.")],
+    verb: Annotated[str | None, typer.Argument(metavar="[add]")] = None,
+    text: Annotated[str | None, typer.Argument(metavar="[TEXT]")] = None,
+    who: Annotated[str | None, typer.Option("--who", help="Who does it.")] = None,
+    due: Annotated[
+        str | None, typer.Option("--due", help="Due date, or a duration from today.")
+    ] = None,
+    done: Annotated[bool, typer.Option("--done", help="Mark the action G.N done.")] = False,
+    date: DateOpt = None,
+    by: By = None,
+    no_commit: NoCommit = False,
+) -> None:
+    """Add an action to a goal (G add TEXT), or mark one done (G.N --done); commit."""
+    _call(
+        ctx,
+        "action",
+        client_id=client_id,
+        target=target,
+        verb=verb,
+        text=text,
+        who=who,
+        due=due,
+        done=done,
+        date=date,
+        by=by,
+        no_commit=no_commit,
+    )
+
+
+@app.command()
+def task(
+    ctx: typer.Context,
+    client_id: Annotated[str, typer.Argument(metavar="ID")],
+    text: Annotated[str, typer.Argument(metavar="TEXT|T", help="A new task, or a task id.")],
+    due: Annotated[
+        str | None, typer.Option("--due", help="Due date, or a duration from today.")
+    ] = None,
+    who: Annotated[str | None, typer.Option("--who", help="A manager key.")] = None,
+    done: Annotated[bool, typer.Option("--done", help="Mark the task T done.")] = False,
+    date: DateOpt = None,
+    by: By = None,
+    no_commit: NoCommit = False,
+) -> None:
+    """A reminder outside the goals (still due after closure), or mark one done; commit."""
+    _call(
+        ctx,
+        "task",
+        client_id=client_id,
+        text=text,
+        due=due,
+        who=who,
+        done=done,
+        date=date,
+        by=by,
+        no_commit=no_commit,
+    )
+
+
 @app.command()
 def history(
     ctx: typer.Context,

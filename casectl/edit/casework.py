@@ -1,0 +1,198 @@
+"""The casework changes to plan.yaml, client.yaml and assessment.yaml (issue 13), as
+transaction steps: each takes the round-trip tree of ``tx.doc(name)``, changes it in
+place (``yamledit`` keeps every other line, comment and quote) and returns the
+``changes:`` lines of the entry that says what changed (docs/format.md).
+
+Refusals are CasectlError (exit 2) naming the item; they never quote record text.
+Pure apart from the tree they change: the transaction reads, checks and writes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from casectl.core.model import FINAL_GOAL_STATUSES, GOAL_STATUSES
+from casectl.errors import CasectlError
+
+_NUMBERED = re.compile(r"\A([A-Z])(\d{1,9})\Z")
+
+
+def next_id(prefix: str, items: Any) -> str:
+    """``<prefix><n>``: one more than the highest number in use (never a reused one)."""
+    highest = 0
+    for item in items if isinstance(items, list) else ():
+        if isinstance(item, dict):
+            m = _NUMBERED.match(str(item.get("id", "")))
+            if m and m.group(1) == prefix:
+                highest = max(highest, int(m.group(2)))
+    return f"{prefix}{highest + 1}"
+
+
+def _mapping(pairs: Iterable[tuple[str, Any]]) -> Any:
+    from ruamel.yaml.comments import CommentedMap
+
+    return CommentedMap([(k, v) for k, v in pairs if v is not None])
+
+
+def _list_at(root: Any, key: str, shown: str) -> Any:
+    """The list under ``key`` of ``root`` to append to: made when missing or empty
+    (``key:`` alone, ``key: []``); refused when it is something else."""
+    from ruamel.yaml.comments import CommentedSeq
+
+    value = root.get(key)
+    if value is None:
+        root[key] = CommentedSeq()
+        return root[key]
+    if not isinstance(value, list):
+        raise CasectlError(f"{shown}: `{key}:` is not a list; fix it first (casectl validate)")
+    return value
+
+
+def _goals(plan: Any, rel: str) -> list[Any]:
+    goals = plan.get("goals")
+    if goals is None:
+        return []
+    if not isinstance(goals, list):
+        raise CasectlError(f"{rel}/plan.yaml: `goals:` is not a list; fix it first")
+    return goals
+
+
+def find_goal(plan: Any, goal_id: str, rel: str) -> Any:
+    goals = _goals(plan, rel)
+    for goal in goals:
+        if isinstance(goal, dict) and str(goal.get("id")) == goal_id:
+            return goal
+    known = [str(g.get("id")) for g in goals if isinstance(g, dict) and "id" in g]
+    raise CasectlError(
+        f"no goal {goal_id!r} in {rel}/plan.yaml (goals: {', '.join(known) or 'none'})"
+    )
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "none"
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+# ------------------------------------------------------------------ goals
+
+
+def add_goal(
+    plan: Any, text: str, domain: str | None, target: date | None, rel: str
+) -> tuple[str, list[str]]:
+    """A new active goal with the next free id; (its id, the changes lines)."""
+    goals = _list_at(plan, "goals", f"{rel}/plan.yaml")
+    goal_id = next_id("G", goals)
+    goals.append(
+        _mapping(
+            [
+                ("id", goal_id),
+                ("domain", domain),
+                ("goal", text),
+                ("target", target),
+                ("status", "active"),
+            ]
+        )
+    )
+    return goal_id, [f"{goal_id} added"]
+
+
+def change_goal(
+    goal: Any, status: str | None, target: date | None, day: date, goal_id: str
+) -> list[str]:
+    """``status`` and/or ``target`` of ``goal`` changed; a final status gets
+    ``status_date: day``, a goal made active again loses it. The changes lines."""
+    lines: list[str] = []
+    if status is not None:
+        if status not in GOAL_STATUSES:
+            raise CasectlError(
+                f"--status: {status!r} is not a goal status (one of: {', '.join(GOAL_STATUSES)})"
+            )
+        old = goal.get("status", "active")
+        if old == status:
+            raise CasectlError(f"{goal_id} is already {status}; nothing written")
+        goal["status"] = status
+        lines.append(f"{goal_id} status {_shown(old)} -> {status}")
+        if status in FINAL_GOAL_STATUSES:
+            goal["status_date"] = day
+        elif "status_date" in goal:
+            del goal["status_date"]
+    if target is not None:
+        old_target = goal.get("target")
+        if old_target == target:
+            raise CasectlError(f"{goal_id} already has target {target}; nothing written")
+        goal["target"] = target
+        lines.append(f"{goal_id} target {_shown(old_target)} -> {target.isoformat()}")
+    if not lines:
+        raise CasectlError("nothing to change: give --status and/or --target")
+    return lines
+
+
+# ------------------------------------------------------------------ actions
+
+
+def add_action(
+    goal: Any, text: str, who: str | None, due: date | None, goal_id: str, rel: str
+) -> tuple[str, list[str]]:
+    actions = _list_at(goal, "actions", f"{rel}/plan.yaml {goal_id}")
+    actions.append(_mapping([("action", text), ("who", who), ("due", due)]))
+    name = f"{goal_id}.{len(actions)}"
+    return name, [f"{name} added"]
+
+
+def split_action(name: str) -> tuple[str, int]:
+    """``G1.2`` -> (``G1``, 2); CasectlError when it is not ``GOAL.N``."""
+    goal_id, dot, number = name.rpartition(".")
+    if not dot or not goal_id or not number.isdigit() or int(number) < 1:
+        raise CasectlError(
+            f"{name!r} is not an action: name it by goal and position, e.g. G1.2 "
+            "(to add one: casectl action ID G1 add TEXT)"
+        )
+    return goal_id, int(number)
+
+
+def action_done(goal: Any, position: int, day: date, name: str, rel: str) -> tuple[str, list[str]]:
+    """Mark action ``position`` (1-based) of ``goal`` done on ``day``; (its text, lines)."""
+    actions = goal.get("actions")
+    count = len(actions) if isinstance(actions, list) else 0
+    if not 1 <= position <= count:
+        raise CasectlError(f"no action {name} in {rel}/plan.yaml (the goal has {count} actions)")
+    assert isinstance(actions, list)
+    action = actions[position - 1]
+    if not isinstance(action, dict):
+        raise CasectlError(f"{rel}/plan.yaml: action {name} is not a mapping; fix it first")
+    if action.get("done") is not None:
+        when = _shown(action.get("done"))
+        raise CasectlError(f"{name} is already done ({when}); nothing written")
+    action["done"] = day
+    return str(action.get("action", "")), [f"{name} done {day.isoformat()}"]
+
+
+# ------------------------------------------------------------------ tasks
+
+
+def add_task(plan: Any, text: str, due: date, who: str | None, rel: str) -> tuple[str, list[str]]:
+    tasks = _list_at(plan, "tasks", f"{rel}/plan.yaml")
+    task_id = next_id("T", tasks)
+    tasks.append(_mapping([("id", task_id), ("task", text), ("due", due), ("who", who)]))
+    return task_id, [f"{task_id} added, due {due.isoformat()}"]
+
+
+def task_done(plan: Any, task_id: str, day: date, rel: str) -> tuple[str, list[str]]:
+    tasks = plan.get("tasks")
+    items = tasks if isinstance(tasks, list) else []
+    for task in items:
+        if isinstance(task, dict) and str(task.get("id")) == task_id:
+            if task.get("done") is not None:
+                raise CasectlError(
+                    f"{task_id} is already done ({_shown(task.get('done'))}); nothing written"
+                )
+            task["done"] = day
+            return str(task.get("task", "")), [f"{task_id} done {day.isoformat()}"]
+    known = [str(t.get("id")) for t in items if isinstance(t, dict) and "id" in t]
+    raise CasectlError(
+        f"no task {task_id!r} in {rel}/plan.yaml (tasks: {', '.join(known) or 'none'})"
+    )
