@@ -534,6 +534,36 @@ def task(
 
 
 @app.command()
+def flag(
+    ctx: typer.Context,
+    client_id: Annotated[str, typer.Argument(metavar="ID")],
+    kind: Annotated[str, typer.Argument(metavar="KIND", help="A kind of flag_kinds.")],
+    text: Annotated[str | None, typer.Argument(metavar="[TEXT|-]", help="Entry text.")] = None,
+    review_by: Annotated[
+        str | None,
+        typer.Option("--review-by", help="Review date, or a duration from today."),
+    ] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Clear the flag.")] = False,
+    date: DateOpt = None,
+    by: By = None,
+    no_commit: NoCommit = False,
+) -> None:
+    """Raise a risk or care flag (or --clear it); commit."""
+    _call(
+        ctx,
+        "flag",
+        client_id=client_id,
+        kind=kind,
+        text=text,
+        review_by=review_by,
+        clear=clear,
+        date=date,
+        by=by,
+        no_commit=no_commit,
+    )
+
+
+@app.command()
 def history(
     ctx: typer.Context,
     client_id: Annotated[str, typer.Argument(metavar="ID")],

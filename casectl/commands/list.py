@@ -12,7 +12,18 @@ from casectl.present.output import Output
 from casectl.present.text import json_list, plain_table, rich_table
 from casectl.read.scan import scan
 
-HEADERS = ("id", "name", "status", "manager", "program", "opened", "last contact", "notes")
+HEADERS = (
+    "id",
+    "name",
+    "status",
+    "manager",
+    "program",
+    "opened",
+    "last contact",
+    "notes",
+    "stage",
+    "flags",
+)
 
 
 def run(
@@ -41,6 +52,10 @@ def run(
                 "last_contact": f.last_contact.isoformat() if f.last_contact else None,
                 "notes": f.note_count,
                 "errors": f.errors,
+                # contract 5.4: the derived stage, the raised flags' kinds, open tasks
+                "stage": f.stage,
+                "flags": list(f.open_flags),
+                "tasks_open": f.open_tasks,
             }
         )
     if fmt == "json":
@@ -56,6 +71,8 @@ def run(
             r["opened"],
             r["last_contact"],
             r["notes"],
+            r["stage"],
+            " ".join(r["flags"]) or None,
         ]
         for r in rows
     ]

@@ -49,6 +49,7 @@ def run(
         since=since_day,
         redact=redact,
         problems=len(errors),
+        stage=facts.stage,
     )
     text = templating.render(
         ctx.root, template or f"client.{fmt}.j2", context, filters=markdown.FILTERS

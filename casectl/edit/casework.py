@@ -196,3 +196,36 @@ def task_done(plan: Any, task_id: str, day: date, rel: str) -> tuple[str, list[s
     raise CasectlError(
         f"no task {task_id!r} in {rel}/plan.yaml (tasks: {', '.join(known) or 'none'})"
     )
+
+
+# ------------------------------------------------------------------ flags
+
+
+def raise_flag(client: Any, kind: str, since: date, review_by: date | None, rel: str) -> list[str]:
+    """A new flag item (``kind``, ``since``, ``review_by``); refused while a flag of
+    that kind is raised and not cleared."""
+    flags = _list_at(client, "flags", f"{rel}/client.yaml")
+    for flag in flags:
+        if isinstance(flag, dict) and flag.get("kind") == kind and flag.get("cleared") is None:
+            raise CasectlError(
+                f"flag {kind} is already raised (since {_shown(flag.get('since'))}); "
+                f"clear it first (casectl flag ID {kind} --clear); nothing written"
+            )
+    flags.append(_mapping([("kind", kind), ("since", since), ("review_by", review_by)]))
+    review = f", review by {review_by.isoformat()}" if review_by is not None else ""
+    return [f"flag {kind} raised{review}"]
+
+
+def clear_flag(client: Any, kind: str, day: date, rel: str) -> list[str]:
+    """``cleared: day`` on every raised flag of ``kind`` (items are never removed)."""
+    flags = client.get("flags")
+    found = [
+        flag
+        for flag in (flags if isinstance(flags, list) else [])
+        if isinstance(flag, dict) and flag.get("kind") == kind and flag.get("cleared") is None
+    ]
+    if not found:
+        raise CasectlError(f"no raised flag {kind} in {rel}/client.yaml; nothing written")
+    for flag in found:
+        flag["cleared"] = day
+    return [f"flag {kind} cleared"]

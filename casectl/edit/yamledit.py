@@ -66,7 +66,9 @@ def _yaml(text: str) -> Any:
     yaml.preserve_quotes = True
     yaml.width = 1_000_000_000
     indent = indent or 2
-    offset = block_seq or 0
+    # A file with no block sequence yet gets its first one indented under its key
+    # (``flags:`` then ``  - kind: ...``), as casectl's own files and docs write them.
+    offset = block_seq if block_seq is not None else 2
     yaml.indent(mapping=indent, sequence=max(indent, offset + 2), offset=offset)
     return yaml
 

@@ -295,6 +295,7 @@ _CASELOAD_CLIENT: dict[str, Any] = {
     "program": FREE, "opened": SAFE, "last_contact": SAFE, "contacts_30d": SAFE,
     "goals_met": SAFE, "goals_active": SAFE, "goals_total": SAFE, "overdue": SAFE,
     "due_soon": SAFE, "items": [_DUE_ITEM], "errors": SAFE,
+    "stage": SAFE, "flags": SAFE, "tasks_open": SAFE,
     "next_due": {"kind": SAFE, "what": FREE, "due": SAFE, "days": SAFE, "status": SAFE},
 }  # fmt: skip
 _ERRORED_CLIENT = {
@@ -316,6 +317,9 @@ REDACTION: dict[str, dict[str, Any]] = {
             "program": FREE, "manager": SAFE, "manager_name": SAFE, "status": SAFE,
             "opened": SAFE, "closed": {"date": SAFE, "reason": SAFE, "note": FREE},
             "consent": {"signed": SAFE, "expires": SAFE, "expired": SAFE, "days_left": SAFE},
+            "stage": SAFE,
+            "flags": [{"kind": SAFE, "since": SAFE, "review_by": SAFE}],
+            "contacts": DROP,
         },
         "domains": SAFE,
         "assessments": [_ASSESSMENT], "latest": _ASSESSMENT, "previous": _ASSESSMENT,
@@ -414,7 +418,7 @@ def unclassified(value: Any, spec: Any, path: str = "") -> list[str]:
 # ------------------------------------------------------------------- client report
 
 
-def client_block(client: Client, agency: Agency, as_of: date) -> Context:
+def client_block(client: Client, agency: Agency, as_of: date, stage: str | None = None) -> Context:
     """Who the client is (``redact`` then keeps the initials and age band only)."""
     age = age_on(client.born, as_of) if client.born else None
     consent: Context | None = None
@@ -450,6 +454,13 @@ def client_block(client: Client, agency: Agency, as_of: date) -> Context:
         "opened": iso(client.opened),
         "closed": closed,
         "consent": consent,
+        "stage": stage,
+        "flags": [
+            {"kind": f.kind, "since": iso(f.since), "review_by": iso(f.review_by)}
+            for f in client.flags or ()
+            if f.cleared is None and f.since <= as_of
+        ],
+        "contacts": _contacts(client),
     }
 
 
@@ -649,6 +660,7 @@ def client_report_context(
     since: date | None = None,
     redact: bool = False,
     problems: int = 0,
+    stage: str | None = None,
 ) -> Context:
     """The context of ``client.<format>.j2`` (documented in docs/templates.md);
     with ``redact``, redacted by REDACTION["client"] with the client's scrubber."""
@@ -663,7 +675,7 @@ def client_report_context(
         "redacted": redact,
         "since": iso(since),
         "problems": problems,
-        "client": client_block(client, agency, as_of),
+        "client": client_block(client, agency, as_of, stage),
         "domains": order,
         "assessments": blocks,
         "latest": blocks[-1] if blocks else None,
@@ -740,6 +752,9 @@ def caseload_client(
         "overdue": sum(1 for i in items if i.status == "overdue"),
         "due_soon": sum(1 for i in items if i.status == "due_soon"),
         "items": [_item(i) for i in items],
+        "stage": facts.stage,
+        "flags": list(facts.open_flags),
+        "tasks_open": facts.open_tasks,
     }
 
 
