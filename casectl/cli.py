@@ -564,6 +564,32 @@ def flag(
 
 
 @app.command()
+def assess(
+    ctx: typer.Context,
+    client_id: Annotated[str, typer.Argument(metavar="ID")],
+    date: DateOpt = None,
+    score: Annotated[
+        list[str] | None,
+        typer.Option("--score", help="DOMAIN=N, 1..5 (repeatable); none: $EDITOR."),
+    ] = None,
+    summary: Annotated[str | None, typer.Option("--summary", help="A summary.")] = None,
+    by: By = None,
+    no_commit: NoCommit = False,
+) -> None:
+    """Append a new assessment (never edits an earlier one); commit."""
+    _call(
+        ctx,
+        "assess",
+        client_id=client_id,
+        date=date,
+        scores=score or [],
+        summary=summary,
+        by=by,
+        no_commit=no_commit,
+    )
+
+
+@app.command()
 def history(
     ctx: typer.Context,
     client_id: Annotated[str, typer.Argument(metavar="ID")],

@@ -327,11 +327,13 @@ def write_change(
     by: str | None = None,
     no_commit: bool = False,
     before: Callable[[RunContext], None] | None = None,
+    with_: str | None = None,
 ) -> int:
     """The casework commands (goal, action, task, flag, assess...): one change of the
     client's files and the entry saying what changed, in one edit transaction.
 
-    ``before(ctx)`` checks the options against the agency before anything is read;
+    ``before(ctx)`` checks the options against the agency (and asks for text) once
+    git and the client's folder are known to be ready, before the lock;
     ``change(tx, day)`` makes the change under the lock (``day``: ``--date``'s day,
     else today) and returns the entry's ``changes:`` lines and its default text
     (``text`` replaces it). ``--date`` also dates the entry (a past one is a late
@@ -340,9 +342,9 @@ def write_change(
 
     layout.check_client_id(client_id)
     ctx = agency_context(directory, writes=True)
+    opened = transaction.open_client(ctx, client_id, commit=not no_commit)
     if before is not None:
         before(ctx)
-    opened = transaction.open_client(ctx, client_id, commit=not no_commit)
     by_key = notes.resolve_by(ctx.agency, by, lambda: gitrun.config_identity(ctx.root))
     when, local = notes.parse_when(date_option, ctx.zone)
     day = notes.parse_day_option("--date", date_option, ctx.zone) if date_option else ctx.today
@@ -362,6 +364,7 @@ def write_change(
             when=when,
             local=local,
             changes=tuple(lines),
+            with_=with_,
         )
         notes.check_draft(draft, None, opened.rel)
         tx.append_entry(draft.entry(), local=draft.local)

@@ -7,6 +7,7 @@ unchanged files. Everything here is plain data: dates, strings, ints.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
@@ -86,6 +87,8 @@ class ClientFacts:
     tasks: tuple[TaskFact, ...] = ()
     flags: tuple[FlagFact, ...] = ()
     first_assessment: date | None = None
+    planned_on: date | None = None  # the first goal added by `casectl goal ID add`
+    contact_after_plan: bool = False  # a contact entry written after that one
 
     @property
     def open_flags(self) -> tuple[str, ...]:
@@ -107,6 +110,8 @@ class ClientFacts:
             return "intake"
         if not self.goals:
             return "assessed"
+        if self.planned_on is not None:
+            return "monitoring" if self.contact_after_plan else "planned"
         since = self.plan_created
         if self.last_contact is not None and (since is None or self.last_contact > since):
             return "monitoring"
@@ -174,6 +179,8 @@ class ClientFields(NamedTuple):
         )
 
 
+_GOAL_ADDED = re.compile(r"G\d+ added\Z")
+
 # Every cadence key (casectl.yaml and the per-client override alike).
 CADENCE_KEYS: tuple[str, ...] = tuple(Cadence.model_fields)
 
@@ -196,11 +203,17 @@ def facts_from_records(
     last_review: date | None = None
     last_contact: date | None = None
     contact_dates: list[date] = []
+    planned_on: date | None = None
+    contact_after_plan = False
     for entry in log:
         day = _day(entry.date)
+        if planned_on is None and entry.type == "plan_change" and entry.changes:
+            if any(_GOAL_ADDED.match(change) for change in entry.changes):
+                planned_on = day
         if entry.type == "review" and (last_review is None or day > last_review):
             last_review = day
         if entry.type in contact_types and entry.contact_with == "client":
+            contact_after_plan = contact_after_plan or planned_on is not None
             contact_dates.append(day)
             if last_contact is None or day > last_contact:
                 last_contact = day
@@ -247,6 +260,8 @@ def facts_from_records(
         tasks=tuple(tasks),
         flags=fields.flags,
         first_assessment=first_assessment,
+        planned_on=planned_on,
+        contact_after_plan=contact_after_plan,
     )
 
 

@@ -229,3 +229,103 @@ def clear_flag(client: Any, kind: str, day: date, rel: str) -> list[str]:
     for flag in found:
         flag["cleared"] = day
     return [f"flag {kind} cleared"]
+
+
+# ------------------------------------------------------------------ assessments
+
+
+def add_assessment(
+    assessments: Any,
+    day: date,
+    by: str,
+    scores: dict[str, int],
+    summary: str | None,
+    rel: str,
+) -> list[str]:
+    """A new assessment appended (earlier ones are never touched)."""
+    items = _list_at(assessments, "assessments", f"{rel}/assessment.yaml")
+    domains = _mapping((domain, _mapping([("score", score)])) for domain, score in scores.items())
+    items.append(_mapping([("date", day), ("by", by), ("domains", domains), ("summary", summary)]))
+    return [f"assessment {day.isoformat()} added"]
+
+
+def last_scores(assessments: Any) -> dict[str, int]:
+    """The scores of the latest assessment (by date; the last of a day), as plain data."""
+    items = assessments.get("assessments") if isinstance(assessments, dict) else None
+    best: dict[str, int] = {}
+    best_day: Any = None
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict) or not isinstance(item.get("domains"), dict):
+            continue
+        day = item.get("date")
+        if best_day is not None and isinstance(day, date) and day < best_day:
+            continue
+        best_day = day
+        best = {}
+        for domain, value in item["domains"].items():
+            score = value.get("score") if isinstance(value, dict) else value
+            if isinstance(score, int) and not isinstance(score, bool):
+                best[str(domain)] = score
+    return best
+
+
+_SCORE = re.compile(r"\A\s*([A-Za-z0-9_-]+)\s*=\s*(\d+)\s*\Z")
+
+
+def parse_scores(values: Iterable[str], domains: Iterable[str]) -> dict[str, int]:
+    """``--score DOMAIN=N`` values: a known domain, N from 1 to 5, each domain once."""
+    known = list(domains)
+    scores: dict[str, int] = {}
+    for value in values:
+        m = _SCORE.match(value)
+        if not m:
+            raise CasectlError(f"--score: {value!r} is not DOMAIN=N (e.g. housing=2)")
+        domain, score = m.group(1), int(m.group(2))
+        if domain not in known:
+            raise CasectlError(
+                f"--score: {domain!r} is not a domain of casectl.yaml (one of: {', '.join(known)})"
+            )
+        if not 1 <= score <= 5:
+            raise CasectlError(f"--score: {domain} {score}: a score is 1 (in crisis) .. 5")
+        if domain in scores:
+            raise CasectlError(f"--score: {domain} is given twice")
+        scores[domain] = score
+    return scores
+
+
+def assessment_template(client_id: str, day: date, by: str, last: dict[str, int]) -> str:
+    """What ``assess`` opens in $EDITOR: the last scores, one ``domain: score`` a line."""
+    lines = [
+        f"# New assessment of {client_id} on {day.isoformat()} by {by}.",
+        "# Scores: 1 in crisis .. 5 thriving, one 'domain: score' a line. The last",
+        "# assessment's scores are filled in: change them; delete a line to leave a",
+        "# domain out. Lines starting with '#' are left out; no scores at all: nothing",
+        "# is written.",
+        "domains:",
+        *(f"  {domain}: {score}" for domain, score in last.items()),
+        "summary: ",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def read_assessment_text(text: str, domains: Iterable[str]) -> tuple[dict[str, int], str | None]:
+    """The editor's text: (scores, summary); CasectlError when it cannot be read."""
+    from casectl.store.load import load_text
+
+    loaded = load_text("ASSESSMENT.yaml", text)
+    if loaded.problems:
+        first = loaded.problems[0]
+        raise CasectlError(f"the assessment is not valid YAML ({first.message}); nothing written")
+    data = loaded.data if loaded.data is not None else {}
+    if not isinstance(data, dict) or not isinstance(data.get("domains") or {}, dict):
+        raise CasectlError("the assessment must keep 'domains:' with 'domain: score' lines")
+    scores_in = data.get("domains") or {}
+    values = []
+    for domain, score in scores_in.items():
+        if isinstance(score, bool) or not isinstance(score, int):
+            raise CasectlError(f"{domain}: the score must be a whole number 1..5")
+        values.append(f"{domain}={score}")
+    summary = data.get("summary")
+    if summary is not None and not isinstance(summary, str):
+        summary = str(summary)
+    return parse_scores(values, domains), (summary or None)
