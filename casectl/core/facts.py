@@ -207,9 +207,12 @@ def facts_from_records(
     contact_after_plan = False
     for entry in log:
         day = _day(entry.date)
-        if planned_on is None and entry.type == "plan_change" and entry.changes:
-            if any(_GOAL_ADDED.match(change) for change in entry.changes):
-                planned_on = day
+        if (
+            planned_on is None
+            and entry.type == "plan_change"
+            and any(_GOAL_ADDED.match(change) for change in entry.changes or ())
+        ):
+            planned_on = day
         if entry.type == "review" and (last_review is None or day > last_review):
             last_review = day
         if entry.type in contact_types and entry.contact_with == "client":
