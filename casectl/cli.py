@@ -183,9 +183,19 @@ def new(
         str | None, typer.Option("--opened", help="Date opened (default today).")
     ] = None,
     program: Annotated[str | None, typer.Option("--program", help="Program.")] = None,
+    born: Annotated[str | None, typer.Option("--born", help="Date of birth.")] = None,
+    phone: Annotated[str | None, typer.Option("--phone", help="Phone number.")] = None,
+    email: Annotated[str | None, typer.Option("--email", help="E-mail address.")] = None,
+    address: Annotated[str | None, typer.Option("--address", help="Address.")] = None,
+    consent_signed: Annotated[
+        str | None, typer.Option("--consent-signed", help="Consent signed on (date).")
+    ] = None,
+    consent_expires: Annotated[
+        str | None, typer.Option("--consent-expires", help="Consent expires on (date).")
+    ] = None,
     no_commit: NoCommit = False,
 ) -> None:
-    """Scaffold a client's four files and commit them."""
+    """Scaffold a client's four files (with the intake fields) and commit them."""
     _call(
         ctx,
         "new",
@@ -195,6 +205,12 @@ def new(
         opened=opened,
         program=program,
         no_commit=no_commit,
+        born=born,
+        phone=phone,
+        email=email,
+        address=address,
+        consent_signed=consent_signed,
+        consent_expires=consent_expires,
     )
 
 

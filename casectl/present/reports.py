@@ -460,8 +460,13 @@ def client_block(client: Client, agency: Agency, as_of: date, stage: str | None 
             for f in client.flags or ()
             if f.cleared is None and f.since <= as_of
         ],
-        "contacts": _contacts(client),
+        "contacts": [
+            {key: getattr(c, key) for key in _CONTACT_KEYS} for c in client.contacts or ()
+        ],
     }
+
+
+_CONTACT_KEYS = ("name", "relation", "phone", "email", "address", "org", "emergency")
 
 
 def domain_order(agency: Agency, assessments: Sequence[Assessment]) -> list[str]:
