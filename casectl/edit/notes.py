@@ -126,13 +126,15 @@ def parse_when(
     wall time used for the note id and the late-entry rule).
 
     None: now, to the minute. A day without an hour is written as the ISO date (a
-    note time without an hour); a time with an offset is written as given and
+    note time without an hour), except today, which is now; a time with an offset is written as given and
     converted for the id. A day after today (the agency's) is refused.
     """
     now = now_minute(zone)
     if value is None:
         return now, now
     when = parse_when_option(option, value, zone)
+    if not isinstance(when, datetime) and when == now.date():
+        return now, now  # today without a time: now (midnight would sort before today's)
     if isinstance(when, datetime):
         local = when
         if when.tzinfo is not None:
