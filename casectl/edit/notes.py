@@ -126,7 +126,8 @@ def parse_when(
     wall time used for the note id and the late-entry rule).
 
     None: now, to the minute. A day without an hour is written as the ISO date (a
-    note time without an hour), except today, which is now; a time with an offset is written as given and
+    note time without an hour), except today, which is now; a time with an offset is
+    written as given and
     converted for the id. A day after today (the agency's) is refused.
     """
     now = now_minute(zone)
