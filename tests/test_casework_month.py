@@ -134,3 +134,18 @@ def test_a_month_of_casework(tmp_path: Path) -> None:
     run(root, "task", g, "T1", "--done", "--date", "2026-11-30")
     r = cli("-C", root, "due", "--as-of", "2026-12-10", "--format", "json")
     assert [i for i in json.loads(r.stdout) if i["client"] == g] == []
+
+
+def test_schema_has_the_casework_fields(tmp_path: Path) -> None:
+    out = tmp_path / "schemas"
+    r = cli("schema", "-o", out)
+    assert r.exit_code == 0, r.stderr
+    client = json.loads((out / "client.schema.json").read_text())
+    plan = json.loads((out / "plan.schema.json").read_text())
+    log = json.loads((out / "log.schema.json").read_text())
+    text = json.dumps([client, plan, log])
+    for field in ("contacts", "flags", "review_by", "cleared", "status_date", "tasks"):
+        assert f'"{field}"' in text, field
+    for field in ("with", "mode", "recorded", "changes"):
+        assert f'"{field}"' in json.dumps(log), field
+    assert "plan_change" in json.dumps(log)

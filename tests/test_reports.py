@@ -223,7 +223,7 @@ def test_caseload_context_of_the_example() -> None:
     facts = scan(ctx, use_cache=False).facts_and_schedules()
     c = reports.caseload_context(ctx.agency, facts, date(2026, 12, 1), "2026-12-01")
     assert c["counts"] == {"active": 7, "on_hold": 1, "closed": 2, "open": 8, "total": 10}
-    assert len(c["overdue"]) == 6 and len(c["due_soon"]) == 7
+    assert len(c["overdue"]) == 6 and len(c["due_soon"]) == 9  # a flag review and a task too
     assert [i["client"] for i in c["overdue"]] == [
         "rc-0003", "rc-0004", "rc-0002", "rc-0003", "rc-0003", "rc-0004",
     ]  # fmt: skip
