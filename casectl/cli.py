@@ -606,6 +606,20 @@ def assess(
 
 
 @app.command()
+def edit(
+    ctx: typer.Context,
+    client_id: Annotated[str, typer.Argument(metavar="ID")],
+    which: Annotated[
+        str, typer.Argument(metavar="[client|plan|assessment]", help="The file (default plan).")
+    ] = "plan",
+    by: By = None,
+    no_commit: NoCommit = False,
+) -> None:
+    """Edit a case file in $EDITOR, validated on save; a plan_change entry; commit."""
+    _call(ctx, "edit", client_id=client_id, which=which, by=by, no_commit=no_commit)
+
+
+@app.command()
 def history(
     ctx: typer.Context,
     client_id: Annotated[str, typer.Argument(metavar="ID")],

@@ -329,3 +329,94 @@ def read_assessment_text(text: str, domains: Iterable[str]) -> tuple[dict[str, i
     if summary is not None and not isinstance(summary, str):
         summary = str(summary)
     return parse_scores(values, domains), (summary or None)
+
+
+# ------------------------------------------------------------------ casectl edit
+
+
+def _label(value: Any) -> str:
+    """How a list item is named in a changes line: its name, id, goal, action..."""
+    if isinstance(value, dict):
+        for key in ("name", "id", "kind", "goal", "action", "task", "date"):
+            if key in value and not isinstance(value[key], dict | list):
+                return _shown(value[key])
+        return "an item"
+    if isinstance(value, list):
+        return "a list"
+    return _shown(value)
+
+
+def describe_changes(old: Any, new: Any, path: str = "") -> list[str]:
+    """One line per changed field path, as the ``plan_change`` entry of ``edit`` lists
+    them: ``goals[1].target 2026-12-15 -> 2027-01-31``, ``contacts added: Rosa Lopez``,
+    ``goals[0].actions[2] removed: Call the landlord``. Lists are compared by position
+    (0-based, as validate's field paths), items added or removed at the end."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        lines: list[str] = []
+        for key in old:
+            here = f"{path}.{key}" if path else str(key)
+            if key not in new:
+                lines.append(f"{here} removed")
+            else:
+                lines += describe_changes(old[key], new[key], here)
+        for key in new:
+            if key not in old:
+                here = f"{path}.{key}" if path else str(key)
+                if isinstance(new[key], list):
+                    lines += [f"{here} added: {_label(item)}" for item in new[key]]
+                else:
+                    lines.append(f"{here} added: {_label(new[key])}")
+        return lines
+    if isinstance(old, list) and isinstance(new, list):
+        lines = []
+        for i, (a, b) in enumerate(zip(old, new, strict=False)):
+            lines += describe_changes(a, b, f"{path}[{i}]")
+        lines += [f"{path} added: {_label(item)}" for item in new[len(old) :]]
+        lines += [f"{path}[{i}] removed: {_label(old[i])}" for i in range(len(new), len(old))]
+        return lines
+    if old == new and type(old) is type(new):
+        return []
+    return [f"{path} {_shown(old)} -> {_shown(new)}"]
+
+
+# What `edit` refuses to change: the commands that own them say so.
+_OWNED = {
+    "client.yaml": {
+        "status": "casectl close / reopen",
+        "closed": "casectl close / reopen",
+        "manager": "casectl transfer",
+    },
+}
+
+
+def refuse_owned_changes(name: str, old: Any, new: Any) -> list[str]:
+    """Why the edit of ``name`` from ``old`` to ``new`` (plain data) is refused: status,
+    closed and manager of client.yaml, existing consents, earlier assessments."""
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return []
+    out = [
+        f"`{key}` cannot be changed here: use {owner}"
+        for key, owner in _OWNED.get(name, {}).items()
+        if old.get(key) != new.get(key)
+    ]
+    if name == "client.yaml":
+        if "consent" in old and old.get("consent") != new.get("consent"):
+            out.append("an existing consent cannot be changed here: use casectl consent")
+        before, after = old.get("consents"), new.get("consents")
+        if (
+            isinstance(before, list)
+            and before
+            and (not isinstance(after, list) or after[: len(before)] != before)
+        ):
+            out.append("existing consents cannot be changed here: use casectl consent")
+    if name == "assessment.yaml":
+        before, after = old.get("assessments"), new.get("assessments")
+        if (
+            isinstance(before, list)
+            and before
+            and (not isinstance(after, list) or after[: len(before)] != before)
+        ):
+            out.append(
+                "earlier assessments cannot be changed or removed: add a new one (casectl assess)"
+            )
+    return out

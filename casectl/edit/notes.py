@@ -311,7 +311,13 @@ def _signals_raise() -> Iterator[None]:
 
 
 def edit_text(template: str, parent: Path | None = None, name: str = "NOTE.txt") -> str:
-    """Let the user write text in ``$EDITOR``; the template's '#' lines are dropped.
+    """Let the user write text in ``$EDITOR``; the template's '#' lines are dropped
+    (see :func:`edit_raw`)."""
+    return strip_comments(edit_raw(template, parent, name))
+
+
+def edit_raw(template: str, parent: Path | None = None, name: str = "NOTE.txt") -> str:
+    """Let the user edit ``template`` in ``$EDITOR``; the text saved, as it is.
 
     The draft is a 0600 file in a fresh 0700 folder (``tempfile.mkdtemp``, under
     ``parent``), removed with everything the editor left there (swap files) whatever
@@ -339,10 +345,9 @@ def edit_text(template: str, parent: Path | None = None, name: str = "NOTE.txt")
             if size > _READ_LIMIT:
                 raise text_too_long(size)
             try:
-                text = writes.read_bytes(path).decode("utf-8-sig")
+                return writes.read_bytes(path).decode("utf-8-sig")
             except UnicodeDecodeError:
-                raise CasectlError("the note is not UTF-8 text; nothing written") from None
-            return strip_comments(text)
+                raise CasectlError(f"the {name} is not UTF-8 text; nothing written") from None
     except _Stopped as exc:
         raise CasectlError(
             f"stopped by signal {exc.signum}; nothing written", exit_code=128 + exc.signum

@@ -147,6 +147,7 @@ class Transaction:
         self.result = Result()
         self._docs: dict[str, Document] = {}
         self._created: dict[str, bytes] = {}
+        self._replaced: dict[str, bytes] = {}
         self._entries: list[tuple[str, str]] = []  # (id, entry text)
         self._config: Document | None = None
         self._format: tuple[int, int] | None = None  # (from, to)
@@ -217,6 +218,13 @@ class Transaction:
             self.result.note_id = nid
         return nid
 
+    def replace(self, name: str, raw: bytes) -> None:
+        """``name`` (an editable file) replaced by ``raw`` as a whole: the user's own
+        edit of it (``casectl edit``), checked like any other change."""
+        if name not in EDITABLE or name in self._docs:
+            raise ValueError(f"cannot replace {name}")  # a programming error
+        self._replaced[name] = raw
+
     def create(self, name: str, text: str) -> None:
         """A file of a client being created (``open_new``)."""
         self._created[name] = text.encode("utf-8")
@@ -253,6 +261,11 @@ class Transaction:
                 raise CasectlError(f"cannot edit {self.rel}/{name}: {exc}") from None
             if rendered != document.raw:
                 new[name] = rendered
+        for name, raw in self._replaced.items():
+            if uses_format2(name, load.load_text(name, raw).data):
+                self.set_format(2, FORMAT2_WHY)
+            if raw != self.files.raw.get(name):
+                new[name] = raw
         new.update(self._created)
         if self._entries:
             old = self.files.raw.get("log.yaml", b"")
