@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 from conftest import cli, client_files, make_agency, run_git
+from hypothesis import given
+from hypothesis import strategies as st
 
+from casectl.git.audit import compare_assessments
 from casectl.store.load import load_text
 
 CID = "rc-0001"
@@ -122,4 +125,53 @@ def test_assessment_resets_the_assessment_clock(root: Path) -> None:
     items = [i for i in json.loads(r.stdout) if i["kind"] == "assessment"]
     assert [date.fromisoformat(i["due"]) for i in items] == [
         date.fromordinal(today.toordinal() + 180)
+    ]
+
+
+def test_audit_flags_a_commit_that_changes_an_earlier_assessment(root: Path) -> None:
+    assert cli("-C", root, "assess", CID, "--score", "housing=3").exit_code == 0
+    r = cli("-C", root, "audit")
+    assert r.exit_code == 0, r.stdout  # appending is what assess does: nothing to flag
+    path = root / "clients" / CID / "assessment.yaml"
+    path.write_text(path.read_text().replace("income: {score: 3}", "income: {score: 5}"))
+    run_git(root, "commit", "-qam", "fix a score by hand")
+    edited = run_git(root, "rev-parse", "HEAD").strip()
+    text = path.read_text()
+    first_end = text.index("  - date: 2026-", text.index("  - date: 2026-01-10") + 5)
+    path.write_text(text[: text.index("  - date: 2026-01-10")] + text[first_end:])
+    run_git(root, "commit", "-qam", "drop the first assessment")
+    removed = run_git(root, "rev-parse", "HEAD").strip()
+    r = cli("-C", root, "audit")
+    assert r.exit_code == 1
+    lines = r.stdout.splitlines()
+    assert any(
+        ln.startswith(removed[:12]) and "clients/rc-0001/assessment.yaml" in ln
+        and "assessment 2026-01-10  removed" in ln
+        for ln in lines
+    ), r.stdout  # fmt: skip
+    assert any(
+        ln.startswith(edited[:12]) and "assessment 2026-01-10  edited" in ln for ln in lines
+    ), r.stdout
+
+
+@given(st.lists(st.integers(1, 5), min_size=1, max_size=6), st.data())
+def test_compare_assessments_appends_pass_removals_are_named(
+    scores: list[int], data: st.DataObject
+) -> None:
+    def row(i: int, s: int) -> str:
+        head = f"  - date: 2026-01-{i + 1:02d}\n    by: jdoe\n"
+        return head + f"    domains: {{housing: {{score: {s}}}}}\n"
+
+    def text(items: list[int]) -> bytes:
+        rows = "".join(row(i, s) for i, s in enumerate(items))
+        return ("assessments:\n" + rows if rows else "assessments: []\n").encode()
+
+    assert compare_assessments(text(scores), text([*scores, 3])) == []
+    gone = data.draw(st.integers(0, len(scores) - 1))
+    kept = [(i, s) for i, s in enumerate(scores) if i != gone]
+    rows = "".join(row(i, s) for i, s in kept)
+    after = ("assessments:\n" + rows if rows else "assessments: []\n").encode()
+    found = compare_assessments(text(scores), after)
+    assert [(c.entry, c.change) for c in found] == [
+        (f"assessment 2026-01-{gone + 1:02d}", "removed")
     ]
