@@ -348,8 +348,8 @@ def test_caseload_content(example: Path, fmt: str) -> None:
     assert "Home modification inspection" in out  # overdue action
     assert "2026-11-06" in out and "2026-11-25" in out
     if fmt == "md":
-        assert "| 8 | 7 | 1 | 2 | 6 | 7 |" in out
-        assert "| Jane Doe (jdoe) | 3 | 3 | 0 | 3 | 1 | 2 |" in out
+        assert "| 8 | 7 | 1 | 2 | 6 | 9 |" in out  # due soon: a flag review and a task too
+        assert "| Jane Doe (jdoe) | 3 | 3 | 0 | 3 | 1 | 4 |" in out
     else:
         assert "<script" not in out.lower()
         assert out.count('class="page manager"') == 3
