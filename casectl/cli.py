@@ -183,9 +183,19 @@ def new(
         str | None, typer.Option("--opened", help="Date opened (default today).")
     ] = None,
     program: Annotated[str | None, typer.Option("--program", help="Program.")] = None,
+    born: Annotated[str | None, typer.Option("--born", help="Date of birth.")] = None,
+    phone: Annotated[str | None, typer.Option("--phone", help="Phone number.")] = None,
+    email: Annotated[str | None, typer.Option("--email", help="E-mail address.")] = None,
+    address: Annotated[str | None, typer.Option("--address", help="Address.")] = None,
+    consent_signed: Annotated[
+        str | None, typer.Option("--consent-signed", help="Consent signed on (date).")
+    ] = None,
+    consent_expires: Annotated[
+        str | None, typer.Option("--consent-expires", help="Consent expires on (date).")
+    ] = None,
     no_commit: NoCommit = False,
 ) -> None:
-    """Scaffold a client's four files and commit them."""
+    """Scaffold a client's four files (with the intake fields) and commit them."""
     _call(
         ctx,
         "new",
@@ -195,6 +205,12 @@ def new(
         opened=opened,
         program=program,
         no_commit=no_commit,
+        born=born,
+        phone=phone,
+        email=email,
+        address=address,
+        consent_signed=consent_signed,
+        consent_expires=consent_expires,
     )
 
 
@@ -335,6 +351,16 @@ def note(
     amends: Annotated[
         str | None, typer.Option("--amends", help="Id of the note this corrects.")
     ] = None,
+    with_: Annotated[
+        str | None,
+        typer.Option(
+            "--with", help="Who the contact was with: client (default), family, provider, other."
+        ),
+    ] = None,
+    mode: Annotated[
+        str | None,
+        typer.Option("--mode", help="How: in_person, phone, video, text, email."),
+    ] = None,
     no_commit: NoCommit = False,
 ) -> None:
     """Append a progress note; prints the new note id."""
@@ -351,6 +377,8 @@ def note(
         to=to,
         amends=amends,
         no_commit=no_commit,
+        with_=with_,
+        mode=mode,
     )
 
 
@@ -418,6 +446,194 @@ def reopen(
 ) -> None:
     """Reopen a closed case; commit."""
     _call(ctx, "reopen", client_id=client_id, text=text, by=by, no_commit=no_commit)
+
+
+# ---------------------------------------------------------------- casework (issue 13)
+
+DateOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--date",
+        help="When (default now): YYYY-MM-DD, 'YYYY-MM-DD HH:MM', today, yesterday, -2d, "
+        "a weekday name, each with an optional HH:MM.",
+        show_default=False,
+    ),
+]
+
+
+@app.command()
+def goal(
+    ctx: typer.Context,
+    client_id: Annotated[str, typer.Argument(metavar="ID")],
+    goal_id: Annotated[str, typer.Argument(metavar="add|G", help="'add', or a goal id.")],
+    text: Annotated[str | None, typer.Argument(metavar="[TEXT]", help="A new goal.")] = None,
+    domain: Annotated[
+        str | None, typer.Option("--domain", help="A new goal's domain.", show_default=False)
+    ] = None,
+    target: Annotated[
+        str | None,
+        typer.Option("--target", help="Target date, or a duration from today.", show_default=False),
+    ] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            "--status", help="active, met, partly_met, not_met, dropped.", show_default=False
+        ),
+    ] = None,
+    date: DateOpt = None,
+    why: Annotated[
+        str | None, typer.Option("--why", help="The entry's text.", show_default=False)
+    ] = None,
+    by: By = None,
+    no_commit: NoCommit = False,
+) -> None:
+    """Add a goal to the plan, or change one's status or target; commit."""
+    _call(
+        ctx,
+        "goal",
+        client_id=client_id,
+        goal=goal_id,
+        text=text,
+        domain=domain,
+        target=target,
+        status=status,
+        date=date,
+        why=why,
+        by=by,
+        no_commit=no_commit,
+    )
+
+
+@app.command()
+def action(
+    ctx: typer.Context,
+    client_id: Annotated[str, typer.Argument(metavar="ID")],
+    target: Annotated[str, typer.Argument(metavar="G|G.N", help="A goal id, or an action.")],
+    verb: Annotated[str | None, typer.Argument(metavar="[add]")] = None,
+    text: Annotated[str | None, typer.Argument(metavar="[TEXT]")] = None,
+    who: Annotated[str | None, typer.Option("--who", help="Who does it.")] = None,
+    due: Annotated[
+        str | None, typer.Option("--due", help="Due date, or a duration from today.")
+    ] = None,
+    done: Annotated[bool, typer.Option("--done", help="Mark the action G.N done.")] = False,
+    date: DateOpt = None,
+    by: By = None,
+    no_commit: NoCommit = False,
+) -> None:
+    """Add an action to a goal (G add TEXT), or mark one done (G.N --done); commit."""
+    _call(
+        ctx,
+        "action",
+        client_id=client_id,
+        target=target,
+        verb=verb,
+        text=text,
+        who=who,
+        due=due,
+        done=done,
+        date=date,
+        by=by,
+        no_commit=no_commit,
+    )
+
+
+@app.command()
+def task(
+    ctx: typer.Context,
+    client_id: Annotated[str, typer.Argument(metavar="ID")],
+    text: Annotated[str, typer.Argument(metavar="TEXT|T", help="A new task, or a task id.")],
+    due: Annotated[
+        str | None, typer.Option("--due", help="Due date, or a duration from today.")
+    ] = None,
+    who: Annotated[str | None, typer.Option("--who", help="A manager key.")] = None,
+    done: Annotated[bool, typer.Option("--done", help="Mark the task T done.")] = False,
+    date: DateOpt = None,
+    by: By = None,
+    no_commit: NoCommit = False,
+) -> None:
+    """A reminder outside the goals (still due after closure), or mark one done; commit."""
+    _call(
+        ctx,
+        "task",
+        client_id=client_id,
+        text=text,
+        due=due,
+        who=who,
+        done=done,
+        date=date,
+        by=by,
+        no_commit=no_commit,
+    )
+
+
+@app.command()
+def flag(
+    ctx: typer.Context,
+    client_id: Annotated[str, typer.Argument(metavar="ID")],
+    kind: Annotated[str, typer.Argument(metavar="KIND", help="A kind of flag_kinds.")],
+    text: Annotated[str | None, typer.Argument(metavar="[TEXT|-]", help="Entry text.")] = None,
+    review_by: Annotated[
+        str | None,
+        typer.Option("--review-by", help="Review date, or a duration from today."),
+    ] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Clear the flag.")] = False,
+    date: DateOpt = None,
+    by: By = None,
+    no_commit: NoCommit = False,
+) -> None:
+    """Raise a risk or care flag (or --clear it); commit."""
+    _call(
+        ctx,
+        "flag",
+        client_id=client_id,
+        kind=kind,
+        text=text,
+        review_by=review_by,
+        clear=clear,
+        date=date,
+        by=by,
+        no_commit=no_commit,
+    )
+
+
+@app.command()
+def assess(
+    ctx: typer.Context,
+    client_id: Annotated[str, typer.Argument(metavar="ID")],
+    date: DateOpt = None,
+    score: Annotated[
+        list[str] | None,
+        typer.Option("--score", help="DOMAIN=N, 1..5 (repeatable); none: $EDITOR."),
+    ] = None,
+    summary: Annotated[str | None, typer.Option("--summary", help="A summary.")] = None,
+    by: By = None,
+    no_commit: NoCommit = False,
+) -> None:
+    """Append a new assessment (never edits an earlier one); commit."""
+    _call(
+        ctx,
+        "assess",
+        client_id=client_id,
+        date=date,
+        scores=score or [],
+        summary=summary,
+        by=by,
+        no_commit=no_commit,
+    )
+
+
+@app.command()
+def edit(
+    ctx: typer.Context,
+    client_id: Annotated[str, typer.Argument(metavar="ID")],
+    which: Annotated[
+        str, typer.Argument(metavar="[client|plan|assessment]", help="The file (default plan).")
+    ] = "plan",
+    by: By = None,
+    no_commit: NoCommit = False,
+) -> None:
+    """Edit a case file in $EDITOR, validated on save; a plan_change entry; commit."""
+    _call(ctx, "edit", client_id=client_id, which=which, by=by, no_commit=no_commit)
 
 
 @app.command()

@@ -58,11 +58,17 @@ def test_close_edits_in_place_appends_a_closure_note_and_commits_both(root: Path
     last = _log_items(root)[-1]
     assert last["type"] == "closure" and last["by"] == "jdoe"
     assert last["text"] == "Case closed on 2026-02-01: moved.\n"
+    # --date dates the closure entry too: a late entry, with when it was written.
+    assert last["date"] == "2026-02-01" and "recorded" in last
+    assert str(last["id"]).startswith("20260201-0000-jdoe-")
     assert r.stdout.strip() == last["id"]
     assert _commits(root) == before + 1
     assert run_git(root, "log", "-1", "--format=%s").strip() == f"close: {CID} moved (jdoe)"
     changed = sorted(run_git(root, "show", "--name-only", "--format=", "HEAD").split())
-    assert changed == [f"clients/{CID}/client.yaml", f"clients/{CID}/log.yaml"]
+    # `recorded:` is a format 2 key: the format bump is in the same commit, said aloud.
+    assert changed == ["casectl.yaml", f"clients/{CID}/client.yaml", f"clients/{CID}/log.yaml"]
+    assert "casectl.yaml: format 1 -> 2 (this change uses format 2 fields)" in r.stderr
+    assert "format: 2" in (root / "casectl.yaml").read_text()
     assert run_git(root, "status", "--porcelain") == ""
     assert cli("-C", root, "validate").exit_code == 0
 
@@ -104,7 +110,11 @@ def _unchanged(root: Path, run: list[str]) -> str:
 def test_refusals_touch_nothing(root: Path) -> None:
     assert "not a closing reason" in _unchanged(root, ["close", CID, "--reason", "bored"])
     assert "is not closed" in _unchanged(root, ["reopen", CID])
-    assert "CM126" in _unchanged(root, ["close", CID, "--reason", "moved", "--date", "2099-01-01"])
+    assert "in the future" in _unchanged(
+        root, ["close", CID, "--reason", "moved", "--date", "2099-01-01"]
+    )
+    # A closure before the case was opened would not validate (CM124): nothing written.
+    assert "CM124" in _unchanged(root, ["close", CID, "--reason", "moved", "--date", "2026-01-01"])
     assert "not a date" in _unchanged(root, ["close", CID, "--reason", "moved", "--date", "soon"])
     assert "not a valid client id" in _unchanged(root, ["close", "../x", "--reason", "moved"])
     assert "no client" in _unchanged(root, ["close", "rc-9999", "--reason", "moved"])

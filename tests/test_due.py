@@ -496,6 +496,10 @@ EXAMPLE_DUE: list[tuple[str, str, str, str, str, int]] = [
     ("rc-0002", "consent", "consent expires", "2026-12-08", "due_soon", -7),
     # rc-0001 action with due 2026-12-10 and no done
     ("rc-0001", "action", "G2: Submit the SNAP recertification", "2026-12-10", "due_soon", -9),
+    # rc-0001 flag safeguarding review_by
+    ("rc-0001", "flag_review", "flag safeguarding", "2026-12-12", "due_soon", -11),
+    # rc-0001 task T1 due, not done
+    ("rc-0001", "task", "T1: Call Denise after her SNAP interview", "2026-12-14", "due_soon", -13),
     # rc-0004 goal G1 target: the last day of the window
     (
         "rc-0004",

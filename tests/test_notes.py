@@ -162,9 +162,9 @@ def test_referral_and_to(agency: Path) -> None:
         (["--type", "chat"], "not a note type"),
         (["--goal", "G9"], "'G9' not in"),
         (["--by", "nobody"], "not a manager"),
-        (["--date", "2026-02-30 10:00"], "not a date and time"),
-        (["--date", "2026-01-01 09:00"], "CM421"),  # earlier than the last note
-        (["--date", "2099-01-01 09:00"], "CM422"),  # in the future
+        (["--date", "2026-02-30 10:00"], "is not a date or time casectl reads"),
+        (["--date", "03/04"], "today, yesterday"),  # ambiguous: the forms are listed
+        (["--date", "2099-01-01 09:00"], "is in the future"),
         (["--minutes", "2000"], "--minutes"),
         (["--type", "amendment"], "--amends"),
     ],
@@ -183,10 +183,17 @@ def test_bad_options_are_refused_with_nothing_written(
     assert _status(agency) == ""
 
 
-def test_invalid_note_lists_the_problems(agency: Path) -> None:
-    r = cli("-C", agency, "note", CID, "x", "--date", "2026-01-01 09:00")
+def test_invalid_note_lists_the_problems(tmp_path: Path) -> None:
+    # The last entry is dated in the future (CM422, there already): a note written now
+    # would come before it (CM421, new), so it is refused with the problem listed.
+    ahead = LOG_AHEAD
+    root = make_agency(tmp_path / "ag", {CID: client_files(CID, **{"log.yaml": ahead})})
+    r = cli("-C", root, "note", CID, "x")
     assert r.exit_code == 2
     assert f"clients/{CID}/log.yaml:" in r.stderr and "error CM421" in r.stderr
+
+
+LOG_AHEAD = "- id: a\n  date: 2099-01-10 10:00\n  by: jdoe\n  type: note\n  text: ahead\n"
 
 
 def test_old_problems_do_not_block_new_notes(tmp_path: Path) -> None:

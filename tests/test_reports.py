@@ -223,7 +223,7 @@ def test_caseload_context_of_the_example() -> None:
     facts = scan(ctx, use_cache=False).facts_and_schedules()
     c = reports.caseload_context(ctx.agency, facts, date(2026, 12, 1), "2026-12-01")
     assert c["counts"] == {"active": 7, "on_hold": 1, "closed": 2, "open": 8, "total": 10}
-    assert len(c["overdue"]) == 6 and len(c["due_soon"]) == 7
+    assert len(c["overdue"]) == 6 and len(c["due_soon"]) == 9  # a flag review and a task too
     assert [i["client"] for i in c["overdue"]] == [
         "rc-0003", "rc-0004", "rc-0002", "rc-0003", "rc-0003", "rc-0004",
     ]  # fmt: skip
@@ -348,8 +348,8 @@ def test_caseload_content(example: Path, fmt: str) -> None:
     assert "Home modification inspection" in out  # overdue action
     assert "2026-11-06" in out and "2026-11-25" in out
     if fmt == "md":
-        assert "| 8 | 7 | 1 | 2 | 6 | 7 |" in out
-        assert "| Jane Doe (jdoe) | 3 | 3 | 0 | 3 | 1 | 2 |" in out
+        assert "| 8 | 7 | 1 | 2 | 6 | 9 |" in out  # due soon: a flag review and a task too
+        assert "| Jane Doe (jdoe) | 3 | 3 | 0 | 3 | 1 | 4 |" in out
     else:
         assert "<script" not in out.lower()
         assert out.count('class="page manager"') == 3

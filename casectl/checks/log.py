@@ -4,7 +4,7 @@
 |---|---|
 | CM402 | the file is a list of entries (`- id: ...`) |
 | CM420 | note ids are unique in the log |
-| CM421 | notes are oldest first |
+| CM421 | notes are oldest first (`recorded` where present, else `date`) |
 | CM422 | no note is dated in the future |
 | CM423 | `by` is a key of casectl.yaml `managers` (when that list exists) |
 | CM424 | `amends` names an earlier entry of the same log |
@@ -61,16 +61,19 @@ def check(
                 )
             )
         moment = _local(e.date, zone)
-        if previous is not None and moment < previous:
+        # A late entry (`recorded:`) is in order by when it was written (contract 5.1).
+        order = moment if e.recorded is None else _local(e.recorded, zone)
+        if previous is not None and order < previous:
+            key = "date" if e.recorded is None else "recorded"
             out.append(
                 loaded.problem(
-                    (*at, "date"),
+                    (*at, key),
                     "CM421",
-                    f"{e.date:%Y-%m-%d %H:%M} is earlier than the entry before it; "
-                    "the log is oldest first",
+                    f"{e.order_time:%Y-%m-%d %H:%M} is earlier than the entry before it; "
+                    "the log is oldest first (by `recorded` where present, else `date`)",
                 )
             )
-        previous = moment if previous is None else max(previous, moment)
+        previous = order if previous is None else max(previous, order)
         if moment.date() > today:
             out.append(
                 loaded.problem((*at, "date"), "CM422", f"{e.date:%Y-%m-%d %H:%M} is in the future")
@@ -131,6 +134,7 @@ def check(
 def run(c: CheckedClient, env: Env) -> list[Problem]:
     """The entries of log.yaml (CM401..CM407 for the invalid ones) and the rules over
     the valid ones; ``c.log_entries`` keeps their positions for ``links``."""
+    c.contact_types = env.agency.effective_contact_types()
     ll = c.loaded.get("log.yaml")
     if ll is None or not (ll.ok or ll.data == []):
         return []

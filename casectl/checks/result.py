@@ -22,7 +22,14 @@ from casectl.core.facts import (
     facts_from_records,
     latest_sign_off,
 )
-from casectl.core.model import SIGN_OFF_KINDS, AssessmentFile, Client, LogEntry, Plan
+from casectl.core.model import (
+    CONTACT_TYPES,
+    SIGN_OFF_KINDS,
+    AssessmentFile,
+    Client,
+    LogEntry,
+    Plan,
+)
 from casectl.core.problems import Problem
 from casectl.store import load
 from casectl.store.records import ClientFiles
@@ -49,6 +56,8 @@ class CheckedClient:
     log_entries: list[tuple[int, LogEntry]] = field(default_factory=list)  # with positions
     log_complete: bool = False  # every entry of log.yaml was valid
     root: Path | None = None  # the repository: an approval's staleness reads git objects
+    # The entry types that reset the contact clock (the agency's; set by checks.log).
+    contact_types: frozenset[str] = CONTACT_TYPES
 
     @property
     def loaded(self) -> dict[str, load.Loaded]:
@@ -64,7 +73,13 @@ class CheckedClient:
         a client with errors never disappears from them (contract 5.2, ``record``)."""
         client: Client | ClientFields = self.client or self.client_fields or ClientFields(self.id)
         return facts_from_records(
-            client, self.assessments, self.plan, self.log, self.errors, self.sign_offs()
+            client,
+            self.assessments,
+            self.plan,
+            self.log,
+            self.errors,
+            self.sign_offs(),
+            self.contact_types,
         )
 
     def sign_offs(self) -> tuple[SignOffFact, ...]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -22,7 +22,7 @@ from casectl.read.scan import scan
 from casectl.store import layout, restricted, writes
 
 if TYPE_CHECKING:
-    from casectl.edit.transaction import Result
+    from casectl.edit.transaction import Result, Transaction
     from casectl.present.output import Output
     from casectl.present.reports import Scrubber
 
@@ -322,6 +322,8 @@ def write_note(
     to: str | None,
     amends: str | None,
     no_commit: bool,
+    with_: str | None = None,
+    mode: str | None = None,
 ) -> int:
     """``note`` and ``review``: append one progress note to a client's log; commit.
     Every option is checked before the text is asked for (``$EDITOR`` included)."""
@@ -352,6 +354,8 @@ def write_note(
         goals=tuple(goals),
         to=to,
         amends=amends,
+        with_=with_,
+        mode=mode,
     )
     plan = opened.checked.plan if opened.checked is not None else None
     notes.check_draft(draft, plan, opened.rel)  # refuse bad options before asking for text
@@ -422,3 +426,83 @@ def entry_text(text: str | None, default: str) -> str:
     from casectl.edit import notes
 
     return notes.side_text(text, default)
+
+
+# ------------------------------------------------------------------ casework changes
+
+
+def write_change(
+    out: Output,
+    directory: Path | None,
+    client_id: str,
+    *,
+    command: str,
+    entry_type: str,
+    change: Callable[[Transaction, date], tuple[list[str], str]],
+    text: str | None = None,
+    date_option: str | None = None,
+    by: str | None = None,
+    no_commit: bool = False,
+    before: Callable[[RunContext], None] | None = None,
+    with_: str | None = None,
+) -> int:
+    """The casework commands (goal, action, task, flag, assess...): one change of the
+    client's files and the entry saying what changed, in one edit transaction.
+
+    ``before(ctx)`` checks the options against the agency (and asks for text) once
+    git and the client's folder are known to be ready, before the lock;
+    ``change(tx, day)`` makes the change under the lock (``day``: ``--date``'s day,
+    else today) and returns the entry's ``changes:`` lines and its default text
+    (``text`` replaces it). ``--date`` also dates the entry (a past one is a late
+    entry). Prints the changes, then the new entry's id on the last line."""
+    from casectl.edit import notes, transaction  # the write side: not for reading commands
+
+    layout.check_client_id(client_id)
+    ctx = agency_context(directory, writes=True)
+    opened = transaction.open_client(ctx, client_id, commit=not no_commit)
+    if before is not None:
+        before(ctx)
+    when, local = notes.parse_when(date_option, ctx.zone)
+    writer = notes.resolve_writer(
+        ctx.agency, by, lambda: gitrun.config_identity(ctx.root), local.date()
+    )
+    by_key = writer.by
+    day = notes.parse_day_option("--date", date_option, ctx.zone) if date_option else ctx.today
+    body = notes.side_text(text, "") if text is not None else None
+    done: list[str] = []
+
+    def message(result: Result) -> str:
+        return f"{command}: {client_id} {'; '.join(done)} ({by_key})"
+
+    with opened.transaction(message) as tx:
+        lines, default = change(tx, day)
+        done.extend(lines)
+        draft = notes.Draft(
+            type=entry_type,
+            text=body or notes.normalize_text(default),
+            by=by_key,
+            when=when,
+            local=local,
+            changes=tuple(lines),
+            with_=with_,
+            entered_by=writer.entered_by,
+        )
+        notes.check_draft(draft, None, opened.rel)
+        tx.append_entry(draft.entry(), local=draft.local)
+    result = tx.result
+    for line in done:
+        out.line(f"{client_id}: {line}")
+    return report_written(out, result, f"the change to clients/{client_id} was written")
+
+
+def parse_when_or_duration(option: str, value: str, today: date) -> date:
+    """A day ahead (``--due``, ``--target``, ``--review-by``): an ISO date, or a
+    duration from today (``2 weeks``, ``14 days``)."""
+    if dates.parse_duration(value) is not None:
+        return schedule.add(today, parse_duration_option(option, value))
+    try:
+        return parse_date_option(option, value)
+    except CasectlError:
+        raise CasectlError(
+            f"{option}: {value!r} is neither a date (YYYY-MM-DD) nor a duration (e.g. '2 weeks')"
+        ) from None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from casectl.commands._common import agency_context, parse_date_option, report_written
+from casectl.commands._common import agency_context, report_written
 from casectl.edit import changes, coordinate, notes, transaction
 from casectl.errors import CasectlError
 from casectl.git import run as gitrun
@@ -33,18 +33,19 @@ def run(
     changes.check_reason(reason)
     ctx = agency_context(directory, writes=True)
     opened = transaction.open_client(ctx, client_id, commit=not no_commit)
-    day = parse_date_option("--date", date) if date else ctx.today
+    # --date dates the closure and its entry alike (a past one is a late entry).
+    when, local = notes.parse_when(date, ctx.zone)
+    day = notes.parse_day_option("--date", date, ctx.zone) if date else ctx.today
     if changes.status_of(opened.checked) == "closed":
         raise CasectlError(f"{client_id} is already closed; nothing written")
-    now = notes.now_minute(ctx.zone)
     writer = notes.resolve_writer(
-        ctx.agency, by, lambda: gitrun.config_identity(ctx.root), now.date()
+        ctx.agency, by, lambda: gitrun.config_identity(ctx.root), local.date()
     )
     by_key = writer.by
     on = "" if day == ctx.today else f" on {day.isoformat()}"
     body = notes.side_text(text, f"Case closed{on}: {reason}.")
     draft = notes.Draft(
-        type="closure", text=body, by=by_key, when=now, local=now, entered_by=writer.entered_by
+        type="closure", text=body, by=by_key, when=when, local=local, entered_by=writer.entered_by
     )
     notes.check_draft(draft, None, opened.rel)
     if "closure" in ctx.agency.approvals:

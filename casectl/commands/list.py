@@ -12,7 +12,18 @@ from casectl.present.output import Output
 from casectl.present.text import json_list, plain_table, rich_table
 from casectl.read.scan import scan
 
-HEADERS = ("id", "name", "status", "manager", "program", "opened", "last contact", "notes")
+HEADERS = (
+    "id",
+    "name",
+    "status",
+    "manager",
+    "program",
+    "opened",
+    "last contact",
+    "notes",
+    "stage",
+    "flags",
+)
 
 
 def run(
@@ -49,6 +60,10 @@ def run(
                 "errors": f.errors,
                 "manager_left": _left(ctx.agency, f.manager),
                 "referrals_open": sum(1 for r in f.referrals if r.status in OPEN_REFERRAL_STATUSES),
+                # contract 5.4: the derived stage, the raised flags' kinds, open tasks
+                "stage": f.stage,
+                "flags": list(f.open_flags),
+                "tasks_open": f.open_tasks,
             }
         )
     if fmt == "json":
@@ -65,6 +80,8 @@ def run(
             r["opened"],
             r["last_contact"],
             r["notes"],
+            r["stage"],
+            " ".join(r["flags"]) or None,
         ]
         for r in rows
     ]

@@ -26,11 +26,31 @@ def run(
     opened: str | None,
     program: str | None,
     no_commit: bool,
+    born: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    address: str | None = None,
+    consent_signed: str | None = None,
+    consent_expires: str | None = None,
 ) -> int:
     layout.check_client_id(client_id)
     ctx = agency_context(directory, writes=True)
     root = ctx.root
     day = parse_date_option("--opened", opened) if opened else ctx.today
+    # The intake fields (contract 5.3); what is wrong with them the check of the new
+    # client says (a birth date in the future, a consent expiring before it is signed).
+    born_day = parse_date_option("--born", born) if born else None
+    if (consent_signed is None) != (consent_expires is None):
+        raise CasectlError("give --consent-signed and --consent-expires together")
+    consent = None
+    if consent_signed is not None and consent_expires is not None:
+        consent = (
+            parse_date_option("--consent-signed", consent_signed),
+            parse_date_option("--consent-expires", consent_expires),
+        )
+    for option, value in (("--phone", phone), ("--email", email), ("--address", address)):
+        if value is not None and (not value.strip() or "\n" in value):
+            raise CasectlError(f"{option}: give one line of text")
     if not name.strip():
         raise CasectlError("--name: the client needs a name")
     managers = ctx.agency.managers
@@ -54,7 +74,10 @@ def run(
             "nothing was written"
         )
     files = {
-        "client.yaml": scaffold.client_yaml(client_id, name.strip(), manager, day, program),
+        "client.yaml": scaffold.client_yaml(client_id, name.strip(), manager, day, program)
+        + scaffold.intake_lines(
+            born_day, phone, email, address, consent, consents_list=ctx.agency.format >= 2
+        ),
         "assessment.yaml": scaffold.assessment_yaml(),
         "plan.yaml": scaffold.plan_yaml(day),
         "log.yaml": scaffold.log_yaml(),

@@ -26,7 +26,22 @@ def run(
     to: str | None,
     amends: str | None,
     no_commit: bool,
+    with_: str | None = None,
+    mode: str | None = None,
 ) -> int:
     return write_note(
-        out, directory, client_id, text, note_type, date, by, minutes, goals, to, amends, no_commit
+        out,
+        directory,
+        client_id,
+        text,
+        note_type,
+        date,
+        by,
+        minutes,
+        goals,
+        to,
+        amends,
+        no_commit,
+        with_=with_,
+        mode=mode,
     )

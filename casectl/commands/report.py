@@ -52,6 +52,7 @@ def run(
         redact=redact,
         problems=len(errors),
         sign_offs=facts.sign_offs,
+        stage=facts.stage,
     )
     text = templating.render(
         ctx.root, template or f"client.{fmt}.j2", context, filters=markdown.FILTERS

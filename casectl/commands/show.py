@@ -82,6 +82,28 @@ def run(out: Output, directory: Path | None, client_id: str, as_of: str | None, 
             for e in check.log[-RECENT:]
         ],
         "problems": len([p for p in check.problems if p.severity == "error"]),
+        # contract 5.4: the derived stage, flags, open tasks, the people around the client
+        "stage": facts.stage,
+        "flags": [
+            {
+                "kind": f.kind,
+                "since": f.since.isoformat(),
+                "review_by": f.review_by.isoformat() if f.review_by else None,
+            }
+            for f in client.flags or []
+            if f.cleared is None
+        ],
+        "tasks": [
+            {
+                "id": t.id,
+                "task": t.task,
+                "due": t.due.isoformat() if t.due else None,
+                "who": t.who,
+            }
+            for t in (check.plan.tasks if check.plan else [])
+            if t.done is None
+        ],
+        "contacts": [c.model_dump(mode="json", exclude_none=True) for c in client.contacts or []],
     }
     if fmt == "json":
         out.write(json_visible(json.dumps(data, indent=2, ensure_ascii=False)) + "\n")
@@ -119,6 +141,10 @@ def _text(d: dict[str, Any]) -> str:
         f" since {d['closed']['date']} ({v(d['closed']['reason'])})" if d["closed"] else ""
     )
     lines.append(f"  status:   {status}")
+    lines.append(f"  stage:    {d['stage']}")
+    for f in d["flags"]:
+        review = f", review by {f['review_by']}" if f["review_by"] else ""
+        lines.append(f"  FLAG:     {v(f['kind'])} since {f['since']}{review}")
     left = f"; manager left {d['manager_left']}" if d["manager_left"] else ""
     lines.append(f"  manager:  {v(d['manager_name'])} ({v(d['manager'])}){left}")
     if d["program"]:
@@ -128,6 +154,12 @@ def _text(d: dict[str, Any]) -> str:
         parties = (d["consents"][-1].get("parties") if d["consents"] else None) or []
         shared = f" (parties: {v(', '.join(parties))})" if parties else ""
         lines.append(f"  consent:  expires {d['consent_expires']}{shared}")
+    for c in d["contacts"]:
+        about = ", ".join(
+            v(str(c[k])) for k in ("relation", "org", "phone", "email", "address") if c.get(k)
+        )
+        emergency = " [emergency contact]" if c.get("emergency") else ""
+        lines.append(f"  contact:  {v(c['name'])}{f' ({about})' if about else ''}{emergency}")
     if d["problems"]:
         lines.append(f"  PROBLEMS: {d['problems']} error(s); run casectl validate")
     lines.append("")
@@ -144,6 +176,11 @@ def _text(d: dict[str, Any]) -> str:
         lines.append(f"  {v(g['id'])} [{g['status']}{target}] {v(g['goal'])}")
         for action in g["open_actions"]:
             lines.append(f"      - {v(action)}")
+    if d["tasks"]:
+        lines.append("Tasks:")
+        for t in d["tasks"]:
+            who = f" ({v(t['who'])})" if t["who"] else ""
+            lines.append(f"  {v(t['id'])} due {t['due'] or '-'}{who} {v(t['task'])}")
     lines.append("")
     if d["referrals"]:
         lines.append("Services and referrals:")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 
@@ -100,3 +100,80 @@ def add(day: date, duration: Duration) -> date:
     """``day`` plus ``duration`` with calendar months (clamped to month end)."""
     result: date = day + duration.delta()
     return result
+
+
+# ------------------------------------------------------------------ --date
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+ACCEPTED_WHEN = (
+    "YYYY-MM-DD, 'YYYY-MM-DD HH:MM', ISO 8601 with an offset (2026-11-30T14:30:00-06:00), "
+    "today, yesterday, 'today 14:30', 'yesterday 09:00', -2d (2 days ago), or a weekday "
+    "name (monday: the last Monday before today), each of the last four with an optional "
+    "' HH:MM'"
+)
+_RELATIVE_RE = re.compile(
+    r"^(?P<day>today|yesterday|-(?P<ago>\d{1,4})d|" + "|".join(WEEKDAYS) + r")"
+    r"(?:\s+(?P<hh>\d{1,2}):(?P<mm>\d{2}))?$"
+)
+
+
+class WhenError(ValueError):
+    """A ``--date`` value that is not one of the accepted forms, or in the future;
+    ``str(exc)`` says why (and lists the accepted forms)."""
+
+
+def parse_when(text: str, today: date) -> date | datetime:
+    """A ``--date`` value: a ``date`` (a day without an hour) or a ``datetime`` (naive
+    wall time in the agency's zone, or aware when the text has an offset).
+
+    The forms are :data:`ACCEPTED_WHEN` and nothing else: anything that would need a
+    guess (``03/04``, ``next week``) is refused. ``today`` is the agency's day; a
+    weekday name is the most recent such day strictly before today (``monday`` on a
+    Monday is a week ago). A day after ``today`` is refused: records say what
+    happened (a time later today is accepted, as the log's own check does).
+    """
+    value = " ".join(text.split()).lower()
+    result: date | datetime
+    m = _RELATIVE_RE.match(value)
+    if m:
+        word = m.group("day")
+        if word == "today":
+            day = today
+        elif word == "yesterday":
+            day = today - timedelta(days=1)
+        elif m.group("ago") is not None:
+            day = today - timedelta(days=int(m.group("ago")))
+        else:
+            back = (today.weekday() - WEEKDAYS.index(word)) % 7 or 7
+            day = today - timedelta(days=back)
+        if m.group("hh") is None:
+            result = day
+        else:
+            hour, minute = int(m.group("hh")), int(m.group("mm"))
+            if hour > 23 or minute > 59:
+                raise WhenError(f"{text!r}: {m.group('hh')}:{m.group('mm')} is not a time of day")
+            result = datetime(day.year, day.month, day.day, hour, minute)
+    elif _DATE_RE.match(value):
+        parsed_day = parse_date(value)
+        if parsed_day is None:
+            raise WhenError(f"{text!r} is not a date")
+        result = parsed_day
+    else:
+        parsed = parse_datetime(text.strip()) if _DATETIME_RE.match(text.strip()) else None
+        if parsed is None:
+            raise WhenError(f"{text!r} is not a date or time casectl reads; use {ACCEPTED_WHEN}")
+        result = parsed
+    _refuse_future(text, result, today)
+    return result
+
+
+def _refuse_future(text: str, when: date | datetime, today: date) -> None:
+    day = when_day(when)
+    if day > today:
+        raise WhenError(f"{text!r} is in the future (today is {today.isoformat()})")
+
+
+def when_day(when: date | datetime) -> date:
+    """The calendar day of a :func:`parse_when` result."""
+    return when.date() if isinstance(when, datetime) else when

@@ -8,6 +8,7 @@ unchanged files. Everything here is plain data: dates, strings, ints.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
@@ -26,6 +27,25 @@ class ActionFact(NamedTuple):
     who: str | None
     due: date | None
     done: date | None
+
+
+class TaskFact(NamedTuple):
+    """A task of plan.yaml (a reminder outside the goals)."""
+
+    id: str
+    task: str
+    who: str | None
+    due: date | None
+    done: date | None
+
+
+class FlagFact(NamedTuple):
+    """A flag of client.yaml."""
+
+    kind: str
+    since: date
+    review_by: date | None
+    cleared: date | None
 
 
 class GoalFact(NamedTuple):
@@ -129,6 +149,42 @@ class ClientFacts:
                 return c
         return None
 
+    # format 2 (contract 5.1, 5.2)
+    tasks: tuple[TaskFact, ...] = ()
+    flags: tuple[FlagFact, ...] = ()
+    first_assessment: date | None = None
+    planned_on: date | None = None  # the first goal added by `casectl goal ID add`
+    contact_after_plan: bool = False  # a contact entry written after that one
+
+    @property
+    def open_flags(self) -> tuple[str, ...]:
+        """The kinds of the flags not cleared, in the file's order, each once."""
+        return tuple(dict.fromkeys(f.kind for f in self.flags if f.cleared is None))
+
+    @property
+    def open_tasks(self) -> int:
+        return sum(1 for t in self.tasks if t.done is None)
+
+    @property
+    def stage(self) -> str:
+        """The stage of the case, derived (contract 5.4): intake (no assessment) ->
+        assessed (no goals) -> planned (goals, no contact since the plan) ->
+        monitoring -> closing (a closure waiting for approval) -> closed."""
+        if self.status == "closed":
+            return "closed"
+        if any(s.what == "closure" and not s.stale for s in self.sign_offs):
+            return "closing"  # closed once a supervisor approves (contract 5.3)
+        if self.assessment_count == 0:
+            return "intake"
+        if not self.goals:
+            return "assessed"
+        if self.planned_on is not None:
+            return "monitoring" if self.contact_after_plan else "planned"
+        since = self.plan_created
+        if self.last_contact is not None and (since is None or self.last_contact > since):
+            return "monitoring"
+        return "planned"
+
     def cadence_override(self, key: str) -> dates.Duration | None:
         text = self.cadence.get(key)
         return dates.parse_duration(text) if text else None
@@ -167,6 +223,7 @@ class ClientFields(NamedTuple):
     consent_expires: date | None = None
     cadence: tuple[tuple[str, str], ...] = ()  # per-client overrides, text form
     consents: tuple[ConsentFact, ...] = ()
+    flags: tuple[FlagFact, ...] = ()
 
     @classmethod
     def of(cls, client: Client) -> ClientFields:
@@ -191,6 +248,9 @@ class ClientFields(NamedTuple):
                 )
                 for c in client.all_consents()
             ),
+            flags=tuple(
+                FlagFact(f.kind, f.since, f.review_by, f.cleared) for f in client.flags or ()
+            ),
         )
 
 
@@ -199,6 +259,8 @@ def _newest_expiry(client: Client) -> date | None:
     newest = client.latest_consent()
     return newest.expires if newest is not None else None
 
+
+_GOAL_ADDED = re.compile(r"G\d+ added\Z")
 
 # Every cadence key (casectl.yaml and the per-client override alike).
 CADENCE_KEYS: tuple[str, ...] = tuple(Cadence.model_fields)
@@ -211,34 +273,51 @@ def facts_from_records(
     log: list[LogEntry],
     errors: bool = False,
     sign_offs: tuple[SignOffFact, ...] = (),
+    contact_types: frozenset[str] = CONTACT_TYPES,
 ) -> ClientFacts:
     """Reduce one client's records (the valid ones) to its facts. Pure.
 
     ``client`` is the valid client.yaml, or what could be read of one with errors.
+    ``contact_types``: the entry types that reset the contact clock (the agency's
+    ``effective_contact_types``); only entries with the client count (``with``).
     """
     fields = client if isinstance(client, ClientFields) else ClientFields.of(client)
     last_review: date | None = None
     last_contact: date | None = None
     contact_dates: list[date] = []
+    planned_on: date | None = None
+    contact_after_plan = False
     for entry in log:
         day = _day(entry.date)
+        if (
+            planned_on is None
+            and entry.type == "plan_change"
+            and any(_GOAL_ADDED.match(change) for change in entry.changes or ())
+        ):
+            planned_on = day
         if entry.type == "review" and (last_review is None or day > last_review):
             last_review = day
-        if entry.type in CONTACT_TYPES:
+        if entry.type in contact_types and entry.contact_with == "client":
+            contact_after_plan = contact_after_plan or planned_on is not None
             contact_dates.append(day)
             if last_contact is None or day > last_contact:
                 last_contact = day
     contact_dates.sort()
     last_assessment: date | None = None
+    first_assessment: date | None = None
     count = 0
     if assessments is not None:
         count = len(assessments.assessments)
         for assessment in assessments.assessments:
             if last_assessment is None or assessment.date > last_assessment:
                 last_assessment = assessment.date
+            if first_assessment is None or assessment.date < first_assessment:
+                first_assessment = assessment.date
     goals: list[GoalFact] = []
     actions: list[ActionFact] = []
+    tasks: list[TaskFact] = []
     if plan is not None:
+        tasks = [TaskFact(t.id, t.task, t.who, t.due, t.done) for t in plan.tasks]
         for g in plan.goals:
             goals.append(GoalFact(g.id, g.goal, g.domain, g.status, g.target))
             for i, a in enumerate(g.actions):
@@ -269,6 +348,11 @@ def facts_from_records(
         ),
         sign_offs=sign_offs,
         consents=fields.consents,
+        tasks=tuple(tasks),
+        flags=fields.flags,
+        first_assessment=first_assessment,
+        planned_on=planned_on,
+        contact_after_plan=contact_after_plan,
     )
 
 

@@ -169,6 +169,34 @@ def _retention(facts: ClientFacts, cadence: Cadences) -> list[DueDate]:
     return [("retention", what, f"{facts.id}/retention", add(facts.closed, period))]
 
 
+# -- casework (issue 13): task, flag_review, initial_plan (contract 5.2) --
+
+
+def _task(facts: ClientFacts, cadence: Cadences) -> list[DueDate]:
+    return [
+        ("task", f"{task.id}: {task.task}", f"{facts.id}/task/{task.id}", task.due)
+        for task in facts.tasks
+        if task.due is not None and task.done is None
+    ]
+
+
+def _flag_review(facts: ClientFacts, cadence: Cadences) -> list[DueDate]:
+    return [
+        ("flag_review", f"flag {flag.kind}", f"{facts.id}/flag_review/{flag.kind}", flag.review_by)
+        for flag in facts.flags
+        if flag.review_by is not None and flag.cleared is None
+    ]
+
+
+def _initial_plan(facts: ClientFacts, cadence: Cadences) -> list[DueDate]:
+    if facts.goals or facts.first_assessment is None:
+        return []
+    due = add(facts.first_assessment, cadence["initial_plan"])
+    return [("initial_plan", "initial plan", f"{facts.id}/initial_plan", due)]
+
+
+# -- end of casework's kinds --
+
 ACTIVE = frozenset({"active"})
 ANY = frozenset({"active", "on_hold", "closed"})
 OPEN = frozenset({"active", "on_hold"})
@@ -192,9 +220,14 @@ RULES: dict[Kind, Rule] = {
     "goal": Rule(ACTIVE, _goal),
     "action": Rule(ACTIVE, _action),
     "consent": Rule(ACTIVE, _consent),
-    # coordinate (issue 14); CASEWORK.md's order puts task before referral and
-    # flag_review, initial_plan between it and approval.
+    # casework (issue 13)
+    "task": Rule(ANY, _task),  # a closed case's follow-up call is still due
+    # coordinate (issue 14)
     "referral": Rule(OPEN, _referral),
+    # casework (issue 13)
+    "flag_review": Rule(OPEN, _flag_review),
+    "initial_plan": Rule(ACTIVE, _initial_plan),
+    # coordinate (issue 14)
     "approval": Rule(ANY, _approval),
     # issue 16: closed.date + retention.closed (purge); keep it last before `record`
     "retention": Rule(CLOSED, _retention),

@@ -37,29 +37,32 @@ class EntryError(Exception):
 ENTRY_KEYS = (
     "id",
     "date",
+    "recorded",
     "by",
+    "entered_by",
     "type",
+    "with",
+    "mode",
     "minutes",
     "goals",
     "to",
-    "amends",
-    # format 2 (contract section 5.1)
-    "with",
-    "mode",
     "from",
+    "amends",
     "what",
     "object",
     "decision",
     "changes",
-    "recorded",
-    "entered_by",
     "text",
+)
+# Keys of format 2 (contract 5.1): an entry carrying one needs `format: 2`.
+FORMAT2_KEYS = frozenset(
+    {"recorded", "entered_by", "with", "mode", "from", "what", "object", "decision", "changes"}
 )
 _STRING_KEYS = frozenset(
     {"id", "by", "type", "to", "amends", "with", "mode", "from", "what", "object", "decision"}
     | {"entered_by"}
 )
-_LIST_KEYS = frozenset({"goals", "changes"})
+_LIST_KEYS = frozenset({"goals"})  # flow lists; `changes` is a block list (below)
 _TIME_KEYS = frozenset({"date", "recorded"})
 
 _STR_TAG = "tag:yaml.org,2002:str"
@@ -68,7 +71,7 @@ _resolver = yaml.resolver.Resolver()
 # Plain scalars are only used for a conservative character set: anything else is quoted.
 # No '#' (comment), no ':' before a space or at the end (mapping indicator), no line
 # breaks, no leading indicator character.
-_PLAIN_BLOCK = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_ .,()/'+@&;!?%=~-]|:(?=[^ ]))*")
+_PLAIN_BLOCK = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_ .,()/'+@&;!?%=~>-]|:(?=[^ ]))*")
 # In a flow sequence ``[a, b]`` a comma ends the scalar, so it is excluded as well.
 _PLAIN_FLOW = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_ .()/'+@&;!?%=~-]*")
 
@@ -234,6 +237,10 @@ def _render_value(key: str, value: object, indent: int) -> list[str]:
             raise EntryError(f"{key} must be a list")
         items = [scalar(_check_str(key, g), flow=True) for g in value]
         return ["[" + ", ".join(items) + "]"]
+    if key == "changes":  # a block sequence: the lines after ``changes:``
+        if isinstance(value, str) or not isinstance(value, list | tuple) or not value:
+            raise EntryError("changes must be a list of lines")
+        return ["", *(f"{' ' * (indent + 2)}- {scalar(_check_str(key, c))}" for c in value)]
     return [scalar(_check_str(key, value))]
 
 
@@ -246,7 +253,7 @@ def expected_data(entry: Mapping[str, object]) -> dict[str, object]:
             continue
         if key in _TIME_KEYS:
             out[key] = format_datetime(value)
-        elif key in _LIST_KEYS:
+        elif key in ("goals", "changes"):
             out[key] = list(value)  # type: ignore[call-overload]
         else:
             out[key] = value
@@ -270,7 +277,7 @@ def format_entry(entry: Mapping[str, object]) -> str:
             continue
         rendered = _render_value(key, value, indent=2)
         lead = "- " if not lines else "  "
-        lines.append(f"{lead}{key}: {rendered[0]}")
+        lines.append(f"{lead}{key}: {rendered[0]}".rstrip(" "))
         lines.extend(rendered[1:])
     if not lines:
         raise EntryError("a log entry needs at least one key")

@@ -17,14 +17,23 @@ import sys
 import tempfile
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any
 
 from casectl.checks import log as log_rules
 from casectl.core import dates
-from casectl.core.model import MINUTES, NOTE_TYPES, Agency, Plan
+from casectl.core.model import (
+    MAX_YEAR,
+    MIN_YEAR,
+    MINUTES,
+    MODES,
+    NOTE_TYPES,
+    WITH_VALUES,
+    Agency,
+    Plan,
+)
 from casectl.edit import logtext
 from casectl.errors import CasectlError
 from casectl.git import run as gitrun
@@ -39,7 +48,6 @@ MAX_NOTE_BYTES = 1024 * 1024
 _READ_LIMIT = 4 * MAX_NOTE_BYTES
 _SLUG_BAD = re.compile(r"[^A-Za-z0-9._-]+")
 _SUFFIX_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"  # base32, lower case
-_DATE_ONLY = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
 
 # ------------------------------------------------------------------ who writes
 
@@ -152,26 +160,61 @@ def now_minute(zone: tzinfo | None) -> datetime:
     return moment.replace(second=0, microsecond=0, tzinfo=None)
 
 
-def parse_when(value: str | None, zone: tzinfo | None) -> tuple[str | datetime, datetime]:
-    """``--date`` as (what to write, the agency-zone wall time used for the note id).
+def parse_when(
+    value: str | None, zone: tzinfo | None, option: str = "--date"
+) -> tuple[str | datetime, datetime]:
+    """``--date`` (any form of ``dates.parse_when``) as (what to write, the agency-zone
+    wall time used for the note id and the late-entry rule).
 
-    None: now, to the minute. A date alone is written as it is (a note time without
-    an hour); a time with an offset is written as given and converted for the id.
+    None: now, to the minute. A day without an hour is written as the ISO date (a
+    note time without an hour), except today, which is now; a time with an offset is
+    written as given and
+    converted for the id. A day after today (the agency's) is refused.
     """
+    now = now_minute(zone)
     if value is None:
-        now = now_minute(zone)
         return now, now
-    parsed = dates.parse_datetime(value)
-    if parsed is None:
-        raise CasectlError(
-            f"--date: {value!r} is not a date and time (use 'YYYY-MM-DD HH:MM' or YYYY-MM-DD)"
-        )
-    local = parsed
-    if parsed.tzinfo is not None:
-        local = parsed.astimezone(zone).replace(tzinfo=None) if zone else parsed
-    if _DATE_ONLY.match(value):
-        return value.strip(), local
-    return parsed, local.replace(tzinfo=None)
+    when = parse_when_option(option, value, zone)
+    if not isinstance(when, datetime) and when == now.date():
+        return now, now  # today without a time: now (midnight would sort before today's)
+    if isinstance(when, datetime):
+        local = when
+        if when.tzinfo is not None:
+            local = when.astimezone(zone).replace(tzinfo=None) if zone else when
+        return when, local.replace(tzinfo=None)
+    return when.isoformat(), datetime(when.year, when.month, when.day)
+
+
+def parse_when_option(option: str, value: str, zone: tzinfo | None) -> date | datetime:
+    """``dates.parse_when`` with the agency's today; CasectlError (exit 2) naming the
+    option when the value is not accepted."""
+    today = now_minute(zone).date()
+    try:
+        when = dates.parse_when(value, today)
+    except dates.WhenError as exc:
+        raise CasectlError(f"{option}: {exc}") from None
+    if not MIN_YEAR <= dates.when_day(when).year <= MAX_YEAR:
+        raise CasectlError(f"{option}: {value!r} is outside the years {MIN_YEAR}..{MAX_YEAR}")
+    return when
+
+
+def parse_day_option(option: str, value: str, zone: tzinfo | None) -> date:
+    """A ``--date`` that names a day (``close``, ``goal``, ``action --done``...): any
+    form of ``dates.parse_when``, its calendar day in the agency's zone."""
+    when = parse_when_option(option, value, zone)
+    if isinstance(when, datetime) and when.tzinfo is not None and zone is not None:
+        return when.astimezone(zone).date()
+    return dates.when_day(when)
+
+
+LATE_AFTER = timedelta(hours=24)
+
+
+def recorded_for(local: datetime, now: datetime) -> datetime | None:
+    """``recorded:`` of an entry whose agency wall time is ``local``, written at
+    ``now``: ``now`` when the entry is dated more than 24 hours earlier (a late
+    entry, contract 5.1), else None."""
+    return now if now - local > LATE_AFTER else None
 
 
 def note_id(local: datetime, by: str, taken: Collection[str]) -> str:
@@ -309,7 +352,13 @@ def _signals_raise() -> Iterator[None]:
 
 
 def edit_text(template: str, parent: Path | None = None, name: str = "NOTE.txt") -> str:
-    """Let the user write text in ``$EDITOR``; the template's '#' lines are dropped.
+    """Let the user write text in ``$EDITOR``; the template's '#' lines are dropped
+    (see :func:`edit_raw`)."""
+    return strip_comments(edit_raw(template, parent, name))
+
+
+def edit_raw(template: str, parent: Path | None = None, name: str = "NOTE.txt") -> str:
+    """Let the user edit ``template`` in ``$EDITOR``; the text saved, as it is.
 
     The draft is a 0600 file in a fresh 0700 folder (``tempfile.mkdtemp``, under
     ``parent``), removed with everything the editor left there (swap files) whatever
@@ -337,10 +386,9 @@ def edit_text(template: str, parent: Path | None = None, name: str = "NOTE.txt")
             if size > _READ_LIMIT:
                 raise text_too_long(size)
             try:
-                text = writes.read_bytes(path).decode("utf-8-sig")
+                return writes.read_bytes(path).decode("utf-8-sig")
             except UnicodeDecodeError:
-                raise CasectlError("the note is not UTF-8 text; nothing written") from None
-            return strip_comments(text)
+                raise CasectlError(f"the {name} is not UTF-8 text; nothing written") from None
     except _Stopped as exc:
         raise CasectlError(
             f"stopped by signal {exc.signum}; nothing written", exit_code=128 + exc.signum
@@ -418,6 +466,9 @@ class Draft:
     to: str | None = None
     amends: str | None = None
     entered_by: str | None = None
+    with_: str | None = None  # format 2: who the contact was with (default client)
+    mode: str | None = None  # format 2: in_person, phone, video, text, email
+    changes: tuple[str, ...] = ()  # format 2: what a plan_change (etc.) changed
 
     def entry(self, note_id: str | None = None) -> dict[str, object]:
         """The log entry (keys of ``logtext.ENTRY_KEYS``; None values are left out);
@@ -432,6 +483,9 @@ class Draft:
             "to": self.to,
             "amends": self.amends,
             "entered_by": self.entered_by,
+            "with": self.with_,
+            "mode": self.mode,
+            "changes": list(self.changes) or None,
             "text": self.text,
         }
 
@@ -450,6 +504,10 @@ def check_draft(draft: Draft, plan: Plan | None, rel: str) -> None:
         raise CasectlError("an amendment names the note it corrects: use --amends NOTE_ID")
     if draft.to is not None and draft.type not in log_rules.ONLY_ON["to"]:
         raise CasectlError("--to is for referral and transfer notes: add --type referral")
+    if draft.with_ is not None and draft.with_ not in WITH_VALUES:
+        raise CasectlError(f"--with: {draft.with_!r} is not one of {', '.join(WITH_VALUES)}")
+    if draft.mode is not None and draft.mode not in MODES:
+        raise CasectlError(f"--mode: {draft.mode!r} is not one of {', '.join(MODES)}")
     if draft.minutes is not None and not MINUTES[0] <= draft.minutes <= MINUTES[1]:
         raise CasectlError(f"--minutes: give a number of minutes from {MINUTES[0]} to {MINUTES[1]}")
     if draft.goals:

@@ -72,6 +72,31 @@ def client_yaml(client_id: str, name: str, manager: str, opened: date, program: 
     return text
 
 
+def intake_lines(
+    born: date | None,
+    phone: str | None,
+    email: str | None,
+    address: str | None,
+    consent: tuple[date, date] | None,
+    consents_list: bool,
+) -> str:
+    """client.yaml lines of ``new``'s intake fields (after ``client_yaml``'s). The
+    consent is a ``consents:`` item in a format 2 repository, else the format 1
+    ``consent:`` block."""
+    text = f"born: {born.isoformat()}\n" if born else ""
+    for key, value in (("phone", phone), ("email", email), ("address", address)):
+        if value:
+            text += f"{key}: {q(value)}\n"
+    if consent is not None:
+        signed, expires = consent
+        if consents_list:
+            text += f"consents:\n  - signed: {signed.isoformat()}\n"
+            text += f"    expires: {expires.isoformat()}\n"
+        else:
+            text += f"consent:\n  signed: {signed.isoformat()}\n  expires: {expires.isoformat()}\n"
+    return text
+
+
 def assessment_yaml() -> str:
     return _header("assessment") + "assessments: []\n"
 

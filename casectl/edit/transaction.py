@@ -53,7 +53,7 @@ from casectl.core.context import RunContext
 from casectl.core.model import FORMAT2_NOTE_TYPES
 from casectl.core.problems import Problem
 from casectl.edit import logtext, notes
-from casectl.edit.yamledit import Document, EditRefused
+from casectl.edit.yamledit import Document, EditRefused, plain
 from casectl.errors import CasectlError
 from casectl.git import commit as gitcommit
 from casectl.git import guards
@@ -161,6 +161,7 @@ class Transaction:
         self.result = Result()
         self._docs: dict[str, Document] = {}
         self._created: dict[str, bytes] = {}
+        self._replaced: dict[str, bytes] = {}
         self._entries: list[tuple[str, str]] = []  # (id, entry text)
         self._config: Document | None = None
         self._format: tuple[int, int] | None = None  # (from, to)
@@ -226,8 +227,14 @@ class Transaction:
         when = local if local is not None else notes.local_time(entry.get("date"), self.ctx.zone)
         taken = [*self.entry_ids(), *(nid for nid, _ in self._entries)]
         nid = str(entry.get("id") or notes.note_id(when, str(entry.get("by", "")), taken))
+        entry = {**entry, "id": nid}
+        if entry.get("recorded") is None:  # a late entry says when it was written
+            entry["recorded"] = notes.recorded_for(when, notes.now_minute(self.ctx.zone))
+        uses = [k for k in logtext.FORMAT2_KEYS if entry.get(k) is not None]
+        if entry.get("type") in FORMAT2_NOTE_TYPES or uses:
+            self.set_format(2, FORMAT2_WHY)
         try:
-            text = logtext.format_entry({**entry, "id": nid})
+            text = logtext.format_entry(entry)
         except logtext.EntryError as exc:
             raise CasectlError(f"cannot write the note: {exc}") from None
         self._entries.append((nid, text))
@@ -238,6 +245,13 @@ class Transaction:
         if self.result.note_id is None:
             self.result.note_id = nid
         return nid
+
+    def replace(self, name: str, raw: bytes) -> None:
+        """``name`` (an editable file) replaced by ``raw`` as a whole: the user's own
+        edit of it (``casectl edit``), checked like any other change."""
+        if name not in EDITABLE or name in self._docs:
+            raise ValueError(f"cannot replace {name}")  # a programming error
+        self._replaced[name] = raw
 
     def create(self, name: str, text: str) -> None:
         """A file of a client being created (``open_new``)."""
@@ -274,12 +288,19 @@ class Transaction:
     def _finish(self, changes: Callable[[], list[guards.TreeChange]], message: Any) -> None:
         new: dict[str, bytes] = {}
         for name, document in self._docs.items():
+            if uses_format2(name, plain(document.root)):
+                self.set_format(2, FORMAT2_WHY)
             try:
                 rendered = document.render()
             except EditRefused as exc:
                 raise CasectlError(f"cannot edit {self.rel}/{name}: {exc}") from None
             if rendered != self.files.raw.get(name):
                 new[name] = rendered
+        for name, raw in self._replaced.items():
+            if uses_format2(name, load.load_text(name, raw).data):
+                self.set_format(2, FORMAT2_WHY)
+            if raw != self.files.raw.get(name):
+                new[name] = raw
         new.update(self._created)
         if self._entries:
             old = self.files.raw.get("log.yaml", b"")
@@ -404,6 +425,33 @@ def _transaction(opened: Opened, message: str | Callable[[Result], str]) -> Iter
         except EditRefused as exc:  # a change step that cannot be made in place
             raise CasectlError(f"cannot edit {exc.name}: {exc}") from None
         tx._finish(changes, message)
+
+
+# ------------------------------------------------------------------ format 2
+
+FORMAT2_WHY = "this change uses format 2 fields"
+# Fields of contract 5.1 by file: writing one into a format 1 repository is the one
+# automatic format change (the log's keys and types: ``logtext.FORMAT2_KEYS``,
+# ``model.FORMAT2_NOTE_TYPES``).
+_FORMAT2_CLIENT = ("consents", "contacts", "flags")
+_FORMAT2_PLAN = ("tasks", "referrals")
+
+
+def uses_format2(name: str, data: Any) -> bool:
+    """Whether ``data`` (a client, plan or assessment file as plain data) holds a
+    field of format 2."""
+    if not isinstance(data, dict):
+        return False
+    if name == "client.yaml":
+        return any(key in data for key in _FORMAT2_CLIENT)
+    if name == "plan.yaml":
+        if any(key in data for key in _FORMAT2_PLAN):
+            return True
+        goals = data.get("goals")
+        return isinstance(goals, list) and any(
+            isinstance(g, dict) and "status_date" in g for g in goals
+        )
+    return False
 
 
 # ------------------------------------------------------------------ refusals

@@ -65,10 +65,30 @@ def _yaml(text: str) -> Any:
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.width = 1_000_000_000
+    # ruamel's guess is the sequences' indent; nested mappings keep the file's own.
+    mapping = _mapping_indent(text) or indent or 2
     indent = indent or 2
-    offset = block_seq or 0
-    yaml.indent(mapping=indent, sequence=max(indent, offset + 2), offset=offset)
+    # A file with no block sequence yet gets its first one indented under its key
+    # (``flags:`` then ``  - kind: ...``), as casectl's own files and docs write them.
+    offset = block_seq if block_seq is not None else 2
+    yaml.indent(mapping=mapping, sequence=max(indent, offset + 2), offset=offset)
     return yaml
+
+
+_KEY_ALONE = re.compile(r"^( *)[^\s#\-][^#]*:\s*(?:#.*)?$")
+_KEY_LINE = re.compile(r"^( *)[^\s#\-]")
+
+
+def _mapping_indent(text: str) -> int | None:
+    """How far the file indents a mapping under its key (``domains:`` then
+    ``  housing: ...``): the first such pair found; None when there is none."""
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    for line, following in itertools.pairwise(lines):
+        key = _KEY_ALONE.match(line)
+        child = _KEY_LINE.match(following)
+        if key and child and len(child.group(1)) > len(key.group(1)):
+            return len(child.group(1)) - len(key.group(1))
+    return None
 
 
 def plain(node: Any) -> Any:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -83,6 +83,7 @@ class Finding:
     change: str  # edited | removed | moved | deleted | unreadable | unsigned
     detail: str
     merge: bool = False
+    file: str = "log.yaml"  # the client's file: log.yaml, or assessment.yaml
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -266,9 +267,19 @@ def audit(root: Path, since: str | None = None, require_signed: bool = False) ->
 def audit_revisions(root: Path, revs: Sequence[str]) -> AuditResult:
     """The findings of the commits ``revs`` selects (git revision arguments, such as
     ``["HEAD", "^origin/main"]``), newest first."""
-    commits = githistory.history_diffs(root, revs, lambda path: client_of(path) is not None)
-    walk = _Walk(root, commits)
+    commits = githistory.history_diffs(
+        root,
+        revs,
+        lambda path: client_of(path) is not None or _ASSESSMENT_PATH.fullmatch(path) is not None,
+    )
+    logs = [_only(c, lambda path: client_of(path) is not None) for c in commits]
+    walk = _Walk(root, logs)
     found = walk.findings()
+    assessed = assessment_findings(
+        root, [_only(c, lambda path: _ASSESSMENT_PATH.fullmatch(path) is not None) for c in commits]
+    )
+    if assessed:
+        found = _merge_in_order([c.commit for c in commits], found, assessed)
     unchecked = set(walk.unchecked)
     purges: list[CommitVerdicts] = []
     if _has_vault_commits(root, revs):
@@ -305,6 +316,93 @@ def _has_vault_commits(root: Path, revs: Sequence[str]) -> bool:
         check=False,
     )  # fmt: skip
     return done.returncode == 0 and bool(done.stdout.strip())
+
+
+def _only(commit: githistory.CommitDiff, wanted: Any) -> githistory.CommitDiff:
+    diffs = tuple(tuple(f for f in files if wanted(f.path)) for files in commit.diffs)
+    return replace(commit, diffs=diffs)
+
+
+# ------------------------------------------------------- assessments (issue 13)
+
+_ASSESSMENT_PATH = re.compile(r"clients/([^/]+)/assessment\.yaml")
+
+
+def _assessments(raw: bytes | None) -> list[Any] | None:
+    """The items of an assessment.yaml (None: not a readable one)."""
+    if raw is None:
+        return None
+    data = load_text("assessment.yaml", raw).data
+    items = data.get("assessments") if isinstance(data, dict) else None
+    return items if isinstance(items, list) else None
+
+
+def compare_assessments(old: bytes | None, new: bytes | None) -> list[EntryChange]:
+    """What a change of assessment.yaml did to the assessments it held: each earlier
+    one must stay exactly as it was (new ones are appended)."""
+    before = _assessments(old)
+    if not before:
+        return []
+    after = _assessments(new) if new is not None else []
+    if after is None:
+        detail = f"assessment.yaml no longer reads (it held {len(before)} assessments)"
+        return [EntryChange(None, "unreadable", detail)]
+    out: list[EntryChange] = []
+    j = 0  # the item of ``after`` that stands where ``before[i]`` stood
+    for i, item in enumerate(before):
+        day = item.get("date") if isinstance(item, dict) else None
+        name = f"assessment {day}" if day is not None else f"assessment [{i}]"
+        if j < len(after) and same_data(item, after[j]):
+            j += 1
+        elif len(before) - i > len(after) - j:  # fewer left than there were: one went
+            out.append(EntryChange(name, "removed", "an earlier assessment was removed"))
+        else:
+            out.append(EntryChange(name, "edited", _edit_detail(item, after[j])))
+            j += 1
+    return out
+
+
+def assessment_findings(root: Path, commits: list[githistory.CommitDiff]) -> list[Finding]:
+    """Every commit that changed or removed an earlier assessment. A merge is listed
+    only for what it changed against every parent (its own resolution)."""
+    pairs = [(c, i, f) for c in commits for i, files in enumerate(c.diffs) for f in files]
+    if not pairs:
+        return []
+    wanted = [blob for _, _, f in pairs for blob in (f.old, f.new) if blob]
+    blobs = githistory.read_blobs(root, wanted)
+    found: dict[tuple[str, str], list[list[EntryChange]]] = {}
+    try:
+        for commit, _, f in pairs:
+            old = next(blobs) if f.old else None
+            new = next(blobs) if f.new else None
+            changes = compare_assessments(old, new)
+            found.setdefault((commit.commit, f.path), []).append(changes)
+    finally:
+        blobs.close()
+    out: list[Finding] = []
+    for commit in commits:
+        for path in dict.fromkeys(f.path for f in commit.files):
+            per_parent = found.get((commit.commit, path), [])
+            merge = len(commit.parents) > 1
+            if merge and (len(per_parent) < len(commit.parents) or not all(per_parent)):
+                continue
+            match = _ASSESSMENT_PATH.fullmatch(path)
+            for change in per_parent[0] if per_parent else []:
+                out.append(
+                    Finding(
+                        commit.commit,
+                        commit.author,
+                        commit.email,
+                        commit.date,
+                        match.group(1) if match else None,
+                        change.entry,
+                        change.change,
+                        change.detail,
+                        merge,
+                        "assessment.yaml",
+                    )
+                )
+    return out
 
 
 class _Removed:

@@ -20,7 +20,7 @@ def finding_line(f: Finding) -> str:
     day = f.date[:10]
     if f.change == "unsigned":
         return visible(f"{f.commit[:12]}  {day}  {who}  unsigned: {f.detail}")
-    where = f"  clients/{f.client}/log.yaml" if f.client else ""
+    where = f"  clients/{f.client}/{f.file}" if f.client else ""
     entry = f"  {f.entry}" if f.entry else ""
     via = " (merge)" if f.merge else ""
     return visible(f"{f.commit[:12]}  {day}  {who}{where}{entry}  {f.change}{via}: {f.detail}")

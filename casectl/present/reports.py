@@ -281,6 +281,7 @@ INITIALS = "initials"  # identifying: replaced by the initials
 _NOTE: dict[str, Any] = {
     "id": SAFE, "date": SAFE, "day": SAFE, "by": SAFE, "by_name": SAFE, "type": SAFE,
     "minutes": SAFE, "goals": SAFE, "to": FREE, "text": FREE, "amends": SAFE,
+    "recorded": SAFE, "with": SAFE, "mode": SAFE,
 }  # fmt: skip
 _NOTE["amendments"] = [_NOTE]
 _ASSESSMENT: dict[str, Any] = {
@@ -299,6 +300,7 @@ _CASELOAD_CLIENT: dict[str, Any] = {
     "program": FREE, "opened": SAFE, "last_contact": SAFE, "contacts_30d": SAFE,
     "goals_met": SAFE, "goals_active": SAFE, "goals_total": SAFE, "overdue": SAFE,
     "due_soon": SAFE, "items": [_DUE_ITEM], "errors": SAFE,
+    "stage": SAFE, "flags": SAFE, "tasks_open": SAFE,
     "next_due": {"kind": SAFE, "what": FREE, "due": SAFE, "days": SAFE, "status": SAFE},
     "manager_left": SAFE, "referrals_open": SAFE, "referrals_overdue": SAFE,
     "consent": {"state": SAFE, "expires": SAFE, "parties": FREE},
@@ -331,6 +333,9 @@ REDACTION: dict[str, dict[str, Any]] = {
             "program": FREE, "manager": SAFE, "manager_name": SAFE, "status": SAFE,
             "opened": SAFE, "closed": {"date": SAFE, "reason": SAFE, "note": FREE},
             "consent": {"signed": SAFE, "expires": SAFE, "expired": SAFE, "days_left": SAFE},
+            "stage": SAFE,
+            "flags": [{"kind": SAFE, "since": SAFE, "review_by": SAFE}],
+            "contacts": DROP,
         },
         "domains": SAFE,
         "assessments": [_ASSESSMENT], "latest": _ASSESSMENT, "previous": _ASSESSMENT,
@@ -472,7 +477,7 @@ def unclassified(value: Any, spec: Any, path: str = "") -> list[str]:
 # ------------------------------------------------------------------- client report
 
 
-def client_block(client: Client, agency: Agency, as_of: date) -> Context:
+def client_block(client: Client, agency: Agency, as_of: date, stage: str | None = None) -> Context:
     """Who the client is (``redact`` then keeps the initials and age band only)."""
     age = age_on(client.born, as_of) if client.born else None
     consent: Context | None = None
@@ -508,7 +513,19 @@ def client_block(client: Client, agency: Agency, as_of: date) -> Context:
         "opened": iso(client.opened),
         "closed": closed,
         "consent": consent,
+        "stage": stage,
+        "flags": [
+            {"kind": f.kind, "since": iso(f.since), "review_by": iso(f.review_by)}
+            for f in client.flags or ()
+            if f.cleared is None and f.since <= as_of
+        ],
+        "contacts": [
+            {key: getattr(c, key) for key in _CONTACT_KEYS} for c in client.contacts or ()
+        ],
     }
+
+
+_CONTACT_KEYS = ("name", "relation", "phone", "email", "address", "org", "emergency")
 
 
 def domain_order(agency: Agency, assessments: Sequence[Assessment]) -> list[str]:
@@ -646,6 +663,9 @@ def _note(entry: LogEntry, agency: Agency) -> Context:
         "to": entry.to,
         "text": entry.text.strip("\n"),
         "amends": entry.amends,
+        "recorded": note_time(entry.recorded) if entry.recorded is not None else None,
+        "with": entry.with_,
+        "mode": entry.mode,
         "amendments": [],
     }
 
@@ -705,6 +725,7 @@ def client_report_context(
     redact: bool = False,
     problems: int = 0,
     sign_offs: Sequence[SignOffFact] = (),
+    stage: str | None = None,
 ) -> Context:
     """The context of ``client.<format>.j2`` (documented in docs/templates.md);
     with ``redact``, redacted by REDACTION["client"] with the client's scrubber."""
@@ -719,7 +740,7 @@ def client_report_context(
         "redacted": redact,
         "since": iso(since),
         "problems": problems,
-        "client": client_block(client, agency, as_of),
+        "client": client_block(client, agency, as_of, stage),
         "domains": order,
         "assessments": blocks,
         "latest": blocks[-1] if blocks else None,
@@ -858,6 +879,9 @@ def caseload_client(
             {"what": s.what, "since": s.since.isoformat(), "stale": s.stale}
             for s in facts.sign_offs
         ],
+        "stage": facts.stage,
+        "flags": list(facts.open_flags),
+        "tasks_open": facts.open_tasks,
     }
 
 

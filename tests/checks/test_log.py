@@ -89,7 +89,8 @@ def test_messages(tmp_path: Path) -> None:
     )
     got = messages(agency_with(tmp_path, log_yaml=text))
     assert got["CM421"] == (
-        "[1].date: 2026-01-10 10:00 is earlier than the entry before it; the log is oldest first"
+        "[1].date: 2026-01-10 10:00 is earlier than the entry before it; "
+        "the log is oldest first (by `recorded` where present, else `date`)"
     )
     assert got["CM425"] == "[1].amends: `amends` is only allowed on type amendment (type is visit)"
     assert got["CM424"] == "[2].amends: 'n9' is not an earlier entry of this log"
