@@ -32,9 +32,10 @@ app = typer.Typer(
 
 
 class Globals:
-    def __init__(self, directory: Path | None, color: bool | None) -> None:
+    def __init__(self, directory: Path | None, color: bool | None, pager: bool = True) -> None:
         self.directory = directory
         self.color = color
+        self.pager = pager
 
 
 def _version(value: bool) -> None:
@@ -55,6 +56,14 @@ def _main(
     no_color: Annotated[
         bool, typer.Option("--no-color", help="No colour (also NO_COLOR).")
     ] = False,
+    no_pager: Annotated[
+        bool,
+        typer.Option(
+            "--no-pager",
+            help="Never page long listings on a terminal (else: CASECTL_PAGER, PAGER, "
+            "'less -FRX').",
+        ),
+    ] = False,
     version: Annotated[
         bool,
         typer.Option(
@@ -63,7 +72,7 @@ def _main(
     ] = False,
 ) -> None:
     """casectl: validate, monitor, note, report and share case records kept in git."""
-    ctx.obj = Globals(directory, False if no_color else None)
+    ctx.obj = Globals(directory, False if no_color else None, pager=not no_pager)
 
 
 def _call(ctx: typer.Context, command: str, **kwargs: Any) -> NoReturn:
@@ -71,7 +80,7 @@ def _call(ctx: typer.Context, command: str, **kwargs: Any) -> NoReturn:
     from casectl.present.output import Output
 
     g: Globals = ctx.obj if isinstance(ctx.obj, Globals) else Globals(None, None)
-    out = Output(color=g.color)
+    out = Output(color=g.color, pager=g.pager)
     try:
         module = importlib.import_module(f"casectl.commands.{command}")
         code = module.run(out=out, directory=g.directory, **kwargs)

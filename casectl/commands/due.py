@@ -41,7 +41,8 @@ def run(
     elif not items:
         out.line(f"nothing due as of {g.ctx.as_of.isoformat()}")
     elif out.is_tty():
-        print_rich(out, items, g.ctx.agency, g.ctx.as_of)
+        with out.paged():
+            print_rich(out, items, g.ctx.agency, g.ctx.as_of)
     else:
         out.write(plain_text(items))
     if fail_on_overdue and (g.ctx.settings_errors or any(i.status == "overdue" for i in items)):

@@ -55,7 +55,8 @@ def run(out: Output, directory: Path | None, client_id: str, fmt: str) -> int:
         for r in rows
     ]
     if out.is_tty():
-        out.print_rich(rich_table(HEADERS, table))
+        with out.paged():
+            out.print_rich(rich_table(HEADERS, table, wrap=("author", "message", "files")))
     else:
         out.write(plain_table(HEADERS, table))
     return 0

@@ -64,7 +64,8 @@ def run(
             "red" if r["errors"] else {"on_hold": "yellow", "closed": "dim"}.get(r["status"])
             for r in rows
         ]
-        out.print_rich(rich_table(HEADERS, table, styles=styles))
+        with out.paged():
+            out.print_rich(rich_table(HEADERS, table, styles=styles, wrap=("name",)))
     else:
         out.write(plain_table(HEADERS, table))
     return 0
