@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from casectl.commands._common import agency_context, resolve_client
+from casectl.core.model import CLIENT_ID_RE
 from casectl.errors import UnknownClientError
 from casectl.git import history as githistory
 from casectl.present.output import Output
@@ -19,13 +21,19 @@ HEADERS = ("date", "author", "message", "files")
 
 
 def run(out: Output, directory: Path | None, client_id: str, fmt: str) -> int:
-    layout.check_client_id(client_id)
     root = layout.find_root(directory, explicit=directory is not None)
+    records = []
+    if CLIENT_ID_RE.fullmatch(client_id):
+        folder = root / "clients" / client_id
+        if folder.exists() or folder.is_symlink():
+            layout.client_dir(root, client_id)  # refuses a folder that is a symbolic link
+        records = githistory.log_paths(root, f"clients/{client_id}")
+    if not records and not (root / "clients" / client_id).is_dir():
+        # not an id with a folder or a history: a person's id prefix or name
+        client_id = resolve_client(agency_context(directory), client_id, out)
+        records = githistory.log_paths(root, f"clients/{client_id}")
     folder = root / "clients" / client_id
-    if folder.exists() or folder.is_symlink():
-        layout.client_dir(root, client_id)  # refuses a folder that is a symbolic link
     prefix = f"clients/{client_id}"
-    records = githistory.log_paths(root, prefix)
     if not records and not folder.exists():
         raise UnknownClientError(f"no client {client_id!r} (no folder {prefix} and no history)")
     rows: list[dict[str, Any]] = [

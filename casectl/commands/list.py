@@ -7,6 +7,7 @@ from typing import Any
 
 from casectl.commands._common import agency_context, check_manager_option
 from casectl.core.model import STATUSES
+from casectl.core.suggest import did_you_mean
 from casectl.errors import CasectlError
 from casectl.present.output import Output
 from casectl.present.text import json_list, plain_table, rich_table
@@ -19,7 +20,10 @@ def run(
     out: Output, directory: Path | None, status: str | None, manager: str | None, fmt: str
 ) -> int:
     if status is not None and status not in STATUSES:
-        raise CasectlError(f"--status: {status!r} is not one of {', '.join(STATUSES)}")
+        raise CasectlError(
+            f"--status: {status!r} is not one of {', '.join(STATUSES)}"
+            + did_you_mean(status, STATUSES)
+        )
     ctx = agency_context(directory, out=out)
     check_manager_option(ctx, manager)
     facts = scan(ctx).facts()

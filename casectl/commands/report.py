@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from casectl.commands._common import agency_context, check_output, emit, parse_date_option
+from casectl.commands._common import (
+    agency_context,
+    check_output,
+    emit,
+    parse_date_option,
+    resolve_client,
+)
 from casectl.core import schedule
 from casectl.errors import CasectlError
 from casectl.present import markdown, reports, templating
@@ -24,6 +30,7 @@ def run(
     template: str | None,
 ) -> int:
     ctx = agency_context(directory, as_of, out=out)
+    client_id = resolve_client(ctx, client_id, out)
     if output is not None:
         check_output(ctx.root, output)
     fmt = reports.output_format(fmt, output)

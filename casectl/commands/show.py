@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from casectl.commands._common import agency_context
+from casectl.commands._common import agency_context, resolve_client
 from casectl.core import schedule
 from casectl.errors import CasectlError
 from casectl.present.output import Output, json_visible, visible
@@ -18,6 +18,7 @@ RECENT = 5
 
 def run(out: Output, directory: Path | None, client_id: str, as_of: str | None, fmt: str) -> int:
     ctx = agency_context(directory, as_of, out=out)
+    client_id = resolve_client(ctx, client_id, out)
     check = read_client(ctx, client_id)
     client = check.client
     if client is None:

@@ -25,6 +25,7 @@ from typing import IO, Any
 from casectl.checks import log as log_rules
 from casectl.core import dates
 from casectl.core.model import MINUTES, NOTE_TYPES, Agency, Plan
+from casectl.core.suggest import did_you_mean
 from casectl.edit import logtext
 from casectl.errors import CasectlError
 from casectl.git import run as gitrun
@@ -77,7 +78,10 @@ def resolve_by(agency: Agency, explicit: str | None, who: Callable[[], gitrun.Id
             raise CasectlError("--by: give a manager key")
         if managers is not None and by not in managers:
             known = ", ".join(sorted(managers)) or "none"
-            raise CasectlError(f"--by: {by!r} is not a manager in casectl.yaml (known: {known})")
+            raise CasectlError(
+                f"--by: {by!r} is not a manager in casectl.yaml{did_you_mean(by, managers)} "
+                f"(known: {known})"
+            )
         return by
     ident = who()
     shown = " / ".join(v for v in (ident.name, ident.email) if v) or "not set"
@@ -399,7 +403,8 @@ def check_draft(draft: Draft, plan: Plan | None, rel: str) -> None:
     against it), ``rel`` the client folder."""
     if draft.type not in NOTE_TYPES:
         raise CasectlError(
-            f"--type: {draft.type!r} is not a note type (one of: {', '.join(NOTE_TYPES)})"
+            f"--type: {draft.type!r} is not a note type{did_you_mean(draft.type, NOTE_TYPES)} "
+            f"(one of: {', '.join(NOTE_TYPES)})"
         )
     # The rules of which type an entry key belongs to are log_rules' (CM425..CM427);
     # here they refuse an option before the text is asked for.
