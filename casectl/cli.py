@@ -11,17 +11,34 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
 from casectl import __version__
 from casectl.errors import CasectlError
+from casectl.present.help import Command as HelpCommand
+from casectl.present.help import Group as HelpGroup
 
-app = typer.Typer(
+
+class _App(typer.Typer):
+    """typer.Typer whose commands print casectl's help (``present.help``): usage lines
+    as a person writes them, allowed values, examples; a bad choice in one line."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[_F], _F]:
+        kwargs.setdefault("cls", HelpCommand)
+        return super().command(*args, **kwargs)
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+app = _App(
     name="casectl",
+    cls=HelpGroup,
     help="Case management records as plain YAML under git.",
     no_args_is_help=True,
     add_completion=False,
@@ -442,7 +459,8 @@ def report(
         ),
     ] = False,
     template: Annotated[
-        str | None, typer.Option("--template", help="Template name instead of client.<format>.j2.")
+        str | None,
+        typer.Option("--template", help="Template name instead of client.md.j2 or client.html.j2."),
     ] = None,
 ) -> None:
     """One client's report from templates."""
