@@ -80,6 +80,7 @@ class Terminal:
 
     def close(self) -> None:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
+        shutil.rmtree(Path(self.config).parent, ignore_errors=True)
 
     def __enter__(self) -> Terminal:
         return self

@@ -10,7 +10,7 @@ values of the record types are imported only when help is shown.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from enum import Enum
 from typing import Any, NoReturn
 
@@ -20,6 +20,7 @@ from typer._click.exceptions import BadParameter, UsageError
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from casectl.core.suggest import did_you_mean
+from casectl.read import completion
 
 # How an option's value is written when cli.py does not say (``metavar=``).
 METAVARS: dict[str, str] = {
@@ -252,8 +253,36 @@ def _bad_choice(command: str, error: BadParameter, args: Sequence[str]) -> NoRet
     raise BadChoice(f"{name}: {shown} not one of {', '.join(choices)}{hint}") from None
 
 
+def _shell_completer(command: str, parameter: str) -> Callable[..., list[Any]] | None:
+    """The completion function click calls for this parameter, or None (click's own)."""
+    values = completion.completer(command, parameter)
+    if values is None:
+        return None
+
+    def complete(ctx: Context, param: Any, incomplete: str) -> list[Any]:
+        from typer._click.shell_completion import CompletionItem
+
+        directory = ctx.find_root().params.get("directory")
+        root = completion.agency_root(directory)
+        params = dict(ctx.params)
+        if not params.get("client_id") and root is not None:  # click stops parsing at
+            params["client_id"] = completion.client_on_line(root, ctx.info_name)  # `--goal`
+        return [CompletionItem(v, help=h) for v, h in values(root, params, incomplete)]
+
+    return complete
+
+
 class Command(TyperCommand):
-    """A casectl subcommand: readable usage, allowed values, examples."""
+    """A casectl subcommand: readable usage, allowed values, examples, and shell
+    completion of client ids, managers, goal ids, kinds and types (read.completion)."""
+
+    def __init__(self, name: str | None, **kwargs: Any) -> None:
+        super().__init__(name, **kwargs)
+        for param in self.params:
+            if getattr(param, "_custom_shell_complete", None) is None and param.name:
+                found = _shell_completer(name or "", param.name)
+                if found is not None:
+                    param._custom_shell_complete = found
 
     def collect_usage_pieces(self, ctx: Context) -> list[str]:
         return _usage_pieces(self, ctx)
