@@ -29,7 +29,7 @@ def run(
         ctx.agency,
         clients,
         ctx.as_of,
-        generated=reports.generated_stamp(ctx.as_of, ctx.zone, given=as_of is not None),
+        generated=reports.generated_stamp(ctx.zone),
         manager=manager,
     )
     text = templating.render(ctx.root, f"caseload.{fmt}.j2", context, filters=markdown.FILTERS)

@@ -1,11 +1,13 @@
 """``casectl history ID [--format text|json]``: the client folder's history from git.
 
-One row per commit that touched ``clients/<id>/``, newest first: date, author,
-message and the files changed (status letter and name inside the folder).
+One row per commit that touched ``clients/<id>/``, newest first by date: date (in the
+agency's time zone; JSON keeps the author's ISO date with its offset), author, message
+and the files changed (status letter and name inside the folder).
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,15 +49,19 @@ def run(out: Output, directory: Path | None, client_id: str, fmt: str) -> int:
         }
         for r in records
     ]
+    # Date order (newest first) by the instant, whatever offset each author had: a
+    # rebase or a clock keeps git's own order from always being the dates' order.
+    rows.sort(key=lambda r: datetime.fromisoformat(r["date"]), reverse=True)
     if fmt == "json":
         out.write(json_list(rows))
         return 0
+    zone = agency_context(directory, out=out).zone or UTC
     if not rows:
         out.warn(f"{prefix} has no commits yet")
         return 0
     table = [
         [
-            r["date"][:16].replace("T", " "),
+            datetime.fromisoformat(r["date"]).astimezone(zone).strftime("%Y-%m-%d %H:%M"),
             r["author"],
             r["message"],
             ", ".join(f"{f['status']} {_short(f['path'], prefix)}" for f in r["files"]),

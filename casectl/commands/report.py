@@ -52,7 +52,7 @@ def run(
         check.log,
         schedule.due_items(facts, ctx.agency.cadence, ctx.as_of),
         as_of=ctx.as_of,
-        generated=reports.generated_stamp(ctx.as_of, ctx.zone, given=as_of is not None),
+        generated=reports.generated_stamp(ctx.zone),
         since=since_day,
         redact=redact,
         problems=len(errors),

@@ -175,10 +175,16 @@ def normalize_text(text: str) -> str:
 
 
 def strip_comments(text: str) -> str:
-    """The editor's text without the lines that start with '#' (the template)."""
-    return "".join(
+    """The editor's text without the lines that start with '#' (the template) and
+    without the blank lines before the first line of text (where the template leaves
+    room to write), so a note never starts with a blank line."""
+    kept = "".join(
         line for line in text.splitlines(keepends=True) if not line.lstrip("\ufeff").startswith("#")
     )
+    return _LEADING_BLANK_LINES.sub("", kept)
+
+
+_LEADING_BLANK_LINES = re.compile(r"\A(?:[ \t]*(?:\r\n|\r|\n))+")
 
 
 def _mib(size: int) -> str:
@@ -314,10 +320,10 @@ def edit_text(template: str, parent: Path | None = None, name: str = "NOTE.txt")
 
 def note_template(client_id: str, note_type: str, by: str, when: str) -> str:
     return (
-        "\n"
         f"# Progress note for {client_id}: type {note_type}, by {by}, {when}.\n"
-        "# Write the note above. Lines starting with '#' are left out.\n"
+        "# Write the note below. Lines starting with '#' are left out.\n"
         "# Save an empty note to cancel: nothing is written.\n"
+        "\n"
     )
 
 
