@@ -14,10 +14,16 @@ from collections.abc import Callable, Sequence
 from enum import Enum
 from typing import Any, NoReturn
 
-from typer._click import Command as ClickCommand  # typer carries its own click
-from typer._click import Context, HelpFormatter, echo
-from typer._click.exceptions import BadParameter, UsageError
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
+
+try:  # typer 0.24 and later carry their own click (the lock has 0.29)
+    from typer._click import Command as ClickCommand
+    from typer._click import Context, HelpFormatter, echo
+    from typer._click.exceptions import BadParameter, UsageError
+except ImportError:  # pragma: no cover - an older typer on the real click
+    from click import Command as ClickCommand  # type: ignore[assignment]
+    from click import Context, HelpFormatter, echo  # type: ignore[assignment]
+    from click.exceptions import BadParameter, UsageError  # type: ignore[assignment]
 
 from casectl.core.suggest import did_you_mean
 from casectl.read import completion
@@ -260,7 +266,10 @@ def _shell_completer(command: str, parameter: str) -> Callable[..., list[Any]] |
         return None
 
     def complete(ctx: Context, param: Any, incomplete: str) -> list[Any]:
-        from typer._click.shell_completion import CompletionItem
+        try:
+            from typer._click.shell_completion import CompletionItem
+        except ImportError:  # pragma: no cover - an older typer on the real click
+            from click.shell_completion import CompletionItem  # type: ignore[assignment]
 
         directory = ctx.find_root().params.get("directory")
         root = completion.agency_root(directory)
