@@ -1,5 +1,5 @@
-"""casectl init: the first manager comes from git's identity, so `--by` is always checked;
-and the README's tour runs as written."""
+"""casectl init: the first manager comes from git's identity, so `--by` is always
+checked (the README's tour runs as written: tests/test_readme.py)."""
 
 from __future__ import annotations
 
