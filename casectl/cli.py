@@ -11,20 +11,37 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
 from casectl import __version__
 from casectl.errors import CasectlError
+from casectl.present.help import Command as HelpCommand
+from casectl.present.help import Group as HelpGroup
 
-app = typer.Typer(
+
+class _App(typer.Typer):
+    """typer.Typer whose commands print casectl's help (``present.help``): usage lines
+    as a person writes them, allowed values, examples; a bad choice in one line."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[_F], _F]:
+        kwargs.setdefault("cls", HelpCommand)
+        return super().command(*args, **kwargs)
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+app = _App(
     name="casectl",
+    cls=HelpGroup,
     help="Case management records as plain YAML under git.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -32,9 +49,10 @@ app = typer.Typer(
 
 
 class Globals:
-    def __init__(self, directory: Path | None, color: bool | None) -> None:
+    def __init__(self, directory: Path | None, color: bool | None, pager: bool = True) -> None:
         self.directory = directory
         self.color = color
+        self.pager = pager
 
 
 def _version(value: bool) -> None:
@@ -55,6 +73,14 @@ def _main(
     no_color: Annotated[
         bool, typer.Option("--no-color", help="No colour (also NO_COLOR).")
     ] = False,
+    no_pager: Annotated[
+        bool,
+        typer.Option(
+            "--no-pager",
+            help="Never page long listings on a terminal (else: CASECTL_PAGER, PAGER, "
+            "'less -FRX').",
+        ),
+    ] = False,
     version: Annotated[
         bool,
         typer.Option(
@@ -63,7 +89,7 @@ def _main(
     ] = False,
 ) -> None:
     """casectl: validate, monitor, note, report and share case records kept in git."""
-    ctx.obj = Globals(directory, False if no_color else None)
+    ctx.obj = Globals(directory, False if no_color else None, pager=not no_pager)
 
 
 def _call(ctx: typer.Context, command: str, **kwargs: Any) -> NoReturn:
@@ -71,7 +97,7 @@ def _call(ctx: typer.Context, command: str, **kwargs: Any) -> NoReturn:
     from casectl.present.output import Output
 
     g: Globals = ctx.obj if isinstance(ctx.obj, Globals) else Globals(None, None)
-    out = Output(color=g.color)
+    out = Output(color=g.color, pager=g.pager)
     try:
         module = importlib.import_module(f"casectl.commands.{command}")
         code = module.run(out=out, directory=g.directory, **kwargs)
@@ -666,7 +692,8 @@ def report(
         ),
     ] = False,
     template: Annotated[
-        str | None, typer.Option("--template", help="Template name instead of client.<format>.j2.")
+        str | None,
+        typer.Option("--template", help="Template name instead of client.md.j2 or client.html.j2."),
     ] = None,
 ) -> None:
     """One client's report from templates."""

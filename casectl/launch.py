@@ -7,6 +7,7 @@ rich would triple its cost for nothing.
 
 from __future__ import annotations
 
+import os
 import sys
 
 
@@ -23,6 +24,16 @@ def main() -> None:
         from casectl.git import mergedriver
 
         sys.exit(mergedriver.main(args[1:]))
+    if os.environ.get("_CASECTL_COMPLETE", "").startswith("complete_"):
+        # A Tab: answer client ids, managers, goals, kinds and types without the
+        # command-line stack when it can (read.completion); typer answers the rest.
+        from casectl.read import completion
+
+        answer = completion.fast_answer(dict(os.environ))
+        if answer is not None:
+            sys.stdout.write(answer[0])
+            sys.stdout.flush()
+            sys.exit(answer[1])
     from casectl.cli import main as cli_main
 
     cli_main()

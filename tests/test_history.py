@@ -139,3 +139,27 @@ def test_parallel_notes_on_different_clients_all_commit(tmp_path: Path) -> None:
     subjects = run_git(root, "log", "--format=%s", "-6").split("\n")
     assert sorted(s for s in subjects if s) == [f"note: {cid} note (jdoe)" for cid in clients]
     run_git(root, "fsck", "--strict")
+
+
+def test_history_shows_agency_times_in_date_order(agency: Path) -> None:
+    """Commits made from other zones, one of them dated before its parent: the text
+    shows each in the agency's zone (America/Chicago), newest first by date."""
+    log = agency / "clients" / CID / "log.yaml"
+    for when, text in (
+        ("2026-03-01T23:30:00+01:00", "from Berlin"),
+        ("2026-02-15T08:00:00+09:00", "from Tokyo, dated earlier"),
+    ):
+        log.write_text(
+            log.read_text() + f"- {{id: n-{len(text)}, date: 2026-02-01 10:00, "
+            f"by: jdoe, type: note, text: x}}\n"
+        )
+        env = {**os.environ, **AUTHOR, "GIT_AUTHOR_DATE": when}
+        subprocess.run(["git", "commit", "-qam", text], cwd=agency, env=env, check=True)
+    r = cli("-C", agency, "history", CID)
+    assert r.exit_code == 0, r.stderr
+    lines = [ln for ln in r.stdout.splitlines()[1:] if "from " in ln]
+    assert lines[0].startswith("2026-03-01 16:30") and "from Berlin" in lines[0]
+    assert lines[1].startswith("2026-02-14 17:00") and "from Tokyo" in lines[1]
+    rows = json.loads(cli("-C", agency, "history", CID, "--format", "json").stdout)
+    dates = [datetime.fromisoformat(row["date"]) for row in rows]
+    assert dates == sorted(dates, reverse=True)

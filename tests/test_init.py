@@ -1,17 +1,16 @@
-"""casectl init: the first manager comes from git's identity, so `--by` is always checked;
-and the README's tour runs as written."""
+"""casectl init: the first manager comes from git's identity, so `--by` is always
+checked (the README's tour runs as written: tests/test_readme.py)."""
 
 from __future__ import annotations
 
 import re
-import shlex
 from pathlib import Path
 
 import pytest
 
 from casectl.edit import scaffold
 from casectl.read.agency import open_agency
-from tests.conftest import REPO_ROOT, cli, run_git
+from tests.conftest import cli, run_git
 
 
 def test_init_writes_the_first_manager_from_git_identity(tmp_path: Path) -> None:
@@ -55,36 +54,3 @@ def test_init_manager_option_chooses_the_key(tmp_path: Path) -> None:
 )
 def test_manager_key_from_email(email: str, key: str | None) -> None:
     assert scaffold.manager_key(email) == key
-
-
-def test_readme_tour_runs_as_written(tmp_path: Path) -> None:
-    """Every command of the README's "A short tour" (the editor and sync lines aside)."""
-    text = (REPO_ROOT / "README.md").read_text()
-    tour = re.search(r"## A short tour\n\n```sh\n(.*?)```", text, re.S)
-    assert tour is not None
-    cwd = tmp_path
-    ran = []
-    for line in tour.group(1).splitlines():
-        command = line.split("  #", 1)[0].strip()
-        if not command or command.startswith("$EDITOR") or command.endswith("sync"):
-            continue
-        if command.startswith("cd "):
-            cwd = cwd / command[3:]
-            continue
-        stdin = None
-        if " | " in command:
-            echo, command = command.split(" | ", 1)
-            stdin = shlex.split(echo)[1] + "\n"
-        words = shlex.split(command)
-        assert words[0] == "casectl", line
-        args = words[1:]
-        if args[0] != "init":
-            args = ["-C", str(cwd), *args]
-        else:
-            args[1] = str(cwd / args[1])
-        args = [str(cwd / a) if a.endswith(".html") else a for a in args]
-        r = cli(*args, input=stdin)
-        assert r.exit_code == 0, (line, r.stderr)
-        ran.append(args[0] if args[0] != "-C" else args[2])
-    assert ran == ["init", "new", "note", "validate", "due", "show", "report"]
-    assert (cwd / "maria.html").read_text().startswith("<!DOCTYPE html>")

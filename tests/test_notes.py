@@ -383,6 +383,19 @@ def test_editor_text_is_written_and_the_draft_removed(agency: Path, tmp_path: Pa
     assert _status(agency) == ""
 
 
+def test_the_template_and_the_note_do_not_start_with_a_blank_line(
+    agency: Path, tmp_path: Path
+) -> None:
+    """The user types below the template's comments (or on blank lines above them):
+    the note starts at its first line of text."""
+    editor = _editor(tmp_path, 'printf "\\n  \\nTyped below.\\n" >> "$1"\n')
+    r = _run_with_tty(["-C", str(agency), "note", CID], {"EDITOR": str(editor)}, agency)
+    assert r.returncode == 0, r.stderr
+    _, _, _, template = _record(tmp_path)
+    assert template.startswith("# Progress note for rc-0001")
+    assert _items(_log(agency).read_bytes())[-1]["text"] == "Typed below.\n"
+
+
 @pytest.mark.parametrize(
     "body",
     [

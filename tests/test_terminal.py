@@ -136,6 +136,7 @@ def _run_on_a_terminal(args: tuple[str, ...], color: bool) -> tuple[int, str]:
     env = {**os.environ, **AUTHOR, "PYTHONPATH": str(REPO_ROOT), "COLUMNS": "200",
            "TERM": "xterm-256color"}  # fmt: skip
     env.pop("NO_COLOR", None)
+    env["CASECTL_PAGER"] = ""  # casectl's own output, not the pager's (tests/test_tables.py)
     if not color:
         env["NO_COLOR"] = "1"
     leader, follower = pty.openpty()

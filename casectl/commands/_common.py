@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 
 from casectl.core import dates, schedule
 from casectl.core.context import RunContext
-from casectl.core.model import MAX_YEAR, MIN_YEAR, too_long
+from casectl.core.model import CLIENT_ID_RE, MAX_YEAR, MIN_YEAR, too_long
 from casectl.core.schedule import DueItem
+from casectl.core.suggest import close_matches, did_you_mean
 from casectl.errors import CasectlError, UnknownClientError
 from casectl.git import run as gitrun
 from casectl.present.problems import problem_line
@@ -71,6 +72,60 @@ def say_settings_problems(out: Output, ctx: RunContext, listed: bool = False) ->
         out.warn(fallback)
 
 
+def resolve_client(ctx: RunContext, query: str, out: Output | None = None) -> str:
+    """The client a person named, for the commands that only show one (``show``,
+    ``report``, ``history``; never a command that writes, nor a filter such as
+    ``--client``, where scripts need exactness): the exact id; else the one client whose
+    id starts with ``query``; else the one whose name has a word starting with each word
+    of ``query`` (case-insensitive: ``lopez``, ``maria l``). A guess is said on stderr
+    (``'lopez' is rc-0001 (Maria Lopez)``); several matches or none are refused (exit 2)
+    naming them or the closest ids."""
+    if CLIENT_ID_RE.fullmatch(query) and (ctx.root / "clients" / query).is_dir():
+        return query
+    if "/" in query or "\\" in query or ".." in query or not query.isprintable():
+        layout.check_client_id(query)  # a path, not a name: refused as a malformed id
+    ids = layout.client_ids(ctx.root)
+    words = query.casefold().split()
+    if not words:
+        raise UnknownClientError("give a client id")
+    found = [cid for cid in ids if cid.startswith(words[0])] if len(words) == 1 else []
+    names = {f.id: f.name for f in scan(ctx).facts() if f.name}
+    if not found:
+        found = [cid for cid, name in names.items() if _names(words, name)]
+    if len(found) == 1:
+        cid = found[0]
+        if out is not None:
+            named = f" ({names[cid]})" if cid in names else ""
+            out.note(f"casectl: {query!r} is {cid}{named}")
+        return cid
+    if found:
+        shown = ", ".join(f"{c} ({names[c]})" if c in names else c for c in sorted(found)[:10])
+        more = f" and {len(found) - 10} more" if len(found) > 10 else ""
+        raise UnknownClientError(
+            f"{query!r} could be {len(found)} clients: {shown}{more}; name one by its id"
+        )
+    by_word: dict[str, set[str]] = {}
+    for cid, name in names.items():
+        for key in (name.casefold(), *name.casefold().split()):
+            by_word.setdefault(key, set()).add(cid)
+    near = close_matches(query, ids) + sorted(
+        {c for w in close_matches(query.casefold(), by_word) for c in by_word[w]}
+    )
+    if not near:
+        layout.check_client_id(query)  # a malformed id ('..', '/') is refused as such
+    listed = [f"{c} ({names[c]})" if c in names else c for c in dict.fromkeys(near)]
+    hint = f"; did you mean {', '.join(listed[:3])}?" if listed else ""
+    raise UnknownClientError(
+        f"no client {query!r}: no client's id is or starts with it, and no name has it{hint}"
+    )
+
+
+def _names(words: Sequence[str], name: str) -> bool:
+    """Each query word starts a word of ``name`` (case-insensitive)."""
+    parts = name.casefold().split()
+    return all(any(p.startswith(w) for p in parts) for w in words)
+
+
 def check_manager_option(
     ctx: RunContext, manager: str | None, named: Iterable[str | None] | None = None
 ) -> None:
@@ -92,7 +147,8 @@ def check_manager_option(
         return
     if manager not in known:
         raise CasectlError(
-            f"--manager: {manager!r} is not {where} (known: {', '.join(known) or 'none'})"
+            f"--manager: {manager!r} is not {where}{did_you_mean(manager, known)} "
+            f"(known: {', '.join(known) or 'none'})"
         )
 
 
@@ -275,7 +331,10 @@ def client_scrubber(root: Path, client_id: str) -> Scrubber | None:
 def check_kinds(kinds: Sequence[str]) -> None:
     for kind in kinds:
         if kind not in schedule.KINDS:
-            raise CasectlError(f"--kind: {kind!r} is not one of {', '.join(schedule.KINDS)}")
+            raise CasectlError(
+                f"--kind: {kind!r} is not one of {', '.join(schedule.KINDS)}"
+                + did_you_mean(kind, schedule.KINDS)
+            )
 
 
 def check_clients(root: Path, clients: Sequence[str]) -> list[str]:
@@ -284,7 +343,10 @@ def check_clients(root: Path, clients: Sequence[str]) -> list[str]:
     for cid in clients:
         layout.check_client_id(cid)
         if cid not in existing:
-            raise UnknownClientError(f"--client: no client {cid!r} (no folder clients/{cid})")
+            raise UnknownClientError(
+                f"--client: no client {cid!r} (no folder clients/{cid})"
+                + did_you_mean(cid, existing)
+            )
         restricted.refuse_locked(root, cid)
     return sorted(set(clients))
 

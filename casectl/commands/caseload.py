@@ -48,7 +48,7 @@ def run(
         ctx.agency,
         clients,
         ctx.as_of,
-        generated=reports.generated_stamp(ctx.as_of, ctx.zone, given=as_of is not None),
+        generated=reports.generated_stamp(ctx.zone),
         manager=manager,
         locked=len(state.locked),
     )

@@ -42,7 +42,8 @@ def run(
     elif not items:
         out.line(f"nothing due as of {g.ctx.as_of.isoformat()}")
     elif out.is_tty():
-        print_rich(out, items, g.ctx.agency, g.ctx.as_of)
+        with out.paged():
+            print_rich(out, items, g.ctx.agency, g.ctx.as_of)
     else:
         out.write(plain_text(items))
     say_locked(out, g.locked, on_stdout=fmt in ("text", "md"))

@@ -1,14 +1,18 @@
 """``casectl history ID [--format text|json]``: the client folder's history from git.
 
-One row per commit that touched ``clients/<id>/``, newest first: date, author,
-message and the files changed (status letter and name inside the folder).
+One row per commit that touched ``clients/<id>/``, newest first by date: date (in the
+agency's time zone; JSON keeps the author's ISO date with its offset), author, message
+and the files changed (status letter and name inside the folder).
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from casectl.commands._common import agency_context, resolve_client
+from casectl.core.model import CLIENT_ID_RE
 from casectl.errors import UnknownClientError
 from casectl.git import history as githistory
 from casectl.present.output import Output
@@ -19,14 +23,22 @@ HEADERS = ("date", "author", "message", "files")
 
 
 def run(out: Output, directory: Path | None, client_id: str, fmt: str) -> int:
-    layout.check_client_id(client_id)
     root = layout.find_root(directory, explicit=directory is not None)
+    records = []
+    if CLIENT_ID_RE.fullmatch(client_id):
+        folder = root / "clients" / client_id
+        if folder.exists() or folder.is_symlink():
+            layout.client_dir(root, client_id)  # refuses a folder that is a symbolic link
+        records = githistory.log_paths(root, f"clients/{client_id}")
+    if not records and not (root / "clients" / client_id).is_dir():
+        # not an id with a folder or a history: a person's id prefix or name
+        client_id = resolve_client(agency_context(directory), client_id, out)
+        records = githistory.log_paths(root, f"clients/{client_id}")
     folder = root / "clients" / client_id
     if folder.exists() or folder.is_symlink():
         layout.client_dir(root, client_id)  # refuses a folder that is a symbolic link
         restricted.refuse_locked(root, client_id)  # its diffs are ciphertext here
     prefix = f"clients/{client_id}"
-    records = githistory.log_paths(root, prefix)
     if not records and not folder.exists():
         raise UnknownClientError(f"no client {client_id!r} (no folder {prefix} and no history)")
     rows: list[dict[str, Any]] = [
@@ -40,15 +52,19 @@ def run(out: Output, directory: Path | None, client_id: str, fmt: str) -> int:
         }
         for r in records
     ]
+    # Date order (newest first) by the instant, whatever offset each author had: a
+    # rebase or a clock keeps git's own order from always being the dates' order.
+    rows.sort(key=lambda r: datetime.fromisoformat(r["date"]), reverse=True)
     if fmt == "json":
         out.write(json_list(rows))
         return 0
+    zone = agency_context(directory, out=out).zone or UTC
     if not rows:
         out.warn(f"{prefix} has no commits yet")
         return 0
     table = [
         [
-            r["date"][:16].replace("T", " "),
+            datetime.fromisoformat(r["date"]).astimezone(zone).strftime("%Y-%m-%d %H:%M"),
             r["author"],
             r["message"],
             ", ".join(f"{f['status']} {_short(f['path'], prefix)}" for f in r["files"]),
@@ -56,7 +72,8 @@ def run(out: Output, directory: Path | None, client_id: str, fmt: str) -> int:
         for r in rows
     ]
     if out.is_tty():
-        out.print_rich(rich_table(HEADERS, table))
+        with out.paged():
+            out.print_rich(rich_table(HEADERS, table, wrap=("author", "message", "files")))
     else:
         out.write(plain_table(HEADERS, table))
     return 0

@@ -7,6 +7,7 @@ from typing import Any
 
 from casectl.commands._common import agency_context, check_manager_option, say_locked
 from casectl.core.model import OPEN_REFERRAL_STATUSES, STATUSES, Agency
+from casectl.core.suggest import did_you_mean
 from casectl.errors import CasectlError
 from casectl.present.output import Output
 from casectl.present.text import json_list, plain_table, rich_table
@@ -35,7 +36,10 @@ def run(
     as_of: str | None = None,
 ) -> int:
     if status is not None and status not in STATUSES:
-        raise CasectlError(f"--status: {status!r} is not one of {', '.join(STATUSES)}")
+        raise CasectlError(
+            f"--status: {status!r} is not one of {', '.join(STATUSES)}"
+            + did_you_mean(status, STATUSES)
+        )
     ctx = agency_context(directory, as_of, out=out)
     check_manager_option(ctx, manager)
     state = scan(ctx)
@@ -90,7 +94,8 @@ def run(
             "red" if r["errors"] else {"on_hold": "yellow", "closed": "dim"}.get(r["status"])
             for r in rows
         ]
-        out.print_rich(rich_table(HEADERS, table, styles=styles))
+        with out.paged():
+            out.print_rich(rich_table(HEADERS, table, styles=styles, wrap=("name",)))
     else:
         out.write(plain_table(HEADERS, table))
     say_locked(out, state.locked, on_stdout=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from casectl.commands._common import agency_context, parse_date_option
+from casectl.core.suggest import did_you_mean
 from casectl.edit import scaffold, transaction
 from casectl.errors import CasectlError
 from casectl.git import run as gitrun
@@ -57,7 +58,8 @@ def run(
     if managers is not None and manager not in managers:
         known = ", ".join(sorted(managers)) or "none"
         raise CasectlError(
-            f"--manager: {manager!r} is not a manager in casectl.yaml (known: {known})"
+            f"--manager: {manager!r} is not a manager in casectl.yaml"
+            f"{did_you_mean(manager, managers)} (known: {known})"
         )
     left = ctx.agency.manager_left(manager)
     if left is not None:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from casectl.commands._common import agency_context, check_output, emit, parse_date_option
+from casectl.commands._common import (
+    agency_context,
+    check_output,
+    emit,
+    parse_date_option,
+    resolve_client,
+)
 from casectl.core import schedule
 from casectl.errors import CasectlError
 from casectl.present import markdown, reports, templating
@@ -24,6 +30,7 @@ def run(
     template: str | None,
 ) -> int:
     ctx = agency_context(directory, as_of, out=out)
+    client_id = resolve_client(ctx, client_id, out)
     if output is not None:
         check_output(ctx.root, output)
     fmt = reports.output_format(fmt, output)
@@ -47,7 +54,7 @@ def run(
             facts, ctx.agency.cadence, ctx.as_of, retention=schedule.retention_period(ctx.agency)
         ),
         as_of=ctx.as_of,
-        generated=reports.generated_stamp(ctx.as_of, ctx.zone, given=as_of is not None),
+        generated=reports.generated_stamp(ctx.zone),
         since=since_day,
         redact=redact,
         problems=len(errors),

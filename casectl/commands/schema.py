@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from casectl.commands._common import check_output
@@ -13,10 +12,10 @@ from casectl.store import layout
 
 
 def run(out: Output, directory: Path | None, output: Path | None) -> int:
-    all_schemas = schemas.schemas()
-    if output is None:
-        out.write(json.dumps(all_schemas, indent=2, ensure_ascii=False) + "\n")
+    if output is None:  # one JSON Schema document a schema tool reads whole
+        out.write(schemas.dumps(schemas.bundle()))
         return 0
+    all_schemas = schemas.schemas()
     root = _agency_around(directory, output)
     if root is not None:
         for name in all_schemas:

@@ -7,12 +7,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from casectl.commands._common import agency_context
+from casectl.commands._common import agency_context, resolve_client
 from casectl.core import schedule
 from casectl.core.model import OPEN_REFERRAL_STATUSES
 from casectl.errors import CasectlError
 from casectl.present.output import Output, json_visible, visible
-from casectl.present.text import plain_table
+from casectl.present.text import fit_line, plain_table
 from casectl.read.agency import read_client
 
 RECENT = 5
@@ -20,6 +20,7 @@ RECENT = 5
 
 def run(out: Output, directory: Path | None, client_id: str, as_of: str | None, fmt: str) -> int:
     ctx = agency_context(directory, as_of, out=out)
+    client_id = resolve_client(ctx, client_id, out)
     check = read_client(ctx, client_id)
     client = check.client
     if client is None:
@@ -108,7 +109,12 @@ def run(out: Output, directory: Path | None, client_id: str, as_of: str | None, 
     if fmt == "json":
         out.write(json_visible(json.dumps(data, indent=2, ensure_ascii=False)) + "\n")
         return 0
-    out.write(_text(data))
+    if out.is_tty():
+        width = out.console_width()
+        with out.paged():
+            out.write(_text(data, width))
+    else:
+        out.write(_text(data))
     return 0
 
 
@@ -133,10 +139,12 @@ def _iso(day: date | None) -> str | None:
     return day.isoformat() if day is not None else None
 
 
-def _text(d: dict[str, Any]) -> str:
-    """The at-a-glance text; every value from the records is shown on one line."""
+def _text(d: dict[str, Any], width: int | None = None) -> str:
+    """The at-a-glance text; every value from the records is shown on one line, and on
+    a terminal (``width``) long lines wrap at spaces under their own column."""
     v = visible
-    lines = [f"{v(d['name'])} ({v(d['id'])})"]
+    lines: list[str] = []
+    lines.append(f"{v(d['name'])} ({v(d['id'])})")
     status = d["status"] + (
         f" since {d['closed']['date']} ({v(d['closed']['reason'])})" if d["closed"] else ""
     )
@@ -166,21 +174,23 @@ def _text(d: dict[str, Any]) -> str:
     a = d["latest_assessment"]
     if a:
         scores = ", ".join(f"{v(k)} {s}" for k, s in a["scores"].items())
-        lines.append(f"Latest assessment ({a['date']}): {scores}")
+        lines += fit_line(f"Latest assessment ({a['date']}): {scores}", width, 2)
     else:
         lines.append("No assessment yet.")
     lines.append("")
     lines.append("Goals:" if d["goals"] else "No goals in the plan.")
     for g in d["goals"]:
         target = f", target {g['target']}" if g["target"] else ""
-        lines.append(f"  {v(g['id'])} [{g['status']}{target}] {v(g['goal'])}")
+        head = f"  {v(g['id'])} [{g['status']}{target}] "
+        lines += fit_line(head + v(g["goal"]), width, len(head))
         for action in g["open_actions"]:
-            lines.append(f"      - {v(action)}")
+            lines += fit_line(f"      - {v(action)}", width, 8)
     if d["tasks"]:
         lines.append("Tasks:")
         for t in d["tasks"]:
             who = f" ({v(t['who'])})" if t["who"] else ""
-            lines.append(f"  {v(t['id'])} due {t['due'] or '-'}{who} {v(t['task'])}")
+            head = f"  {v(t['id'])} due {t['due'] or '-'}{who} "
+            lines += fit_line(head + v(t["task"]), width, len(head))
     lines.append("")
     if d["referrals"]:
         lines.append("Services and referrals:")
@@ -190,14 +200,18 @@ def _text(d: dict[str, Any]) -> str:
     if d["due"]:
         lines.append("Due:")
         rows = [[i["status"], i["due"], i["kind"], i["what"]] for i in d["due"]]
-        lines += [
-            "  " + ln for ln in plain_table(("status", "due", "kind", "what"), rows).splitlines()
-        ]
+        table = plain_table(("status", "due", "kind", "what"), rows).splitlines()
+        what_at = 2 + table[0].index("what")
+        lines += [wrapped for ln in table for wrapped in fit_line("  " + ln, width, what_at)]
     else:
         lines.append("Nothing due.")
     lines.append("")
     lines.append("Recent notes:" if d["recent_notes"] else "No notes yet.")
     for n in d["recent_notes"]:
-        first = n["text"].splitlines()[0] if n["text"] else ""
-        lines.append(f"  {n['date']} {n['type']:<10} {v(n['by'])}: {v(first)}")
+        text_lines = n["text"].splitlines()
+        first = text_lines[0] if text_lines else ""
+        if len(text_lines) > 1:
+            first += " …"  # shortened: the whole note is in the report and `--format json`
+        head = f"  {n['date']} {n['type']:<10} {v(n['by'])}: "
+        lines += fit_line(head + v(first), width, len(head))
     return "\n".join(lines) + "\n"

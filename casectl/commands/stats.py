@@ -85,7 +85,7 @@ def run(
         by,
         months,
         month_keys(period),
-        generated=reports.generated_stamp(ctx.as_of, ctx.zone, given=as_of is not None),
+        generated=reports.generated_stamp(ctx.zone),
         as_of=ctx.as_of.isoformat() if as_of is not None else None,
         redacted=redact,
     )

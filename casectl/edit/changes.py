@@ -13,6 +13,7 @@ from typing import Any
 
 from casectl.checks import CheckedClient
 from casectl.core.model import CLOSE_REASONS
+from casectl.core.suggest import did_you_mean
 from casectl.edit.yamledit import Document
 from casectl.errors import CasectlError
 
@@ -22,7 +23,8 @@ NAME = "client.yaml"
 def check_reason(reason: str) -> str:
     if reason not in CLOSE_REASONS:
         raise CasectlError(
-            f"--reason: {reason!r} is not a closing reason (one of: {', '.join(CLOSE_REASONS)})"
+            f"--reason: {reason!r} is not a closing reason{did_you_mean(reason, CLOSE_REASONS)} "
+            f"(one of: {', '.join(CLOSE_REASONS)})"
         )
     return reason
 

@@ -34,6 +34,7 @@ from casectl.core.model import (
     Agency,
     Plan,
 )
+from casectl.core.suggest import did_you_mean
 from casectl.edit import logtext
 from casectl.errors import CasectlError
 from casectl.git import run as gitrun
@@ -85,7 +86,10 @@ def resolve_by(agency: Agency, explicit: str | None, who: Callable[[], gitrun.Id
             raise CasectlError("--by: give a manager key")
         if managers is not None and by not in managers:
             known = ", ".join(sorted(managers)) or "none"
-            raise CasectlError(f"--by: {by!r} is not a manager in casectl.yaml (known: {known})")
+            raise CasectlError(
+                f"--by: {by!r} is not a manager in casectl.yaml{did_you_mean(by, managers)} "
+                f"(known: {known})"
+            )
         return by
     ident = who()
     shown = " / ".join(v for v in (ident.name, ident.email) if v) or "not set"
@@ -255,10 +259,16 @@ def normalize_text(text: str) -> str:
 
 
 def strip_comments(text: str) -> str:
-    """The editor's text without the lines that start with '#' (the template)."""
-    return "".join(
+    """The editor's text without the lines that start with '#' (the template) and
+    without the blank lines before the first line of text (where the template leaves
+    room to write), so a note never starts with a blank line."""
+    kept = "".join(
         line for line in text.splitlines(keepends=True) if not line.lstrip("\ufeff").startswith("#")
     )
+    return _LEADING_BLANK_LINES.sub("", kept)
+
+
+_LEADING_BLANK_LINES = re.compile(r"\A(?:[ \t]*(?:\r\n|\r|\n))+")
 
 
 def _mib(size: int) -> str:
@@ -399,10 +409,10 @@ def edit_raw(template: str, parent: Path | None = None, name: str = "NOTE.txt") 
 
 def note_template(client_id: str, note_type: str, by: str, when: str) -> str:
     return (
-        "\n"
         f"# Progress note for {client_id}: type {note_type}, by {by}, {when}.\n"
-        "# Write the note above. Lines starting with '#' are left out.\n"
+        "# Write the note below. Lines starting with '#' are left out.\n"
         "# Save an empty note to cancel: nothing is written.\n"
+        "\n"
     )
 
 
@@ -496,7 +506,8 @@ def check_draft(draft: Draft, plan: Plan | None, rel: str) -> None:
     against it), ``rel`` the client folder."""
     if draft.type not in NOTE_TYPES:
         raise CasectlError(
-            f"--type: {draft.type!r} is not a note type (one of: {', '.join(NOTE_TYPES)})"
+            f"--type: {draft.type!r} is not a note type{did_you_mean(draft.type, NOTE_TYPES)} "
+            f"(one of: {', '.join(NOTE_TYPES)})"
         )
     # The rules of which type an entry key belongs to are log_rules' (CM425..CM427);
     # here they refuse an option before the text is asked for.

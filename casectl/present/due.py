@@ -127,7 +127,7 @@ def print_rich(out: Output, items: Sequence[DueItem], agency: Agency, as_of: dat
         title = escape(manager_title(agency, key)) if len(groups) > 1 else None
         rows = [_row(i, False) for i in mine]
         styles = [ROW_STYLES[i.status] for i in mine]
-        out.print_rich(rich_table(headers, rows, styles=styles, title=title))
+        out.print_rich(rich_table(headers, rows, styles=styles, title=title, wrap=("name", "what")))
     overdue = sum(1 for i in items if i.status == "overdue")
     out.print_rich(
         f"{len(items)} item{'s' if len(items) != 1 else ''}: "

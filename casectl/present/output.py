@@ -14,9 +14,14 @@ writes as a safety net. :func:`json_visible` does the same for JSON documents.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
+import shutil
+import subprocess
 import sys
+from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -67,13 +72,19 @@ def json_visible(document: str) -> str:
 
 class Output:
     def __init__(
-        self, color: bool | None = None, out: IO[str] | None = None, err: IO[str] | None = None
+        self,
+        color: bool | None = None,
+        out: IO[str] | None = None,
+        err: IO[str] | None = None,
+        pager: bool = True,
     ) -> None:
         self._out_stream = out
         self._err_stream = err
         self.color_wanted = color
+        self.pager_wanted = pager
         self._out: Console | None = None
         self._err: Console | None = None
+        self._paging = False
 
     @property
     def stdout(self) -> IO[str]:
@@ -90,7 +101,39 @@ class Output:
 
     def is_tty(self) -> bool:
         """True when stdout is an interactive terminal (rich tables, colour)."""
-        return _isatty(self.stdout)
+        return self._paging or _isatty(self.stdout)
+
+    @contextlib.contextmanager
+    def paged(self) -> Iterator[None]:
+        """Send what is written inside through the pager when it is a long listing on a
+        terminal, like git: ``CASECTL_PAGER``, else ``PAGER``, else ``less -FRX``; an
+        empty value or ``cat`` means none; ``--no-pager`` turns it off. Never in a
+        pipe, and only when the output is longer than the terminal is high.
+        """
+        command = pager_command() if self.pager_wanted and _isatty(self.stdout) else None
+        if command is None or self._paging:
+            yield
+            return
+        real_stream, real_console = self._out_stream, self._out
+        size = shutil.get_terminal_size()
+        color = self._color(self.stdout)
+        buffer = io.StringIO()
+        self._out_stream = buffer
+        self._out = _make_console(buffer, color, width=self.console_width(real_stream))
+        self._paging = True
+        try:
+            yield
+        finally:
+            self._out_stream, self._out, self._paging = real_stream, real_console, False
+        text = buffer.getvalue()
+        if text.count("\n") < size.lines or not _run_pager(command, text):
+            self.stdout.write(text)
+            self.stdout.flush()
+
+    def console_width(self, stream: IO[str] | None = None) -> int:
+        from rich.console import Console
+
+        return Console(file=stream or self.stdout).width
 
     def err_is_tty(self) -> bool:
         return _isatty(self.stderr)
@@ -147,13 +190,51 @@ class Output:
         buffer.flush()
 
     def print_rich(self, renderable: Any) -> None:
-        """A rich renderable; its text must already have passed :func:`visible`."""
-        self.console.print(renderable)
+        """A rich renderable; its text must already have passed :func:`visible`.
+
+        Never cropped at the terminal's edge: a table too wide for it is drawn whole
+        (``text.rich_table`` only gets that wide when nothing else fits)."""
+        self.console.print(renderable, crop=False)
 
     def note(self, message: str) -> None:
         """A one-line message on stderr, uncoloured (summaries beside machine output)."""
         self.stderr.write(visible(message, multiline=True) + "\n")
         self.stderr.flush()
+
+
+def pager_command() -> str | None:
+    """The pager to run (a shell command line), or None for none."""
+    for name in ("CASECTL_PAGER", "PAGER"):
+        value = os.environ.get(name)
+        if value is not None:
+            value = value.strip()
+            return None if value in ("", "cat") else value
+    return "less -FRX"
+
+
+def _run_pager(command: str, text: str) -> bool:
+    """Show ``text`` through ``command`` (run by the shell, as git does); False when the
+    pager could not be started, so the caller writes the text itself."""
+    env = dict(os.environ)
+    env.setdefault("LESS", "FRX")  # as git does: quit if one screen, colours, no clearing
+    env.setdefault("LV", "-c")
+    try:
+        proc = subprocess.Popen(command, shell=True, stdin=subprocess.PIPE, env=env)
+    except OSError:
+        return False
+    assert proc.stdin is not None
+    try:
+        proc.stdin.write(text.encode("utf-8", "replace"))
+        proc.stdin.close()
+    except BrokenPipeError:  # the reader quit the pager early: fine
+        pass
+    while True:
+        try:
+            code = proc.wait()
+            break
+        except KeyboardInterrupt:  # Ctrl-C belongs to the pager, as with git
+            continue
+    return code != 127  # the shell could not find the pager: show the text ourselves
 
 
 def _isatty(stream: IO[str]) -> bool:
@@ -169,7 +250,7 @@ def _escape(text: str) -> str:
     return escape(text)
 
 
-def _make_console(stream: IO[str], color: bool) -> Console:
+def _make_console(stream: IO[str], color: bool, width: int | None = None) -> Console:
     from rich.console import Console
 
     return Console(
@@ -178,4 +259,6 @@ def _make_console(stream: IO[str], color: bool) -> Console:
         color_system="auto" if color else None,
         highlight=False,
         soft_wrap=False,
+        width=width,
+        force_terminal=True if width is not None else None,
     )

@@ -1066,10 +1066,10 @@ def item_dict(item: DueItem) -> dict[str, Any]:
 # ------------------------------------------------------------- report files
 
 
-def generated_stamp(as_of: date, zone: tzinfo | None, given: bool) -> str:
-    """When a report was made: the as-of day when ``given`` (reproducible), else now."""
-    if given:
-        return as_of.isoformat()
+def generated_stamp(zone: tzinfo | None) -> str:
+    """When a report was made: now, in the agency's zone (``2026-11-30 09:12 CST``). It
+    is shown on the footer line beside the as-of day, the one line of a report that is
+    not reproducible (contract 5.4: only a line with the word "generated")."""
     return now_text(zone)
 
 

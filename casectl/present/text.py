@@ -8,7 +8,7 @@ no control character from a file reaches a terminal.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from casectl.present.output import json_visible, visible
@@ -37,6 +37,25 @@ def plain_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def fit_line(line: str, width: int | None, indent: int) -> list[str]:
+    """``line`` wrapped at spaces to ``width`` (None: as it is), the continuation lines
+    indented by ``indent``. Words are never split, nor at a hyphen (a date stays whole);
+    a word longer than the width gets a line of its own."""
+    if width is None or len(line) <= width:
+        return [line]
+    import textwrap
+
+    lead = len(line) - len(line.lstrip(" "))
+    return textwrap.wrap(
+        line.lstrip(" "),
+        width=width,
+        initial_indent=" " * lead,
+        subsequent_indent=" " * min(indent, max(width // 2, lead)),
+        break_long_words=False,
+        break_on_hyphens=False,
+    ) or [line]
+
+
 def _cell(value: Any) -> str:
     """One table cell: always one line, control characters shown as escapes."""
     if value is None:
@@ -49,20 +68,71 @@ def rich_table(
     rows: Sequence[Sequence[Any]],
     styles: Sequence[str | None] | None = None,
     title: str | None = None,
+    wrap: Collection[str] = (),
 ) -> Any:
-    """A rich Table (imported lazily) with one optional style per row."""
+    """A table for a terminal that never cuts a value.
+
+    Only the columns named in ``wrap`` (free text: names, what is due, messages) wrap,
+    at word boundaries; every other column (dates, ids, statuses, kinds, numbers) is as
+    wide as its longest value, whatever the terminal's width. Columns are two spaces
+    apart, one when that makes the table fit. When even the narrowest layout is wider
+    than the terminal, the table is drawn that wide (the terminal or the pager wraps
+    the lines) rather than cut. Rich is imported lazily.
+    """
     from rich.table import Table
     from rich.text import Text
 
+    text_rows = [[_cell(c) for c in row] for row in rows]
+    fixed = [h not in wrap for h in headers]
+    widths: list[int] = []
+    for i, header in enumerate(headers):
+        column = [r[i] for r in text_rows]
+        if fixed[i]:
+            longest = max((len(c) for c in column), default=0)
+            widths.append(max(longest, _longest_word(str(header))))
+        else:
+            widths.append(max([_longest_word(c) for c in column] + [_longest_word(str(header))]))
+    natural = [
+        max([len(c) for c in (r[i] for r in text_rows)] + [len(str(h))])
+        for i, h in enumerate(headers)
+    ]
     table = Table(
         title=visible(title) if title is not None else None,
-        header_style="bold",
+        header_style="bold underline",
+        box=None,
         show_edge=False,
         pad_edge=False,
+        collapse_padding=True,
     )
-    for h in headers:
-        table.add_column(str(h))
-    for i, row in enumerate(rows):
+    table.padding = (0, 2, 0, 0)
+    gaps = 2 * (len(headers) - 1)
+    for i, header in enumerate(headers):
+        if fixed[i]:
+            table.add_column(Text(str(header), overflow="fold"), width=widths[i])
+        else:
+            table.add_column(Text(str(header)), overflow="fold", max_width=natural[i])
+    for i, row in enumerate(text_rows):
         style = styles[i] if styles else None
-        table.add_row(*[Text(_cell(c)) for c in row], style=style)
-    return table
+        table.add_row(*[Text(c) for c in row], style=style)
+    return _Fitted(table, sum(widths), gaps, len(headers) - 1)
+
+
+class _Fitted:
+    """A rich Table drawn at least as wide as its unbreakable columns need."""
+
+    def __init__(self, table: Any, minimum: int, gaps: int, columns_apart: int) -> None:
+        self.table = table
+        self.minimum = minimum
+        self.gaps = gaps
+        self.columns_apart = columns_apart
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        width = options.max_width
+        if self.minimum + self.gaps > width:
+            self.table.padding = (0, 1, 0, 0)  # one space apart, like taskwarrior
+            width = max(width, self.minimum + self.columns_apart)
+        yield from console.render(self.table, options.update_width(width))
+
+
+def _longest_word(text: str) -> int:
+    return max((len(w) for w in text.split()), default=0)

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from casectl.core.model import CLIENT_ID_RE
+from casectl.core.suggest import did_you_mean
 from casectl.errors import CasectlError, NoAgencyError, UnknownClientError
 
 CONFIG_NAME = "casectl.yaml"
@@ -54,7 +55,10 @@ def client_dir(root: Path, client_id: str, must_exist: bool = True) -> Path:
     check_client_id(client_id)
     path = root / "clients" / client_id
     if must_exist and not path.is_dir():
-        raise UnknownClientError(f"no client {client_id!r} (no folder clients/{client_id})")
+        raise UnknownClientError(
+            f"no client {client_id!r} (no folder clients/{client_id})"
+            + did_you_mean(client_id, client_ids(root))
+        )
     ensure_inside(root, path)
     return path
 

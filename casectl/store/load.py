@@ -73,6 +73,11 @@ BAD_KEY = "CM010"
 TOO_MANY = "CM012"
 TOO_LONG = "CM013"
 KEY_TOO_LONG = "CM014"
+CONFLICT = "CM015"
+
+# git's conflict markers, at the start of a line (YAML never has them there: block
+# scalars are indented, and a plain scalar cannot start with them unindented).
+_CONFLICT_MARK = re.compile(r"^(?:<{7}|>{7})(?: |$)", re.M)
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
@@ -660,6 +665,10 @@ def load_text(path: str, raw: bytes | str) -> Loaded:
     text = raw if isinstance(raw, str) else _decode(path, raw, loaded)
     if text is None:
         return loaded
+    conflict = _conflict_problem(path, text)
+    if conflict is not None:
+        loaded.problems.append(conflict)
+        return loaded
     early = _check_text(path, text)
     if early is not None:
         loaded.problems.append(early)
@@ -694,6 +703,26 @@ def load_text(path: str, raw: bytes | str) -> Loaded:
     loaded.root = builder.root
     loaded.data = builder.data
     return loaded
+
+
+def _conflict_problem(path: str, text: str) -> Problem | None:
+    """CM015 when the file still holds git's conflict markers: an unresolved merge
+    conflict, said as such rather than as the YAML syntax error it also is."""
+    if "<<<<<<<" not in text and ">>>>>>>" not in text:  # the common case, in C
+        return None
+    match = _CONFLICT_MARK.search(text)
+    if match is None:
+        return None
+    line = text.count("\n", 0, match.start()) + 1
+    return Problem(
+        path,
+        line,
+        1,
+        "error",
+        CONFLICT,
+        "unresolved merge conflict: git's conflict markers (<<<<<<<, =======, >>>>>>>) are "
+        "still in the file; keep the right lines, remove the markers, then `git add` it",
+    )
 
 
 def nesting_problem(path: str, text: str) -> Problem | None:

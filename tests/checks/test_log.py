@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from tests.checks import agency_with, entry, found, messages
+from tests.conftest import cli, client_files, make_agency
 
 L = "log.yaml"
 LATER = "2026-01-11 10:00"
@@ -108,3 +110,59 @@ def test_referral_and_amendment_are_fine(tmp_path: Path) -> None:
         + entry("n3", "2026-01-11 10:00:00-06:00", "amendment", "  amends: n1\n")
     )
     assert found(agency_with(tmp_path, log_yaml=text)) == []
+
+
+CONFLICTED_LOG = """\
+- id: 20260110-1000-jdoe
+  date: 2026-01-10 10:00
+  by: jdoe
+  type: visit
+  text: First visit.
+<<<<<<< HEAD
+- id: 20260111-1000-jdoe
+  date: 2026-01-11 10:00
+  by: jdoe
+  type: phone
+  text: Ours.
+=======
+- id: 20260111-1100-mkim
+  date: 2026-01-11 11:00
+  by: mkim
+  type: phone
+  text: Theirs.
+>>>>>>> origin/main
+"""
+
+
+@pytest.mark.parametrize("name", ["log.yaml", "plan.yaml", "client.yaml"])
+def test_leftover_conflict_markers_are_an_unresolved_merge_conflict(
+    tmp_path: Path, name: str
+) -> None:
+    files = client_files("rc-0001")
+    text = (
+        CONFLICTED_LOG
+        if name == "log.yaml"
+        else (files[name] or "").replace("\n", "\n<<<<<<< HEAD\n", 1) + "=======\n>>>>>>> theirs\n"
+    )
+    root = make_agency(tmp_path / "a", {"rc-0001": {**files, name: text}})
+    r = cli("-C", root, "validate", "--format", "json")
+    assert r.exit_code == 1
+    problems = [p for p in json.loads(r.stdout) if p["path"].endswith(name)]
+    assert [p["code"] for p in problems] == ["CM015"]
+    expected_line = (
+        text.splitlines().index(next(ln for ln in text.splitlines() if ln.startswith("<<<<<<<")))
+        + 1
+    )
+    assert problems[0]["line"] == expected_line
+    assert "unresolved merge conflict" in problems[0]["message"]
+    assert "Theirs" not in r.stdout  # no record text in the message
+
+
+def test_markers_inside_a_note_text_are_just_text(tmp_path: Path) -> None:
+    log = client_files("rc-0001")["log.yaml"] + (
+        "- id: b\n  date: 2026-01-11 10:00\n  by: jdoe\n  type: note\n"
+        "  text: |\n    <<<<<<< HEAD\n    pasted from a diff\n    >>>>>>> x\n"
+    )
+    root = make_agency(tmp_path / "a", {"rc-0001": {**client_files("rc-0001"), "log.yaml": log}})
+    r = cli("-C", root, "validate", "--format", "json")
+    assert "CM015" not in r.stdout and r.exit_code == 0, r.stdout
