@@ -11,7 +11,13 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from casectl.core.dates import Duration
-from casectl.core.facts import ActionFact, ClientFacts, GoalFact
+from casectl.core.facts import (
+    DETAIL_FIELDS,
+    SUMMARY_FIELDS,
+    ActionFact,
+    ClientFacts,
+    GoalFact,
+)
 from casectl.core.model import Cadence
 from casectl.core.schedule import (
     KINDS,
@@ -427,6 +433,20 @@ def test_facts_json_round_trips(facts: ClientFacts) -> None:
     data = facts.to_json()
     assert set(data) == {f.name for f in dataclasses.fields(ClientFacts)}
     assert ClientFacts.from_json(data) == facts
+
+
+@settings(max_examples=100, deadline=None)
+@given(client_facts())
+def test_facts_summary_is_every_field_but_the_collections(facts: ClientFacts) -> None:
+    """The cache keeps facts in two parts derived from the fields: a summary (what
+    `list` reads) and the collections; the summary alone leaves only those empty."""
+    data = facts.to_json()
+    assert set(SUMMARY_FIELDS) | set(DETAIL_FIELDS) == set(data)
+    assert not set(SUMMARY_FIELDS) & set(DETAIL_FIELDS)
+    summary = {name: data[name] for name in SUMMARY_FIELDS}
+    empty = dataclasses.replace(facts, cadence={}, goals=(), actions=(), contact_dates=())
+    assert ClientFacts.from_json(summary, summary_only=True) == empty
+    assert ClientFacts.from_json({**summary, "opened": "x"}, summary_only=True) is None
 
 
 @settings(max_examples=200, deadline=None)

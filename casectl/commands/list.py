@@ -22,7 +22,7 @@ def run(
         raise CasectlError(f"--status: {status!r} is not one of {', '.join(STATUSES)}")
     ctx = agency_context(directory, out=out)
     check_manager_option(ctx, manager)
-    facts = scan(ctx).facts()
+    facts = scan(ctx).facts(detail=False)
     check_manager_option(ctx, manager, (f.manager for f in facts))
     rows: list[dict[str, Any]] = []
     for f in facts:

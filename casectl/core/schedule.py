@@ -152,6 +152,8 @@ RULES: dict[Kind, Rule] = {
 # "record": a client whose files have errors, whatever its status (``record_item``).
 KINDS: tuple[Kind, ...] = (*RULES, "record")
 _ORDER = {kind: i for i, kind in enumerate(KINDS)}
+_KIND_SET = frozenset(KINDS)
+_UNITS = frozenset({"days", "weeks", "months", "years"})
 
 
 def due_dates(facts: ClientFacts, agency_cadence: Cadence) -> list[DueDate]:
@@ -199,10 +201,9 @@ class ClientSchedule:
         damaged or foreign cache entry: the caller checks the client again)."""
         try:
             count, unit = data["due_soon"]
-            found = tuple((k, w, r, date.fromordinal(d)) for k, w, r, d in data["dates"])
-            if unit not in ("days", "weeks", "months", "years") or any(
-                d[0] not in _ORDER for d in found
-            ):
+            day = date.fromordinal
+            found = tuple([(k, w, r, day(d)) for k, w, r, d in data["dates"]])
+            if unit not in _UNITS or not _KIND_SET.issuperset([d[0] for d in found]):
                 return None
             return cls(
                 data["client"],
@@ -248,23 +249,14 @@ def items_from_schedule(
     window = within if within is not None else plan.due_soon
     horizon = add(as_of, window)
     items: list[DueItem] = []
+    client, name, manager = plan.client, plan.name, plan.manager
     for kind, what, ref, due in plan.dates:
         if due > horizon:
             continue
         status: ItemStatus = "overdue" if due < as_of else "due_soon"
-        items.append(
-            DueItem(
-                client=plan.client,
-                name=plan.name,
-                manager=plan.manager,
-                kind=kind,
-                what=what,
-                due=due,
-                status=status,
-                days=(as_of - due).days,
-                ref=ref,
-            )
-        )
+        # positional: tens of thousands are made per run at 10,000 clients
+        days = (as_of - due).days
+        items.append(DueItem(client, name, manager, kind, what, due, status, days, ref))
     if plan.errors:
         items.append(record_item(plan, as_of))
     return items

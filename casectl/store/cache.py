@@ -27,7 +27,7 @@ from typing import Any
 from casectl import __version__
 from casectl.core import facts, schedule
 
-CACHE_FORMAT = 6
+CACHE_FORMAT = 7
 FILE_NAME = "read-cache.json"
 
 Stamp = str  # a digest of everything lstat says about a client folder and its files
@@ -54,7 +54,7 @@ def _readable(st: os.stat_result) -> bool:
     return bool(st.st_mode & stat.S_IROTH)
 
 
-def stamp_folder(folder: Path, names: tuple[str, ...]) -> Stamp | None:
+def stamp_folder(folder: str | Path, names: tuple[str, ...]) -> Stamp | None:
     """What identifies the current content of a client folder, cheaply (no reads).
 
     One ``lstat`` of the folder (its modification time changes whenever an entry is
@@ -102,7 +102,8 @@ def config_key(config_bytes: bytes) -> str:
     return h.hexdigest()
 
 
-SECTIONS = ("facts", "schedule")
+# facts: ClientFacts' summary fields; detail: its collections; schedule: the due dates.
+SECTIONS = ("facts", "detail", "schedule")
 
 
 _warned: set[str] = set()
@@ -133,8 +134,9 @@ class ReadCache:
     """Per-client entries in an index file, with bulky parts in section files.
 
     ``read-cache.json`` (the index) holds each client's stamp and problems: all that
-    ``validate`` needs. ``read-cache.facts.json`` and ``read-cache.schedule.json``
-    hold facts and due dates and are only read by the commands that use them. A
+    ``validate`` needs. ``read-cache.facts.json`` (the facts' summary fields),
+    ``read-cache.detail.json`` (their collections) and ``read-cache.schedule.json``
+    (due dates) are each read only by the commands that use them. A
     section entry is trusted only when it carries the same stamp as the index entry,
     so files written by different runs (or a crash between two renames) can never be
     mixed up.
