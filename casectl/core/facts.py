@@ -7,7 +7,7 @@ unchanged files. Everything here is plain data: dates, strings, ints.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any, NamedTuple, get_args, get_origin, get_type_hints
@@ -265,15 +265,15 @@ def _rows(row: type[Any]) -> tuple[_Enc, _Dec]:
         return out
 
     def decode(rows: Any) -> tuple[Any, ...]:
-        out = []
-        for r in rows:
-            if len(r) != width:
-                raise ValueError("a row of the wrong width")
-            values = list(r)
-            for i, _, dec in converted:
-                values[i] = dec(values[i])
-            out.append(make(values))
-        return tuple(out)
+        # Column by column: no list and no loop per row (map and zip run in C).
+        if not isinstance(rows, list):
+            raise TypeError("rows must be a list")
+        if any(len(r) != width for r in rows):
+            raise ValueError("a row of the wrong width")
+        columns: list[Iterable[Any]] = list(zip(*rows, strict=True)) or [()] * width
+        for i, _, dec in converted:
+            columns[i] = map(dec, columns[i])
+        return tuple(map(make, zip(*columns, strict=True)))
 
     return encode, decode
 
