@@ -11,11 +11,9 @@ from typing import Any
 
 from casectl.errors import UnknownClientError
 from casectl.git import history as githistory
+from casectl.present import formats
 from casectl.present.output import Output
-from casectl.present.text import json_list, plain_table, rich_table
 from casectl.store import layout
-
-HEADERS = ("date", "author", "message", "files")
 
 
 def run(out: Output, directory: Path | None, client_id: str, fmt: str) -> int:
@@ -39,27 +37,5 @@ def run(out: Output, directory: Path | None, client_id: str, fmt: str) -> int:
         }
         for r in records
     ]
-    if fmt == "json":
-        out.write(json_list(rows))
-        return 0
-    if not rows:
-        out.warn(f"{prefix} has no commits yet")
-        return 0
-    table = [
-        [
-            r["date"][:16].replace("T", " "),
-            r["author"],
-            r["message"],
-            ", ".join(f"{f['status']} {_short(f['path'], prefix)}" for f in r["files"]),
-        ]
-        for r in rows
-    ]
-    if out.is_tty():
-        out.print_rich(rich_table(HEADERS, table))
-    else:
-        out.write(plain_table(HEADERS, table))
+    formats.HISTORY.write(fmt, out, formats.HistoryView(rows, prefix))
     return 0
-
-
-def _short(path: str, prefix: str) -> str:
-    return path[len(prefix) + 1 :] if path.startswith(prefix + "/") else path

@@ -8,11 +8,9 @@ from typing import Any
 from casectl.commands._common import agency_context, check_manager_option
 from casectl.core.model import STATUSES
 from casectl.errors import CasectlError
+from casectl.present import formats
 from casectl.present.output import Output
-from casectl.present.text import json_list, plain_table, rich_table
 from casectl.read.scan import scan
-
-HEADERS = ("id", "name", "status", "manager", "program", "opened", "last contact", "notes")
 
 
 def run(
@@ -43,36 +41,5 @@ def run(
                 "errors": f.errors,
             }
         )
-    if fmt == "json":
-        out.write(json_list(rows))
-        return 0
-    table = [
-        [
-            r["id"],
-            _marked(r["name"]) if r["errors"] else r["name"],
-            r["status"],
-            r["manager"],
-            r["program"],
-            r["opened"],
-            r["last_contact"],
-            r["notes"],
-        ]
-        for r in rows
-    ]
-    if out.is_tty():
-        styles = [
-            "red" if r["errors"] else {"on_hold": "yellow", "closed": "dim"}.get(r["status"])
-            for r in rows
-        ]
-        out.print_rich(rich_table(HEADERS, table, styles=styles))
-    else:
-        out.write(plain_table(HEADERS, table))
+    formats.LIST.write(fmt, out, formats.ListView(rows))
     return 0
-
-
-def _marked(name: str | None) -> str:
-    """The name cell of a client whose files have errors: it is listed all the same."""
-    return f"{name} {ERRORS_MARK}" if name else ERRORS_MARK
-
-
-ERRORS_MARK = "(records have errors)"

@@ -4,8 +4,14 @@ one-line summary; JSON is ``Finding.to_json`` through ``text.json_list``.
 
 from __future__ import annotations
 
-from casectl.git.audit import AuditResult, Finding
+from typing import TYPE_CHECKING
+
 from casectl.present.output import visible
+from casectl.present.text import json_list
+
+if TYPE_CHECKING:
+    from casectl.git.audit import AuditResult, Finding
+    from casectl.present.output import Output
 
 
 def finding_line(f: Finding) -> str:
@@ -44,3 +50,18 @@ def summary(result: AuditResult, require_signed: bool) -> str:
 
 def _n(count: int, word: str) -> str:
     return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+# ------------------------------------------------------------------ the audit formats
+# (present.formats.AUDIT lists them)
+
+
+def write_text(out: Output, result: AuditResult, require_signed: bool) -> None:
+    """One line per finding on stdout, the summary on stderr."""
+    for finding in result.findings:
+        out.line(finding_line(finding))
+    out.stderr.write(summary(result, require_signed) + "\n")
+
+
+def write_json(out: Output, result: AuditResult, require_signed: bool) -> None:
+    out.write(json_list([f.to_json() for f in result.findings]))
