@@ -79,21 +79,15 @@ def run(
         _add_first_manager(config, key, scaffold.manager_entry(who.name or key, who.email))
     clients = root / "clients"
     clients.mkdir(exist_ok=True)
-    (clients / ".gitkeep").touch()
-    ignore = root / ".gitignore"
-    existing = writes.read_bytes(ignore).decode("utf-8", "replace")
-    if ".casectl/" not in existing.split():
-        ignore.write_text(
-            existing
-            + ("\n" if existing and not existing.endswith("\n") else "")
-            + scaffold.GITIGNORE,
-            encoding="utf-8",
-        )
+    writes.ensure_file(clients / ".gitkeep")
+    writes.add_missing_text(
+        root / ".gitignore", lambda text: ".casectl/" in text.split(), scaffold.GITIGNORE
+    )
     gitsync.ensure_gitattributes(root)
-    schema_dir = root / scaffold.SCHEMA_DIR
-    schema_dir.mkdir(exist_ok=True)
-    for schema_name, schema in schemas.schemas().items():
-        (schema_dir / schema_name).write_text(schemas.dumps(schema), encoding="utf-8")
+    writes.write_text_files(
+        root / scaffold.SCHEMA_DIR,
+        {name: schemas.dumps(schema) for name, schema in schemas.schemas().items()},
+    )
     gitsync.configure_merge_driver(root)
     try:
         gitcommit.commit_all_initial(root, [*_TRACKED, scaffold.SCHEMA_DIR], f"init: {name}")
