@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from casectl.edit.logtext import same_data
+from casectl.core.data import same_data
 from casectl.errors import CasectlError
 from casectl.git import history as githistory
 from casectl.git import run as gitrun
