@@ -116,3 +116,18 @@ def test_the_example_agency_is_where_the_tests_read_it() -> None:
     turned them into silent skips. Now they fail, and this says why."""
     assert (EXAMPLE / "casectl.yaml").is_file(), f"no example agency at {EXAMPLE}"
     assert any((EXAMPLE / "clients").iterdir())
+
+
+def test_every_test_listed_slow_exists() -> None:
+    """tests/slow.txt names tests by file and function; a renamed or removed test must
+    leave the list too (else it would silently run in the quick loop again)."""
+    missing = []
+    for line in (REPO_ROOT / "tests" / "slow.txt").read_text().splitlines():
+        node = line.partition("#")[0].strip()
+        if not node:
+            continue
+        file, _, name = node.partition("::")
+        source = REPO_ROOT / file
+        if not source.is_file() or f"def {name}(" not in source.read_text(encoding="utf-8"):
+            missing.append(node)
+    assert missing == []
