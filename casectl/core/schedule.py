@@ -1,17 +1,15 @@
 """What is due: client facts + cadence + an as-of day -> due items (contract section 2).
 
-Pure: no I/O and no clock, except :func:`today_in`, which reads the clock only when
-no ``now`` is given. Every date here is a calendar day; "today" is always the
-agency's day (its IANA zone), never the machine's.
+Pure: no I/O and no clock (the day is given: ``read.agency.today_in`` reads it). Every
+date here is a calendar day.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from casectl.core import dates
 from casectl.core.facts import CADENCE_KEYS, ClientFacts
@@ -293,24 +291,3 @@ def sort_items(items: list[DueItem]) -> list[DueItem]:
     """By due date, then client id, then kind (contract table order), then what."""
     order = _ORDER
     return sorted(items, key=lambda i: (i.due, i.client, order[i.kind], i.what))
-
-
-def today_in(tz_name: str, now: datetime | None = None) -> date:
-    """The current date in the IANA zone ``tz_name``.
-
-    ``now`` (an aware datetime) replaces the clock in tests. Raises ValueError for an
-    unknown or malformed zone name, or a naive ``now``.
-    """
-    try:
-        zone = ZoneInfo(tz_name)
-    # A directory ("America") or a non-TZif file fails with OSError / ValueError, not
-    # ZoneInfoNotFoundError; all of them mean "not a zone" to the user.
-    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError) as err:
-        raise ValueError(
-            f"unknown time zone {tz_name!r} (use an IANA name such as 'America/Chicago')"
-        ) from err
-    if now is None:
-        now = datetime.now(UTC)
-    elif now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("now must be an aware datetime")
-    return now.astimezone(zone).date()
