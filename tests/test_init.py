@@ -88,3 +88,13 @@ def test_readme_tour_runs_as_written(tmp_path: Path) -> None:
         ran.append(args[0] if args[0] != "-C" else args[2])
     assert ran == ["init", "new", "note", "validate", "due", "show", "report"]
     assert (cwd / "maria.html").read_text().startswith("<!DOCTYPE html>")
+
+
+@pytest.mark.parametrize("zone", ["America", "Mars/Olympus"])
+def test_init_refuses_a_timezone_that_is_no_zone(tmp_path: Path, zone: str) -> None:
+    r = cli("init", tmp_path / "ag", "--agency", "A", "--timezone", zone)
+    assert r.exit_code == 2
+    assert r.stderr.strip().endswith(
+        f"--timezone: {zone!r} is not a known time zone (use an IANA name such as America/Chicago)"
+    )
+    assert not (tmp_path / "ag").exists()

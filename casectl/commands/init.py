@@ -8,11 +8,10 @@ repository it left half made (casectl.yaml written but never committed).
 
 from __future__ import annotations
 
-import zoneinfo
 from pathlib import Path
 
 from casectl.checks import check_config
-from casectl.core import schemas
+from casectl.core import dates, schemas
 from casectl.core.model import CLIENT_ID_RE, Agency
 from casectl.edit import scaffold
 from casectl.errors import CasectlError
@@ -38,13 +37,11 @@ def run(
     name = agency.strip()
     if not name:
         raise CasectlError("--agency: the agency needs a name")
-    try:
-        zoneinfo.ZoneInfo(timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    if dates.zone_named(timezone) is None:
         raise CasectlError(
             f"--timezone: {timezone!r} is not a known time zone "
             "(use an IANA name such as America/Chicago)"
-        ) from None
+        )
     if manager is not None and not CLIENT_ID_RE.fullmatch(manager):
         raise CasectlError(
             f"--manager: {manager!r} is not a manager key: use lower-case letters, digits "

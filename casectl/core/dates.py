@@ -10,8 +10,9 @@
 from __future__ import annotations
 
 import re
+import zoneinfo
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 
 from dateutil.relativedelta import relativedelta
 
@@ -100,3 +101,14 @@ def add(day: date, duration: Duration) -> date:
     """``day`` plus ``duration`` with calendar months (clamped to month end)."""
     result: date = day + duration.delta()
     return result
+
+
+def zone_named(name: str) -> tzinfo | None:
+    """The IANA time zone ``name``; None when it names none. The one lookup: a folder
+    of the zone database ("America") or a file that is not a zone fails with OSError or
+    ValueError, not ZoneInfoNotFoundError, and none of them may escape. (It reads the
+    system's zone database, not the agency: the only file this module touches.)"""
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError, OSError):
+        return None

@@ -5,25 +5,16 @@ at once is ``read.scan``.
 
 from __future__ import annotations
 
-import zoneinfo
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 
 from casectl.checks import CheckedClient, check_client, check_config
 from casectl.core.context import RunContext
+from casectl.core.dates import zone_named
 from casectl.core.model import FORMAT_VERSION, Agency
 from casectl.core.problems import Problem
 from casectl.errors import CasectlError
 from casectl.store import layout, load, records
-
-
-def zone_named(name: str) -> tzinfo | None:
-    """The IANA zone ``name``; None when it is not one. A folder ("America") or a file
-    that is not a zone fails with OSError or ValueError, not ZoneInfoNotFoundError."""
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError, OSError):
-        return None
 
 
 def today_in(zone: tzinfo | None, now: datetime | None = None) -> date:
