@@ -83,6 +83,23 @@ LOG = """\
 """
 
 
+# ------------------------------------------------------------------ the slow marker
+#
+# `pytest -m "not slow"` is the quick loop (under a minute); CI runs everything. A test
+# is slow when it starts processes by the dozen (several real casectl processes, git
+# clones, a browser), kills writers mid-write, or runs a big hypothesis search: mark
+# it `@pytest.mark.slow`, or list it in tests/slow.txt (the tests measured at 2 s and
+# more with `--durations=0` on the shared 2-core machine).
+SLOW_LIST = Path(__file__).with_name("slow.txt")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    listed = {line.partition("#")[0].strip() for line in SLOW_LIST.read_text().splitlines()}
+    for item in items:
+        if item.nodeid.partition("[")[0] in listed:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_home(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch

@@ -88,6 +88,24 @@ def test_a_damaged_cache_only_costs_time(agency: Path) -> None:
     assert [row["id"] for row in json.loads(r.stdout)] == ["rc-0001", "rc-0002"]
 
 
+def test_facts_are_kept_as_a_summary_and_a_detail_each_damage_only_costs_time(
+    agency: Path,
+) -> None:
+    """`list` reads the facts' summary section only, `caseload` the detail too (goals,
+    contact dates): damage to either part is checked afresh, never shown."""
+    listed = cli("-C", agency, "list", "--format", "json").stdout
+    caseload = cli("-C", agency, "caseload", "--as-of", "2026-03-01").stdout
+    for section in ("facts", "detail"):
+        path = agency / ".casectl" / f"read-cache.{section}.json"
+        data = json.loads(path.read_text())
+        assert sorted(data["clients"]) == ["rc-0001", "rc-0002"]
+        for item in data["clients"].values():
+            item[1] = {"id": 7}
+        path.write_text(json.dumps(data))
+        assert cli("-C", agency, "list", "--format", "json").stdout == listed
+        assert cli("-C", agency, "caseload", "--as-of", "2026-03-01").stdout == caseload
+
+
 def test_cache_is_never_written_outside_the_repo_and_no_cache_leaves_it(agency: Path) -> None:
     r = cli("-C", agency, "validate", "--no-cache")
     assert r.exit_code == 0

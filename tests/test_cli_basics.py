@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -80,9 +79,28 @@ def test_validate_clean_and_exit_codes(agency: Path) -> None:
     assert r.exit_code == 2 and "no casectl.yaml" in r.stderr
 
 
-def test_validate_finds_agency_by_walking_up(agency: Path) -> None:
-    os.chdir(agency / "clients" / "rc-0001")
-    assert cli("validate").exit_code == 0
+def test_validate_finds_agency_by_walking_up(
+    agency: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From a folder deep inside the agency, validate finds the casectl.yaml above it,
+    checks the whole agency and names files from its root (not from the cwd)."""
+    deep = agency / "clients" / "rc-0002" / "scans" / "2026"
+    deep.mkdir(parents=True)
+    monkeypatch.chdir(deep)
+    r = cli("validate")
+    assert r.exit_code == 0
+    assert r.stdout == (
+        "clients/rc-0002/scans:1:1: warning CM604 unexpected file in a client folder\n"
+        "0 errors, 1 warning in 9 files\n"
+    )
+    # the same from the root with -C: walking up found this very agency
+    assert cli("-C", agency, "validate").stdout == r.stdout
+    # and above every agency there is none to find: refused, not another folder's
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    monkeypatch.chdir(outside)
+    none = cli("validate")
+    assert none.exit_code == 2 and "no casectl.yaml" in none.stderr
 
 
 def test_validate_reports_problem_lines_sorted_with_summary(tmp_path: Path) -> None:

@@ -68,10 +68,15 @@ def test_by_someone_else_records_entered_by(tmp_path: Path) -> None:
 
 def test_own_notes_have_no_entered_by(tmp_path: Path) -> None:
     root = _agency(tmp_path)
-    assert cli("-C", root, "note", "rc-0002", "Visit.", "--date", "2026-11-02 10:00").exit_code == 0
+    assert cli("-C", root, "note", "rc-0002", "Visit.").exit_code == 0
     assert cli("-C", root, "note", "rc-0002", "Again.", "--by", "jdoe").exit_code == 0
     assert all("entered_by" not in e for e in _log(root, "rc-0002"))
     assert yaml.safe_load((root / "casectl.yaml").read_text())["format"] == 1
+    # A late entry (dated over 24 hours back) is recorded: format 2, but no entered_by.
+    late = cli("-C", root, "note", "rc-0002", "Visit.", "--date", "-3d")
+    assert late.exit_code == 0, late.stderr
+    assert all("entered_by" not in e for e in _log(root, "rc-0002"))
+    assert "recorded" in _log(root, "rc-0002")[-1]
 
 
 def test_identity_matching_no_manager_leaves_entered_by_out(tmp_path: Path) -> None:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 import yaml
 
 from casectl.checks import schema
 from casectl.cli import app
-from tests.conftest import REPO_ROOT
+from tests.conftest import EXAMPLE, REPO_ROOT
 
 CODE = re.compile(r"CM\d{3}")
 CHECKS_MD = REPO_ROOT / "docs" / "checks.md"
@@ -70,8 +69,6 @@ def _command_names() -> list[str]:
 
 
 def test_every_command_is_documented() -> None:
-    if not CLI_MD.exists():
-        pytest.skip("docs/cli.md is not written yet")
     text = CLI_MD.read_text(encoding="utf-8")
     names = _command_names()
     assert "validate" in names and "list" in names
@@ -111,3 +108,26 @@ def test_pre_commit_style_run_checks_the_named_files(tmp_path: Path) -> None:
     done = cli_subprocess("validate", "clients/rc-0001/log.yaml", cwd=root)
     assert done.returncode == 1
     assert "clients/rc-0001/log.yaml:5:11: error CM620" in done.stdout
+
+
+def test_the_example_agency_is_where_the_tests_read_it() -> None:
+    """tests/test_due.py, test_reports.py, test_readme.py and test_browser.py read
+    examples/agency; they used to skip when it was missing, so moving it would have
+    turned them into silent skips. Now they fail, and this says why."""
+    assert (EXAMPLE / "casectl.yaml").is_file(), f"no example agency at {EXAMPLE}"
+    assert any((EXAMPLE / "clients").iterdir())
+
+
+def test_every_test_listed_slow_exists() -> None:
+    """tests/slow.txt names tests by file and function; a renamed or removed test must
+    leave the list too (else it would silently run in the quick loop again)."""
+    missing = []
+    for line in (REPO_ROOT / "tests" / "slow.txt").read_text().splitlines():
+        node = line.partition("#")[0].strip()
+        if not node:
+            continue
+        file, _, name = node.partition("::")
+        source = REPO_ROOT / file
+        if not source.is_file() or f"def {name}(" not in source.read_text(encoding="utf-8"):
+            missing.append(node)
+    assert missing == []

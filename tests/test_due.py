@@ -520,7 +520,6 @@ EXAMPLE_PEOPLE = {
 }
 
 
-@pytest.mark.skipif(not (EXAMPLE / "casectl.yaml").is_file(), reason="no example agency")
 def test_example_agency_due_list(tmp_path: Path) -> None:
     r = cli("-C", EXAMPLE, "due", "--as-of", EXAMPLE_DATE, "--format", "json")
     assert r.exit_code == 0, r.stderr
@@ -542,7 +541,6 @@ def test_example_agency_due_list(tmp_path: Path) -> None:
     assert r.exit_code == 1
 
 
-@pytest.mark.skipif(not (EXAMPLE / "casectl.yaml").is_file(), reason="no example agency")
 def test_docs_show_the_real_example_output() -> None:
     docs = (REPO_ROOT / "docs" / "monitoring.md").read_text()
     r = cli("-C", EXAMPLE, "due", "--as-of", EXAMPLE_DATE)

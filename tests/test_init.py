@@ -54,3 +54,13 @@ def test_init_manager_option_chooses_the_key(tmp_path: Path) -> None:
 )
 def test_manager_key_from_email(email: str, key: str | None) -> None:
     assert scaffold.manager_key(email) == key
+
+
+@pytest.mark.parametrize("zone", ["America", "Mars/Olympus"])
+def test_init_refuses_a_timezone_that_is_no_zone(tmp_path: Path, zone: str) -> None:
+    r = cli("init", tmp_path / "ag", "--agency", "A", "--timezone", zone)
+    assert r.exit_code == 2
+    assert r.stderr.strip().endswith(
+        f"--timezone: {zone!r} is not a known time zone (use an IANA name such as America/Chicago)"
+    )
+    assert not (tmp_path / "ag").exists()

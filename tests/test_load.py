@@ -275,24 +275,36 @@ VALID = {
 YAML_CHARS = st.sampled_from([*":-[]{}&*!|>'\"%@`#,? \n\t\\", "\x00", "\xff", "\u00e9"])
 
 
-def _assert_loaded(loaded: Any) -> None:
-    assert isinstance(loaded, Loaded)
-    assert loaded.ok or loaded.problems  # a record, or at least one problem saying why not
-    for p in loaded.problems:
-        assert p.line >= 1 and p.column >= 1 and p.code.startswith("CM0")
+def _positions_ok(loaded: Loaded, text: str | bytes) -> bool:
+    """Every problem points at a real place (1-based, within the file's lines) with a
+    loader code (CM0xx)."""
+    lines = len(text.splitlines()) + 1
+    return all(
+        1 <= p.line <= lines and p.column >= 1 and p.code.startswith("CM0") for p in loaded.problems
+    )
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=300))
 def test_any_bytes_load_without_raising(raw: bytes) -> None:
-    _assert_loaded(load_text("f.yaml", raw))
+    loaded = load_text("f.yaml", raw)
+    assert isinstance(loaded, Loaded)
+    # data, or an error saying why there is none
+    assert loaded.ok or any(p.severity == "error" for p in loaded.problems)
+    assert _positions_ok(loaded, raw)
+    assert all(p.path == "f.yaml" for p in loaded.problems)
 
 
 @settings(max_examples=200, deadline=None)
 @given(ANY_DATA, st.sampled_from([None, True, False]))
 def test_any_yaml_shaped_data_loads(data: Any, flow: bool | None) -> None:
     text = yaml.safe_dump(data, default_flow_style=flow, allow_unicode=True)
-    _assert_loaded(load_text("f.yaml", text))
+    loaded = load_text("f.yaml", text)
+    assert isinstance(loaded, Loaded)
+    assert loaded.ok or any(p.severity == "error" for p in loaded.problems)
+    assert _positions_ok(loaded, text)
+    if loaded.ok:  # what it reads is what PyYAML's own safe loader reads
+        assert loaded.data == yaml.safe_load(text)
 
 
 @settings(max_examples=200, deadline=None)
@@ -330,7 +342,12 @@ def _mutate(text: str, draw: Any) -> str:
 @settings(max_examples=300, deadline=None)
 @given(st.sampled_from(sorted(VALID)), st.data())
 def test_damaged_case_files_load(name: str, data: st.DataObject) -> None:
-    _assert_loaded(load_text(name, _mutate(VALID[name], data.draw)))
+    text = _mutate(VALID[name], data.draw)
+    loaded = load_text(name, text)
+    assert isinstance(loaded, Loaded)
+    assert loaded.ok or any(p.severity == "error" for p in loaded.problems)
+    assert _positions_ok(loaded, text)
+    assert all(p.path == name for p in loaded.problems)
 
 
 AGENCY = Agency.model_validate(

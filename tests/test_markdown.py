@@ -116,7 +116,11 @@ MARKDOWNISH = st.text(alphabet="`<>|[]()!*_~#-+=.:/@&\\ \n\twhtpsa1", max_size=4
 @given(st.one_of(MARKDOWNISH, st.text(max_size=60)))
 @settings(max_examples=500, deadline=None)
 def test_md_escape_keeps_any_text_inert(value: str) -> None:
-    for cell in (markdown.md_escape(value), markdown.md_escape(value, code=True)):
+    inline, code = markdown.md_escape(value), markdown.md_escape(value, code=True)
+    for cell in (inline, code):
+        assert "\n" not in cell and "\r" not in cell  # one line: a table row stays one row
+    assert "<" not in inline and ">" not in inline  # entities: no HTML can start
+    for cell in (inline, code):
         assert_inert(f"| x | y | z |\n|---|---|---|\n| a | {cell} | c |\n")
     assert_inert("#### " + markdown.md_escape(value) + " · " + markdown.md_escape(value, code=True))
     assert_inert("- [ ] " + markdown.md_escape(value))

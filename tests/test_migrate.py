@@ -14,6 +14,11 @@ from tests.conftest import EXAMPLE, cli, client_files, make_agency, run_git
 def _example(tmp_path: Path) -> Path:
     root = tmp_path / "agency"
     shutil.copytree(EXAMPLE, root)
+    # The example as it stood before its first format 2 write: `format: 1` (format 1
+    # reads the format 2 fields it already holds leniently, as validate shows below).
+    config = root / "casectl.yaml"
+    lines = config.read_text().splitlines(keepends=True)
+    config.write_text("".join("format: 1\n" if ln.startswith("format:") else ln for ln in lines))
     (root / ".gitignore").write_text(".casectl/\n")
     run_git(root, "init", "-q", "-b", "main")
     run_git(root, "add", "-A")

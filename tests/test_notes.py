@@ -200,8 +200,21 @@ def test_old_problems_do_not_block_new_notes(tmp_path: Path) -> None:
     # An old entry by someone not in managers (CM423) stays; new notes still go in.
     bad = "- id: a\n  date: 2026-01-10 10:00\n  by: stranger\n  type: note\n  text: old\n"
     root = make_agency(tmp_path / "ag", {CID: client_files(CID, **{"log.yaml": bad})})
+    before = cli("-C", root, "validate")
+    assert before.exit_code == 1 and before.stdout.count(" CM423 ") == 1
     r = cli("-C", root, "note", CID, "new")
     assert r.exit_code == 0, r.stderr
+    # the note is in the log, after the old entry (kept byte for byte), and committed
+    raw = _log(root).read_bytes()
+    assert raw.startswith(bad.encode())
+    items = _items(raw)
+    assert [i["text"] for i in items] == ["old", "new\n"]  # a literal block keeps its newline
+    assert items[1]["by"] == "jdoe" and items[1]["id"] == r.stdout.strip()
+    assert run_git(root, "status", "--porcelain").strip() == ""
+    assert run_git(root, "log", "-1", "--format=%s").strip() == f"note: {CID} note (jdoe)"
+    # the old problem is still there and reported, and the note added none
+    after = cli("-C", root, "validate")
+    assert (after.exit_code, after.stdout) == (1, before.stdout)
 
 
 # ------------------------------------------------------------------ amendments

@@ -34,15 +34,12 @@ HOSTILE = (
     "[link](http://evil.example) **bold**"
 )
 
-needs_example = pytest.mark.skipif(
-    not (EXAMPLE / "casectl.yaml").exists(), reason="examples/agency is not there yet"
-)
-
 
 @pytest.fixture
 def example(tmp_path: Path) -> Path:
-    if not (EXAMPLE / "casectl.yaml").exists():
-        pytest.skip("examples/agency is not there yet")
+    # The example agency is part of the repository: if it moves, these tests fail
+    # (test_the_example_agency_is_where_the_tests_read_it says where), never skip.
+    assert (EXAMPLE / "casectl.yaml").is_file(), f"no example agency at {EXAMPLE}"
     root = tmp_path / "example"
     shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns(".casectl"))
     return root
@@ -152,7 +149,6 @@ def test_scrubber_removes_name_and_contact_details() -> None:
 # ------------------------------------------------------------- context building
 
 
-@needs_example
 def test_client_context_changes_amendments_and_redaction() -> None:
     ctx = open_agency(EXAMPLE)
     check = read_client(ctx, "rc-0001")
@@ -187,7 +183,6 @@ def test_client_context_changes_amendments_and_redaction() -> None:
     assert red["redacted"] is True
 
 
-@needs_example
 def test_since_keeps_amendments_with_their_note_or_alone() -> None:
     ctx = open_agency(EXAMPLE)
     check = read_client(ctx, "rc-0001")
@@ -218,7 +213,6 @@ def test_amendment_of_amendment_nests_under_the_original(tmp_path: Path) -> None
     assert [a["id"] for a in notes[0]["amendments"]] == ["a1", "a2"]
 
 
-@needs_example
 def test_caseload_context_of_the_example() -> None:
     ctx = open_agency(EXAMPLE)
     facts = scan(ctx, use_cache=False).facts_and_schedules()
@@ -259,7 +253,6 @@ def test_contacts_within_counts_the_last_30_days() -> None:
 # ----------------------------------------------------- built-in templates: example
 
 
-@needs_example
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_client_report_content(example: Path, fmt: str) -> None:
     out = report(example, "rc-0001", "--format", fmt)
@@ -296,7 +289,6 @@ def test_client_report_content(example: Path, fmt: str) -> None:
         assert "> **Amendment**" in out
 
 
-@needs_example
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("cid", example_ids())
 def test_every_example_client_renders_and_redacts(example: Path, fmt: str, cid: str) -> None:
@@ -318,7 +310,6 @@ def test_every_example_client_renders_and_redacts(example: Path, fmt: str, cid: 
     assert phone_digits not in re.sub(r"\D", "", redacted.replace(cid, ""))
 
 
-@needs_example
 def test_report_since_filters_notes(example: Path) -> None:
     out = report(example, "rc-0001", "--since", "2026-11-01")
     assert "Home visit. Energy assistance paid the balance" in out
@@ -327,7 +318,6 @@ def test_report_since_filters_notes(example: Path) -> None:
     assert cli("-C", example, "report", "rc-0001", "--since", "nope").exit_code == 2
 
 
-@needs_example
 def test_client_without_assessment_or_goals(example: Path) -> None:
     for fmt in FORMATS:
         out = report(example, "rc-0008", "--format", fmt)
@@ -335,7 +325,6 @@ def test_client_without_assessment_or_goals(example: Path) -> None:
         assert "initial assessment" in out and "2026-12-03" in out
 
 
-@needs_example
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_caseload_content(example: Path, fmt: str) -> None:
     result = cli("-C", example, "caseload", "--as-of", AS_OF, "--format", fmt)
@@ -357,7 +346,6 @@ def test_caseload_content(example: Path, fmt: str) -> None:
         assert out.count('<tr class="client"') == 8
 
 
-@needs_example
 def test_caseload_manager_filter(example: Path) -> None:
     out = cli("-C", example, "caseload", "--as-of", AS_OF, "--manager", "tbrooks").stdout
     assert "Jamal Whitaker" in out and "Robert Dunn" in out
@@ -366,7 +354,6 @@ def test_caseload_manager_filter(example: Path) -> None:
     assert bad.exit_code == 2 and "nobody" in bad.stderr
 
 
-@needs_example
 def test_caseload_uses_the_cache_when_warm(example: Path) -> None:
     """Warm runs read facts from .casectl/, not the YAML: a name changed in the cache
     alone is what the report shows (until the file itself changes)."""
@@ -385,7 +372,6 @@ def test_caseload_uses_the_cache_when_warm(example: Path) -> None:
 # ------------------------------------------------------------------- escaping
 
 
-@needs_example
 def test_hostile_note_is_text(example: Path) -> None:
     add_note(example, "rc-0001", HOSTILE + "\n# heading?\n</blockquote><b>x</b>")
     html = report(example, "rc-0001", "--format", "html")
@@ -597,7 +583,6 @@ def _keys(value: object, prefix: str = "") -> set[str]:
     return found
 
 
-@needs_example
 def test_docs_name_every_context_variable() -> None:
     ctx = open_agency(EXAMPLE)
     check = read_client(ctx, "rc-0001")

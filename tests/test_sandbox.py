@@ -132,3 +132,28 @@ def test_report_template_option_cannot_escape_the_folder(agency: Path) -> None:
         result = cli("-C", agency, "report", "rc-0001", "--template", name)
         assert result.exit_code == 2, name
         assert "agency:" not in result.stdout and "root:" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [{"name": "Ann", "items": [1], "get": 2, "__class__": 3}, {}, {"mro": 1}, {1: "x"}],
+)
+@pytest.mark.parametrize(
+    "attribute", ["name", "items", "get", "keys", "__class__", "mro", "missing", "_x"]
+)
+def test_dict_lookups_find_what_the_plain_sandbox_finds(
+    obj: dict[object, object], attribute: str
+) -> None:
+    """The sandbox's fast path for dict keys (report contexts are dicts) finds the
+    same thing as the sandbox it speeds up: shadowed names stay the dict's own."""
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    from casectl.present.templating import environment
+
+    ours = environment(None).getattr(obj, attribute)
+    plain = ImmutableSandboxedEnvironment(undefined=StrictUndefined).getattr(obj, attribute)
+    if isinstance(plain, StrictUndefined):
+        assert isinstance(ours, StrictUndefined)
+    else:
+        assert ours == plain

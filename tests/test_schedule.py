@@ -11,7 +11,13 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from casectl.core.dates import Duration
-from casectl.core.facts import ActionFact, ClientFacts, GoalFact
+from casectl.core.facts import (
+    DETAIL_FIELDS,
+    SUMMARY_FIELDS,
+    ActionFact,
+    ClientFacts,
+    GoalFact,
+)
 from casectl.core.model import Cadence
 from casectl.core.schedule import (
     KINDS,
@@ -23,8 +29,8 @@ from casectl.core.schedule import (
     due_items,
     effective_cadence,
     sort_items,
-    today_in,
 )
+from casectl.read.agency import today_in, zone_named
 
 DEFAULT = Cadence()
 
@@ -261,33 +267,29 @@ def test_sort_items_by_date_client_kind_what() -> None:
 
 
 def test_today_in_near_midnight() -> None:
+    chicago, utc = zone_named("America/Chicago"), zone_named("UTC")
     late = datetime(2026, 11, 25, 5, 30, tzinfo=UTC)
-    assert today_in("America/Chicago", late) == date(2026, 11, 24)  # 23:30 CST
-    assert today_in("America/Chicago", datetime(2026, 11, 25, 6, 0, tzinfo=UTC)) == date(
-        2026, 11, 25
-    )
-    assert today_in("UTC", late) == date(2026, 11, 25)
-    assert today_in("Pacific/Auckland", datetime(2026, 11, 24, 11, 30, tzinfo=UTC)) == date(
-        2026, 11, 25
-    )
+    assert today_in(chicago, late) == date(2026, 11, 24)  # 23:30 CST
+    assert today_in(chicago, datetime(2026, 11, 25, 6, 0, tzinfo=UTC)) == date(2026, 11, 25)
+    assert today_in(utc, late) == date(2026, 11, 25)
+    auckland = zone_named("Pacific/Auckland")
+    assert today_in(auckland, datetime(2026, 11, 24, 11, 30, tzinfo=UTC)) == date(2026, 11, 25)
     # summer time: 04:30Z in July is 23:30 CDT the day before
-    assert today_in("America/Chicago", datetime(2026, 7, 1, 4, 30, tzinfo=UTC)) == date(2026, 6, 30)
+    assert today_in(chicago, datetime(2026, 7, 1, 4, 30, tzinfo=UTC)) == date(2026, 6, 30)
     # an aware now in another zone is converted, not read as wall time
     tokyo = timezone(timedelta(hours=9))
-    assert today_in("UTC", datetime(2026, 11, 25, 8, 0, tzinfo=tokyo)) == date(2026, 11, 24)
+    assert today_in(utc, datetime(2026, 11, 25, 8, 0, tzinfo=tokyo)) == date(2026, 11, 24)
 
 
 @pytest.mark.parametrize("name", ["Mars/Olympus", "America", "", "../etc/passwd", "/etc/x"])
-def test_today_in_refuses_unknown_zones(name: str) -> None:
-    with pytest.raises(ValueError, match="time zone"):
-        today_in(name, datetime(2026, 1, 1, tzinfo=UTC))
+def test_unknown_zones_are_none_never_an_exception(name: str) -> None:
+    assert zone_named(name) is None  # casectl.yaml's check says so (CM5xx); UTC meanwhile
+    assert today_in(None, datetime(2026, 1, 1, 23, 30, tzinfo=UTC)) == date(2026, 1, 1)
 
 
-def test_today_in_refuses_naive_now_and_reads_the_clock() -> None:
-    with pytest.raises(ValueError, match="aware"):
-        today_in("UTC", datetime(2026, 1, 1))
+def test_today_in_reads_the_clock() -> None:
     before = datetime.now(UTC).date()
-    got = today_in("UTC")
+    got = today_in(zone_named("UTC"))
     assert before <= got <= datetime.now(UTC).date()
 
 
@@ -427,6 +429,20 @@ def test_facts_json_round_trips(facts: ClientFacts) -> None:
     data = facts.to_json()
     assert set(data) == {f.name for f in dataclasses.fields(ClientFacts)}
     assert ClientFacts.from_json(data) == facts
+
+
+@settings(max_examples=100, deadline=None)
+@given(client_facts())
+def test_facts_summary_is_every_field_but_the_collections(facts: ClientFacts) -> None:
+    """The cache keeps facts in two parts derived from the fields: a summary (what
+    `list` reads) and the collections; the summary alone leaves only those empty."""
+    data = facts.to_json()
+    assert set(SUMMARY_FIELDS) | set(DETAIL_FIELDS) == set(data)
+    assert not set(SUMMARY_FIELDS) & set(DETAIL_FIELDS)
+    summary = {name: data[name] for name in SUMMARY_FIELDS}
+    empty = dataclasses.replace(facts, cadence={}, goals=(), actions=(), contact_dates=())
+    assert ClientFacts.from_json(summary, summary_only=True) == empty
+    assert ClientFacts.from_json({**summary, "opened": "x"}, summary_only=True) is None
 
 
 @settings(max_examples=200, deadline=None)

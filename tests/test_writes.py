@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import random
 import signal
@@ -13,16 +14,20 @@ from pathlib import Path
 
 import pytest
 
+import casectl
 from casectl.edit.logtext import append_entry, format_entry
 from casectl.errors import CasectlError
 from casectl.store.layout import ensure_inside
 from casectl.store.load import load_text
 from casectl.store.writes import (
+    add_missing_text,
     atomic_write,
     cleanup_stale_temps,
     edit_file,
     is_temp_name,
     locked,
+    private_folder,
+    write_text_files,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -189,7 +194,7 @@ def test_edit_file_replaces_under_lock(tmp_path: Path) -> None:
     assert new == path.read_bytes() == b"status: closed  # keep\n"
 
     def refuse(old: bytes) -> bytes:
-        raise ValueError("status is in flow style")
+        raise CasectlError("status is in flow style")
 
     with pytest.raises(CasectlError, match="flow style"):
         edit_file(path, refuse)
@@ -343,3 +348,89 @@ def test_cleanup_stale_temps_only_touches_old_temps(tmp_path: Path) -> None:
     assert cleanup_stale_temps(tmp_path) == [old]
     assert fresh.exists() and other.exists()
     assert not is_temp_name("log.yaml") and is_temp_name(fresh.name)
+
+
+# ------------------------------------------------------------------ the other files
+
+
+def test_add_missing_text_adds_once_and_keeps_what_is_there(tmp_path: Path) -> None:
+    path = tmp_path / "info" / "attributes"
+    has = lambda text: "x merge=y" in text.splitlines()  # noqa: E731
+    assert add_missing_text(path, has, "x merge=y\n") is True
+    assert add_missing_text(path, has, "x merge=y\n") is False
+    assert path.read_text() == "x merge=y\n"
+    other = tmp_path / ".gitignore"
+    other.write_text("build/")  # no final newline
+    assert add_missing_text(other, lambda t: ".casectl/" in t.split(), ".casectl/\n")
+    assert other.read_text() == "build/\n.casectl/\n"
+
+
+def test_add_missing_text_refuses_a_link_and_writes_nothing(tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere"
+    target.write_text("mine\n")
+    link = tmp_path / ".gitattributes"
+    link.symlink_to(target)
+    with pytest.raises(CasectlError, match="symbolic link"):
+        add_missing_text(link, lambda text: False, "x\n")
+    assert target.read_text() == "mine\n"
+
+
+def test_write_text_files_makes_the_folder_and_replaces_each_file(tmp_path: Path) -> None:
+    folder = tmp_path / "a" / "schemas"
+    assert write_text_files(folder, {"one.json": "{}\n", "two.json": "[]\n"}) == [
+        folder / "one.json",
+        folder / "two.json",
+    ]
+    write_text_files(folder, {"one.json": '{"x": 1}\n'})
+    assert (folder / "one.json").read_text() == '{"x": 1}\n'
+    assert sorted(p.name for p in folder.iterdir()) == ["one.json", "two.json"]
+
+
+def test_private_folder_is_owner_only_and_ignored_and_never_a_link(tmp_path: Path) -> None:
+    folder = private_folder(tmp_path / ".casectl")
+    assert folder == tmp_path / ".casectl"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert (folder / ".gitignore").read_text() == "*\n"
+    (tmp_path / "real").mkdir()
+    (tmp_path / "linked").symlink_to(tmp_path / "real")
+    assert private_folder(tmp_path / "linked") is None
+    assert list((tmp_path / "real").iterdir()) == []
+
+
+# Files casectl writes outside store/writes.py, each for a reason of its own.
+OTHER_WRITERS = {
+    "git/commit.py",  # blobs for `git hash-object` in a private temporary folder
+    "git/mergedriver.py",  # git's own %A file, which git hands the driver to overwrite
+}
+
+
+def _writes_a_file(node: ast.Call) -> bool:
+    func = node.func
+    name = getattr(func, "attr", getattr(func, "id", ""))
+    first = node.args[0] if node.args else None
+    if name in ("write_text", "write_bytes", "touch"):
+        # present's formatters are write_text(out, ...): they write to the Output
+        return not (isinstance(first, ast.Name) and first.id == "out")
+    if name in ("replace", "rename", "mkstemp"):
+        return ast.unparse(func) in ("os.replace", "os.rename", "tempfile.mkstemp")
+    if name == "open":
+        text = ast.unparse(node)
+        if "os.devnull" in text:
+            return False
+        return "O_WRONLY" in text or any(m in text for m in ("'w", "'a", "'x", "'r+"))
+    return False
+
+
+def test_every_write_goes_through_the_writer_module() -> None:
+    """No module but store/writes.py writes a file (write_text, write_bytes, touch,
+    open for writing, os.replace, os.open with O_WRONLY)."""
+    package = Path(casectl.__file__).parent
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        rel = path.relative_to(package).as_posix()
+        if rel == "store/writes.py" or rel in OTHER_WRITERS:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and _writes_a_file(node):
+                found.append(f"{rel}:{node.lineno}: {ast.unparse(node)[:60]}")
+    assert found == []

@@ -13,13 +13,13 @@ A manager key longer than 64 characters is CM014 (a key too long).
 from __future__ import annotations
 
 import re
-import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
 from casectl.checks import schema
 from casectl.checks import text as text_rules
 from casectl.checks.result import cap_problems
+from casectl.core import dates
 from casectl.core.model import FORMAT_VERSION, MAX_MANAGER_KEY, Agency, Cadence, describe
 from casectl.core.problems import Problem
 from casectl.store.load import KEY_TOO_LONG, Loaded
@@ -29,9 +29,7 @@ _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # fullmatch: no final newline
 
 def check(loaded: Loaded, agency: Agency) -> list[Problem]:
     out: list[Problem] = []
-    try:
-        zoneinfo.ZoneInfo(agency.timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    if dates.zone_named(agency.timezone) is None:
         out.append(
             loaded.problem(
                 ("timezone",),
@@ -183,9 +181,7 @@ def _best_managers(value: dict[Any, Any], said: list[str]) -> dict[str, Any]:
 
 def _usable_zone(agency: Agency, said: list[str]) -> Agency:
     """The agency, with UTC for a zone name that names no zone (said)."""
-    try:
-        zoneinfo.ZoneInfo(agency.timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+    if dates.zone_named(agency.timezone) is None:
         said.append(f"{CONFIG}: timezone falls back to UTC")
         return agency.model_copy(update={"timezone": "UTC"})
     return agency

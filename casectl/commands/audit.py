@@ -12,9 +12,9 @@ from pathlib import Path
 from casectl.errors import CasectlError
 from casectl.git import run as gitrun
 from casectl.git.audit import audit
-from casectl.present.audit import finding_line, purge_lines, summary, unchecked_line
+from casectl.present import formats
+from casectl.present.audit import unchecked_line
 from casectl.present.output import Output
-from casectl.present.text import json_list
 from casectl.store import layout
 
 
@@ -25,14 +25,7 @@ def run(
     if not (root / ".git").exists() and gitrun.resolve_commit(root, "HEAD") is None:
         raise CasectlError(f"{root} is not a git repository: there is no history to audit")
     result = audit(root, since=since, require_signed=require_signed)
-    if fmt == "json":
-        out.write(json_list([f.to_json() for f in result.findings]))
-    else:
-        for finding in result.findings:
-            out.line(finding_line(finding))
-        for line in purge_lines(result.purges):
-            out.line(line)
-        out.stderr.write(summary(result, require_signed) + "\n")
+    formats.AUDIT.write(fmt, out, formats.AuditView(result, require_signed))
     said = unchecked_line(result)
     if said is not None:
         out.stderr.write(said + "\n")

@@ -22,7 +22,7 @@ from casectl.commands._common import (
     parse_date_option,
 )
 from casectl.errors import CasectlError
-from casectl.figures.export import ExportKind, Row, columns, rows, write_csv, write_jsonl
+from casectl.figures.export import WRITERS, ExportKind, Row, columns, rows
 from casectl.present import reports
 from casectl.present.output import Output, json_visible, visible
 from casectl.read.figures import Skipped, client_records
@@ -55,7 +55,7 @@ def run(
     with figures_errors():
         names = columns(export_kind, ctx.agency)
         found = rows(export_kind, records, ctx.agency, start=first, end=last, redaction=redaction)
-    write: Writer = write_csv if fmt == "csv" else write_jsonl
+    write: Writer = WRITERS[fmt]
     if output is None:
         _to_stdout(out, write, found, names, fmt)
     else:

@@ -15,11 +15,9 @@ from casectl.commands._common import agency_context, resolve_client
 from casectl.core.model import CLIENT_ID_RE
 from casectl.errors import UnknownClientError
 from casectl.git import history as githistory
+from casectl.present import formats
 from casectl.present.output import Output
-from casectl.present.text import json_list, plain_table, rich_table
 from casectl.store import layout, restricted
-
-HEADERS = ("date", "author", "message", "files")
 
 
 def run(out: Output, directory: Path | None, client_id: str, fmt: str) -> int:
@@ -55,29 +53,9 @@ def run(out: Output, directory: Path | None, client_id: str, fmt: str) -> int:
     # Date order (newest first) by the instant, whatever offset each author had: a
     # rebase or a clock keeps git's own order from always being the dates' order.
     rows.sort(key=lambda r: datetime.fromisoformat(r["date"]), reverse=True)
-    if fmt == "json":
-        out.write(json_list(rows))
-        return 0
-    zone = agency_context(directory, out=out).zone or UTC
-    if not rows:
-        out.warn(f"{prefix} has no commits yet")
-        return 0
-    table = [
-        [
-            datetime.fromisoformat(r["date"]).astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-            r["author"],
-            r["message"],
-            ", ".join(f"{f['status']} {_short(f['path'], prefix)}" for f in r["files"]),
-        ]
-        for r in rows
-    ]
-    if out.is_tty():
-        with out.paged():
-            out.print_rich(rich_table(HEADERS, table, wrap=("author", "message", "files")))
-    else:
-        out.write(plain_table(HEADERS, table))
+    # the text shows times in the agency's zone (json keeps git's own offsets)
+    zone = (
+        agency_context(directory, out=out).zone or UTC if formats.HISTORY.for_people(fmt) else None
+    )
+    formats.HISTORY.write(fmt, out, formats.HistoryView(rows, prefix, zone))
     return 0
-
-
-def _short(path: str, prefix: str) -> str:
-    return path[len(prefix) + 1 :] if path.startswith(prefix + "/") else path

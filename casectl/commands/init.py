@@ -8,11 +8,10 @@ repository it left half made (casectl.yaml written but never committed).
 
 from __future__ import annotations
 
-import zoneinfo
 from pathlib import Path
 
 from casectl.checks import check_config
-from casectl.core import schemas
+from casectl.core import dates, schemas
 from casectl.core.model import CLIENT_ID_RE, Agency
 from casectl.edit import scaffold
 from casectl.errors import CasectlError
@@ -38,13 +37,11 @@ def run(
     name = agency.strip()
     if not name:
         raise CasectlError("--agency: the agency needs a name")
-    try:
-        zoneinfo.ZoneInfo(timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    if dates.zone_named(timezone) is None:
         raise CasectlError(
             f"--timezone: {timezone!r} is not a known time zone "
             "(use an IANA name such as America/Chicago)"
-        ) from None
+        )
     if manager is not None and not CLIENT_ID_RE.fullmatch(manager):
         raise CasectlError(
             f"--manager: {manager!r} is not a manager key: use lower-case letters, digits "
@@ -79,21 +76,15 @@ def run(
         _add_first_manager(config, key, scaffold.manager_entry(who.name or key, who.email))
     clients = root / "clients"
     clients.mkdir(exist_ok=True)
-    (clients / ".gitkeep").touch()
-    ignore = root / ".gitignore"
-    existing = writes.read_bytes(ignore).decode("utf-8", "replace")
-    if ".casectl/" not in existing.split():
-        ignore.write_text(
-            existing
-            + ("\n" if existing and not existing.endswith("\n") else "")
-            + scaffold.GITIGNORE,
-            encoding="utf-8",
-        )
+    writes.ensure_file(clients / ".gitkeep")
+    writes.add_missing_text(
+        root / ".gitignore", lambda text: ".casectl/" in text.split(), scaffold.GITIGNORE
+    )
     gitsync.ensure_gitattributes(root)
-    schema_dir = root / scaffold.SCHEMA_DIR
-    schema_dir.mkdir(exist_ok=True)
-    for schema_name, schema in schemas.schemas().items():
-        (schema_dir / schema_name).write_text(schemas.dumps(schema), encoding="utf-8")
+    writes.write_text_files(
+        root / scaffold.SCHEMA_DIR,
+        {name: schemas.dumps(schema) for name, schema in schemas.schemas().items()},
+    )
     gitsync.configure_merge_driver(root)
     try:
         gitcommit.commit_all_initial(root, [*_TRACKED, scaffold.SCHEMA_DIR], f"init: {name}")

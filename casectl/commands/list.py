@@ -9,22 +9,9 @@ from casectl.commands._common import agency_context, check_manager_option, say_l
 from casectl.core.model import OPEN_REFERRAL_STATUSES, STATUSES, Agency
 from casectl.core.suggest import did_you_mean
 from casectl.errors import CasectlError
+from casectl.present import formats
 from casectl.present.output import Output
-from casectl.present.text import json_list, plain_table, rich_table
 from casectl.read.scan import scan
-
-HEADERS = (
-    "id",
-    "name",
-    "status",
-    "manager",
-    "program",
-    "opened",
-    "last contact",
-    "notes",
-    "stage",
-    "flags",
-)
 
 
 def run(
@@ -42,6 +29,7 @@ def run(
         )
     ctx = agency_context(directory, as_of, out=out)
     check_manager_option(ctx, manager)
+    # every fact, not the summary alone: the rows count referrals, flags and tasks
     state = scan(ctx)
     facts = state.facts()
     check_manager_option(ctx, manager, (f.manager for f in facts))
@@ -70,45 +58,9 @@ def run(
                 "tasks_open": f.open_tasks,
             }
         )
-    if fmt == "json":
-        out.write(json_list(rows))
-        say_locked(out, state.locked, on_stdout=False)
-        return 0
-    table = [
-        [
-            r["id"],
-            _marked(r["name"]) if r["errors"] else r["name"],
-            r["status"],
-            f"{r['manager']} ({MANAGER_LEFT})" if r["manager_left"] else r["manager"],
-            r["program"],
-            r["opened"],
-            r["last_contact"],
-            r["notes"],
-            r["stage"],
-            " ".join(r["flags"]) or None,
-        ]
-        for r in rows
-    ]
-    if out.is_tty():
-        styles = [
-            "red" if r["errors"] else {"on_hold": "yellow", "closed": "dim"}.get(r["status"])
-            for r in rows
-        ]
-        with out.paged():
-            out.print_rich(rich_table(HEADERS, table, styles=styles, wrap=("name",)))
-    else:
-        out.write(plain_table(HEADERS, table))
-    say_locked(out, state.locked, on_stdout=True)
+    formats.LIST.write(fmt, out, formats.ListView(rows))
+    say_locked(out, state.locked, on_stdout=formats.LIST.for_people(fmt))
     return 0
-
-
-def _marked(name: str | None) -> str:
-    """The name cell of a client whose files have errors: it is listed all the same."""
-    return f"{name} {ERRORS_MARK}" if name else ERRORS_MARK
-
-
-ERRORS_MARK = "(records have errors)"
-MANAGER_LEFT = "manager left"
 
 
 def _left(agency: Agency, manager: str | None) -> bool:

@@ -8,7 +8,7 @@ from casectl.commands._common import check_output
 from casectl.core import schemas
 from casectl.errors import CasectlError, NoAgencyError
 from casectl.present.output import Output
-from casectl.store import layout
+from casectl.store import layout, writes
 
 
 def run(out: Output, directory: Path | None, output: Path | None) -> int:
@@ -22,9 +22,9 @@ def run(out: Output, directory: Path | None, output: Path | None) -> int:
             # Regenerating the committed schemas/ after an upgrade is what -o is for.
             check_output(root, output / name, overwrite_tracked=True)
     try:
-        output.mkdir(parents=True, exist_ok=True)
-        for name, schema in all_schemas.items():
-            (output / name).write_text(schemas.dumps(schema), encoding="utf-8")
+        writes.write_text_files(
+            output, {name: schemas.dumps(schema) for name, schema in all_schemas.items()}
+        )
     except OSError as exc:
         raise CasectlError(f"{output}: {exc.strerror or exc}") from None
     for name in all_schemas:

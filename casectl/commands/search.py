@@ -22,13 +22,10 @@ from casectl.commands._common import (
 )
 from casectl.core.model import NOTE_TYPES
 from casectl.errors import CasectlError
-from casectl.figures import format_time
-from casectl.figures.search import Hit, Matcher, compile_pattern, search, spans
-from casectl.present.output import Output, visible
-from casectl.present.text import json_list
+from casectl.figures.search import compile_pattern, search
+from casectl.present import formats
+from casectl.present.output import Output
 from casectl.read.figures import Skipped, client_records
-
-INDENT = "    "
 
 
 def run(
@@ -67,43 +64,5 @@ def run(
         )
     for line in skipped.lines():
         out.warn(line)
-    if fmt == "json":
-        out.write(json_list([h.to_json() for h in hits]))
-        return 0
-    if out.is_tty():
-        _print_rich(out, hits, matcher)
-    else:
-        out.write("".join(_plain(h) for h in hits))
-    n = len(hits)
-    out.note(f"{n} note{'s' if n != 1 else ''} found" if n else "no note matches")
+    formats.SEARCH.write(fmt, out, formats.SearchView(hits, matcher))
     return 0
-
-
-def _heading(h: Hit) -> str:
-    e = h.entry
-    return "  ".join(visible(x) for x in (format_time(e.date), h.client, e.type, e.by, e.id))
-
-
-def _body_lines(text: str) -> list[str]:
-    return text.rstrip("\n").split("\n") if text.strip() else []
-
-
-def _plain(h: Hit) -> str:
-    lines = [_heading(h)] + [INDENT + visible(line) for line in _body_lines(h.entry.text)]
-    return "\n".join(lines) + "\n"
-
-
-def _print_rich(out: Output, hits: list[Hit], matcher: Matcher) -> None:
-    from rich.text import Text
-
-    for h in hits:
-        out.print_rich(Text(_heading(h), style="bold"))
-        for line in _body_lines(h.entry.text):
-            shown = Text(INDENT)
-            at = 0
-            for a, b in spans(matcher, line):
-                shown.append(visible(line[at:a]))
-                shown.append(visible(line[a:b]), style="bold black on yellow")
-                at = b
-            shown.append(visible(line[at:]))
-            out.print_rich(shown)

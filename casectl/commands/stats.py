@@ -7,7 +7,6 @@ the figures from ``figures.stats`` (each client read as of ``--to``), the output
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 from typing import cast
@@ -22,14 +21,10 @@ from casectl.commands._common import (
 from casectl.errors import CasectlError
 from casectl.figures import Period
 from casectl.figures.stats import GroupBy, month_keys, stats
-from casectl.present import markdown, reports, templating
+from casectl.present import reports
 from casectl.present import stats as present
-from casectl.present.output import Output, json_visible
+from casectl.present.output import Output
 from casectl.read.figures import Skipped, client_records
-
-FORMATS = ("text", "md", "csv", "json", "html")
-_SUFFIXES = {".html": "html", ".htm": "html", ".md": "md", ".csv": "csv", ".json": "json"}
-_TEMPLATES = {"text": "stats.txt.j2", "md": "stats.md.j2", "html": "stats.html.j2"}
 
 
 def run(
@@ -52,8 +47,7 @@ def run(
         raise CasectlError(f"--by: {by!r} is not one of manager, program")
     with figures_errors():
         period = Period(first, last)
-    if fmt is None:
-        fmt = _SUFFIXES.get(output.suffix.lower(), "text") if output is not None else "text"
+    fmt = fmt or present.format_for(output.suffix if output is not None else None)
     ctx = agency_context(directory, as_of, out=out)
     if output is not None:
         check_output(ctx.root, output)
@@ -69,26 +63,20 @@ def run(
         )
     for line in skipped.lines():
         out.warn(line)
-    if fmt == "json":
-        emit(out, output, json_visible(json.dumps(result, indent=2, ensure_ascii=False)) + "\n")
-        return 0
-    if fmt == "csv":
-        text = present.csv_text(result, by)
-        if output is None:
-            out.write_exact(text)
-        else:
-            emit(out, output, text)
-        return 0
-    context = present.context(
-        ctx.agency,
+    text = present.render(
+        fmt,
+        ctx.root,
         result,
         by,
-        months,
-        month_keys(period),
+        agency=ctx.agency,
+        months=months,
+        month_order=month_keys(period),
         generated=reports.generated_stamp(ctx.zone),
         as_of=ctx.as_of.isoformat() if as_of is not None else None,
         redacted=redact,
     )
-    text = templating.render(ctx.root, _TEMPLATES[fmt], context, filters=markdown.FILTERS)
+    if output is None and present.exact(fmt):
+        out.write_exact(text)
+        return 0
     emit(out, output, text)
     return 0

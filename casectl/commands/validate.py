@@ -9,8 +9,8 @@ from pathlib import Path
 from casectl.commands._common import agency_context, say_locked, say_settings_problems
 from casectl.core.problems import Problem
 from casectl.errors import CasectlError
-from casectl.present.output import Output, visible
-from casectl.present.problems import problems_github, problems_json, problems_text, summary
+from casectl.present import formats
+from casectl.present.output import Output
 from casectl.read.scan import scan
 from casectl.store import layout
 
@@ -38,37 +38,9 @@ def run(
         problems = [p for p in problems if p.path != "casectl.yaml"]
     if strict:
         problems = [Problem(p.path, p.line, p.column, "error", p.code, p.message) for p in problems]
-    if fmt == "json":
-        out.write(problems_json(problems))
-    elif fmt == "github":
-        out.write(problems_github(problems))
-        out.stderr.write(summary(problems, state.files) + "\n")
-    else:
-        _text(out, problems, state.files)
+    formats.PROBLEMS.write(fmt, out, formats.ProblemsView(problems, state.files))
     say_locked(out, state.locked, on_stdout=False)  # not checked here: never flagged
     return 1 if any(p.severity == "error" for p in problems) else 0
-
-
-def _text(out: Output, problems: list[Problem], files: int) -> None:
-    if not out.is_tty():
-        out.write(problems_text(problems, files))
-        return
-    from rich.text import Text
-
-    for p in problems:
-        line = Text()
-        line.append(f"{visible(p.path)}:{p.line}:{p.column}:", style="bold")
-        line.append(" ")
-        line.append(p.severity, style="red" if p.severity == "error" else "yellow")
-        line.append(f" {p.code} ", style="dim")
-        line.append(visible(p.message))
-        out.console.print(line)
-    style = (
-        "red"
-        if any(p.severity == "error" for p in problems)
-        else ("yellow" if problems else "green")
-    )
-    out.console.print(Text(summary(problems, files), style=style))
 
 
 def _selection(root: Path, paths: list[Path]) -> tuple[set[str], set[str]]:

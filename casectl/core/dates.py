@@ -10,8 +10,9 @@
 from __future__ import annotations
 
 import re
+import zoneinfo
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 
 from dateutil.relativedelta import relativedelta
 
@@ -177,3 +178,14 @@ def _refuse_future(text: str, when: date | datetime, today: date) -> None:
 def when_day(when: date | datetime) -> date:
     """The calendar day of a :func:`parse_when` result."""
     return when.date() if isinstance(when, datetime) else when
+
+
+def zone_named(name: str) -> tzinfo | None:
+    """The IANA time zone ``name``; None when it names none. The one lookup: a folder
+    of the zone database ("America") or a file that is not a zone fails with OSError or
+    ValueError, not ZoneInfoNotFoundError, and none of them may escape. (It reads the
+    system's zone database, not the agency: the only file this module touches.)"""
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError, OSError):
+        return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any, NamedTuple, get_args, get_origin, get_type_hints
@@ -189,18 +189,27 @@ class ClientFacts:
         text = self.cadence.get(key)
         return dates.parse_duration(text) if text else None
 
-    # -- JSON for the cache, derived from the fields (see _Codec) -------------
+    # -- JSON for the cache, derived from the fields (see _codec) -------------
     def to_json(self) -> dict[str, Any]:
         """A compact JSON form for the cache: dates as ISO text, lists of dates as day
         ordinals, rows (goals, actions) as lists; derived from the field types, so a
-        new field needs nothing here."""
+        new field needs nothing here. ``SUMMARY_FIELDS`` and ``DETAIL_FIELDS`` split it
+        in two (the cache keeps the parts apart so listings read only the first)."""
         return {name: encode(getattr(self, name)) for name, encode, _ in _CODEC}
 
     @classmethod
-    def from_json(cls, data: Any) -> ClientFacts | None:
+    def from_json(cls, data: Any, summary_only: bool = False) -> ClientFacts | None:
         """Inverse of :meth:`to_json`; None when ``data`` is not what it wrote (a
-        damaged or foreign cache entry: the caller checks the client again)."""
+        damaged or foreign cache entry: the caller checks the client again).
+
+        ``summary_only``: ``data`` holds the ``SUMMARY_FIELDS`` alone and the detail
+        (goals, actions, contact dates: the fields that are collections) is left
+        empty; for listings (``list``), which show no detail and must stay fast at
+        10,000 clients.
+        """
         try:
+            if summary_only:
+                return cls(**{name: decode(data[name]) for name, decode in _SUMMARY_DECODE})
             return cls(*[decode(data[name]) for name, _, decode in _CODEC])
         except (KeyError, TypeError, ValueError, IndexError, OverflowError):
             return None
@@ -425,15 +434,15 @@ def _rows(row: type[Any]) -> tuple[_Enc, _Dec]:
         return out
 
     def decode(rows: Any) -> tuple[Any, ...]:
-        out = []
-        for r in rows:
-            if len(r) != width:
-                raise ValueError("a row of the wrong width")
-            values = list(r)
-            for i, _, dec in converted:
-                values[i] = dec(values[i])
-            out.append(make(values))
-        return tuple(out)
+        # Column by column: no list and no loop per row (map and zip run in C).
+        if not isinstance(rows, list):
+            raise TypeError("rows must be a list")
+        if any(len(r) != width for r in rows):
+            raise ValueError("a row of the wrong width")
+        columns: list[Iterable[Any]] = list(zip(*rows, strict=True)) or [()] * width
+        for i, _, dec in converted:
+            columns[i] = map(dec, columns[i])
+        return tuple(map(make, zip(*columns, strict=True)))
 
     return encode, decode
 
@@ -443,6 +452,20 @@ def _codec() -> list[tuple[str, _Enc, _Dec]]:
     return [(f.name, *_pair(hints[f.name])) for f in fields(ClientFacts)]
 
 
+def _is_detail(tp: Any) -> bool:
+    """A collection field (tuple or dict): its JSON is a list or mapping."""
+    args = [a for a in get_args(tp) if a is not type(None)]
+    return get_origin(args[0] if len(args) == 1 else tp) in (tuple, dict)
+
+
 _CODEC = _codec()
+_HINTS = get_type_hints(ClientFacts)
+# The cache keeps a client's facts in two parts: the summary (one value per field, what
+# `list` shows) and the detail (the collections: goals, actions, contact dates, per-
+# client cadence), each derived from the field types, so a new field lands in the right
+# one by itself.
+DETAIL_FIELDS: tuple[str, ...] = tuple(n for n, _, _ in _CODEC if _is_detail(_HINTS[n]))
+SUMMARY_FIELDS: tuple[str, ...] = tuple(n for n, _, _ in _CODEC if n not in DETAIL_FIELDS)
+_SUMMARY_DECODE = [(name, decode) for name, _, decode in _CODEC if name in SUMMARY_FIELDS]
 # What the cache key includes: field names and types, so any change makes a new key.
 SHAPE = ";".join([*(f"{f.name}:{f.type}" for f in fields(ClientFacts)), *_ROWS])

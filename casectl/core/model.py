@@ -330,7 +330,9 @@ ClientId = Annotated[
 class Record(BaseModel):
     """Base: immutable, unknown keys kept aside for a warning."""
 
-    model_config = ConfigDict(frozen=True, extra="allow", arbitrary_types_allowed=True)
+    model_config = ConfigDict(
+        frozen=True, extra="allow", arbitrary_types_allowed=True, defer_build=True
+    )
 
 
 # ---------------------------------------------------------------- casectl.yaml

@@ -1,17 +1,15 @@
 """What is due: client facts + cadence + an as-of day -> due items (contract section 2).
 
-Pure: no I/O and no clock, except :func:`today_in`, which reads the clock only when
-no ``now`` is given. Every date here is a calendar day; "today" is always the
-agency's day (its IANA zone), never the machine's.
+Pure: no I/O and no clock (the day is given: ``read.agency.today_in`` reads it). Every
+date here is a calendar day.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from casectl.core import dates
 from casectl.core.facts import CADENCE_KEYS, ClientFacts
@@ -235,6 +233,8 @@ RULES: dict[Kind, Rule] = {
 # "record": a client whose files have errors, whatever its status (``record_item``).
 KINDS: tuple[Kind, ...] = (*RULES, "record")
 _ORDER = {kind: i for i, kind in enumerate(KINDS)}
+_KIND_SET = frozenset(KINDS)
+_UNITS = frozenset({"days", "weeks", "months", "years"})
 
 
 def due_dates(
@@ -284,10 +284,9 @@ class ClientSchedule:
         damaged or foreign cache entry: the caller checks the client again)."""
         try:
             count, unit = data["due_soon"]
-            found = tuple((k, w, r, date.fromordinal(d)) for k, w, r, d in data["dates"])
-            if unit not in ("days", "weeks", "months", "years") or any(
-                d[0] not in _ORDER for d in found
-            ):
+            day = date.fromordinal
+            found = tuple([(k, w, r, day(d)) for k, w, r, d in data["dates"]])
+            if unit not in _UNITS or not _KIND_SET.issuperset([d[0] for d in found]):
                 return None
             return cls(
                 data["client"],
@@ -354,23 +353,15 @@ def items_from_schedule(
     window = within if within is not None else plan.due_soon
     horizon = add(as_of, window)
     items: list[DueItem] = []
+    client, name, manager = plan.client, plan.name, plan.manager
     for kind, what, ref, due in plan.dates:
         if due > horizon:
             continue
         status: ItemStatus = "overdue" if due < as_of else "due_soon"
-        items.append(
-            DueItem(
-                client=plan.client,
-                name=plan.name,
-                manager=item_manager(kind, ref, plan.manager),
-                kind=kind,
-                what=what,
-                due=due,
-                status=status,
-                days=(as_of - due).days,
-                ref=ref,
-            )
-        )
+        # positional: tens of thousands are made per run at 10,000 clients
+        days = (as_of - due).days
+        who = item_manager(kind, ref, manager) if kind == "approval" else manager
+        items.append(DueItem(client, name, who, kind, what, due, status, days, ref))
     if plan.errors:
         items.append(record_item(plan, as_of))
     return items
@@ -415,24 +406,3 @@ def sort_items(items: list[DueItem]) -> list[DueItem]:
     """By due date, then client id, then kind (contract table order), then what."""
     order = _ORDER
     return sorted(items, key=lambda i: (i.due, i.client, order[i.kind], i.what))
-
-
-def today_in(tz_name: str, now: datetime | None = None) -> date:
-    """The current date in the IANA zone ``tz_name``.
-
-    ``now`` (an aware datetime) replaces the clock in tests. Raises ValueError for an
-    unknown or malformed zone name, or a naive ``now``.
-    """
-    try:
-        zone = ZoneInfo(tz_name)
-    # A directory ("America") or a non-TZif file fails with OSError / ValueError, not
-    # ZoneInfoNotFoundError; all of them mean "not a zone" to the user.
-    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError) as err:
-        raise ValueError(
-            f"unknown time zone {tz_name!r} (use an IANA name such as 'America/Chicago')"
-        ) from err
-    if now is None:
-        now = datetime.now(UTC)
-    elif now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("now must be an aware datetime")
-    return now.astimezone(zone).date()

@@ -13,17 +13,16 @@ the checked append through ``store.writes``.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import yaml
 from yaml.nodes import ScalarNode
 
 from casectl.core import dates
+from casectl.core.data import same_data
 from casectl.store import writes
 from casectl.store.load import EMPTY, Loaded, load_text
 
@@ -387,17 +386,6 @@ def append_plan(existing: bytes, entry_text: str) -> bytes:
 
 
 # ------------------------------------------------------------------ checking an append
-
-
-def same_data(a: Any, b: Any) -> bool:
-    """Deep equality where NaN equals NaN (a `.nan` in an old entry must not block)."""
-    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
-        return True
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(same_data(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(same_data(x, y) for x, y in zip(a, b, strict=True))
-    return type(a) is type(b) and bool(a == b)
 
 
 def check_append(

@@ -323,18 +323,7 @@ def private_parent(root: Path) -> Path | None:
     Keeps the draft inside the repository (nothing casectl writes goes elsewhere);
     None (the system temp folder) when it cannot be used safely.
     """
-    folder = root / layout.CACHE_DIR
-    try:
-        if folder.is_symlink():
-            return None
-        folder.mkdir(mode=0o700, exist_ok=True)
-        os.chmod(folder, 0o700)
-        ignore = folder / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("*\n")
-    except OSError:
-        return None
-    return folder
+    return writes.private_folder(root / layout.CACHE_DIR)
 
 
 class _Stopped(Exception):
@@ -379,9 +368,7 @@ def edit_raw(template: str, parent: Path | None = None, name: str = "NOTE.txt") 
     try:
         with _signals_raise():
             path = folder / name
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(template)
+            writes.create_private(path, template.encode("utf-8"))
             try:
                 done = subprocess.run([*command, str(path)], check=False)
             except OSError as exc:

@@ -33,7 +33,8 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from casectl.edit.logtext import same_data, scalar
+from casectl.core.data import same_data
+from casectl.edit.logtext import scalar
 from casectl.store.load import Loaded, load_text
 
 Path_ = tuple[str | int, ...]

@@ -331,3 +331,11 @@ _MAKERS: dict[str, _Maker] = {
     "assessments": _assessments,
     "referrals": _referrals,
 }
+
+
+# ``--format`` name -> writer (export's entry in the format registry: its formats are
+# streams to a file, not views of present.formats).
+WRITERS: dict[str, Callable[[Iterable[Row], Sequence[str], TextIO], int]] = {
+    "csv": write_csv,
+    "jsonl": write_jsonl,
+}

@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from casectl.edit.logtext import same_data
+from casectl.core.data import same_data
 from casectl.errors import CasectlError
 from casectl.git import history as githistory
 from casectl.git import run as gitrun

@@ -52,31 +52,25 @@ def merge_attribute(root: Path, path: str = "clients/any/log.yaml") -> str | Non
 
 def ensure_gitattributes(root: Path) -> bool:
     """Add the merge-driver line to .gitattributes if missing; True when changed."""
-    from casectl.store.writes import read_bytes  # refuses a FIFO without blocking
+    from casectl.store import writes
 
-    path = root / ".gitattributes"
-    text = read_bytes(path).decode("utf-8", "replace")
-    if any(line.split() == GITATTRIBUTES_LINE.split() for line in text.splitlines()):
-        return False
-    if text and not text.endswith("\n"):
-        text += "\n"
-    path.write_text(text + GITATTRIBUTES_LINE + "\n", encoding="utf-8")
-    return True
+    return writes.add_missing_text(
+        root / ".gitattributes", _has_driver_line, GITATTRIBUTES_LINE + "\n"
+    )
 
 
 def add_local_attributes(root: Path) -> bool:
     """Add the merge-driver line to ``.git/info/attributes`` (this clone only, never
     committed); True when it was added."""
+    from casectl.store import writes
+
     rel = run_git(root, "rev-parse", "--git-path", "info/attributes").stdout.decode().strip()
     path = Path(rel) if os.path.isabs(rel) else root / rel
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    if any(line.split() == GITATTRIBUTES_LINE.split() for line in text.splitlines()):
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if text and not text.endswith("\n"):
-        text += "\n"
-    path.write_text(text + GITATTRIBUTES_LINE + "\n", encoding="utf-8")
-    return True
+    return writes.add_missing_text(path, _has_driver_line, GITATTRIBUTES_LINE + "\n")
+
+
+def _has_driver_line(text: str) -> bool:
+    return any(line.split() == GITATTRIBUTES_LINE.split() for line in text.splitlines())
 
 
 def current_branch(root: Path) -> str | None:

@@ -6,8 +6,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from casectl.git.audit import AuditResult, Finding
 from casectl.present.output import visible
+from casectl.present.text import json_list
+
+if TYPE_CHECKING:
+    from casectl.git.audit import AuditResult, Finding
+    from casectl.present.output import Output
 
 if TYPE_CHECKING:
     from casectl.vault.trailers import CommitVerdicts
@@ -94,3 +98,20 @@ _VAULT = frozenset({"restrict", "unrestrict", "purge"})
 
 def _n(count: int, word: str) -> str:
     return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+# ------------------------------------------------------------------ the audit formats
+# (present.formats.AUDIT lists them)
+
+
+def write_text(out: Output, result: AuditResult, require_signed: bool) -> None:
+    """One line per finding on stdout, the summary on stderr."""
+    for finding in result.findings:
+        out.line(finding_line(finding))
+    for line in purge_lines(result.purges):
+        out.line(line)
+    out.stderr.write(summary(result, require_signed) + "\n")
+
+
+def write_json(out: Output, result: AuditResult, require_signed: bool) -> None:
+    out.write(json_list([f.to_json() for f in result.findings]))

@@ -13,7 +13,7 @@ from typing import Any
 from casectl.core.model import Agency
 from casectl.core.schedule import DueItem
 from casectl.present.output import Output, visible
-from casectl.present.text import UNKNOWN_MANAGER, rich_table
+from casectl.present.text import UNKNOWN_MANAGER, json_list, rich_table
 
 TEXT_HEADERS = ("status", "due", "days", "manager", "client", "name", "kind", "what")
 
@@ -133,3 +133,34 @@ def print_rich(out: Output, items: Sequence[DueItem], agency: Agency, as_of: dat
         f"{len(items)} item{'s' if len(items) != 1 else ''}: "
         f"{overdue} overdue, {len(items) - overdue} due soon (as of {as_of.isoformat()})"
     )
+
+
+# ------------------------------------------------------------------ the due formats
+# (present.formats.DUE lists them)
+
+
+def write_text(out: Output, items: Sequence[DueItem], agency: Agency, as_of: date) -> None:
+    """Rich tables on a terminal, aligned columns in a pipe, a line when nothing is due."""
+    if not items:
+        out.line(f"nothing due as of {as_of.isoformat()}")
+    elif out.is_tty():
+        with out.paged():
+            print_rich(out, items, agency, as_of)
+    else:
+        out.write(plain_text(items))
+
+
+def write_json(out: Output, items: Sequence[DueItem], agency: Agency, as_of: date) -> None:
+    out.write(json_list([i.to_json() for i in items]))
+
+
+def write_markdown(out: Output, items: Sequence[DueItem], agency: Agency, as_of: date) -> None:
+    out.write(markdown(items, as_of))
+
+
+def write_ics(out: Output, items: Sequence[DueItem], agency: Agency, as_of: date) -> None:
+    from datetime import UTC, datetime
+
+    from casectl.present.ics import to_ics
+
+    out.write_exact(to_ics(list(items), agency.agency, stamp=datetime.now(UTC)))

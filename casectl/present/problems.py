@@ -7,10 +7,14 @@ Only formats; every path and message passes ``output.visible``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from casectl.core.problems import Problem
 from casectl.present.output import visible
 from casectl.present.text import json_list
+
+if TYPE_CHECKING:
+    from casectl.present.output import Output
 
 
 def problem_line(p: Problem) -> str:
@@ -59,3 +63,40 @@ def problems_github(problems: Sequence[Problem]) -> str:
             f"title={p.code}::{_gh_escape(p.code + ' ' + p.message)}"
         )
     return "\n".join(out) + ("\n" if out else "")
+
+
+# ------------------------------------------------------------------ the problem formats
+# (present.formats.PROBLEMS lists them)
+
+
+def write_text(out: Output, problems: Sequence[Problem], files: int) -> None:
+    """Problem lines and the summary: coloured on a terminal, plain in a pipe."""
+    if not out.is_tty():
+        out.write(problems_text(problems, files))
+        return
+    from rich.text import Text
+
+    for p in problems:
+        line = Text()
+        line.append(f"{visible(p.path)}:{p.line}:{p.column}:", style="bold")
+        line.append(" ")
+        line.append(p.severity, style="red" if p.severity == "error" else "yellow")
+        line.append(f" {p.code} ", style="dim")
+        line.append(visible(p.message))
+        out.console.print(line)
+    style = (
+        "red"
+        if any(p.severity == "error" for p in problems)
+        else ("yellow" if problems else "green")
+    )
+    out.console.print(Text(summary(problems, files), style=style))
+
+
+def write_json(out: Output, problems: Sequence[Problem], files: int) -> None:
+    out.write(problems_json(problems))
+
+
+def write_github(out: Output, problems: Sequence[Problem], files: int) -> None:
+    """Annotations on stdout, the summary on stderr (the workflow log shows both)."""
+    out.write(problems_github(problems))
+    out.stderr.write(summary(problems, files) + "\n")

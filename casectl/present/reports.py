@@ -835,10 +835,11 @@ def caseload_client(
     items: Sequence[schedule.DueItem],
 ) -> Context:
     """One open client's row of the caseload."""
-    upcoming = sorted(plan.dates, key=lambda d: (d[3], schedule.KINDS.index(d[0]), d[1]))
     next_due: Context | None = None
-    if upcoming:
-        kind, what, ref, due = upcoming[0]
+    if plan.dates:
+        order = schedule.KINDS.index
+        # the first of them sorted: min keeps the first of equals, as a stable sort does
+        kind, what, ref, due = min(plan.dates, key=lambda d: (d[3], order(d[0]), d[1]))
         next_due = {
             "kind": kind,
             "what": what,

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from casectl.core.model import Agency
 from casectl.figures.stats import ALL
+from casectl.present import markdown, templating
+from casectl.present.output import json_visible
 from casectl.present.text import plain_table
 
 CSV_COLUMNS = ("from", "to", "group", "figure", "key", "value")
@@ -188,3 +191,32 @@ def period_view(
         "managers": rows,
         "total": row(None, total),
     }
+
+
+# ------------------------------------------------------------------ stats' formats
+# (its entry in the format registry: each format renders the figures to one text)
+
+FORMATS = ("text", "md", "csv", "json", "html")
+_SUFFIXES = {".html": "html", ".htm": "html", ".md": "md", ".csv": "csv", ".json": "json"}
+_TEMPLATES = {"text": "stats.txt.j2", "md": "stats.md.j2", "html": "stats.html.j2"}
+_EXACT = frozenset({"csv"})  # written byte for byte (RFC 4180's CRLF)
+
+
+def format_for(suffix: str | None) -> str:
+    """The format of ``-o FILE`` by its extension (``.html``, ``.md``...), else text."""
+    return _SUFFIXES.get((suffix or "").lower(), "text")
+
+
+def exact(fmt: str) -> bool:
+    return fmt in _EXACT
+
+
+def render(fmt: str, root: Any, figures: Mapping[str, Any], by: str | None, **ctx: Any) -> str:
+    """The figures as ``fmt``: json and csv directly, the others through
+    templates/stats.<fmt>.j2 with :func:`context` (``ctx``: its other arguments)."""
+    if fmt == "json":
+        return json_visible(json.dumps(figures, indent=2, ensure_ascii=False)) + "\n"
+    if fmt == "csv":
+        return csv_text(figures, by)
+    shown = context(ctx.pop("agency"), figures, by, **ctx)
+    return templating.render(root, _TEMPLATES[fmt], shown, filters=markdown.FILTERS)

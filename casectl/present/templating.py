@@ -102,6 +102,9 @@ def _agency_loader(folder: Path) -> jinja2.BaseLoader:
     return AgencyLoader()
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
 def environment(root: Path | None) -> jinja2.Environment:
     import jinja2
     from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -111,7 +114,22 @@ def environment(root: Path | None) -> jinja2.Environment:
     if folder is not None:
         loaders.append(_agency_loader(folder))
     loaders.append(jinja2.FileSystemLoader(str(builtin_dir())))
-    return ImmutableSandboxedEnvironment(
+
+    class Sandbox(ImmutableSandboxedEnvironment):
+        """The sandbox, with a fast path for what report contexts are made of: a
+        plain dict's key that no dict attribute shadows is its item, exactly what the
+        sandbox finds after its own ``getattr`` fails (and an exception per lookup was
+        most of the caseload's time at 10,000 clients)."""
+
+        def getattr(self, obj: Any, attribute: str) -> Any:
+            if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+                try:
+                    return obj[attribute]
+                except KeyError:
+                    pass
+            return super().getattr(obj, attribute)
+
+    return Sandbox(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=jinja2.select_autoescape(
             enabled_extensions=("html", "htm", "xml", "html.j2", "htm.j2", "xml.j2"),

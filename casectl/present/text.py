@@ -27,13 +27,16 @@ def json_list(rows: Sequence[object]) -> str:
 
 
 def plain_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """Aligned plain text columns (for pipes); the last column is not padded."""
+    """Aligned plain text columns (for pipes); the last column is not padded.
+
+    Column by column rather than cell by cell: ``list`` at 10,000 clients is 80,000
+    cells."""
     cells = [[str(h) for h in headers]] + [[_cell(c) for c in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    lines = []
-    for r in cells:
-        parts = [c.ljust(widths[i]) if i < len(r) - 1 else c for i, c in enumerate(r)]
-        lines.append("  ".join(parts).rstrip())
+    lines = [
+        "  ".join([*(c.ljust(w) for c, w in zip(r[:-1], widths, strict=False)), r[-1]]).rstrip()
+        for r in cells
+    ]
     return "\n".join(lines) + "\n"
 
 

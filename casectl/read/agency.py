@@ -5,27 +5,24 @@ at once is ``read.scan``.
 
 from __future__ import annotations
 
-import zoneinfo
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 
 from casectl.checks import CheckedClient, check_client, check_config
 from casectl.core.context import RunContext
+from casectl.core.dates import zone_named
 from casectl.core.model import FORMAT_VERSION, Agency
 from casectl.core.problems import Problem
 from casectl.errors import CasectlError
 from casectl.store import layout, load, records, restricted
 
 
-def zone_named(name: str) -> tzinfo | None:
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return None
-
-
-def today_in(zone: tzinfo | None) -> date:
-    return datetime.now(zone).date() if zone else datetime.utcnow().date()
+def today_in(zone: tzinfo | None, now: datetime | None = None) -> date:
+    """The current day in ``zone`` (UTC without one): always the agency's day, never the
+    machine's. The one place casectl reads the clock for a day; ``now`` (an aware
+    datetime) replaces the clock in tests."""
+    moment = now if now is not None else datetime.now(UTC)
+    return moment.astimezone(zone or UTC).date()
 
 
 LINKED = "CM603"  # a symbolic link where a case file or folder belongs (docs/checks.md)

@@ -28,7 +28,7 @@ from typing import Any
 
 from casectl.checks import check_client
 from casectl.core.context import Env, RunContext
-from casectl.core.facts import ClientFacts
+from casectl.core.facts import DETAIL_FIELDS, SUMMARY_FIELDS, ClientFacts
 from casectl.core.problems import Problem
 from casectl.core.schedule import ClientSchedule, client_schedule, retention_period
 from casectl.read.agency import refuse_link
@@ -73,8 +73,17 @@ class ScannedClient:
     @property
     def facts(self) -> ClientFacts | None:
         if self._facts is None:
-            self._facts = ClientFacts.from_json(self._section("facts"))
+            summary, detail = self._section("facts"), self._section("detail")
+            if isinstance(summary, dict) and isinstance(detail, dict):
+                self._facts = ClientFacts.from_json({**summary, **detail})
         return self._facts
+
+    def summary(self) -> ClientFacts | None:
+        """The facts without their detail (see ``ClientFacts.from_json``); a client
+        checked in this run has its whole facts anyway."""
+        if self._facts is not None:
+            return self._facts
+        return ClientFacts.from_json(self._section("facts"), summary_only=True)
 
     @property
     def schedule(self) -> ClientSchedule | None:
@@ -103,10 +112,12 @@ class AgencyState:
             out += c.problems
         return sorted(out)
 
-    def facts(self) -> list[ClientFacts]:
+    def facts(self, detail: bool = True) -> list[ClientFacts]:
+        """Every client's facts; ``detail=False``: their summary only (goals, actions
+        and contact dates left empty), which is all ``list`` shows."""
         out = []
         for c in self.clients:
-            found = c.facts
+            found = c.facts if detail else c.summary()
             if found is None:  # the cache's copy was damaged: check the client again
                 found = _recheck(self.ctx, c.id).facts
             if found is not None:
@@ -257,10 +268,11 @@ def scan(
     found: dict[str, ScannedClient] = {}
     files = 0
     misses: list[str] = []
+    base = os.fspath(clients_dir) + os.sep  # strings, not Paths: this runs 10,000 times
+    names = records.CLIENT_FILES
     for cid in wanted:
-        path = clients_dir / cid
-        stamp = stamp_folder(path, records.CLIENT_FILES)
-        if stamp is None and not path.is_dir() and not path.is_symlink():
+        stamp = stamp_folder(base + cid, names)
+        if stamp is None and not os.path.isdir(base + cid) and not os.path.islink(base + cid):
             state.layout_problems.append(
                 Problem(f"clients/{cid}", 1, 1, "warning", "CM605", "not a client folder (ignored)")
             )
@@ -285,7 +297,12 @@ def scan(
         if use_cache and checked.current and checked.id not in restricted:
             parts: dict[str, Any] = {}
             if checked.facts is not None and checked.schedule is not None:
-                parts = {"facts": checked.facts.to_json(), "schedule": checked.schedule.to_json()}
+                facts = checked.facts.to_json()
+                parts = {
+                    "facts": {name: facts[name] for name in SUMMARY_FIELDS},
+                    "detail": {name: facts[name] for name in DETAIL_FIELDS},
+                    "schedule": checked.schedule.to_json(),
+                }
             cache.put(checked.id, checked.entry, parts)
         if checked.gone:
             done += 1

@@ -17,7 +17,6 @@ import contextlib
 import hashlib
 import json
 import os
-import secrets
 import stat
 import struct
 import sys
@@ -26,8 +25,9 @@ from typing import Any
 
 from casectl import __version__
 from casectl.core import facts, schedule
+from casectl.store import writes
 
-CACHE_FORMAT = 6
+CACHE_FORMAT = 7
 FILE_NAME = "read-cache.json"
 
 Stamp = str  # a digest of everything lstat says about a client folder and its files
@@ -54,7 +54,7 @@ def _readable(st: os.stat_result) -> bool:
     return bool(st.st_mode & stat.S_IROTH)
 
 
-def stamp_folder(folder: Path, names: tuple[str, ...]) -> Stamp | None:
+def stamp_folder(folder: str | Path, names: tuple[str, ...]) -> Stamp | None:
     """What identifies the current content of a client folder, cheaply (no reads).
 
     One ``lstat`` of the folder (its modification time changes whenever an entry is
@@ -102,7 +102,8 @@ def config_key(config_bytes: bytes) -> str:
     return h.hexdigest()
 
 
-SECTIONS = ("facts", "schedule")
+# facts: ClientFacts' summary fields; detail: its collections; schedule: the due dates.
+SECTIONS = ("facts", "detail", "schedule")
 
 
 _warned: set[str] = set()
@@ -133,8 +134,9 @@ class ReadCache:
     """Per-client entries in an index file, with bulky parts in section files.
 
     ``read-cache.json`` (the index) holds each client's stamp and problems: all that
-    ``validate`` needs. ``read-cache.facts.json`` and ``read-cache.schedule.json``
-    hold facts and due dates and are only read by the commands that use them. A
+    ``validate`` needs. ``read-cache.facts.json`` (the facts' summary fields),
+    ``read-cache.detail.json`` (their collections) and ``read-cache.schedule.json``
+    (due dates) are each read only by the commands that use them. A
     section entry is trusted only when it carries the same stamp as the index entry,
     so files written by different runs (or a crash between two renames) can never be
     mixed up.
@@ -245,39 +247,18 @@ class ReadCache:
             self._save()
 
     def _save(self) -> None:
-        with contextlib.suppress(FileExistsError):
-            os.mkdir(self.folder, 0o700)
-        folder = self._open_folder()  # fails on a link swapped in since: nothing written
+        # fails on a link swapped in since: nothing written
+        folder = writes.open_private_folder(self.folder)
         try:
-            os.fchmod(folder, 0o700)
-            with contextlib.suppress(FileExistsError):
-                self._write(folder, ".gitignore", b"*\n", exclusive=True)
             self._load_all_sections()
             # Sections first, index last: a crash in between leaves section entries whose
             # stamps the old index does not match, which readers then ignore.
             for name in SECTIONS:
-                self._write(folder, self._section_path(name).name, self._payload(name))
-            self._write(folder, FILE_NAME, self._payload(None))
+                writes.write_private_at(folder, self._section_path(name).name, self._payload(name))
+            writes.write_private_at(folder, FILE_NAME, self._payload(None))
         finally:
             os.close(folder)
 
     def _payload(self, section: str | None) -> bytes:
         clients = self.entries if section is None else (self._sections[section] or {})
         return json.dumps({"key": self.key, "clients": clients}, separators=(",", ":")).encode()
-
-    def _write(self, folder: int, name: str, payload: bytes, exclusive: bool = False) -> None:
-        """``name`` in the folder, 0600, atomically (a new file renamed over it), never
-        through a link."""
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
-        tmp = name if exclusive else f".cache-{secrets.token_hex(8)}"
-        fd = os.open(tmp, flags, 0o600, dir_fd=folder)
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(payload)
-            if not exclusive:
-                os.replace(tmp, name, src_dir_fd=folder, dst_dir_fd=folder)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp, dir_fd=folder)
-            raise

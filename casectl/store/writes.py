@@ -1,4 +1,6 @@
-"""The only module that writes case files: atomic replaces under a per-client lock.
+"""Every write casectl makes: atomic replaces of case files under a per-client lock,
+and the few other files it keeps (settings, .gitignore/.gitattributes lines, JSON
+Schemas, the private ``.casectl/`` folder with the read cache and editor drafts).
 
 Every write goes the same way: take the client folder's lock, read the current
 bytes, compute the new content, check it, write it to a temporary file beside the
@@ -128,6 +130,13 @@ def _fsync_dir(dir_path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
 
 
 def atomic_write(path: Path, data: bytes, new_mode: int | None = None) -> None:
@@ -315,8 +324,8 @@ def edit_file(
 ) -> bytes:
     """Replace ``path``'s content by ``edit(current)`` under the folder lock.
 
-    ``edit`` may raise CasectlError or ValueError (turned into CasectlError) to
-    refuse; ``validate(new)`` messages refuse the write too, and nothing is written.
+    ``edit`` may raise CasectlError to refuse; ``validate(new)`` messages refuse the
+    write too, and nothing is written.
     Symlinked files or folders are refused, and with ``root`` the path must be inside
     it (:func:`ensure_inside`). ``lock=False``: the caller already holds
     ``locked(path.parent)`` (to do more under the same lock, such as a commit); a second
@@ -330,12 +339,110 @@ def edit_file(
     _refuse_symlinks(path)
     with locked(path.parent) if lock else contextlib.nullcontext():
         old = _read(path)
-        try:
-            new = edit(old)
-        except ValueError as exc:
-            raise CasectlError(f"cannot edit {path}: {exc}") from exc
+        new = edit(old)
         _refuse_too_large(path, new, root)
         messages = validate(new) if validate is not None else []
         _checked_write(path, old, new, messages, new_mode)
         cleanup_stale_temps(path.parent)
         return new
+
+
+# ------------------------------------------------------------------ other files
+
+
+def add_missing_text(path: Path, present: Callable[[str], bool], addition: str) -> bool:
+    """Append ``addition`` (whole lines) to the text file ``path`` unless ``present``
+    says the file has it already; a missing file (and its folder) is made. Atomic; a
+    link or a file that is not regular is refused. True when something was added."""
+    text = read_bytes(path).decode("utf-8", "replace")
+    if present(text):
+        return False
+    if text and not text.endswith("\n"):
+        text += "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _refuse_symlinks(path)
+    atomic_write(path, (text + addition).encode("utf-8"))
+    return True
+
+
+def ensure_file(path: Path) -> None:
+    """Make an empty ``path`` unless something is there already (``clients/.gitkeep``)."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666))
+
+
+def write_text_files(folder: Path, files: dict[str, str]) -> list[Path]:
+    """Write each ``name: text`` into ``folder`` (made when missing), each atomically;
+    the paths written, in order. OSError propagates (the caller names the folder)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in files.items():
+        path = folder / name
+        atomic_write(path, text.encode("utf-8"))
+        written.append(path)
+    return written
+
+
+def create_private(path: Path, data: bytes) -> None:
+    """A new file only its owner can read (0600), never through a link and never over
+    an existing file (an editor's draft)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        _write_all(fd, data)
+    finally:
+        os.close(fd)
+
+
+# ------------------------------------------------------------------ the private folder
+#
+# ``.casectl/`` at the root holds personal data (the read cache, editor drafts): 0700,
+# git-ignored by a ``.gitignore`` of its own, never used through a link.
+
+_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+PRIVATE_IGNORE = b"*\n"
+
+
+def open_private_folder(folder: Path, create: bool = True) -> int:
+    """A descriptor of the private folder itself (made 0700 with its ``.gitignore``
+    when ``create``), never of where a link points: OSError when it is a link."""
+    if create:
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(folder, 0o700)
+    fd = os.open(folder, os.O_RDONLY | _DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    if create:
+        try:
+            os.fchmod(fd, 0o700)
+            with contextlib.suppress(FileExistsError):
+                write_private_at(fd, ".gitignore", PRIVATE_IGNORE, exclusive=True)
+        except BaseException:
+            os.close(fd)
+            raise
+    return fd
+
+
+def write_private_at(folder: int, name: str, payload: bytes, exclusive: bool = False) -> None:
+    """``name`` in the folder open as ``folder``, 0600, atomically (a new file renamed
+    over it) or, ``exclusive``, only when it does not exist; never through a link."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    tmp = name if exclusive else f".cache-{secrets.token_hex(8)}"
+    fd = os.open(tmp, flags, 0o600, dir_fd=folder)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+        if not exclusive:
+            os.replace(tmp, name, src_dir_fd=folder, dst_dir_fd=folder)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp, dir_fd=folder)
+        raise
+
+
+def private_folder(folder: Path) -> Path | None:
+    """The private folder, made if needed (see :func:`open_private_folder`); None when
+    it cannot be used safely (a link, not a folder, not writable)."""
+    try:
+        os.close(open_private_folder(folder))
+    except OSError:
+        return None
+    return folder

@@ -25,6 +25,7 @@ CASES: list[tuple[str, str, list[tuple[str, str, int, int]]]] = [
     ("unknown cadence key", "agency: A\ncadence:\n  weekly: 7 days\n", [("CM507", Y, 3, 3)]),
     ("bad timezone", "agency: A\ntimezone: Mars/Olympus\n", [("CM520", Y, 2, 11)]),
     ("timezone path", "agency: A\ntimezone: ../../etc/passwd\n", [("CM520", Y, 2, 11)]),
+    ("timezone a folder", "agency: A\ntimezone: America\n", [("CM520", Y, 2, 11)]),
     (
         "duplicate domain",
         "agency: A\ndomains: [housing, income, housing]\n",

@@ -1,0 +1,179 @@
+"""One registry from (what is shown, ``--format`` name) to the function that writes it.
+
+Every command with a ``--format`` option hands its result to ``write`` here and
+never branches on the format itself; cli.py's choices are the names listed here (a
+test checks they agree). A formatter takes the ``Output`` and the view of one
+command (below) and writes stdout (and the summary lines the contract puts on
+stderr); on a terminal the text formats may draw rich tables instead.
+
+Adding a format: a function in the matching present module and one line in its
+table below (then the choice in cli.py); docs/cli.md says what it prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, tzinfo
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from casectl.present import audit, due, history, listing, problems, search, show
+
+if TYPE_CHECKING:
+    from casectl.core.model import Agency
+    from casectl.core.problems import Problem
+    from casectl.core.schedule import DueItem
+    from casectl.figures.search import Hit, Matcher
+    from casectl.git.audit import AuditResult
+    from casectl.present.output import Output
+
+V = TypeVar("V")
+
+
+@dataclass(frozen=True)
+class Formats(Generic[V]):
+    """The formats of one kind of output: name -> writer."""
+
+    what: str
+    table: dict[str, Callable[[Output, V], None]]
+    human: tuple[str, ...] = ("text",)  # read by people: lines such as the locked count go in
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.table)
+
+    def for_people(self, fmt: str) -> bool:
+        """Whether ``fmt`` is read by people (the text formats) rather than programs."""
+        return fmt in self.human
+
+    def write(self, fmt: str, out: Output, view: V) -> None:
+        self.table[fmt](out, view)
+
+
+# ------------------------------------------------------------------ the views
+
+
+@dataclass(frozen=True)
+class DueView:
+    """``due``: the filtered, sorted items as of a day."""
+
+    items: Sequence[DueItem]
+    agency: Agency
+    as_of: date
+
+
+@dataclass(frozen=True)
+class ProblemsView:
+    """``validate``: the problems found and how many files were read."""
+
+    problems: Sequence[Problem]
+    files: int
+
+
+@dataclass(frozen=True)
+class ListView:
+    """``list``: one row per client (the JSON objects of contract section 3)."""
+
+    rows: Sequence[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class HistoryView:
+    """``history``: one row per commit, newest first, of ``clients/<id>``."""
+
+    rows: Sequence[dict[str, Any]]
+    prefix: str
+    zone: tzinfo | None = None  # the agency's: the text shows times in it
+
+
+@dataclass(frozen=True)
+class AuditView:
+    """``audit``: what the audit found."""
+
+    result: AuditResult
+    require_signed: bool
+
+
+@dataclass(frozen=True)
+class ShowView:
+    """``show``: one client at a glance (the JSON object of ``show --format json``)."""
+
+    data: dict[str, Any]
+
+
+# ------------------------------------------------------------------ the registry
+
+
+def _due(
+    fn: Callable[[Output, Sequence[DueItem], Agency, date], None],
+) -> Callable[[Output, DueView], None]:
+    return lambda out, v: fn(out, v.items, v.agency, v.as_of)
+
+
+DUE: Formats[DueView] = Formats(
+    "due",
+    {
+        "text": _due(due.write_text),
+        "json": _due(due.write_json),
+        "md": _due(due.write_markdown),
+        "ics": _due(due.write_ics),
+    },
+    human=("text", "md"),
+)
+PROBLEMS: Formats[ProblemsView] = Formats(
+    "problems",
+    {
+        "text": lambda out, v: problems.write_text(out, v.problems, v.files),
+        "json": lambda out, v: problems.write_json(out, v.problems, v.files),
+        "github": lambda out, v: problems.write_github(out, v.problems, v.files),
+    },
+)
+LIST: Formats[ListView] = Formats(
+    "list",
+    {
+        "text": lambda out, v: listing.write_text(out, v.rows),
+        "json": lambda out, v: listing.write_json(out, v.rows),
+    },
+)
+HISTORY: Formats[HistoryView] = Formats(
+    "history",
+    {
+        "text": lambda out, v: history.write_text(out, v.rows, v.prefix, v.zone),
+        "json": lambda out, v: history.write_json(out, v.rows, v.prefix, v.zone),
+    },
+)
+AUDIT: Formats[AuditView] = Formats(
+    "audit",
+    {
+        "text": lambda out, v: audit.write_text(out, v.result, v.require_signed),
+        "json": lambda out, v: audit.write_json(out, v.result, v.require_signed),
+    },
+)
+SHOW: Formats[ShowView] = Formats(
+    "show",
+    {
+        "text": lambda out, v: show.write_text(out, v.data),
+        "json": lambda out, v: show.write_json(out, v.data),
+    },
+)
+
+
+@dataclass(frozen=True)
+class SearchView:
+    """``search``: the notes found, and the pattern (for highlighting)."""
+
+    hits: Sequence[Hit]
+    matcher: Matcher
+
+
+SEARCH: Formats[SearchView] = Formats(
+    "search",
+    {
+        "text": lambda out, v: search.write_text(out, v.hits, v.matcher),
+        "json": lambda out, v: search.write_json(out, v.hits, v.matcher),
+    },
+)
+
+# Every kind of output by name (docs and tests read this).
+REGISTRY: dict[str, Formats[Any]] = {
+    f.what: f for f in (DUE, PROBLEMS, LIST, HISTORY, AUDIT, SHOW, SEARCH)
+}
