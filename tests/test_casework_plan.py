@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import cli, client_files, make_agency, run_git
 
-from casectl.core.schedule import today_in
+from casectl.read.agency import today_in, zone_named
 from casectl.store.load import load_text
 
 CID = "rc-0001"
@@ -139,7 +139,7 @@ def test_action_add_and_done(root: Path) -> None:
 
 
 def _today(root: Path) -> str:
-    return today_in("America/Chicago").isoformat()
+    return today_in(zone_named("America/Chicago")).isoformat()
 
 
 @pytest.mark.parametrize(
