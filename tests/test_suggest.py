@@ -54,7 +54,7 @@ def test_unknown_by_gets_a_suggestion(agency: Path) -> None:
 def test_unknown_command_gets_a_suggestion() -> None:
     r = cli("lsit")
     assert r.exit_code == 2
-    assert "Did you mean 'list'?" in r.stderr
+    assert "Did you mean 'list'" in r.stderr
 
 
 def test_unknown_type_gets_a_suggestion(agency: Path) -> None:

@@ -10,6 +10,7 @@ values of the record types are imported only when help is shown.
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable, Sequence
 from enum import Enum
 from typing import Any, NoReturn
@@ -299,6 +300,9 @@ def _bad_choice(command: str, error: BadParameter, args: Sequence[str]) -> NoRet
     opts = getattr(param, "opts", [])
     name = max(opts, key=len) if opts else (param.name or "value")
     value = _given(args, opts)
+    if value is None:  # an argument: click's own message quotes what was given
+        quoted = re.search(r"'([^']*)' is not one of", getattr(error, "message", "") or "")
+        value = quoted.group(1) if quoted else None
     shown = f"{value!r} is" if value is not None else "that is"
     hint = did_you_mean(value, choices) if value is not None else ""
     raise BadChoice(f"{name}: {shown} not one of {', '.join(choices)}{hint}") from None
