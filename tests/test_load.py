@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from casectl.checks import CLIENT_FILES, check_client
 from casectl.core.context import Env
+from casectl.core.data import same_data
 from casectl.core.model import Agency
 from casectl.store import load, records
 from casectl.store.load import Loaded, load_file, load_text
@@ -303,8 +304,8 @@ def test_any_yaml_shaped_data_loads(data: Any, flow: bool | None) -> None:
     assert isinstance(loaded, Loaded)
     assert loaded.ok or any(p.severity == "error" for p in loaded.problems)
     assert _positions_ok(loaded, text)
-    if loaded.ok:  # what it reads is what PyYAML's own safe loader reads
-        assert loaded.data == yaml.safe_load(text)
+    if loaded.ok:  # what it reads is what PyYAML's own safe loader reads (NaN included)
+        assert same_data(loaded.data, yaml.safe_load(text))
 
 
 @settings(max_examples=200, deadline=None)
@@ -313,8 +314,8 @@ def test_round_trip(data: Any, flow: bool | None) -> None:
     text = yaml.safe_dump(data, default_flow_style=flow, allow_unicode=True)
     loaded = load_text("f.yaml", text)
     assert loaded.problems == []
-    # exactly what PyYAML's own safe loader reads...
-    assert loaded.data == yaml.safe_load(text)
+    # exactly what PyYAML's own safe loader reads (NaN included)...
+    assert same_data(loaded.data, yaml.safe_load(text))
     # ...which is the data itself, except where PyYAML's dumper writes a line-break
     # character (U+0085, U+2028) into a plain key that reads back as a space
     assume(yaml.safe_load(text) == data)
