@@ -24,10 +24,10 @@ from __future__ import annotations
 import importlib
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Any, cast
 
 from casectl.core.model import Agency, LogEntry
 from casectl.figures import (
@@ -124,7 +124,7 @@ def compile_pattern(pattern: str, *, regex: bool = False) -> Matcher:
 
 
 def search(
-    clients: Iterable[ClientRecords],
+    clients: Iterable[ClientRecords | NoteRows],
     agency: Agency,
     matcher: Matcher,
     *,
@@ -142,6 +142,10 @@ def search(
     hits: list[Hit] = []
     matches = matcher.matches
     for r in clients:
+        if isinstance(r, NoteRows):
+            if (client is None or r.client == client) and (manager is None or r.manager == manager):
+                hits += r.hits(matcher, note_type, start, end)
+            continue
         if (client is not None and r.client.id != client) or (
             manager is not None and r.client.manager != manager
         ):
@@ -159,6 +163,115 @@ def search(
                 hits.append(Hit(r.client.id, e, local_time(e.date, zone)))
     hits.sort(key=lambda h: (h.at, h.client, h.entry.id))
     return hits
+
+
+_EPOCH = datetime(1, 1, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class NoteRows:
+    """What :func:`search` reads of one client, in columns (the read cache's
+    ``notes`` section keeps :meth:`to_json`): per entry, in log order, its text,
+    id, time (``isoformat``, offset kept), by, type, agency-local time (microseconds
+    since 0001-01-01) and agency day (ordinal). :meth:`hits` finds exactly the
+    notes :func:`search` finds in the records the rows were made from."""
+
+    client: str
+    manager: str
+    texts: Sequence[str]
+    ids: Sequence[str]
+    dates: Sequence[str]
+    bys: Sequence[str]
+    types: Sequence[str]
+    times: Sequence[int]
+    days: Sequence[int]
+
+    @classmethod
+    def of(cls, records: ClientRecords, agency: Agency) -> NoteRows:
+        zone = zone_of(agency)
+        log = records.log
+        return cls(
+            client=records.client.id,
+            manager=records.client.manager,
+            texts=[e.text for e in log],
+            ids=[e.id for e in log],
+            dates=[e.date.isoformat() for e in log],
+            bys=[e.by for e in log],
+            types=[e.type for e in log],
+            times=[micros(local_time(e.date, zone)) for e in log],
+            days=[local_day(e.date, zone).toordinal() for e in log],
+        )
+
+    def to_json(self) -> list[Any]:
+        return [
+            self.client,
+            self.manager,
+            self.texts,
+            self.ids,
+            self.dates,
+            self.bys,
+            self.types,
+            self.times,
+            self.days,
+        ]
+
+    @classmethod
+    def from_json(cls, value: Any) -> NoteRows | None:
+        """The rows :meth:`to_json` wrote; None when ``value`` is not such a list."""
+        try:
+            client, manager, texts, ids, dates, bys, types, times, days = value
+        except (TypeError, ValueError):
+            return None
+        columns = (texts, ids, dates, bys, types, times, days)
+        if not (
+            isinstance(client, str)
+            and isinstance(manager, str)
+            and all(isinstance(c, list) and len(c) == len(texts) for c in columns)
+        ):
+            return None
+        return cls(client, manager, texts, ids, dates, bys, types, times, days)
+
+    def hits(
+        self,
+        matcher: Matcher,
+        note_type: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+    ) -> list[Hit]:
+        """The notes that pass the filters and match (``search``'s loop, on rows)."""
+        texts = self.texts
+        if matcher.needles and not matcher.may_match("\0".join(texts).casefold()):
+            return []
+        first = start.toordinal() if start is not None else None
+        last = end.toordinal() if end is not None else None
+        matches = matcher.matches
+        out: list[Hit] = []
+        for i, text in enumerate(texts):
+            if note_type is not None and self.types[i] != note_type:
+                continue
+            if (first is not None and self.days[i] < first) or (
+                last is not None and self.days[i] > last
+            ):
+                continue
+            if matches(text):
+                out.append(self._hit(i))
+        return out
+
+    def _hit(self, i: int) -> Hit:
+        entry = LogEntry.model_construct(
+            id=self.ids[i],
+            date=datetime.fromisoformat(self.dates[i]),
+            by=self.bys[i],
+            type=cast(Any, self.types[i]),  # written by `of` from a checked entry
+            text=self.texts[i],
+        )
+        return Hit(self.client, entry, _EPOCH + timedelta(microseconds=self.times[i]))
+
+
+def micros(moment: datetime) -> int:
+    """A naive local time as microseconds since 0001-01-01 (keeps its order)."""
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def spans(matcher: Matcher, text: str) -> list[tuple[int, int]]:
