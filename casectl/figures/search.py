@@ -21,13 +21,17 @@ writes it. :func:`spans` gives the parts of a text to highlight.
 
 from __future__ import annotations
 
+import binascii
 import importlib
 import re
 import unicodedata
+from array import array
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import Any, cast
+from datetime import UTC, date, datetime, tzinfo
+from itertools import accumulate
+from typing import Any
 
 from casectl.core.model import Agency, LogEntry
 from casectl.figures import (
@@ -85,11 +89,22 @@ class Matcher:
 
 
 @dataclass(frozen=True, slots=True)
+class Note:
+    """What a search result shows of a note (a :class:`LogEntry` has the same)."""
+
+    id: str
+    date: datetime
+    by: str
+    type: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Hit:
     """One note found, with its client."""
 
     client: str
-    entry: LogEntry
+    entry: LogEntry | Note
     at: datetime  # the entry's agency-local time, for sorting
 
     @property
@@ -144,7 +159,7 @@ def search(
     for r in clients:
         if isinstance(r, NoteRows):
             if (client is None or r.client == client) and (manager is None or r.manager == manager):
-                hits += r.hits(matcher, note_type, start, end)
+                hits += r.hits(matcher, note_type, start, end, zone)
             continue
         if (client is not None and r.client.id != client) or (
             manager is not None and r.client.manager != manager
@@ -165,26 +180,20 @@ def search(
     return hits
 
 
-_EPOCH = datetime(1, 1, 1)
-
-
 @dataclass(frozen=True, slots=True)
 class NoteRows:
-    """What :func:`search` reads of one client, in columns (the read cache's
-    ``notes`` section keeps :meth:`to_json`): per entry, in log order, its text,
-    id, time (``isoformat``, offset kept), by, type, agency-local time (microseconds
-    since 0001-01-01) and agency day (ordinal). :meth:`hits` finds exactly the
-    notes :func:`search` finds in the records the rows were made from."""
+    """What :func:`search` reads of one client (the read cache's ``notes`` section
+    keeps :meth:`to_json`): its notes' texts in log order; ``meta``, for each of them
+    a line ``id TAB time TAB by TAB type`` (the time as ``isoformat`` writes it, offset
+    kept), split only for a client with a match; ``days``, their agency days
+    (ordinals, base64 of machine integers). :meth:`hits` finds exactly the notes
+    :func:`search` finds in the records the rows were made from."""
 
     client: str
     manager: str
     texts: Sequence[str]
-    ids: Sequence[str]
-    dates: Sequence[str]
-    bys: Sequence[str]
-    types: Sequence[str]
-    times: Sequence[int]
-    days: Sequence[int]
+    meta: str
+    days: array[int]
 
     @classmethod
     def of(cls, records: ClientRecords, agency: Agency) -> NoteRows:
@@ -194,42 +203,55 @@ class NoteRows:
             client=records.client.id,
             manager=records.client.manager,
             texts=[e.text for e in log],
-            ids=[e.id for e in log],
-            dates=[e.date.isoformat() for e in log],
-            bys=[e.by for e in log],
-            types=[e.type for e in log],
-            times=[micros(local_time(e.date, zone)) for e in log],
-            days=[local_day(e.date, zone).toordinal() for e in log],
+            meta="\n".join(f"{e.id}\t{e.date.isoformat()}\t{e.by}\t{e.type}" for e in log),
+            days=array("i", [local_day(e.date, zone).toordinal() for e in log]),
         )
 
     def to_json(self) -> list[Any]:
-        return [
-            self.client,
-            self.manager,
-            self.texts,
-            self.ids,
-            self.dates,
-            self.bys,
-            self.types,
-            self.times,
-            self.days,
-        ]
+        packed = binascii.b2a_base64(self.days.tobytes(), newline=False).decode("ascii")
+        return [self.client, self.manager, self.texts, self.meta, packed]
 
     @classmethod
     def from_json(cls, value: Any) -> NoteRows | None:
         """The rows :meth:`to_json` wrote; None when ``value`` is not such a list."""
         try:
-            client, manager, texts, ids, dates, bys, types, times, days = value
-        except (TypeError, ValueError):
+            client, manager, texts, meta, packed = value
+            days = array("i")
+            days.frombytes(binascii.a2b_base64(packed))
+        except (TypeError, ValueError, binascii.Error):
             return None
-        columns = (texts, ids, dates, bys, types, times, days)
         if not (
             isinstance(client, str)
             and isinstance(manager, str)
-            and all(isinstance(c, list) and len(c) == len(texts) for c in columns)
+            and isinstance(texts, list)
+            and isinstance(meta, str)
+            and len(days) == len(texts)
+            and (meta.count("\n") + 1 if texts else 0) == len(texts)
         ):
             return None
-        return cls(client, manager, texts, ids, dates, bys, types, times, days)
+        return cls(client, manager, texts, meta, days)
+
+    def _candidates(self, matcher: Matcher) -> Iterable[int]:
+        """The indexes of the notes that may match: with words of ASCII only, those
+        whose text holds the first word (found in all texts joined, at once)."""
+        texts = self.texts
+        if not matcher.needles:
+            return range(len(texts))
+        joined = "\0".join(texts)
+        if not joined.isascii():  # casefold may change lengths: every note is tried
+            return range(len(texts)) if matcher.may_match(joined.casefold()) else ()
+        folded = joined.lower()  # an ASCII text's case folding
+        if not all(n in folded for n in matcher.needles):
+            return ()
+        starts = list(accumulate((len(t) + 1 for t in texts), initial=0))
+        needle = matcher.needles[0]
+        found: list[int] = []
+        at = folded.find(needle)
+        while at >= 0:
+            i = bisect_right(starts, at) - 1
+            found.append(i)
+            at = folded.find(needle, starts[i + 1])  # the next note
+        return found
 
     def hits(
         self,
@@ -237,35 +259,30 @@ class NoteRows:
         note_type: str | None = None,
         start: date | None = None,
         end: date | None = None,
+        zone: tzinfo = UTC,
     ) -> list[Hit]:
         """The notes that pass the filters and match (``search``'s loop, on rows)."""
-        texts = self.texts
-        if matcher.needles and not matcher.may_match("\0".join(texts).casefold()):
-            return []
         first = start.toordinal() if start is not None else None
         last = end.toordinal() if end is not None else None
-        matches = matcher.matches
+        matches, texts, days = matcher.matches, self.texts, self.days
+        meta: list[str] | None = None
         out: list[Hit] = []
-        for i, text in enumerate(texts):
-            if note_type is not None and self.types[i] != note_type:
+        for i in self._candidates(matcher):
+            if (first is not None and days[i] < first) or (last is not None and days[i] > last):
                 continue
-            if (first is not None and self.days[i] < first) or (
-                last is not None and self.days[i] > last
-            ):
+            if meta is None:
+                meta = self.meta.split("\n")
+            nid, when, by, kind = meta[i].split("\t")
+            if note_type is not None and kind != note_type:
                 continue
-            if matches(text):
-                out.append(self._hit(i))
+            if matches(texts[i]):
+                moment = datetime.fromisoformat(when)
+                note = Note(nid, moment, by, kind, texts[i])
+                out.append(Hit(self.client, note, local_time(moment, zone)))
         return out
 
-    def _hit(self, i: int) -> Hit:
-        entry = LogEntry.model_construct(
-            id=self.ids[i],
-            date=datetime.fromisoformat(self.dates[i]),
-            by=self.bys[i],
-            type=cast(Any, self.types[i]),  # written by `of` from a checked entry
-            text=self.texts[i],
-        )
-        return Hit(self.client, entry, _EPOCH + timedelta(microseconds=self.times[i]))
+
+_EPOCH = datetime(1, 1, 1)
 
 
 def micros(moment: datetime) -> int:

@@ -54,6 +54,10 @@ would hide the agency's total.
 
 from __future__ import annotations
 
+import binascii
+import json
+from array import array
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -362,33 +366,52 @@ def _ordered(counts: Mapping[str, _V], order: Sequence[str]) -> dict[str, _V]:
     return {k: counts[k] for k in keys if counts[k] != 0}
 
 
+_TYPE_CODE = {kind: i for i, kind in enumerate(NOTE_TYPES)}
+_WITH_CODE = {party: i for i, party in enumerate(WITH_VALUES)}
+_WITH_BITS = 3  # an entry's code: type index << 3 | with index
+assert len(WITH_VALUES) <= 1 << _WITH_BITS
+
+
+def _pack(values: array[int]) -> str:
+    return binascii.b2a_base64(values.tobytes(), newline=False).decode("ascii")
+
+
+def _unpack(text: str) -> array[int]:
+    values = array("i")
+    values.frombytes(binascii.a2b_base64(text))
+    return values
+
+
 @dataclass(frozen=True, slots=True)
 class StatsRows:
-    """What :func:`client_figures` reads of one client, in compact columns of day
-    ordinals (the read cache's ``figures`` section keeps :meth:`to_json`):
-    :meth:`figures` gives exactly what :func:`client_figures` gives on the records
-    it was made from (``tests/figures/test_stats_cache.py`` holds them equal).
+    """What :func:`client_figures` reads of one client, compact (the read cache's
+    ``figures`` section keeps :meth:`to_json`): :meth:`figures` and
+    :meth:`monthly_contacts` give exactly what :func:`client_figures` and
+    :func:`monthly_contacts` give on the records the rows were made from
+    (``tests/figures/test_figures_cache.py`` holds them equal).
 
-    Entries in log order: agency day, ``recorded`` day (0: none), type, ``with``,
-    minutes. ``met``: the ``status_date`` of each goal whose status is ``met``.
-    ``referrals``: (sent, status, status_date or 0, id). ``changes``: each referral
-    status change found in an entry's ``changes:`` (entry time in microseconds, entry
-    index, day, recorded day or 0, referral id, new status), in log order.
-    ``assessments``: (day, domain -> score), in file order."""
+    ``days``: each entry's agency day (ordinal), sorted, so a period is a slice
+    (``bisect``); ``columns``: for each of them, in the same order, three integers:
+    the ``recorded`` day (0: none), the type and ``with`` as one code, the minutes.
+    Both are stored as base64 of machine integers (the cache is this machine's).
+    ``met``: the ``status_date`` of each goal whose status is ``met``. ``referrals``:
+    (sent, status, status_date or 0, id). ``changes``: each referral status change
+    in an entry's ``changes:`` (entry time in microseconds, entry index, day,
+    recorded day or 0, referral id, new status), in log order. ``assessed``: the
+    assessments' days, in file order; ``scores``: their domain -> score maps as JSON,
+    decoded only for a period that holds an assessment."""
 
     manager: str
     program: str | None
     opened: int
     closed: tuple[int, str] | None
-    days: Sequence[int]
-    recorded: Sequence[int]
-    types: Sequence[str]
-    withs: Sequence[str]
-    minutes: Sequence[int]
+    days: array[int]
+    columns: array[int]
     met: Sequence[int]
     referrals: Sequence[tuple[int, str, int, str]]
     changes: Sequence[tuple[int, int, int, int, str, str]]
-    assessments: Sequence[tuple[int, Mapping[str, int]]]
+    assessed: Sequence[int]
+    scores: str
 
     @classmethod
     def of(cls, records: ClientRecords, agency: Agency) -> StatsRows:
@@ -396,7 +419,7 @@ class StatsRows:
         c, plan, log = records.client, records.plan, records.log
         days = [local_day(e.date, zone).toordinal() for e in log]
         recorded = [
-            0 if e.recorded is None else local_day(e.recorded, zone).toordinal() for e in log
+            _ordinal(None if e.recorded is None else local_day(e.recorded, zone)) for e in log
         ]
         changes: list[tuple[int, int, int, int, str, str]] = []
         for i, e in enumerate(log):
@@ -405,16 +428,19 @@ class StatsRows:
                 if m is not None and m.group(3) in REFERRAL_STATUSES:
                     at = _micros(local_time(e.date, zone))
                     changes.append((at, i, days[i], recorded[i], m.group(1), m.group(3)))
+        order = sorted(range(len(log)), key=days.__getitem__)
+        columns = array("i")
+        for i in order:
+            e = log[i]
+            code = _TYPE_CODE[e.type] << _WITH_BITS | _WITH_CODE[e.with_ or "client"]
+            columns.extend((recorded[i], code, e.minutes or 0))
         return cls(
             manager=c.manager,
             program=c.program,
             opened=c.opened.toordinal(),
             closed=None if c.closed is None else (c.closed.date.toordinal(), c.closed.reason),
-            days=days,
-            recorded=recorded,
-            types=[e.type for e in log],
-            withs=[e.with_ or "client" for e in log],
-            minutes=[e.minutes or 0 for e in log],
+            days=array("i", [days[i] for i in order]),
+            columns=columns,
             met=[
                 g.status_date.toordinal()
                 for g in plan.goals
@@ -425,10 +451,14 @@ class StatsRows:
                 for r in plan.referrals
             ],
             changes=changes,
-            assessments=[
-                (a.date.toordinal(), {d: s.score for d, s in a.domains.items()})
-                for a in records.assessments.assessments
-            ],
+            assessed=[a.date.toordinal() for a in records.assessments.assessments],
+            scores=json.dumps(
+                [
+                    {d: s.score for d, s in a.domains.items()}
+                    for a in records.assessments.assessments
+                ],
+                separators=(",", ":"),
+            ),
         )
 
     def to_json(self) -> list[Any]:
@@ -437,15 +467,13 @@ class StatsRows:
             self.program,
             self.opened,
             self.closed,
-            self.days,
-            self.recorded,
-            self.types,
-            self.withs,
-            self.minutes,
+            _pack(self.days),
+            _pack(self.columns),
             self.met,
             self.referrals,
             self.changes,
-            self.assessments,
+            self.assessed,
+            self.scores,
         ]
 
     @classmethod
@@ -453,33 +481,37 @@ class StatsRows:
         """The rows :meth:`to_json` wrote; None when ``value`` is not such a list (a
         damaged cache: the caller reads the client again)."""
         try:
-            (manager, program, opened, closed, days, recorded, types, withs, minutes, met,
-             referrals, changes, assessments) = value  # fmt: skip
-            n = len(days)
-            if not (
-                isinstance(manager, str)
-                and (program is None or isinstance(program, str))
-                and isinstance(opened, int)
-                and len(recorded) == n == len(types) == len(withs) == len(minutes)
-            ):
-                return None
-            return cls(
+            (manager, program, opened, closed, days, columns, met, referrals, changes,
+             assessed, scores) = value  # fmt: skip
+            rows = cls(
                 manager=manager,
                 program=program,
                 opened=opened,
                 closed=None if closed is None else (int(closed[0]), str(closed[1])),
-                days=days,
-                recorded=recorded,
-                types=types,
-                withs=withs,
-                minutes=minutes,
+                days=_unpack(days),
+                columns=_unpack(columns),
                 met=met,
                 referrals=[(r[0], r[1], r[2], r[3]) for r in referrals],
                 changes=[(x[0], x[1], x[2], x[3], x[4], x[5]) for x in changes],
-                assessments=[(a[0], a[1]) for a in assessments],
+                assessed=assessed,
+                scores=scores,
             )
-        except (TypeError, ValueError, IndexError, KeyError):
+        except (TypeError, ValueError, IndexError, KeyError, binascii.Error):
             return None
+        if not (
+            isinstance(manager, str)
+            and (program is None or isinstance(program, str))
+            and isinstance(opened, int)
+            and isinstance(scores, str)
+            and isinstance(assessed, list)
+            and len(rows.columns) == 3 * len(rows.days)
+        ):
+            return None
+        return rows
+
+    def _slice(self, start: int, end: int) -> range:
+        """The indexes of the entries dated from ``start`` to ``end``."""
+        return range(bisect_left(self.days, start), bisect_right(self.days, end))
 
     def figures(self, agency: Agency, period: Period) -> Figures:
         """:func:`client_figures` of the records these rows were made from."""
@@ -490,15 +522,17 @@ class StatsRows:
         served = minutes = crises = 0
         contacts: dict[str, int] = {}
         contacts_with: dict[str, int] = {}
-        for day, rec, kind, party, mins in zip(
-            self.days, self.recorded, self.types, self.withs, self.minutes, strict=True
-        ):
-            if day < start or day > end or rec > end:
-                continue
-            minutes += mins
+        columns = self.columns
+        for k in self._slice(start, end):
+            if columns[3 * k] > end:
+                continue  # recorded after the period
+            code = columns[3 * k + 1]
+            minutes += columns[3 * k + 2]
+            kind = NOTE_TYPES[code >> _WITH_BITS]
             if kind == "crisis":
                 crises += 1
             if kind in contact_types:
+                party = WITH_VALUES[code & ((1 << _WITH_BITS) - 1)]
                 contacts[kind] = contacts.get(kind, 0) + 1
                 contacts_with[party] = contacts_with.get(party, 0) + 1
                 if party == "client":
@@ -513,10 +547,17 @@ class StatsRows:
             contacts_with=contacts_with,
             minutes=minutes,
             crises=crises,
-            referrals=self._referrals(start, end),
+            referrals=self._referrals(start, end) if self.referrals else {},
             goals_met=sum(start <= d <= end for d in self.met),
-            domains=_domain_moves([a for a in self.assessments if a[0] <= end], start, end),
+            domains=self._domains(start, end),
         )
+
+    def _domains(self, start: int, end: int) -> dict[str, tuple[int, int, int]]:
+        if not any(start <= d <= end for d in self.assessed):
+            return {}  # no assessment in the period: nothing to compare
+        scores = json.loads(self.scores)
+        dated = [(d, s) for d, s in zip(self.assessed, scores, strict=False) if d <= end]
+        return _domain_moves(dated, start, end)
 
     def _referrals(self, start: int, end: int) -> dict[str, int]:
         """Referrals by status at ``end`` (``figures.asof`` rules: a status dated after
@@ -551,9 +592,11 @@ class StatsRows:
         if self.opened > end:
             return out
         contact_types = agency.effective_contact_types()
-        for day, rec, kind in zip(self.days, self.recorded, self.types, strict=True):
-            if kind in contact_types and start <= day <= end and rec <= end:
-                d = date.fromordinal(day)
+        columns, days = self.columns, self.days
+        for k in self._slice(start, end):
+            kind = NOTE_TYPES[columns[3 * k + 1] >> _WITH_BITS]
+            if kind in contact_types and columns[3 * k] <= end:
+                d = date.fromordinal(days[k])
                 out[f"{d.year:04d}-{d.month:02d}"] += 1
         return out
 

@@ -146,3 +146,29 @@ def test_a_restricted_client_never_enters_the_cache(tmp_path: Path, section: str
     assert "a-0001" not in data["clients"] and "b-0002" in data["clients"]
     index = json.loads((root / ".casectl" / "read-cache.json").read_text())
     assert "a-0001" not in index["clients"]
+
+
+def test_note_rows_find_words_in_tricky_texts() -> None:
+    from tests.figures import client, note, records
+
+    texts = [
+        "Parent asked about rent.",
+        "RENT paid; rent again next month",
+        "Stra\u00dfe rent",
+        "K\u0130NG rent arrears",
+        "current rentals",
+        "",
+        "rent",
+    ]
+    log = [note(f"n{i}", f"2026-01-{i + 1:02d} 10:00", text=t) for i, t in enumerate(texts)]
+    r = records(client(), *log)
+    rows = NoteRows.from_json(json.loads(json.dumps(NoteRows.of(r, AGENCY).to_json())))
+    assert rows is not None
+    for words in ["rent", "RENT again", "arrears", "stra\u00dfe", "rentals current", "king"]:
+        matcher = compile_pattern(words)
+        want = [h.to_json() for h in search([r], AGENCY, matcher)]
+        assert [h.to_json() for h in search([rows], AGENCY, matcher)] == want, words
+    plain = records(client(), *log[:2], log[4], log[6])  # ASCII only: the joined find
+    rows = NoteRows.of(plain, AGENCY)
+    matcher = compile_pattern("rent")
+    assert [h.id for h in search([rows], AGENCY, matcher)] == ["n0", "n1", "n6"]
