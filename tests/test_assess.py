@@ -116,9 +116,11 @@ def test_assess_refusals_write_nothing(root: Path, args: list[str], message: str
 
 def test_assessment_resets_the_assessment_clock(root: Path) -> None:
     assert cli("-C", root, "assess", CID, "--score", "housing=3").exit_code == 0
-    from casectl.core.schedule import today_in
+    from zoneinfo import ZoneInfo
 
-    today = today_in("America/Chicago")
+    from casectl.read.agency import today_in
+
+    today = today_in(ZoneInfo("America/Chicago"))
     r = cli("-C", root, "due", "--format", "json", "--within", "200 days")
     import json
 

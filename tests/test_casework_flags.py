@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import cli, client_files, make_agency, run_git
 
-from casectl.core.schedule import today_in
+from casectl.read.agency import today_in
 from casectl.store.load import load_text
 
 CID = "rc-0001"
@@ -44,7 +45,7 @@ def _commits(root: Path) -> int:
 
 
 def test_raise_and_clear_a_flag(root: Path) -> None:
-    today = today_in("America/Chicago").isoformat()
+    today = today_in(ZoneInfo("America/Chicago")).isoformat()
     before = _commits(root)
     r = cli("-C", root, "flag", CID, "safeguarding", "--review-by", "2099-01-15")
     assert r.exit_code == 0, r.stderr

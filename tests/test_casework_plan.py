@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import cli, client_files, make_agency, run_git
 
-from casectl.core.schedule import today_in
+from casectl.read.agency import today_in
 from casectl.store.load import load_text
 
 CID = "rc-0001"
@@ -139,7 +140,7 @@ def test_action_add_and_done(root: Path) -> None:
 
 
 def _today(root: Path) -> str:
-    return today_in("America/Chicago").isoformat()
+    return today_in(ZoneInfo("America/Chicago")).isoformat()
 
 
 @pytest.mark.parametrize(
