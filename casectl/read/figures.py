@@ -10,6 +10,12 @@ The as-of view is ``read.asof.checked_as_of``, applied to each client as it is r
 
 A client whose client.yaml cannot be read has no records to count: it is left out and
 named in ``Skipped`` so the command can say so on stderr (never silently).
+
+``figures_rows`` (``stats``) and ``note_rows`` (``search``) give the same records as
+compact rows (``figures.stats.StatsRows``, ``figures.search.NoteRows``), served from
+the read cache's ``figures`` and ``notes`` sections for every client whose files did
+not change, so a warm run parses no YAML; ``client_records`` stays the pure path
+(``export``, and the reference the rows are tested against).
 """
 
 from __future__ import annotations
