@@ -101,9 +101,25 @@ BENCHES: list[Bench] = [
     # Figures (issue 15): a month's stats, a word searched, every note exported (the
     # peak RSS column shows whether export streams).
     Bench("stats for a month, warm cache", STATS, cache="warm"),
+    Bench("stats for a month by manager, warm cache", (*STATS, "--by", "manager"), cache="warm"),
     Bench(
         "search a word, warm cache",
         ("{casectl}", "-C", "{dir}", "search", "rent", "--format", "json"),
+        cache="warm",
+    ),
+    Bench(
+        "search two words from a date, warm cache",
+        (
+            "{casectl}",
+            "-C",
+            "{dir}",
+            "search",
+            "rent plan",
+            "--from",
+            "2026-06-01",
+            "--format",
+            "json",
+        ),
         cache="warm",
     ),
     Bench(

@@ -1,7 +1,7 @@
 """``casectl search PATTERN``: the notes whose text matches, over every client (contract
 5.4). Matching and filters are ``figures.search``; the records come from
-``read.figures.client_records`` (as of ``--as-of`` when given; with ``--client``, only
-that client is read).
+``read.figures.note_rows`` (``client_records`` in columns, from the read cache where
+files did not change; as of ``--as-of`` when given; with ``--client``, only that client).
 
 Text: one heading line per note (``date time  client  type  by  id``), then its text
 indented by four spaces; on a terminal the matches are highlighted. A count goes to
@@ -25,7 +25,7 @@ from casectl.errors import CasectlError
 from casectl.figures.search import compile_pattern, search
 from casectl.present import formats
 from casectl.present.output import Output
-from casectl.read.figures import Skipped, client_records
+from casectl.read.figures import Skipped, note_rows
 
 
 def run(
@@ -53,7 +53,7 @@ def run(
     skipped = Skipped()
     with figures_errors():
         hits = search(
-            client_records(ctx, only=only, skipped=skipped, log_filter=matcher.may_match_file),
+            note_rows(ctx, only=only, skipped=skipped, log_filter=matcher.may_match_file),
             ctx.agency,
             matcher,
             client=client,

@@ -1,6 +1,7 @@
 """``casectl stats``: period figures for funders and supervisors (contract 5.4).
 
-The records come from ``read.figures.client_records`` (as of ``--as-of`` when given),
+The records come from ``read.figures.figures_rows`` (``client_records`` in compact
+rows, from the read cache where files did not change; as of ``--as-of`` when given),
 the figures from ``figures.stats`` (each client read as of ``--to``), the output from
 ``present.stats`` and templates/stats.{txt,md,html}.j2 (an agency may override them).
 """
@@ -24,7 +25,7 @@ from casectl.figures.stats import GroupBy, month_keys, stats
 from casectl.present import reports
 from casectl.present import stats as present
 from casectl.present.output import Output
-from casectl.read.figures import Skipped, client_records
+from casectl.read.figures import Skipped, figures_rows
 
 
 def run(
@@ -55,7 +56,7 @@ def run(
     months: Counter[str] = Counter()
     with figures_errors():
         result = stats(
-            client_records(ctx, skipped=skipped),
+            figures_rows(ctx, skipped=skipped),
             ctx.agency,
             period,
             cast(GroupBy | None, by),

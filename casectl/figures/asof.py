@@ -54,7 +54,7 @@ from casectl.core.model import (
 from casectl.figures import ClientRecords, local_day, local_time, zone_of
 
 # One item of an entry's `changes:` that moves a referral: "R1 status sent -> accepted".
-_STATUS_CHANGE = re.compile(r"\s*(\S+)\s+status\s+(\S+)\s*->\s*(\S+)\s*")
+STATUS_CHANGE = re.compile(r"\s*(\S+)\s+status\s+(\S+)\s*->\s*(\S+)\s*")
 
 
 def as_of(records: ClientRecords, agency: Agency, day: date) -> ClientRecords | None:
@@ -171,7 +171,7 @@ def _logged_statuses(
         if not e.changes or not visible(e, day, zone):
             continue
         for change in e.changes:
-            m = _STATUS_CHANGE.fullmatch(change)
+            m = STATUS_CHANGE.fullmatch(change)
             if m is None or m.group(3) not in REFERRAL_STATUSES:
                 continue
             key = (local_time(e.date, zone), i)

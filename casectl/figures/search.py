@@ -21,12 +21,16 @@ writes it. :func:`spans` gives the parts of a text to highlight.
 
 from __future__ import annotations
 
+import binascii
 import importlib
 import re
 import unicodedata
-from collections.abc import Iterable
+from array import array
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
+from itertools import accumulate
 from typing import Any
 
 from casectl.core.model import Agency, LogEntry
@@ -85,11 +89,22 @@ class Matcher:
 
 
 @dataclass(frozen=True, slots=True)
+class Note:
+    """What a search result shows of a note (a :class:`LogEntry` has the same)."""
+
+    id: str
+    date: datetime
+    by: str
+    type: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Hit:
     """One note found, with its client."""
 
     client: str
-    entry: LogEntry
+    entry: LogEntry | Note
     at: datetime  # the entry's agency-local time, for sorting
 
     @property
@@ -124,7 +139,7 @@ def compile_pattern(pattern: str, *, regex: bool = False) -> Matcher:
 
 
 def search(
-    clients: Iterable[ClientRecords],
+    clients: Iterable[ClientRecords | NoteRows],
     agency: Agency,
     matcher: Matcher,
     *,
@@ -142,6 +157,10 @@ def search(
     hits: list[Hit] = []
     matches = matcher.matches
     for r in clients:
+        if isinstance(r, NoteRows):
+            if (client is None or r.client == client) and (manager is None or r.manager == manager):
+                hits += r.hits(matcher, note_type, start, end, zone)
+            continue
         if (client is not None and r.client.id != client) or (
             manager is not None and r.client.manager != manager
         ):
@@ -159,6 +178,117 @@ def search(
                 hits.append(Hit(r.client.id, e, local_time(e.date, zone)))
     hits.sort(key=lambda h: (h.at, h.client, h.entry.id))
     return hits
+
+
+@dataclass(frozen=True, slots=True)
+class NoteRows:
+    """What :func:`search` reads of one client (the read cache's ``notes`` section
+    keeps :meth:`to_json`): its notes' texts in log order; ``meta``, for each of them
+    a line ``id TAB time TAB by TAB type`` (the time as ``isoformat`` writes it, offset
+    kept), split only for a client with a match; ``days``, their agency days
+    (ordinals, base64 of machine integers). :meth:`hits` finds exactly the notes
+    :func:`search` finds in the records the rows were made from."""
+
+    client: str
+    manager: str
+    texts: Sequence[str]
+    meta: str
+    days: array[int]
+
+    @classmethod
+    def of(cls, records: ClientRecords, agency: Agency) -> NoteRows:
+        zone = zone_of(agency)
+        log = records.log
+        return cls(
+            client=records.client.id,
+            manager=records.client.manager,
+            texts=[e.text for e in log],
+            meta="\n".join(f"{e.id}\t{e.date.isoformat()}\t{e.by}\t{e.type}" for e in log),
+            days=array("i", [local_day(e.date, zone).toordinal() for e in log]),
+        )
+
+    def to_json(self) -> list[Any]:
+        packed = binascii.b2a_base64(self.days.tobytes(), newline=False).decode("ascii")
+        return [self.client, self.manager, self.texts, self.meta, packed]
+
+    @classmethod
+    def from_json(cls, value: Any) -> NoteRows | None:
+        """The rows :meth:`to_json` wrote; None when ``value`` is not such a list."""
+        try:
+            client, manager, texts, meta, packed = value
+            days = array("i")
+            days.frombytes(binascii.a2b_base64(packed))
+        except (TypeError, ValueError, binascii.Error):
+            return None
+        if not (
+            isinstance(client, str)
+            and isinstance(manager, str)
+            and isinstance(texts, list)
+            and isinstance(meta, str)
+            and len(days) == len(texts)
+            and (meta.count("\n") + 1 if texts else 0) == len(texts)
+        ):
+            return None
+        return cls(client, manager, texts, meta, days)
+
+    def _candidates(self, matcher: Matcher) -> Iterable[int]:
+        """The indexes of the notes that may match: with words of ASCII only, those
+        whose text holds the first word (found in all texts joined, at once)."""
+        texts = self.texts
+        if not matcher.needles:
+            return range(len(texts))
+        joined = "\0".join(texts)
+        if not joined.isascii():  # casefold may change lengths: every note is tried
+            return range(len(texts)) if matcher.may_match(joined.casefold()) else ()
+        folded = joined.lower()  # an ASCII text's case folding
+        if not all(n in folded for n in matcher.needles):
+            return ()
+        starts = list(accumulate((len(t) + 1 for t in texts), initial=0))
+        needle = matcher.needles[0]
+        found: list[int] = []
+        at = folded.find(needle)
+        while at >= 0:
+            i = bisect_right(starts, at) - 1
+            found.append(i)
+            at = folded.find(needle, starts[i + 1])  # the next note
+        return found
+
+    def hits(
+        self,
+        matcher: Matcher,
+        note_type: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+        zone: tzinfo = UTC,
+    ) -> list[Hit]:
+        """The notes that pass the filters and match (``search``'s loop, on rows)."""
+        first = start.toordinal() if start is not None else None
+        last = end.toordinal() if end is not None else None
+        matches, texts, days = matcher.matches, self.texts, self.days
+        meta: list[str] | None = None
+        out: list[Hit] = []
+        for i in self._candidates(matcher):
+            if (first is not None and days[i] < first) or (last is not None and days[i] > last):
+                continue
+            if meta is None:
+                meta = self.meta.split("\n")
+            nid, when, by, kind = meta[i].split("\t")
+            if note_type is not None and kind != note_type:
+                continue
+            if matches(texts[i]):
+                moment = datetime.fromisoformat(when)
+                note = Note(nid, moment, by, kind, texts[i])
+                out.append(Hit(self.client, note, local_time(moment, zone)))
+        return out
+
+
+_EPOCH = datetime(1, 1, 1)
+
+
+def micros(moment: datetime) -> int:
+    """A naive local time as microseconds since 0001-01-01 (keeps its order)."""
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def spans(matcher: Matcher, text: str) -> list[tuple[int, int]]:

@@ -54,10 +54,14 @@ would hide the agency's total.
 
 from __future__ import annotations
 
+import binascii
+import json
+from array import array
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import tzinfo
+from datetime import date, tzinfo
 from typing import Any, Literal, TypeVar
 
 from casectl.core.model import (
@@ -70,8 +74,9 @@ from casectl.core.model import (
     Assessment,
     LogEntry,
 )
-from casectl.figures import ClientRecords, FiguresError, Period, local_day, zone_of
-from casectl.figures.asof import assessments_as_of, client_as_of, plan_as_of
+from casectl.figures import ClientRecords, FiguresError, Period, local_day, local_time, zone_of
+from casectl.figures.asof import STATUS_CHANGE, assessments_as_of, client_as_of, plan_as_of
+from casectl.figures.search import micros as _micros
 
 GroupBy = Literal["manager", "program"]
 NO_PROGRAM = "(none)"  # the group of clients without a program
@@ -128,7 +133,7 @@ class Figures:
 
 
 def stats(
-    clients: Iterable[ClientRecords],
+    clients: Iterable[ClientRecords | StatsRows],
     agency: Agency,
     period: Period,
     by: GroupBy | None = None,
@@ -141,10 +146,10 @@ def stats(
     if months is not None:
         clients = _counting_months(clients, agency, period, months)
     if by is None:
-        return total(client_figures(r, agency, period) for r in clients).to_json(period, agency)
+        return total(_figures(r, agency, period) for r in clients).to_json(period, agency)
     groups: dict[str, list[Figures]] = {}
     for r in clients:
-        figures = client_figures(r, agency, period)
+        figures = _figures(r, agency, period)
         if not figures.is_empty():
             groups.setdefault(group_key(r, by), []).append(figures)
     if ALL in groups:
@@ -157,11 +162,23 @@ def stats(
     return out
 
 
+def _figures(r: ClientRecords | StatsRows, agency: Agency, period: Period) -> Figures:
+    if isinstance(r, StatsRows):
+        return r.figures(agency, period)
+    return client_figures(r, agency, period)
+
+
 def _counting_months(
-    clients: Iterable[ClientRecords], agency: Agency, period: Period, months: Counter[str]
-) -> Iterator[ClientRecords]:
+    clients: Iterable[ClientRecords | StatsRows],
+    agency: Agency,
+    period: Period,
+    months: Counter[str],
+) -> Iterator[ClientRecords | StatsRows]:
     for r in clients:
-        months.update(monthly_contacts(r, agency, period))
+        if isinstance(r, StatsRows):
+            months.update(r.monthly_contacts(agency, period))
+        else:
+            months.update(monthly_contacts(r, agency, period))
         yield r
 
 
@@ -194,11 +211,15 @@ def monthly_contacts(records: ClientRecords, agency: Agency, period: Period) -> 
     return out
 
 
-def group_key(records: ClientRecords, by: GroupBy) -> str:
+def group_key(records: ClientRecords | StatsRows, by: GroupBy) -> str:
     """The client's group: its manager's key, or its program (``(none)`` without)."""
+    if isinstance(records, StatsRows):
+        manager, program = records.manager, records.program
+    else:
+        manager, program = records.client.manager, records.client.program
     if by == "manager":
-        return records.client.manager
-    return records.client.program or NO_PROGRAM
+        return manager
+    return program or NO_PROGRAM
 
 
 def client_figures(records: ClientRecords, agency: Agency, period: Period) -> Figures:
@@ -275,15 +296,23 @@ def domain_moves(
     """Per domain, (improved, same, worse) as 0 or 1: the last assessment in the
     period against the one just before it (assessments taken in date order; the
     file's order breaks ties)."""
-    ordered = sorted(assessments, key=lambda a: a.date)
-    last = max((i for i, a in enumerate(ordered) if a.date in period), default=None)
+    dated = [(a.date.toordinal(), {d: s.score for d, s in a.domains.items()}) for a in assessments]
+    return _domain_moves(dated, period.start.toordinal(), period.end.toordinal())
+
+
+def _domain_moves(
+    dated: Sequence[tuple[int, Mapping[str, int]]], start: int, end: int
+) -> dict[str, tuple[int, int, int]]:
+    """:func:`domain_moves` over (day ordinal, domain -> score) pairs."""
+    ordered = sorted(dated, key=lambda a: a[0])
+    last = max((i for i, a in enumerate(ordered) if start <= a[0] <= end), default=None)
     if last is None or last == 0:
         return {}
-    now, before = ordered[last].domains, ordered[last - 1].domains
+    now, before = ordered[last][1], ordered[last - 1][1]
     out: dict[str, tuple[int, int, int]] = {}
     for domain, score in now.items():
         if domain in before:
-            delta = score.score - before[domain].score
+            delta = score - before[domain]
             out[domain] = (int(delta > 0), int(delta == 0), int(delta < 0))
     return out
 
@@ -335,3 +364,242 @@ def _ordered(counts: Mapping[str, _V], order: Sequence[str]) -> dict[str, _V]:
         rank.setdefault(key, len(rank))
     keys = sorted(counts, key=lambda k: (rank.get(k, len(rank)), k))
     return {k: counts[k] for k in keys if counts[k] != 0}
+
+
+_TYPE_CODE = {kind: i for i, kind in enumerate(NOTE_TYPES)}
+_WITH_CODE = {party: i for i, party in enumerate(WITH_VALUES)}
+_WITH_BITS = 3  # an entry's code: type index << 3 | with index
+assert len(WITH_VALUES) <= 1 << _WITH_BITS
+
+
+def _pack(values: array[int]) -> str:
+    return binascii.b2a_base64(values.tobytes(), newline=False).decode("ascii")
+
+
+def _unpack(text: str) -> array[int]:
+    values = array("i")
+    values.frombytes(binascii.a2b_base64(text))
+    return values
+
+
+@dataclass(frozen=True, slots=True)
+class StatsRows:
+    """What :func:`client_figures` reads of one client, compact (the read cache's
+    ``figures`` section keeps :meth:`to_json`): :meth:`figures` and
+    :meth:`monthly_contacts` give exactly what :func:`client_figures` and
+    :func:`monthly_contacts` give on the records the rows were made from
+    (``tests/figures/test_figures_cache.py`` holds them equal).
+
+    ``days``: each entry's agency day (ordinal), sorted, so a period is a slice
+    (``bisect``); ``columns``: for each of them, in the same order, three integers:
+    the ``recorded`` day (0: none), the type and ``with`` as one code, the minutes.
+    Both are stored as base64 of machine integers (the cache is this machine's).
+    ``met``: the ``status_date`` of each goal whose status is ``met``. ``referrals``:
+    (sent, status, status_date or 0, id). ``changes``: each referral status change
+    in an entry's ``changes:`` (entry time in microseconds, entry index, day,
+    recorded day or 0, referral id, new status), in log order. ``assessed``: the
+    assessments' days, in file order; ``scores``: their domain -> score maps as JSON,
+    decoded only for a period that holds an assessment."""
+
+    manager: str
+    program: str | None
+    opened: int
+    closed: tuple[int, str] | None
+    days: array[int]
+    columns: array[int]
+    met: Sequence[int]
+    referrals: Sequence[tuple[int, str, int, str]]
+    changes: Sequence[tuple[int, int, int, int, str, str]]
+    assessed: Sequence[int]
+    scores: str
+
+    @classmethod
+    def of(cls, records: ClientRecords, agency: Agency) -> StatsRows:
+        zone = zone_of(agency)
+        c, plan, log = records.client, records.plan, records.log
+        days = [local_day(e.date, zone).toordinal() for e in log]
+        recorded = [
+            _ordinal(None if e.recorded is None else local_day(e.recorded, zone)) for e in log
+        ]
+        changes: list[tuple[int, int, int, int, str, str]] = []
+        for i, e in enumerate(log):
+            for change in e.changes or ():
+                m = STATUS_CHANGE.fullmatch(change)
+                if m is not None and m.group(3) in REFERRAL_STATUSES:
+                    at = _micros(local_time(e.date, zone))
+                    changes.append((at, i, days[i], recorded[i], m.group(1), m.group(3)))
+        order = sorted(range(len(log)), key=days.__getitem__)
+        columns = array("i")
+        for i in order:
+            e = log[i]
+            code = _TYPE_CODE[e.type] << _WITH_BITS | _WITH_CODE[e.with_ or "client"]
+            columns.extend((recorded[i], code, e.minutes or 0))
+        return cls(
+            manager=c.manager,
+            program=c.program,
+            opened=c.opened.toordinal(),
+            closed=None if c.closed is None else (c.closed.date.toordinal(), c.closed.reason),
+            days=array("i", [days[i] for i in order]),
+            columns=columns,
+            met=[
+                g.status_date.toordinal()
+                for g in plan.goals
+                if g.status == "met" and g.status_date is not None
+            ],
+            referrals=[
+                (r.sent.toordinal(), r.status, _ordinal(r.status_date), r.id)
+                for r in plan.referrals
+            ],
+            changes=changes,
+            assessed=[a.date.toordinal() for a in records.assessments.assessments],
+            scores=json.dumps(
+                [
+                    {d: s.score for d, s in a.domains.items()}
+                    for a in records.assessments.assessments
+                ],
+                separators=(",", ":"),
+            ),
+        )
+
+    def to_json(self) -> list[Any]:
+        return [
+            self.manager,
+            self.program,
+            self.opened,
+            self.closed,
+            _pack(self.days),
+            _pack(self.columns),
+            self.met,
+            self.referrals,
+            self.changes,
+            self.assessed,
+            self.scores,
+        ]
+
+    @classmethod
+    def from_json(cls, value: Any) -> StatsRows | None:
+        """The rows :meth:`to_json` wrote; None when ``value`` is not such a list (a
+        damaged cache: the caller reads the client again)."""
+        try:
+            (manager, program, opened, closed, days, columns, met, referrals, changes,
+             assessed, scores) = value  # fmt: skip
+            rows = cls(
+                manager=manager,
+                program=program,
+                opened=opened,
+                closed=None if closed is None else (int(closed[0]), str(closed[1])),
+                days=_unpack(days),
+                columns=_unpack(columns),
+                met=met,
+                referrals=[(r[0], r[1], r[2], r[3]) for r in referrals],
+                changes=[(x[0], x[1], x[2], x[3], x[4], x[5]) for x in changes],
+                assessed=assessed,
+                scores=scores,
+            )
+        except (TypeError, ValueError, IndexError, KeyError, binascii.Error):
+            return None
+        if not (
+            isinstance(manager, str)
+            and (program is None or isinstance(program, str))
+            and isinstance(opened, int)
+            and isinstance(scores, str)
+            and isinstance(assessed, list)
+            and len(rows.columns) == 3 * len(rows.days)
+        ):
+            return None
+        return rows
+
+    def _slice(self, start: int, end: int) -> range:
+        """The indexes of the entries dated from ``start`` to ``end``."""
+        return range(bisect_left(self.days, start), bisect_right(self.days, end))
+
+    def figures(self, agency: Agency, period: Period) -> Figures:
+        """:func:`client_figures` of the records these rows were made from."""
+        start, end = period.start.toordinal(), period.end.toordinal()
+        if self.opened > end:
+            return Figures()
+        contact_types = agency.effective_contact_types()
+        served = minutes = crises = 0
+        contacts: dict[str, int] = {}
+        contacts_with: dict[str, int] = {}
+        columns = self.columns
+        for k in self._slice(start, end):
+            if columns[3 * k] > end:
+                continue  # recorded after the period
+            code = columns[3 * k + 1]
+            minutes += columns[3 * k + 2]
+            kind = NOTE_TYPES[code >> _WITH_BITS]
+            if kind == "crisis":
+                crises += 1
+            if kind in contact_types:
+                party = WITH_VALUES[code & ((1 << _WITH_BITS) - 1)]
+                contacts[kind] = contacts.get(kind, 0) + 1
+                contacts_with[party] = contacts_with.get(party, 0) + 1
+                if party == "client":
+                    served = 1
+        closed = self.closed if self.closed is not None and self.closed[0] <= end else None
+        return Figures(
+            open=int(closed is None or closed[0] >= start),
+            new=int(self.opened >= start),
+            closed={closed[1]: 1} if closed is not None and closed[0] >= start else {},
+            served=served,
+            contacts=contacts,
+            contacts_with=contacts_with,
+            minutes=minutes,
+            crises=crises,
+            referrals=self._referrals(start, end) if self.referrals else {},
+            goals_met=sum(start <= d <= end for d in self.met),
+            domains=self._domains(start, end),
+        )
+
+    def _domains(self, start: int, end: int) -> dict[str, tuple[int, int, int]]:
+        if not any(start <= d <= end for d in self.assessed):
+            return {}  # no assessment in the period: nothing to compare
+        scores = json.loads(self.scores)
+        dated = [(d, s) for d, s in zip(self.assessed, scores, strict=False) if d <= end]
+        return _domain_moves(dated, start, end)
+
+    def _referrals(self, start: int, end: int) -> dict[str, int]:
+        """Referrals by status at ``end`` (``figures.asof`` rules: a status dated after
+        it is rebuilt from the ``changes:`` of the entries visible at ``end``)."""
+        out: Counter[str] = Counter()
+        logged: dict[str, tuple[str, int]] | None = None
+        for sent, status, on, rid in self.referrals:
+            if sent > end:
+                continue
+            if on > end:
+                if logged is None:
+                    logged = self._logged(end)
+                status, on = logged.get(rid, ("sent", 0))
+            if start <= sent <= end or start <= on <= end:
+                out[status] += 1
+        return dict(out)
+
+    def _logged(self, end: int) -> dict[str, tuple[str, int]]:
+        found: dict[str, tuple[tuple[int, int], str, int]] = {}
+        for at, i, day, rec, rid, status in self.changes:
+            if day > end or rec > end:
+                continue
+            key = (at, i)
+            if rid not in found or found[rid][0] <= key:
+                found[rid] = (key, status, day)
+        return {rid: (status, day) for rid, (_, status, day) in found.items()}
+
+    def monthly_contacts(self, agency: Agency, period: Period) -> Counter[str]:
+        """:func:`monthly_contacts` of the records these rows were made from."""
+        out: Counter[str] = Counter()
+        start, end = period.start.toordinal(), period.end.toordinal()
+        if self.opened > end:
+            return out
+        contact_types = agency.effective_contact_types()
+        columns, days = self.columns, self.days
+        for k in self._slice(start, end):
+            kind = NOTE_TYPES[columns[3 * k + 1] >> _WITH_BITS]
+            if kind in contact_types and columns[3 * k] <= end:
+                d = date.fromordinal(days[k])
+                out[f"{d.year:04d}-{d.month:02d}"] += 1
+        return out
+
+
+def _ordinal(day: date | None) -> int:
+    return 0 if day is None else day.toordinal()

@@ -10,20 +10,33 @@ The as-of view is ``read.asof.checked_as_of``, applied to each client as it is r
 
 A client whose client.yaml cannot be read has no records to count: it is left out and
 named in ``Skipped`` so the command can say so on stderr (never silently).
+
+``figures_rows`` (``stats``) and ``note_rows`` (``search``) give the same records as
+compact rows (``figures.stats.StatsRows``, ``figures.search.NoteRows``), served from
+the read cache's ``figures`` and ``notes`` sections for every client whose files did
+not change, so a warm run parses no YAML; ``client_records`` stays the pure path
+(``export``, and the reference the rows are tested against).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
-from casectl.checks import CheckedClient, check_client
+from casectl.checks import check_client
 from casectl.core.context import RunContext
-from casectl.core.model import AssessmentFile, Plan
 from casectl.figures import ClientRecords
+from casectl.figures.search import NoteRows
+from casectl.figures.stats import StatsRows
 from casectl.read.agency import refuse_link
 from casectl.read.asof import checked_as_of, past
+from casectl.read.scan import _check_chunk, _same_as_of, _usable, cache_parts, records_of
 from casectl.store import layout, load, records, restricted
+from casectl.store.cache import ReadCache, stamp_folder
+
+_Rows = TypeVar("_Rows", StatsRows, NoteRows)
 
 
 @dataclass
@@ -50,18 +63,6 @@ class Skipped:
             f"{n} client{'s' if n != 1 else ''} left out: client.yaml has errors ({shown}); "
             "run `casectl validate`"
         )
-
-
-def records_of(check: CheckedClient) -> ClientRecords | None:
-    """The valid part of a checked client's files (None without a valid client.yaml)."""
-    if check.client is None:
-        return None
-    return ClientRecords(
-        client=check.client,
-        assessments=check.assessments or AssessmentFile(),
-        plan=check.plan or Plan(),
-        log=tuple(check.log),
-    )
 
 
 def client_records(
@@ -106,3 +107,87 @@ def client_records(
                 skipped.ids.append(cid)
             continue
         yield found
+
+
+def figures_rows(ctx: RunContext, skipped: Skipped | None = None) -> Iterator[StatsRows]:
+    """What ``stats`` counts of every client (``client_records`` through
+    ``StatsRows.of``), from the read cache's ``figures`` section where the client's
+    files have not changed (see :func:`_cached`)."""
+    return _cached(ctx, "figures", StatsRows.from_json, None, skipped, None)
+
+
+def note_rows(
+    ctx: RunContext,
+    only: Iterable[str] | None = None,
+    skipped: Skipped | None = None,
+    log_filter: Callable[[bytes], bool] | None = None,
+) -> Iterator[NoteRows]:
+    """What ``search`` reads of every client (``only``: these ids), from the read
+    cache's ``notes`` section where the client's files have not changed."""
+    return _cached(ctx, "notes", NoteRows.from_json, only, skipped, log_filter)
+
+
+def _cached(
+    ctx: RunContext,
+    section: str,
+    decode: Callable[[Any], _Rows | None],
+    only: Iterable[str] | None,
+    skipped: Skipped | None,
+    log_filter: Callable[[bytes], bool] | None,
+) -> Iterator[_Rows]:
+    """Each client's JSON in ``section`` (store.cache.LAZY_SECTIONS), in id order, as
+    of ``ctx.as_of``: what ``client_records`` would give, made into rows.
+
+    A client is served from the cache exactly when ``read.scan`` would serve its
+    facts: the same stamps (a changed file is always read again), an entry still
+    usable today, nothing in it dated after the as-of day. Any other client is read
+    and checked as ``client_records`` does; its rows, and its index entry and facts
+    (as ``scan`` makes them), are stored when they are of the records as they are.
+    Restricted clients (git-crypt) are never stored; locked ones are never read."""
+    if (ctx.root / "clients").is_symlink():
+        refuse_link(False, "clients")
+    ids = layout.client_ids(ctx.root)
+    if only is not None:
+        wanted = set(only)
+        ids = [cid for cid in ids if cid in wanted]
+    env = ctx.env
+    day = past(ctx)
+    base = os.fspath(ctx.root / "clients") + os.sep
+    secret = set(restricted.restricted_clients(ctx.root))
+    locked = set(restricted.locked_clients(ctx.root, secret.intersection(ids))) if secret else set()
+    cache = ReadCache(ctx.root, ctx.config_bytes)
+    cache.load()
+    names = records.CLIENT_FILES
+    for cid in ids:
+        folder = base + cid
+        if not os.path.isdir(folder):
+            continue  # a stray file (validate warns, CM605)
+        if cid in locked:  # ciphertext here: never parsed, counted instead
+            if skipped is not None:
+                skipped.locked.append(cid)
+            continue
+        value: Any = None
+        if cid not in secret:
+            stamp = stamp_folder(folder, names)
+            entry = cache.get(cid, stamp)
+            if entry is not None and _usable(entry, ctx.today) and _same_as_of(entry, day):
+                value = cache.section(section, cid, stamp)
+        rows = None if value is None or value == 0 else decode(value)
+        if rows is None and value != 0:  # not in the cache, or damaged there
+            if log_filter is not None:
+                raw = load.read_regular(ctx.root / "clients" / cid / "log.yaml")
+                if isinstance(raw, bytes) and not log_filter(raw):
+                    continue
+            checked = _check_chunk(ctx.root, [cid], env, True, day, (section,))[0]
+            if checked.current and cid not in secret:
+                cache.put(cid, checked.entry, cache_parts(checked))
+            if checked.gone:
+                continue  # opened after the as-of day
+            value = checked.extra[section]
+            rows = None if value == 0 else decode(value)
+        if rows is None:  # client.yaml has errors
+            if skipped is not None:
+                skipped.ids.append(cid)
+            continue
+        yield rows
+    cache.save()

@@ -26,11 +26,13 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from casectl.checks import check_client
+from casectl.checks import CheckedClient, check_client
 from casectl.core.context import Env, RunContext
 from casectl.core.facts import DETAIL_FIELDS, SUMMARY_FIELDS, ClientFacts
+from casectl.core.model import Agency, AssessmentFile, Plan
 from casectl.core.problems import Problem
 from casectl.core.schedule import ClientSchedule, client_schedule, retention_period
+from casectl.figures import ClientRecords
 from casectl.read.agency import refuse_link
 from casectl.read.asof import checked_as_of, latest_dated, past
 from casectl.store import layout, records
@@ -160,13 +162,40 @@ class _Checked:
     schedule: ClientSchedule | None
     gone: bool = False  # opened after the --as-of day: not there as of it
     current: bool = True  # facts of the records as they are (cacheable), not an as-of view
+    extra: dict[str, Any] = field(default_factory=dict)  # asked-for lazy sections' JSON
+
+
+# The lazy sections of the read cache (store.cache.LAZY_SECTIONS): a client's JSON in
+# each, from its valid records (0: client.yaml has errors, the client is left out).
+def _figures_rows(records: ClientRecords, agency: Agency) -> list[Any]:
+    from casectl.figures.stats import StatsRows  # only stats and search need these
+
+    return StatsRows.of(records, agency).to_json()
+
+
+def _note_rows(records: ClientRecords, agency: Agency) -> list[Any]:
+    from casectl.figures.search import NoteRows
+
+    return NoteRows.of(records, agency).to_json()
+
+
+EXTRA: dict[str, Callable[[ClientRecords, Agency], list[Any]]] = {
+    "figures": _figures_rows,
+    "notes": _note_rows,
+}
 
 
 def _check_chunk(
-    root: Path, folders: list[str], env: Env, derive: bool, day: date | None = None
+    root: Path,
+    folders: list[str],
+    env: Env,
+    derive: bool,
+    day: date | None = None,
+    extra: tuple[str, ...] = (),
 ) -> list[_Checked]:
     """Check these clients; with ``day`` (``--as-of`` before today) their facts and due
-    dates are those of the records as of ``day`` (``read.asof``), never cached."""
+    dates are those of the records as of ``day`` (``read.asof``), never cached.
+    ``extra``: the lazy sections (``EXTRA``) to compute too, of the same view."""
     out = []
     for folder in folders:
         stamp = stamp_folder(root / "clients" / folder, records.CLIENT_FILES)
@@ -196,8 +225,24 @@ def _check_chunk(
             if facts is not None
             else None
         )
-        out.append(_Checked(check.id, entry, facts, plan, gone=seen is None, current=current))
+        found = records_of(seen) if extra and seen is not None else None
+        parts = {name: 0 if found is None else EXTRA[name](found, env.agency) for name in extra}
+        out.append(
+            _Checked(check.id, entry, facts, plan, seen is None, current=current, extra=parts)
+        )
     return out
+
+
+def records_of(check: CheckedClient) -> ClientRecords | None:
+    """The valid part of a checked client's files (None without a valid client.yaml)."""
+    if check.client is None:
+        return None
+    return ClientRecords(
+        client=check.client,
+        assessments=check.assessments or AssessmentFile(),
+        plan=check.plan or Plan(),
+        log=tuple(check.log),
+    )
 
 
 def _problems(entry: Any) -> list[Problem] | None:
@@ -295,15 +340,7 @@ def scan(
     for checked in _run_checks(ctx, misses, derive, day if derive else None):
         # as-of views are never cached, restricted clients never
         if use_cache and checked.current and checked.id not in restricted:
-            parts: dict[str, Any] = {}
-            if checked.facts is not None and checked.schedule is not None:
-                facts = checked.facts.to_json()
-                parts = {
-                    "facts": {name: facts[name] for name in SUMMARY_FIELDS},
-                    "detail": {name: facts[name] for name in DETAIL_FIELDS},
-                    "schedule": checked.schedule.to_json(),
-                }
-            cache.put(checked.id, checked.entry, parts)
+            cache.put(checked.id, checked.entry, cache_parts(checked))
         if checked.gone:
             done += 1
             continue
@@ -320,6 +357,17 @@ def scan(
             cache.prune(set(all_ids) - restricted)
         cache.save()
     return state
+
+
+def cache_parts(checked: _Checked) -> dict[str, Any]:
+    """A just-checked client's JSON in each section of the read cache."""
+    parts: dict[str, Any] = dict(checked.extra)
+    if checked.facts is not None and checked.schedule is not None:
+        facts = checked.facts.to_json()
+        parts["facts"] = {name: facts[name] for name in SUMMARY_FIELDS}
+        parts["detail"] = {name: facts[name] for name in DETAIL_FIELDS}
+        parts["schedule"] = checked.schedule.to_json()
+    return parts
 
 
 def _files(entry: dict[str, Any]) -> int:

@@ -27,7 +27,7 @@ from casectl import __version__
 from casectl.core import facts, schedule
 from casectl.store import writes
 
-CACHE_FORMAT = 7
+CACHE_FORMAT = 8
 FILE_NAME = "read-cache.json"
 
 Stamp = str  # a digest of everything lstat says about a client folder and its files
@@ -104,6 +104,10 @@ def config_key(config_bytes: bytes) -> str:
 
 # facts: ClientFacts' summary fields; detail: its collections; schedule: the due dates.
 SECTIONS = ("facts", "detail", "schedule")
+# Written only by the commands that read them (``read.figures``): figures, the columns
+# ``stats`` counts; notes, the note texts and columns ``search`` reads. Another command
+# that re-checks a client leaves them alone: the old stamp there is never a hit.
+LAZY_SECTIONS = ("figures", "notes")
 
 
 _warned: set[str] = set()
@@ -147,7 +151,8 @@ class ReadCache:
         self.path = self.folder / FILE_NAME
         self.key = config_key(config_bytes)
         self.entries: dict[str, dict[str, Any]] = {}
-        self._sections: dict[str, dict[str, Any] | None] = dict.fromkeys(SECTIONS)
+        self._sections: dict[str, dict[str, Any] | None] = dict.fromkeys(SECTIONS + LAZY_SECTIONS)
+        self._dirty: set[str] = set()  # lazy sections to write
         self.changed = False
         self.refused = folder_problem(self.folder)
         self.usable = self.refused is None
@@ -212,13 +217,21 @@ class ReadCache:
         return item[1]
 
     def put(self, client_id: str, entry: dict[str, Any], parts: dict[str, Any]) -> None:
-        """Store a fresh entry; ``parts`` maps each section name to its JSON value."""
+        """Store a fresh entry; ``parts`` maps each section name to its JSON value (a
+        lazy section only when ``parts`` has it)."""
         self._load_all_sections()
         self.entries[client_id] = entry
         for name in SECTIONS:
             section = self._sections[name]
             assert section is not None
             section[client_id] = [entry.get("stamp"), parts.get(name)]
+        for name in LAZY_SECTIONS:
+            if name in parts:
+                section = self._sections[name]
+                if section is None:
+                    section = self._sections[name] = self._read(self._section_path(name))
+                section[client_id] = [entry.get("stamp"), parts[name]]
+                self._dirty.add(name)
         self.changed = True
 
     def _load_all_sections(self) -> None:
@@ -233,10 +246,10 @@ class ReadCache:
         self._load_all_sections()
         for cid in gone:
             del self.entries[cid]
-            for name in SECTIONS:
+            for name in SECTIONS + LAZY_SECTIONS:
                 section = self._sections[name]
-                assert section is not None
-                section.pop(cid, None)
+                if section is not None and section.pop(cid, None) is not None:
+                    self._dirty.add(name)
         self.changed = True
 
     def save(self) -> None:
@@ -253,7 +266,7 @@ class ReadCache:
             self._load_all_sections()
             # Sections first, index last: a crash in between leaves section entries whose
             # stamps the old index does not match, which readers then ignore.
-            for name in SECTIONS:
+            for name in (*SECTIONS, *sorted(self._dirty.difference(SECTIONS))):
                 writes.write_private_at(folder, self._section_path(name).name, self._payload(name))
             writes.write_private_at(folder, FILE_NAME, self._payload(None))
         finally:

@@ -1,0 +1,174 @@
+"""``stats`` and ``search`` from the read cache's rows give exactly what the pure path
+gives (``figures.stats``/``figures.search`` over ``read.figures.client_records``):
+with a cold cache, a warm one, after one client's files changed, as of past days, and
+never with a restricted client's records in the cache."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from casectl.figures import ClientRecords, Period
+from casectl.figures.search import NoteRows, compile_pattern, search
+from casectl.figures.stats import GroupBy, StatsRows, client_figures, monthly_contacts, stats
+from casectl.read.agency import open_agency
+from casectl.read.figures import client_records
+from tests.conftest import cli
+from tests.figures import AGENCY
+from tests.figures.agency import build
+from tests.figures.test_asof import START
+from tests.figures.test_asof import client_records as records_strategy
+
+PERIODS = [
+    ("2026-10-01", "2026-10-31"),
+    ("2026-09-01", "2026-09-30"),
+    ("2026-11-01", "2026-11-30"),
+    ("2026-01-01", "2026-12-31"),
+]
+AS_OF = [None, "2026-11-04", "2026-10-20"]
+PATTERNS = [["voucher"], ["visit"], ["period"], ["--regex", "(?i)v.u"], ["nothing-here"]]
+
+
+@settings(max_examples=200, deadline=None)
+@given(records_strategy(), st.integers(0, 120), st.integers(0, 40))
+def test_rows_give_the_figures_of_the_records(r: ClientRecords, first: int, length: int) -> None:
+    period = Period(START + timedelta(days=first), START + timedelta(days=first + length))
+    rows = StatsRows.from_json(json.loads(json.dumps(StatsRows.of(r, AGENCY).to_json())))
+    assert rows is not None
+    assert rows.figures(AGENCY, period) == client_figures(r, AGENCY, period)
+    assert rows.monthly_contacts(AGENCY, period) == monthly_contacts(r, AGENCY, period)
+    for by in ("manager", "program"):
+        assert stats([rows], AGENCY, period, by) == stats([r], AGENCY, period, by)
+
+
+@settings(max_examples=100, deadline=None)
+@given(records_strategy(), st.sampled_from(["met", "office", "at the", "visit"]))
+def test_note_rows_find_the_notes_of_the_records(r: ClientRecords, words: str) -> None:
+    rows = NoteRows.from_json(json.loads(json.dumps(NoteRows.of(r, AGENCY).to_json())))
+    assert rows is not None
+    matcher = compile_pattern(words)
+    for kind in (None, "visit"):
+        for start, end in ((None, None), (START, START + timedelta(days=30))):
+            want = search([r], AGENCY, matcher, note_type=kind, start=start, end=end)
+            got = search([rows], AGENCY, matcher, note_type=kind, start=start, end=end)
+            assert [h.to_json() for h in got] == [h.to_json() for h in want]
+            assert [h.at for h in got] == [h.at for h in want]
+
+
+def _pure_stats(root: Path, start: str, end: str, by: str | None, as_of: str | None) -> Any:
+    day = date.fromisoformat(as_of) if as_of else None
+    ctx = open_agency(root, as_of=day)
+    period = Period(date.fromisoformat(start), date.fromisoformat(end))
+    months: Counter[str] = Counter()
+    result = stats(client_records(ctx), ctx.agency, period, cast(GroupBy | None, by), months)
+    return result, months
+
+
+def _pure_search(root: Path, pattern: list[str], as_of: str | None) -> list[dict[str, str]]:
+    ctx = open_agency(root, as_of=date.fromisoformat(as_of) if as_of else None)
+    matcher = compile_pattern(pattern[-1], regex=pattern[0] == "--regex")
+    return [h.to_json() for h in search(client_records(ctx), ctx.agency, matcher)]
+
+
+def _cli_json(*args: str) -> Any:
+    done = cli(*args)
+    assert done.exit_code == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def _same_as_pure(root: Path) -> None:
+    for as_of in AS_OF:
+        when = ("--as-of", as_of) if as_of else ()
+        for start, end in PERIODS:
+            for by in (None, "manager", "program"):
+                grouped = ("--by", by) if by else ()
+                got = _cli_json("-C", str(root), "stats", "--from", start, "--to", end,
+                                *grouped, *when, "--format", "json")  # fmt: skip
+                assert got == _pure_stats(root, start, end, by, as_of)[0], (start, end, by, as_of)
+        for pattern in PATTERNS:
+            got = _cli_json("-C", str(root), "search", *pattern, *when, "--format", "json")
+            assert got == _pure_search(root, pattern, as_of), (pattern, as_of)
+
+
+def test_cold_warm_and_edited_cache_give_the_pure_answers(tmp_path: Path) -> None:
+    root = build(tmp_path / "agency")
+    cache = root / ".casectl"
+    assert not (cache / "read-cache.figures.json").exists()
+    _same_as_pure(root)  # cold, then warm within the loop
+    assert (cache / "read-cache.figures.json").exists()
+    assert (cache / "read-cache.notes.json").exists()
+    _same_as_pure(root)  # warm
+    # One client's files change: a note, a closure, a goal met; the cache's old rows
+    # of it must not be served.
+    folder = root / "clients" / "a-0001"
+    with (folder / "log.yaml").open("a") as fh:
+        fh.write(
+            "- id: 20261025-1000-jdoe\n  date: 2026-10-25 10:00\n  by: jdoe\n  type: visit\n"
+            "  minutes: 20\n  text: A second voucher visit.\n"
+        )
+    closed = "status: closed\nclosed:\n  date: 2026-10-29\n  reason: moved"
+    client = (folder / "client.yaml").read_text()
+    (folder / "client.yaml").write_text(client.replace("status: active", closed))
+    assert cli("-C", str(root), "validate").exit_code in (0, 1)
+    _same_as_pure(root)
+    oct_ = _cli_json("-C", str(root), "stats", "--from", "2026-10-01", "--to", "2026-10-31",
+                     "--format", "json")  # fmt: skip
+    assert oct_["closed"].get("moved") == 2  # b-0002 and now a-0001
+    hits = _cli_json("-C", str(root), "search", "second voucher", "--format", "json")
+    assert [h["id"] for h in hits] == ["20261025-1000-jdoe"]
+
+
+def test_a_damaged_section_costs_a_reread_never_a_wrong_answer(tmp_path: Path) -> None:
+    root = build(tmp_path / "agency")
+    _same_as_pure(root)
+    for name in ("figures", "notes"):
+        path = root / ".casectl" / f"read-cache.{name}.json"
+        data = json.loads(path.read_text())
+        for item in data["clients"].values():
+            item[1] = ["garbage"] if item[1] else item[1]
+        path.write_text(json.dumps(data))
+    _same_as_pure(root)
+
+
+@pytest.mark.parametrize("section", ["figures", "notes"])
+def test_a_restricted_client_never_enters_the_cache(tmp_path: Path, section: str) -> None:
+    root = build(tmp_path / "agency")
+    (root / ".gitattributes").write_text("clients/a-0001/** filter=git-crypt diff=git-crypt\n")
+    _same_as_pure(root)
+    data = json.loads((root / ".casectl" / f"read-cache.{section}.json").read_text())
+    assert "a-0001" not in data["clients"] and "b-0002" in data["clients"]
+    index = json.loads((root / ".casectl" / "read-cache.json").read_text())
+    assert "a-0001" not in index["clients"]
+
+
+def test_note_rows_find_words_in_tricky_texts() -> None:
+    from tests.figures import client, note, records
+
+    texts = [
+        "Parent asked about rent.",
+        "RENT paid; rent again next month",
+        "Stra\u00dfe rent",
+        "K\u0130NG rent arrears",
+        "current rentals",
+        "",
+        "rent",
+    ]
+    log = [note(f"n{i}", f"2026-01-{i + 1:02d} 10:00", text=t) for i, t in enumerate(texts)]
+    r = records(client(), *log)
+    rows = NoteRows.from_json(json.loads(json.dumps(NoteRows.of(r, AGENCY).to_json())))
+    assert rows is not None
+    for words in ["rent", "RENT again", "arrears", "stra\u00dfe", "rentals current", "king"]:
+        matcher = compile_pattern(words)
+        want = [h.to_json() for h in search([r], AGENCY, matcher)]
+        assert [h.to_json() for h in search([rows], AGENCY, matcher)] == want, words
+    plain = records(client(), *log[:2], log[4], log[6])  # ASCII only: the joined find
+    rows = NoteRows.of(plain, AGENCY)
+    matcher = compile_pattern("rent")
+    assert [h.id for h in search([rows], AGENCY, matcher)] == ["n0", "n1", "n6"]
