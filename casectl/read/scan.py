@@ -28,7 +28,7 @@ from typing import Any
 
 from casectl.checks import check_client
 from casectl.core.context import Env, RunContext
-from casectl.core.facts import DETAIL_FIELDS, SUMMARY_FIELDS, ClientFacts
+from casectl.core.facts import DETAIL_FIELDS, SUMMARY_FIELDS, ClientFacts, Standing
 from casectl.core.problems import Problem
 from casectl.core.schedule import ClientSchedule, client_schedule, retention_period
 from casectl.read.agency import refuse_link
@@ -37,6 +37,7 @@ from casectl.store import layout, records
 from casectl.store.cache import ReadCache, stamp_folder
 from casectl.store.restricted import locked_clients, restricted_clients
 
+STANDING = "standing"  # the key of ``Standing`` in a client's summary section
 PARALLEL_THRESHOLD = 200  # fewer clients to check than this: no worker processes
 CHUNK = 100  # clients per task of a worker
 
@@ -78,12 +79,20 @@ class ScannedClient:
                 self._facts = ClientFacts.from_json({**summary, **detail})
         return self._facts
 
-    def summary(self) -> ClientFacts | None:
-        """The facts without their detail (see ``ClientFacts.from_json``); a client
+    def listing(self) -> tuple[ClientFacts, Standing] | None:
+        """The facts without their detail (see ``ClientFacts.from_json``) and what
+        ``list`` shows of the detail, both from the cache's summary section; a client
         checked in this run has its whole facts anyway."""
         if self._facts is not None:
-            return self._facts
-        return ClientFacts.from_json(self._section("facts"), summary_only=True)
+            return self._facts, Standing.of(self._facts)
+        summary = self._section("facts")
+        if not isinstance(summary, dict):
+            return None
+        facts = ClientFacts.from_json(summary, summary_only=True)
+        standing = Standing.from_json(summary.get(STANDING))
+        if facts is None or standing is None:
+            return None
+        return facts, standing
 
     @property
     def schedule(self) -> ClientSchedule | None:
@@ -112,14 +121,25 @@ class AgencyState:
             out += c.problems
         return sorted(out)
 
-    def facts(self, detail: bool = True) -> list[ClientFacts]:
-        """Every client's facts; ``detail=False``: their summary only (goals, actions
-        and contact dates left empty), which is all ``list`` shows."""
+    def facts(self) -> list[ClientFacts]:
+        """Every client's facts."""
         out = []
         for c in self.clients:
-            found = c.facts if detail else c.summary()
+            found = c.facts
             if found is None:  # the cache's copy was damaged: check the client again
                 found = _recheck(self.ctx, c.id).facts
+            if found is not None:
+                out.append(found)
+        return out
+
+    def listings(self) -> list[tuple[ClientFacts, Standing]]:
+        """Every client's facts without their detail (goals, actions, contact dates and
+        the other collections left empty) and its ``Standing``: all ``list`` shows."""
+        out = []
+        for c in self.clients:
+            found = c.listing()
+            if found is None:  # the cache's copy was damaged: check the client again
+                found = _recheck(self.ctx, c.id).listing()
             if found is not None:
                 out.append(found)
         return out
@@ -299,7 +319,10 @@ def scan(
             if checked.facts is not None and checked.schedule is not None:
                 facts = checked.facts.to_json()
                 parts = {
-                    "facts": {name: facts[name] for name in SUMMARY_FIELDS},
+                    "facts": {
+                        **{name: facts[name] for name in SUMMARY_FIELDS},
+                        STANDING: Standing.of(checked.facts).to_json(),
+                    },
                     "detail": {name: facts[name] for name in DETAIL_FIELDS},
                     "schedule": checked.schedule.to_json(),
                 }
