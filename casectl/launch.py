@@ -8,6 +8,7 @@ rich would triple its cost for nothing.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from pathlib import Path
@@ -41,6 +42,9 @@ def main() -> None:
     if fast is not None:
         # typer and click cost a tenth of a second per run (an adapter per option):
         # the everyday morning commands are parsed here when their form is plain.
+        # The collector paused from the imports on (read.scan.gc_paused: a warm read
+        # makes no cyclic garbage worth a collection; checks of changed clients resume it).
+        gc.disable()
         from casectl.commands import dispatch
 
         command, directory, color, pager, kwargs = fast

@@ -11,9 +11,10 @@ from casectl.core.suggest import did_you_mean
 from casectl.errors import CasectlError
 from casectl.present import formats
 from casectl.present.output import Output
-from casectl.read.scan import scan
+from casectl.read.scan import scan, warm_read
 
 
+@warm_read
 def run(
     out: Output,
     directory: Path | None,

@@ -17,14 +17,17 @@ not, their files are ciphertext, which is neither read nor checked: such a clien
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import gc
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from casectl.checks import check_client
 from casectl.core.context import Env, RunContext
@@ -312,30 +315,32 @@ def scan(
     done = len(found)
     if progress:
         progress(done, len(wanted))
-    for checked in _run_checks(ctx, misses, derive, day if derive else None):
-        # as-of views are never cached, restricted clients never
-        if use_cache and checked.current and checked.id not in restricted:
-            parts: dict[str, Any] = {}
-            if checked.facts is not None and checked.schedule is not None:
-                facts = checked.facts.to_json()
-                parts = {
-                    "facts": {
-                        **{name: facts[name] for name in SUMMARY_FIELDS},
-                        STANDING: Standing.of(checked.facts).to_json(),
-                    },
-                    "detail": {name: facts[name] for name in DETAIL_FIELDS},
-                    "schedule": checked.schedule.to_json(),
-                }
-            cache.put(checked.id, checked.entry, parts)
-        if checked.gone:
+    # checking makes cyclic garbage: collect it as usual (a warm read checks no one)
+    with gc_paused(False) if misses else contextlib.nullcontext():
+        for checked in _run_checks(ctx, misses, derive, day if derive else None):
+            # as-of views are never cached, restricted clients never
+            if use_cache and checked.current and checked.id not in restricted:
+                parts: dict[str, Any] = {}
+                if checked.facts is not None and checked.schedule is not None:
+                    facts = checked.facts.to_json()
+                    parts = {
+                        "facts": {
+                            **{name: facts[name] for name in SUMMARY_FIELDS},
+                            STANDING: Standing.of(checked.facts).to_json(),
+                        },
+                        "detail": {name: facts[name] for name in DETAIL_FIELDS},
+                        "schedule": checked.schedule.to_json(),
+                    }
+                cache.put(checked.id, checked.entry, parts)
+            if checked.gone:
+                done += 1
+                continue
+            problems = _problems(checked.entry) or []
+            found[checked.id] = ScannedClient(checked.id, problems, checked.facts, checked.schedule)
+            files += _files(checked.entry)
             done += 1
-            continue
-        problems = _problems(checked.entry) or []
-        found[checked.id] = ScannedClient(checked.id, problems, checked.facts, checked.schedule)
-        files += _files(checked.entry)
-        done += 1
-        if progress:
-            progress(done, len(wanted))
+            if progress:
+                progress(done, len(wanted))
     state.clients = [found[cid] for cid in sorted(found)]
     state.files = files + 1  # casectl.yaml
     if use_cache:
@@ -343,6 +348,44 @@ def scan(
             cache.prune(set(all_ids) - restricted)
         cache.save()
     return state
+
+
+@contextlib.contextmanager
+def gc_paused(paused: bool = True) -> Iterator[None]:
+    """The cyclic garbage collector paused (``paused=False``: running) inside, as it
+    was after. A warm read (list, due, caseload) decodes the cache and writes its
+    output: hundreds of thousands of objects without cycles (JSON values, facts, due
+    items, output lines) that the collector would otherwise walk again and again, for
+    15 % of a warm ``due`` and 40 % of a caseload at 10,000 clients. ``scan`` runs the
+    checks of changed clients with it running (worker processes inherit that state):
+    loading and checking records does make cyclic garbage."""
+    was = gc.isenabled()
+    if paused:
+        gc.disable()
+    else:
+        gc.enable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+        else:
+            gc.disable()
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def warm_read(command: Callable[_P, _R]) -> Callable[_P, _R]:
+    """A read command run with the collector paused (``gc_paused``)."""
+
+    @functools.wraps(command)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with gc_paused():
+            return command(*args, **kwargs)
+
+    return run
 
 
 def _files(entry: dict[str, Any]) -> int:
