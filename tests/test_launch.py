@@ -45,6 +45,7 @@ def test_warm_due_and_list_do_not_import_the_command_line_stack(
     assert "typer imported: False" in done.stderr
 
 
+@pytest.mark.slow  # 24 command lines, each run twice both ways: about 30 s
 @pytest.mark.parametrize(
     "args",
     [
