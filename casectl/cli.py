@@ -8,9 +8,6 @@ ends in a traceback.
 
 from __future__ import annotations
 
-import importlib
-import os
-import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -19,7 +16,6 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 
 from casectl import __version__
-from casectl.errors import CasectlError
 from casectl.present.help import Command as HelpCommand
 from casectl.present.help import Group as HelpGroup
 
@@ -94,42 +90,10 @@ def _main(
 
 def _call(ctx: typer.Context, command: str, **kwargs: Any) -> NoReturn:
     """Run ``casectl.commands.<command>.run`` and exit with its code."""
-    from casectl.present.output import Output
+    from casectl.commands import dispatch
 
     g: Globals = ctx.obj if isinstance(ctx.obj, Globals) else Globals(None, None)
-    out = Output(color=g.color, pager=g.pager)
-    try:
-        module = importlib.import_module(f"casectl.commands.{command}")
-        code = module.run(out=out, directory=g.directory, **kwargs)
-    except CasectlError as exc:
-        out.error(str(exc))
-        raise typer.Exit(exc.exit_code) from None
-    except KeyboardInterrupt:
-        out.error("interrupted")
-        raise typer.Exit(130) from None
-    except BrokenPipeError:
-        _silence_pipe()
-        raise typer.Exit(0) from None
-    except OSError as exc:
-        out.error(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "))
-        raise typer.Exit(2) from None
-    except Exception as exc:  # a bug in casectl: say so briefly, no traceback
-        if os.environ.get("CASECTL_DEBUG"):
-            raise
-        out.error(
-            f"internal error ({type(exc).__name__}: {exc}); "
-            "set CASECTL_DEBUG=1 to see the traceback and please report it"
-        )
-        raise typer.Exit(3) from None
-    raise typer.Exit(int(code or 0))
-
-
-def _silence_pipe() -> None:
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
+    raise typer.Exit(dispatch(command, g.directory, g.color, g.pager, **kwargs))
 
 
 class TextJson(StrEnum):

@@ -106,6 +106,29 @@ def test_facts_are_kept_as_a_summary_and_a_detail_each_damage_only_costs_time(
         assert cli("-C", agency, "caseload", "--as-of", "2026-03-01").stdout == caseload
 
 
+def test_list_reads_no_detail_of_the_facts(agency: Path) -> None:
+    """A warm `list` takes every value it shows from the summary section (stage, open
+    flags, tasks and referrals are kept there, derived from the whole facts): the detail
+    section (goals, actions, contact dates: the bulk) is not decoded at all. A forged
+    open referral in the detail section therefore does not show; the same forgery in
+    the summary's derived values does (the section is what `list` reads)."""
+    listed = json.loads(cli("-C", agency, "list", "--format", "json").stdout)
+    assert [row["referrals_open"] for row in listed] == [0, 0]
+    path = agency / ".casectl" / "read-cache.detail.json"
+    data = json.loads(path.read_text())
+    for item in data["clients"].values():
+        item[1]["referrals"] = [["R1", "food bank", None, "sent", "2026-01-02", None]]
+    path.write_text(json.dumps(data))
+    assert json.loads(cli("-C", agency, "list", "--format", "json").stdout) == listed
+    path = agency / ".casectl" / "read-cache.facts.json"
+    data = json.loads(path.read_text())
+    for item in data["clients"].values():
+        item[1]["standing"][3] = 5
+    path.write_text(json.dumps(data))
+    forged = json.loads(cli("-C", agency, "list", "--format", "json").stdout)
+    assert [row["referrals_open"] for row in forged] == [5, 5]
+
+
 def test_cache_is_never_written_outside_the_repo_and_no_cache_leaves_it(agency: Path) -> None:
     r = cli("-C", agency, "validate", "--no-cache")
     assert r.exit_code == 0

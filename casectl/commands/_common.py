@@ -19,7 +19,7 @@ from casectl.errors import CasectlError, UnknownClientError
 from casectl.git import run as gitrun
 from casectl.present.problems import problem_line
 from casectl.read.agency import open_agency
-from casectl.read.scan import scan
+from casectl.read.scan import gc_paused, scan
 from casectl.store import layout, restricted, writes
 
 if TYPE_CHECKING:
@@ -297,8 +297,9 @@ def gather_due(
     if kinds:
         items = [i for i in items if i.kind in kinds]
     items = schedule.sort_items(items)
-    if redact:
-        items = redact_due(ctx.root, items)
+    if redact:  # reads the client.yaml of each client with items: collect as usual
+        with gc_paused(False):
+            items = redact_due(ctx.root, items)
     return Gathered(ctx, items, window, state.locked)
 
 

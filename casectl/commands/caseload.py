@@ -22,9 +22,10 @@ from casectl.present import markdown, reports, templating
 from casectl.present.output import Output
 from casectl.present.stats import period_view
 from casectl.read.figures import Skipped, client_records
-from casectl.read.scan import scan
+from casectl.read.scan import gc_paused, scan, warm_read
 
 
+@warm_read
 def run(
     out: Output,
     directory: Path | None,
@@ -52,7 +53,11 @@ def run(
         manager=manager,
         locked=len(state.locked),
     )
-    context["period"] = _period_figures(out, ctx, period, manager) if period else None
+    if period:  # every client's records read and checked: collect as usual
+        with gc_paused(False):
+            context["period"] = _period_figures(out, ctx, period, manager)
+    else:
+        context["period"] = None
     text = templating.render(ctx.root, f"caseload.{fmt}.j2", context, filters=markdown.FILTERS)
     emit(out, output, text)
     if state.locked and (output is not None or context["locked_message"] not in text):

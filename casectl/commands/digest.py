@@ -14,10 +14,12 @@ from casectl.commands._common import gather_due, say_locked
 from casectl.present import templating
 from casectl.present.output import Output
 from casectl.present.reports import digest_context
+from casectl.read.scan import warm_read
 
 TEMPLATE = "digest.txt.j2"
 
 
+@warm_read
 def run(
     out: Output,
     directory: Path | None,

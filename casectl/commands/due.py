@@ -13,8 +13,10 @@ from pathlib import Path
 from casectl.commands._common import gather_due, say_locked
 from casectl.present import formats
 from casectl.present.output import Output
+from casectl.read.scan import warm_read
 
 
+@warm_read
 def run(
     out: Output,
     directory: Path | None,

@@ -6,14 +6,15 @@ from pathlib import Path
 from typing import Any
 
 from casectl.commands._common import agency_context, check_manager_option, say_locked
-from casectl.core.model import OPEN_REFERRAL_STATUSES, STATUSES, Agency
+from casectl.core.model import STATUSES, Agency
 from casectl.core.suggest import did_you_mean
 from casectl.errors import CasectlError
 from casectl.present import formats
 from casectl.present.output import Output
-from casectl.read.scan import scan
+from casectl.read.scan import scan, warm_read
 
 
+@warm_read
 def run(
     out: Output,
     directory: Path | None,
@@ -29,12 +30,12 @@ def run(
         )
     ctx = agency_context(directory, as_of, out=out)
     check_manager_option(ctx, manager)
-    # every fact, not the summary alone: the rows count referrals, flags and tasks
+    # the summary and its Standing (stage, open flags, tasks and referrals): no detail
     state = scan(ctx)
-    facts = state.facts()
-    check_manager_option(ctx, manager, (f.manager for f in facts))
+    listings = state.listings()
+    check_manager_option(ctx, manager, (f.manager for f, _ in listings))
     rows: list[dict[str, Any]] = []
-    for f in facts:
+    for f, standing in listings:
         if status and f.status != status:
             continue
         if manager and f.manager != manager:
@@ -51,11 +52,11 @@ def run(
                 "notes": f.note_count,
                 "errors": f.errors,
                 "manager_left": _left(ctx.agency, f.manager),
-                "referrals_open": sum(1 for r in f.referrals if r.status in OPEN_REFERRAL_STATUSES),
+                "referrals_open": standing.open_referrals,
                 # contract 5.4: the derived stage, the raised flags' kinds, open tasks
-                "stage": f.stage,
-                "flags": list(f.open_flags),
-                "tasks_open": f.open_tasks,
+                "stage": standing.stage,
+                "flags": list(standing.open_flags),
+                "tasks_open": standing.open_tasks,
             }
         )
     formats.LIST.write(fmt, out, formats.ListView(rows))

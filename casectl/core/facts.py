@@ -15,7 +15,15 @@ from datetime import date, datetime
 from typing import Any, NamedTuple, get_args, get_origin, get_type_hints
 
 from casectl.core import dates
-from casectl.core.model import CONTACT_TYPES, AssessmentFile, Cadence, Client, LogEntry, Plan
+from casectl.core.model import (
+    CONTACT_TYPES,
+    OPEN_REFERRAL_STATUSES,
+    AssessmentFile,
+    Cadence,
+    Client,
+    LogEntry,
+    Plan,
+)
 
 
 class ActionFact(NamedTuple):
@@ -213,6 +221,45 @@ class ClientFacts:
             return cls(*[decode(data[name]) for name, _, decode in _CODEC])
         except (KeyError, TypeError, ValueError, IndexError, OverflowError):
             return None
+
+
+class Standing(NamedTuple):
+    """What ``list`` shows of a client beyond the facts' summary, derived from the whole
+    facts (goals, sign-offs, flags, tasks, referrals). The cache keeps it with the
+    summary, so a listing of 10,000 clients never decodes the detail."""
+
+    stage: str
+    open_flags: tuple[str, ...]
+    open_tasks: int
+    open_referrals: int
+
+    @classmethod
+    def of(cls, facts: ClientFacts) -> Standing:
+        return cls(
+            facts.stage,
+            facts.open_flags,
+            facts.open_tasks,
+            sum(1 for r in facts.referrals if r.status in OPEN_REFERRAL_STATUSES),
+        )
+
+    def to_json(self) -> list[Any]:
+        return [self.stage, list(self.open_flags), self.open_tasks, self.open_referrals]
+
+    @classmethod
+    def from_json(cls, data: Any) -> Standing | None:
+        """Inverse of :meth:`to_json`; None when ``data`` is not what it wrote."""
+        if not isinstance(data, list) or len(data) != 4:
+            return None
+        stage, flags, tasks, referrals = data
+        if (
+            not isinstance(stage, str)
+            or not isinstance(flags, list)
+            or not all(isinstance(f, str) for f in flags)
+            or type(tasks) is not int
+            or type(referrals) is not int
+        ):
+            return None
+        return cls(stage, tuple(flags), tasks, referrals)
 
 
 def _day(moment: datetime) -> date:
