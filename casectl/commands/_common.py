@@ -401,18 +401,15 @@ def write_note(
                 f"--amends makes the note an amendment; leave out --type {note_type}"
             )
         note_type = "amendment"
-    when, local = notes.parse_when(date, ctx.zone)
-    writer = notes.resolve_writer(
-        ctx.agency, by, lambda: gitrun.config_identity(ctx.root), local.date()
-    )
-    by_key = writer.by
+    start = entry_start(ctx, by, date)
+    by_key = start.by
     draft = notes.Draft(
         type=note_type,
         text="",
         by=by_key,
-        entered_by=writer.entered_by,
-        when=when,
-        local=local,
+        entered_by=start.entered_by,
+        when=start.when,
+        local=start.local,
         minutes=minutes,
         goals=tuple(goals),
         to=to,
@@ -422,7 +419,7 @@ def write_note(
     )
     plan = opened.checked.plan if opened.checked is not None else None
     notes.check_draft(draft, plan, opened.rel)  # refuse bad options before asking for text
-    shown = f"{local:%Y-%m-%d %H:%M}"
+    shown = f"{start.local:%Y-%m-%d %H:%M}"
     template = notes.note_template(client_id, note_type, by_key, shown)
     stdin, tty = notes.stdin_source()
     body = notes.get_text(
@@ -455,7 +452,7 @@ class EntryStart:
 
     by: str
     entered_by: str | None
-    when: object  # what the entry's `date` is written as
+    when: str | datetime  # what the entry's `date` is written as
     local: datetime  # its agency-zone wall time (the entry id, the day of the change)
 
     @property
@@ -525,12 +522,9 @@ def write_change(
     opened = transaction.open_client(ctx, client_id, commit=not no_commit)
     if before is not None:
         before(ctx)
-    when, local = notes.parse_when(date_option, ctx.zone)
-    writer = notes.resolve_writer(
-        ctx.agency, by, lambda: gitrun.config_identity(ctx.root), local.date()
-    )
-    by_key = writer.by
-    day = notes.parse_day_option("--date", date_option, ctx.zone) if date_option else ctx.today
+    start = entry_start(ctx, by, date_option)
+    by_key = start.by
+    day = start.day if date_option else ctx.today  # --date's day in the agency's zone
     body = notes.side_text(text, "") if text is not None else None
     done: list[str] = []
 
@@ -544,11 +538,11 @@ def write_change(
             type=entry_type,
             text=body or notes.normalize_text(default),
             by=by_key,
-            when=when,
-            local=local,
+            when=start.when,
+            local=start.local,
             changes=tuple(lines),
             with_=with_,
-            entered_by=writer.entered_by,
+            entered_by=start.entered_by,
         )
         notes.check_draft(draft, None, opened.rel)
         tx.append_entry(draft.entry(), local=draft.local)
