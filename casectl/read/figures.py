@@ -65,6 +65,17 @@ class Skipped:
         )
 
 
+def _client_ids(ctx: RunContext, only: Iterable[str] | None) -> list[str]:
+    """Every client id in id order (``only``: these ids); a linked clients/ refused."""
+    if (ctx.root / "clients").is_symlink():
+        refuse_link(False, "clients")
+    ids = layout.client_ids(ctx.root)
+    if only is not None:
+        wanted = set(only)
+        ids = [cid for cid in ids if cid in wanted]
+    return ids
+
+
 def client_records(
     ctx: RunContext,
     only: Iterable[str] | None = None,
@@ -76,12 +87,7 @@ def client_records(
     ``log_filter`` (``search``): given the bytes of a client's log.yaml, False when
     nothing in it can be wanted; such a client is not parsed or checked at all (a
     log.yaml that cannot be read as a regular file always is)."""
-    if (ctx.root / "clients").is_symlink():
-        refuse_link(False, "clients")
-    ids = layout.client_ids(ctx.root)
-    if only is not None:
-        wanted = set(only)
-        ids = [cid for cid in ids if cid in wanted]
+    ids = _client_ids(ctx, only)
     env = ctx.env
     day = past(ctx)
     base = ctx.root / "clients"
@@ -144,12 +150,7 @@ def _cached(
     and checked as ``client_records`` does; its rows, and its index entry and facts
     (as ``scan`` makes them), are stored when they are of the records as they are.
     Restricted clients (git-crypt) are never stored; locked ones are never read."""
-    if (ctx.root / "clients").is_symlink():
-        refuse_link(False, "clients")
-    ids = layout.client_ids(ctx.root)
-    if only is not None:
-        wanted = set(only)
-        ids = [cid for cid in ids if cid in wanted]
+    ids = _client_ids(ctx, only)
     env = ctx.env
     day = past(ctx)
     base = os.fspath(ctx.root / "clients") + os.sep
