@@ -4,7 +4,7 @@
                                  [--casectl CMD] [--out FILE]
 
 Each case is an agency of one client whose one file is hostile (made by the functions
-in ``tests/hostile_files.py``, which the tests use at smaller sizes). Every command runs as a
+in ``tests/store/hostile_files.py``, which the tests use at smaller sizes). Every command runs as a
 whole child process with no cache (``validate --no-cache``; ``show`` and ``report``
 never use one): wall time, CPU time (user + system) and peak resident memory of the
 child from ``os.wait4``, its exit code and how much it printed. A run that exceeds
@@ -28,7 +28,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent)]
 
 from run import Sample, casectl_command, measure  # noqa: E402
 
-from tests.hostile_files import CASES, write_agency  # noqa: E402
+from tests.store.hostile_files import CASES, write_agency  # noqa: E402
 
 VALIDATE = ("-C", "{dir}", "validate", "--no-cache")
 # Extra commands timed on some cases: the ones the original reports named.

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.conftest import make_agency
+from tests.builders import make_agency
 
 OSC_TITLE = "\x1b]0;pwned-title\x07"
 CLEAR = "\x1b[2J"

@@ -9,7 +9,7 @@ import yaml
 
 from casectl.checks import schema
 from casectl.cli import app
-from tests.conftest import EXAMPLE, REPO_ROOT
+from tests.builders import EXAMPLE, REPO_ROOT
 
 CODE = re.compile(r"CM\d{3}")
 CHECKS_MD = REPO_ROOT / "docs" / "checks.md"
@@ -90,7 +90,7 @@ def test_pre_commit_hook() -> None:
 
 def test_pre_commit_style_run_checks_the_named_files(tmp_path: Path) -> None:
     """What the hook runs: `casectl validate FILE...` from the repo root."""
-    from tests.conftest import cli_subprocess, client_files, make_agency
+    from tests.builders import cli_subprocess, client_files, make_agency
 
     root = make_agency(
         tmp_path / "a",
@@ -111,7 +111,7 @@ def test_pre_commit_style_run_checks_the_named_files(tmp_path: Path) -> None:
 
 
 def test_the_example_agency_is_where_the_tests_read_it() -> None:
-    """tests/test_due.py, test_reports.py, test_readme.py and test_browser.py read
+    """tests/commands/test_due.py, test_reports.py, test_readme.py and test_browser.py read
     examples/agency; they used to skip when it was missing, so moving it would have
     turned them into silent skips. Now they fail, and this says why."""
     assert (EXAMPLE / "casectl.yaml").is_file(), f"no example agency at {EXAMPLE}"

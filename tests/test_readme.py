@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import EXAMPLE, REPO_ROOT, cli, client_files, make_agency, run_git
+from tests.builders import EXAMPLE, REPO_ROOT, cli, client_files, make_agency, run_git
 
 
 def test_readme_due_output_is_what_casectl_prints() -> None:

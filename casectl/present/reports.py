@@ -99,7 +99,7 @@ def score_change(score: int | None, previous: int | None, had_previous: bool) ->
 # classified in REDACTION (identifying: dropped or replaced; free text: scrubbed;
 # safe: kept), and :func:`redact` walks the context with that table. A field the
 # table does not know is refused (UnclassifiedField), never passed through, so a new
-# field cannot leak; tests/test_redaction.py fails until it is classified.
+# field cannot leak; tests/present/test_redaction.py fails until it is classified.
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ clients: it never imports the record models (pydantic) or parses a client's file
 Client ids are the folder names under clients/ (one directory listing), managers the
 keys of casectl.yaml's ``managers:``, goal ids the ``goals:`` of the one client named on
 the command line; kinds, note types, statuses and closing reasons are the fixed sets
-below (tests/test_completion.py checks they equal the models'). Anything unreadable
+below (tests/read/test_completion.py checks they equal the models'). Anything unreadable
 completes to nothing: a Tab never prints an error.
 """
 
@@ -181,7 +181,7 @@ def completer(
 # launcher (casectl.launch) answers the common cases here first, without that stack,
 # in the same output formats as typer's completion classes: the client id right after
 # a command that takes one, and the value of an option below. Everything else (command
-# and option names, -C's folder) goes to typer. tests/test_completion.py checks that
+# and option names, -C's folder) goes to typer. tests/read/test_completion.py checks that
 # both paths give the same answers.
 
 CLIENT_COMMANDS = frozenset(

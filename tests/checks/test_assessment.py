@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.checks import agency_with, found, messages
+from tests.builders import agency_with, found, messages
 
 A = "assessment.yaml"
 BARE = "assessments:\n  - date: 2026-01-10\n    by: jdoe\n"

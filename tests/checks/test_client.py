@@ -6,19 +6,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.checks import CLIENT, agency_with, found, messages, run_validate
+from tests.builders import CLIENT_1, agency_with, found, messages, run_validate
 
 C = "client.yaml"
 
 CASES: list[tuple[str, str | bytes, list[tuple[str, str, int, int]]]] = [
-    ("duplicate key", CLIENT + "status: closed\n", [("CM003", C, 6, 1)]),
+    ("duplicate key", CLIENT_1 + "status: closed\n", [("CM003", C, 6, 1)]),
     ("syntax error", "id: rc-0001\nname: [Test\nstatus: active\n", [("CM001", C, 3, 7)]),
-    ("not UTF-8", (CLIENT + "address: caf\xe9\n").encode("latin-1"), [("CM002", C, 6, 13)]),
+    ("not UTF-8", (CLIENT_1 + "address: caf\xe9\n").encode("latin-1"), [("CM002", C, 6, 13)]),
     ("NUL byte", b"id: rc-0001\nname: T\x00\n", [("CM002", C, 2, 8)]),
     ("empty file", "", [("CM006", C, 1, 1)]),
     ("only comments", "# nothing yet\n", [("CM006", C, 1, 1)]),
-    ("two documents", CLIENT + "---\nid: x\n", [("CM001", C, 6, 1)]),
-    ("tab indentation", CLIENT + "consent:\n\tsigned: 2026-01-05\n", [("CM001", C, 7, 1)]),
+    ("two documents", CLIENT_1 + "---\nid: x\n", [("CM001", C, 6, 1)]),
+    ("tab indentation", CLIENT_1 + "consent:\n\tsigned: 2026-01-05\n", [("CM001", C, 7, 1)]),
     ("list where a mapping belongs", "- id: rc-0001\n  name: T\n", [("CM102", C, 1, 1)]),
     ("scalar file", "just some words\n", [("CM102", C, 1, 1)]),
     (
@@ -31,48 +31,52 @@ CASES: list[tuple[str, str | bytes, list[tuple[str, str, int, int]]]] = [
         "id: rc-0001\nname: [T]\nstatus: active\nopened: 2026-01-05\nmanager: 12\nconsent: yes\n",
         [("CM102", C, 2, 7), ("CM102", C, 5, 10), ("CM102", C, 6, 10)],
     ),
-    ("bad status", CLIENT.replace("status: active", "status: open"), [("CM103", C, 3, 9)]),
+    ("bad status", CLIENT_1.replace("status: active", "status: open"), [("CM103", C, 3, 9)]),
     (
         "bad closure reason",
-        CLIENT.replace("active", "closed") + "closed:\n  date: 2026-03-01\n  reason: bored\n",
+        CLIENT_1.replace("active", "closed") + "closed:\n  date: 2026-03-01\n  reason: bored\n",
         [("CM103", C, 8, 11)],
     ),
-    ("bad id", CLIENT.replace("id: rc-0001", "id: RC 1"), [("CM103", C, 1, 5)]),
-    ("month 13", CLIENT.replace("2026-01-05", "2026-13-01"), [("CM104", C, 4, 9)]),
-    ("February 30", CLIENT + "born: 2026-02-30\n", [("CM104", C, 6, 7)]),
-    ("year out of range", CLIENT.replace("2026-01-05", "9999-12-31"), [("CM104", C, 4, 9)]),
-    ("date with a time", CLIENT + "born: 1990-01-01 10:00\n", [("CM104", C, 6, 7)]),
+    ("bad id", CLIENT_1.replace("id: rc-0001", "id: RC 1"), [("CM103", C, 1, 5)]),
+    ("month 13", CLIENT_1.replace("2026-01-05", "2026-13-01"), [("CM104", C, 4, 9)]),
+    ("February 30", CLIENT_1 + "born: 2026-02-30\n", [("CM104", C, 6, 7)]),
+    ("year out of range", CLIENT_1.replace("2026-01-05", "9999-12-31"), [("CM104", C, 4, 9)]),
+    ("date with a time", CLIENT_1 + "born: 1990-01-01 10:00\n", [("CM104", C, 6, 7)]),
     (
         "bad durations",
-        CLIENT + "cadence:\n  contact: 2 fortnights\n  plan_review: 99999 years\n",
+        CLIENT_1 + "cadence:\n  contact: 2 fortnights\n  plan_review: 99999 years\n",
         [("CM106", C, 7, 12), ("CM106", C, 8, 16)],
     ),
-    ("unknown key", CLIENT + "stauts: x\n", [("CM107", C, 6, 1)]),
-    ("unknown nested key", CLIENT + "consent:\n  signd: 2026-01-05\n", [("CM107", C, 7, 3)]),
-    ("id is not the folder", CLIENT.replace("id: rc-0001", "id: rc-0002"), [("CM120", C, 1, 5)]),
-    ("closed block missing", CLIENT.replace("active", "closed"), [("CM121", C, 3, 9)]),
+    ("unknown key", CLIENT_1 + "stauts: x\n", [("CM107", C, 6, 1)]),
+    ("unknown nested key", CLIENT_1 + "consent:\n  signd: 2026-01-05\n", [("CM107", C, 7, 3)]),
+    (
+        "id is not the folder",
+        CLIENT_1.replace("id: rc-0001", "id: rc-0002"),
+        [("CM120", C, 1, 5)],
+    ),
+    ("closed block missing", CLIENT_1.replace("active", "closed"), [("CM121", C, 3, 9)]),
     (
         "closed block forbidden",
-        CLIENT + "closed:\n  date: 2026-03-01\n  reason: moved\n",
+        CLIENT_1 + "closed:\n  date: 2026-03-01\n  reason: moved\n",
         [("CM122", C, 6, 1)],
     ),
     (
         "consent expires before signed",
-        CLIENT + "consent:\n  signed: 2026-02-01\n  expires: 2026-01-01\n",
+        CLIENT_1 + "consent:\n  signed: 2026-02-01\n  expires: 2026-01-01\n",
         [("CM123", C, 8, 12)],
     ),
     (
         "closure before opened",
-        CLIENT.replace("active", "closed") + "closed:\n  date: 2025-12-01\n  reason: moved\n",
+        CLIENT_1.replace("active", "closed") + "closed:\n  date: 2025-12-01\n  reason: moved\n",
         [("CM124", C, 7, 9)],
     ),
-    ("unknown manager", CLIENT.replace("jdoe", "nobody"), [("CM125", C, 5, 10)]),
+    ("unknown manager", CLIENT_1.replace("jdoe", "nobody"), [("CM125", C, 5, 10)]),
     (
         "opened in the future",
-        CLIENT.replace("2026-01-05", "2999-01-05"),
+        CLIENT_1.replace("2026-01-05", "2999-01-05"),
         [("CM324", "assessment.yaml", 2, 11), ("CM126", C, 4, 9), ("CM428", "log.yaml", 2, 9)],
     ),
-    ("born after opened", CLIENT + "born: 2026-02-01\n", [("CM127", C, 6, 7)]),
+    ("born after opened", CLIENT_1 + "born: 2026-02-01\n", [("CM127", C, 6, 7)]),
 ]
 
 
@@ -85,7 +89,7 @@ def test_planted_problem(tmp_path: Path, text: str | bytes, expected: list[objec
 def test_python_tag_is_a_problem_and_never_runs(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     text = (
-        CLIENT + f"program: !!python/object/apply:os.system ['touch {marker}']\n"
+        CLIENT_1 + f"program: !!python/object/apply:os.system ['touch {marker}']\n"
         f"phone: !!python/object/new:subprocess.check_call [['touch', '{marker}']]\n"
         f"email: !!python/name:os.system\n"
     )
@@ -95,14 +99,14 @@ def test_python_tag_is_a_problem_and_never_runs(tmp_path: Path) -> None:
 
 
 def test_tag_message_names_the_tag(tmp_path: Path) -> None:
-    root = agency_with(tmp_path, client_yaml=CLIENT + "program: !!python/object:os.Foo {}\n")
+    root = agency_with(tmp_path, client_yaml=CLIENT_1 + "program: !!python/object:os.Foo {}\n")
     assert messages(root)["CM004"] == (
         "unsupported tag !!python/object:os.Foo; only plain YAML values are allowed"
     )
 
 
 def test_unknown_key_is_a_warning_and_an_error_when_strict(tmp_path: Path) -> None:
-    root = agency_with(tmp_path, client_yaml=CLIENT + "stauts: x\n")
+    root = agency_with(tmp_path, client_yaml=CLIENT_1 + "stauts: x\n")
     code, problems = run_validate(root)
     assert code == 0 and [p["severity"] for p in problems] == ["warning"]
     assert problems[0]["message"] == "stauts: unknown key (ignored); did you mean 'status'?"
@@ -137,7 +141,7 @@ def test_messages_name_the_field_and_value(tmp_path: Path) -> None:
 
 
 def test_clean_client_has_no_problems(tmp_path: Path) -> None:
-    text = CLIENT + (
+    text = CLIENT_1 + (
         "born: 1984-03-12\nprogram: housing\nphone: '+1 555 0100'\n"
         "consent:\n  signed: 2026-01-05\n  expires: 2027-01-05\ncadence:\n  contact: 14 days\n"
     )

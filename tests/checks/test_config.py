@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.checks import agency_with, found, messages
-from tests.conftest import cli, cli_subprocess
+from tests.builders import agency_with, cli, cli_subprocess, found, messages
 
 Y = "casectl.yaml"
 NO_MANAGERS = "agency: A\n"

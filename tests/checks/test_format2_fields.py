@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.checks import CLIENT, agency_with, entry, found
+from tests.builders import CLIENT_1, agency_with, entry, found, run_validate
 
 AGENCY2 = """\
 format: 2
@@ -27,7 +27,7 @@ cadence:
 """
 
 CLIENT2 = (
-    CLIENT
+    CLIENT_1
     + """\
 consents:
   - signed: 2026-02-03
@@ -90,7 +90,7 @@ def test_format2_fields_validate_clean(tmp_path: Path) -> None:
 
 
 def test_format2_values_are_checked_at_their_place(tmp_path: Path) -> None:
-    client = CLIENT + "contacts:\n  - {name: Rosa, emergency: 'true'}\n"
+    client = CLIENT_1 + "contacts:\n  - {name: Rosa, emergency: 'true'}\n"
     plan = "goals: []\nreferrals:\n  - {id: R1, to: X, sent: 2026-01-20, status: lost}\n"
     log = entry("a1", extra="  with: landlord\n  mode: pigeon\n")
     root = agency_with(tmp_path, client_yaml=client, plan_yaml=plan, log_yaml=log)
@@ -104,7 +104,7 @@ def test_format2_values_are_checked_at_their_place(tmp_path: Path) -> None:
 
 def test_unknown_key_hint_names_the_yaml_key_not_the_python_name(tmp_path: Path) -> None:
     root = agency_with(tmp_path, log_yaml=entry("a1", extra="  wiht: family\n"))
-    _, problems = __import__("tests.checks", fromlist=["run_validate"]).run_validate(root)
+    _, problems = run_validate(root)
     [problem] = problems
     assert problem["code"] == "CM407"
     assert "did you mean 'with'?" in str(problem["message"])

@@ -6,8 +6,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tests.checks import CID, agency_with, entry, found, run_validate
-from tests.conftest import cli, client_files, make_agency
+from tests.builders import (
+    CID,
+    agency_with,
+    cli,
+    client_files,
+    entry,
+    found,
+    make_agency,
+    run_validate,
+)
 
 
 def test_missing_file(tmp_path: Path) -> None:

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.checks import agency_with, entry, found, messages
-from tests.conftest import cli, client_files, make_agency
+from tests.builders import agency_with, cli, client_files, entry, found, make_agency, messages
 
 L = "log.yaml"
 LATER = "2026-01-11 10:00"

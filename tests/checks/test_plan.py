@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.checks import agency_with, found, messages
+from tests.builders import agency_with, found, messages
 
 P = "plan.yaml"
 HEAD = "created: 2026-01-12\ngoals:\n"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import cli, client_files, make_agency
+from tests.builders import cli, client_files, make_agency
 
 PLAN = """\
 created: 2026-01-12

@@ -7,8 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.checks import CLIENT, agency_with, entry, found, run_validate
-from tests.conftest import AGENCY_YAML, LOG, PLAN
+from tests.builders import (
+    AGENCY_YAML,
+    CLIENT_1,
+    LOG,
+    PLAN,
+    agency_with,
+    entry,
+    found,
+    run_validate,
+)
 from tests.hostile import q
 
 C = "client.yaml"
@@ -16,7 +24,7 @@ ESC = "\x1b]0;title\x07"
 
 
 def _client_with(field: str, value: str) -> str:
-    lines = [ln for ln in CLIENT.splitlines() if not ln.startswith(f"{field}:")]
+    lines = [ln for ln in CLIENT_1.splitlines() if not ln.startswith(f"{field}:")]
     return "\n".join([*lines, f"{field}: {q(value)}"]) + "\n"
 
 
@@ -33,7 +41,7 @@ CASES: list[tuple[str, dict[str, str], list[tuple[str, str, int, int, str]]]] = 
      [("CM011", C, 5, 7, "error")]),
     ("tab in the name", {"client_yaml": _client_with("name", "Eve\tAdams")},
      [("CM011", C, 5, 7, "error")]),
-    ("escape in a key", {"client_yaml": CLIENT + f"{q('x' + ESC)}: 1\n"},
+    ("escape in a key", {"client_yaml": CLIENT_1 + f"{q('x' + ESC)}: 1\n"},
      [("CM011", C, 6, 1, "error"), ("CM107", C, 6, 1, "warning")]),
     ("DEL in a note's text",
      {"log_yaml": LOG.replace("First visit.", "First\x7f visit.").replace("|", "|-")},
@@ -57,9 +65,9 @@ CASES: list[tuple[str, dict[str, str], list[tuple[str, str, int, int, str]]]] = 
      [("CM011", "assessment.yaml", 5, 7, "error"), ("CM320", "assessment.yaml", 5, 7, "error")]),
     ("multi-line note text with tabs is fine",
      {"log_yaml": LOG.replace("First visit.", "First visit.\n    \tIndented line.")}, []),
-    ("empty name", {"client_yaml": CLIENT.replace("name: Test Person", 'name: ""')},
+    ("empty name", {"client_yaml": CLIENT_1.replace("name: Test Person", 'name: ""')},
      [("CM128", C, 2, 7, "error")]),
-    ("blank name", {"client_yaml": CLIENT.replace("name: Test Person", 'name: "   "')},
+    ("blank name", {"client_yaml": CLIENT_1.replace("name: Test Person", 'name: "   "')},
      [("CM128", C, 2, 7, "error")]),
 ]  # fmt: skip
 
@@ -106,9 +114,9 @@ def test_message_names_the_character_and_never_echoes_the_text(tmp_path: Path) -
 
 
 def test_text_output_shows_a_hostile_key_escaped(tmp_path: Path) -> None:
-    from tests.conftest import cli
+    from tests.builders import cli
 
-    root = agency_with(tmp_path, client_yaml=CLIENT + f"{q('x' + ESC)}: 1\n")
+    root = agency_with(tmp_path, client_yaml=CLIENT_1 + f"{q('x' + ESC)}: 1\n")
     result = cli("-C", root, "validate")
     assert result.exit_code == 1
     assert "x\\x1b]0;title\\x07: holds 2 control characters" in result.stdout

@@ -19,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import make_agency
+from tests.builders import make_agency
 
 AGENCY = """\
 format: 2

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import cli, run_git
+from tests.builders import cli, run_git
 from tests.figures import agency as fixture
 
 DAY = "2026-10-31"

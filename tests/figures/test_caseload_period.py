@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import cli, cli_subprocess
+from tests.builders import cli, cli_subprocess
 from tests.figures.agency import build
 
 OCT = ("--from", "2026-10-01", "--to", "2026-10-31")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import cli, cli_subprocess
+from tests.builders import cli, cli_subprocess
 from tests.figures.agency import build
 
 NOTE_COLUMNS = ["client", "id", "date", "recorded", "by", "type", "with", "mode", "minutes",

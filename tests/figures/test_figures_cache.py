@@ -20,7 +20,7 @@ from casectl.figures.search import NoteRows, compile_pattern, search
 from casectl.figures.stats import GroupBy, StatsRows, client_figures, monthly_contacts, stats
 from casectl.read.agency import open_agency
 from casectl.read.figures import client_records
-from tests.conftest import cli
+from tests.builders import cli
 from tests.figures import AGENCY
 from tests.figures.agency import build
 from tests.figures.test_asof import START

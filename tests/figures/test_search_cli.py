@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import cli, cli_subprocess
+from tests.builders import cli, cli_subprocess
 from tests.figures.agency import build
-from tests.test_terminal import _run_on_a_terminal
+from tests.present.test_terminal import _run_on_a_terminal
 
 
 @pytest.fixture(scope="module")

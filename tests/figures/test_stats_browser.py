@@ -1,6 +1,6 @@
 """A real browser loads the HTML stats page: charts drawn, nothing runs, it prints.
 
-Same checks as tests/test_browser.py (Debian's chromium, headless): a program name
+Same checks as tests/present/test_browser.py (Debian's chromium, headless): a program name
 carrying a script payload shows as text, the page has its two inline SVG charts, a
 screenshot is made and the page prints to a PDF.
 """
@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import cli
+from tests.builders import cli
 from tests.figures.agency import build
-from tests.test_browser import PAYLOAD, chromium, run_chromium
+from tests.present.test_browser import PAYLOAD, chromium, run_chromium
 
 __all__ = ["chromium"]  # the fixture, imported for these tests
 

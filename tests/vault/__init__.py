@@ -9,7 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.conftest import AGENCY_YAML, run_git
+from tests.builders import AGENCY_YAML, run_git
 
 MAGIC = b"\0GITCRYPT\0"
 FILES = ("client.yaml", "assessment.yaml", "plan.yaml", "log.yaml")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CLIENT, cli, client_files, make_agency, run_git
+from tests.builders import CLIENT, cli, client_files, make_agency, run_git
 from tests.vault import RETENTION_YAML
 
 pytestmark = pytest.mark.usefixtures("git_crypt")

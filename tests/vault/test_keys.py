@@ -14,7 +14,7 @@ import pytest
 
 from casectl.vault import crypt
 from casectl.vault.trailers import vault_commits
-from tests.conftest import REPO_ROOT, cli, client_files, make_agency, run_git
+from tests.builders import REPO_ROOT, cli, client_files, make_agency, run_git
 from tests.vault import MAGIC, blob
 
 pytestmark = pytest.mark.usefixtures("git_crypt")

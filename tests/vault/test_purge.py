@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from casectl.vault import purge
-from tests.conftest import AGENCY_YAML, AUTHOR, cli, client_files, make_agency, run_git
-from tests.test_write_guard import _stop_in
+from tests.builders import AGENCY_YAML, AUTHOR, cli, client_files, make_agency, run_git
+from tests.git.test_write_guard import _stop_in
 from tests.vault import (
     RETENTION_YAML,
     all_objects,

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from casectl.vault import crypt
-from tests.conftest import cli, run_git
-from tests.test_write_guard import _stop_in
+from tests.builders import cli, run_git
+from tests.git.test_write_guard import _stop_in
 from tests.vault import (
     FILES,
     MAGIC,

@@ -10,7 +10,7 @@ from pathlib import Path
 from casectl.core import dates, schedule
 from casectl.core.facts import ClientFacts
 from casectl.core.model import Cadence
-from tests.conftest import AGENCY_YAML, cli
+from tests.builders import AGENCY_YAML, cli
 from tests.vault.test_purge import OLD, RECENT, _agency
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import cli, client_files, make_agency, run_git
+from tests.builders import cli, client_files, make_agency, run_git
 from tests.vault import MAGIC, RETENTION_YAML, all_objects, blob
 
 pytestmark = pytest.mark.usefixtures("git_crypt")

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from casectl.git import audit
 from casectl.vault.trailers import LOCKED, UNREADABLE, Touched, judge, vault_commits
-from tests.conftest import cli, client_files, make_agency, run_git
+from tests.builders import cli, client_files, make_agency, run_git
 from tests.vault import RETENTION_YAML
 
 CID = "rc-0001"

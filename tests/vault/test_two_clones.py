@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from casectl.vault import crypt
-from tests.conftest import cli, client_files, make_agency, run_git
+from tests.builders import cli, client_files, make_agency, run_git
 from tests.vault import FILES, MAGIC, all_objects, head
 
 pytestmark = pytest.mark.usefixtures("git_crypt")

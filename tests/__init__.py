@@ -1,0 +1,1 @@
+"""casectl's tests; their folders mirror the package (tests/store/ tests casectl/store/)."""

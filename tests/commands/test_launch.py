@@ -1,0 +1,91 @@
+"""The launcher's fast path for the warm read commands (`due`, `list`): the same
+output, stderr and exit code as the typer command line, without importing it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.builders import REPO_ROOT, cli, cli_subprocess
+
+IMPORTS = (
+    "import sys\n"
+    "from casectl import launch\n"
+    "sys.argv = ['casectl', *sys.argv[1:]]\n"
+    "try:\n"
+    "    launch.main()\n"
+    "finally:\n"
+    "    sys.stderr.write(f'typer imported: {\"typer\" in sys.modules}\\n')\n"
+)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["list"],
+        ["--no-color", "due", "--as-of", "2026-06-01", "--format", "json"],
+        ["due", "--kind", "contact", "--client", "rc-0001", "--within", "30 days"],
+    ],
+)
+def test_warm_due_and_list_do_not_import_the_command_line_stack(
+    agency: Path, args: list[str]
+) -> None:
+    cli("-C", agency, "validate")
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORTS, "-C", str(agency), *args],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin"},
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "typer imported: False" in done.stderr
+
+
+@pytest.mark.slow  # 24 command lines, each run twice both ways: about 30 s
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["list"],
+        ["list", "--format", "json", "--status", "active"],
+        ["list", "--status", "bogus"],
+        ["list", "--status", "activ"],
+        ["list", "--manager", "nobody"],
+        ["--no-pager", "list", "--as-of", "2026-03-01", "--manager", "jdoe"],
+        ["list", "--format", "yaml"],
+        ["list", "--format=json"],
+        ["list", "extra"],
+        ["due", "--as-of", "2026-06-01"],
+        ["--no-color", "due", "--as-of", "2026-06-01", "--format", "json"],
+        ["due", "--as-of", "2026-06-01", "--format", "md", "--kind", "contact", "--kind", "review"],
+        ["due", "--as-of", "2026-06-01", "--format", "ics", "--client", "rc-0002"],
+        ["due", "--as-of", "2026-06-01", "--within", "30 days", "--fail-on-overdue"],
+        ["due", "--as-of", "2026-06-01", "--redact", "--manager", "jdoe"],
+        ["due", "--as-of", "tomorrow-ish"],
+        ["due", "--within", "soon"],
+        ["due", "--kind", "bogus"],
+        ["due", "--client", "rc-9999"],
+        ["due", "--format", "JSON"],
+        ["due", "--as-of"],
+        ["due", "--as-of", "2026-06-01", "--as-of", "2026-07-01"],
+        ["due", "--fail-on-overdue", "--fail-on-overdue"],
+        ["du"],
+    ],
+)
+def test_the_fast_path_answers_as_the_command_line_does(agency: Path, args: list[str]) -> None:
+    for _ in range(2):  # cold, then warm
+        typer_run = cli("-C", agency, *args)
+        launched = cli_subprocess("-C", agency, *args)
+        assert (launched.returncode, _same(launched.stdout), launched.stderr) == (
+            typer_run.exit_code,
+            _same(typer_run.stdout),
+            typer_run.stderr,
+        )
+
+
+def _same(text: str) -> str:
+    """Without iCalendar's DTSTAMP (the moment the calendar was written)."""
+    return "".join(line for line in text.splitlines(True) if not line.startswith("DTSTAMP:"))

@@ -1,0 +1,1 @@
+"""Tests of casectl/core/ (pure layer: dates, schedule, schemas, suggestions, the run context)."""

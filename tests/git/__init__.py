@@ -1,0 +1,1 @@
+"""Tests of casectl/git/ (git: audit, history, the merge driver, sync, the write guard)."""

@@ -1,0 +1,2 @@
+"""Tests of casectl/store/ (disk layer: the loader, the read cache, ids, the writer,
+hostile files)."""

@@ -1,0 +1,242 @@
+"""The read cache in .casectl/: fast when nothing changed, never trusted when anything did."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from casectl.store import cache
+from tests.builders import REPO_ROOT, cli
+
+CACHE = Path(".casectl") / "read-cache.json"
+
+
+def _validate(root: Path) -> tuple[int, str]:
+    r = cli("-C", root, "validate")
+    return r.exit_code, r.stdout
+
+
+def _due(root: Path) -> str:
+    r = cli("-C", root, "due", "--as-of", "2026-06-01", "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    return r.stdout
+
+
+def test_cache_is_private_and_git_ignored(agency: Path) -> None:
+    assert _validate(agency)[0] == 0
+    folder = agency / ".casectl"
+    for path in folder.glob("read-cache*.json"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE((agency / CACHE).stat().st_mode) == 0o600
+    from tests.builders import run_git
+
+    assert ".casectl" not in run_git(agency, "status", "--porcelain", "--untracked-files=all")
+
+
+def test_an_edited_file_is_read_again(agency: Path) -> None:
+    assert _validate(agency) == (0, "no problems in 9 files\n")
+    plan = agency / "clients" / "rc-0001" / "plan.yaml"
+    text = plan.read_text()
+    plan.write_text(text.replace("target: 2026-12-31", "target: 2026-12-32"))
+    code, out = _validate(agency)
+    assert code == 1 and "clients/rc-0001/plan.yaml:6:13: error CM204" in out
+    # Same size, same content length: still seen (the modification time changed).
+    plan.write_text(text.replace("2026-12-31", "2026-12-30"))
+    os.utime(plan, ns=(1, 1))
+    assert _validate(agency)[0] == 0
+
+
+def test_a_stray_file_is_seen_on_a_warm_run(agency: Path) -> None:
+    assert _validate(agency)[0] == 0
+    (agency / "clients" / "rc-0002" / "notes.txt").write_text("scratch")
+    _code, out = _validate(agency)
+    assert "clients/rc-0002/notes.txt:1:1: warning CM604" in out
+
+
+def test_changed_settings_throw_the_cache_away(agency: Path) -> None:
+    assert _validate(agency)[0] == 0
+    cfg = agency / "casectl.yaml"
+    cfg.write_text(cfg.read_text().replace("  mkim: Min Kim\n", "").replace("jdoe:", "jd:"))
+    code, out = _validate(agency)
+    assert code == 1 and out.count("CM125") == 2
+
+
+def test_a_damaged_cache_only_costs_time(agency: Path) -> None:
+    expected = _due(agency)
+    validated = _validate(agency)
+    for damage in (b"{not json", b"[]", b'{"key": 1}', b"\x00\xff" * 10):
+        (agency / CACHE).write_bytes(damage)
+        assert _due(agency) == expected
+        assert _validate(agency) == validated
+    # Well-formed cache files whose entries are damaged: each bad entry is checked afresh.
+    for section, garbage in (("facts", "garbage"), ("schedule", {"client": 1})):
+        path = agency / ".casectl" / f"read-cache.{section}.json"
+        data = json.loads(path.read_text())
+        assert sorted(data["clients"]) == ["rc-0001", "rc-0002"]
+        for item in data["clients"].values():
+            item[1] = garbage
+        path.write_text(json.dumps(data))
+    assert _due(agency) == expected
+    r = cli("-C", agency, "list", "--format", "json")
+    assert [row["id"] for row in json.loads(r.stdout)] == ["rc-0001", "rc-0002"]
+
+
+def test_facts_are_kept_as_a_summary_and_a_detail_each_damage_only_costs_time(
+    agency: Path,
+) -> None:
+    """`list` reads the facts' summary section only, `caseload` the detail too (goals,
+    contact dates): damage to either part is checked afresh, never shown."""
+    listed = cli("-C", agency, "list", "--format", "json").stdout
+    caseload = cli("-C", agency, "caseload", "--as-of", "2026-03-01").stdout
+    for section in ("facts", "detail"):
+        path = agency / ".casectl" / f"read-cache.{section}.json"
+        data = json.loads(path.read_text())
+        assert sorted(data["clients"]) == ["rc-0001", "rc-0002"]
+        for item in data["clients"].values():
+            item[1] = {"id": 7}
+        path.write_text(json.dumps(data))
+        assert cli("-C", agency, "list", "--format", "json").stdout == listed
+        assert cli("-C", agency, "caseload", "--as-of", "2026-03-01").stdout == caseload
+
+
+def test_list_reads_no_detail_of_the_facts(agency: Path) -> None:
+    """A warm `list` takes every value it shows from the summary section (stage, open
+    flags, tasks and referrals are kept there, derived from the whole facts): the detail
+    section (goals, actions, contact dates: the bulk) is not decoded at all. A forged
+    open referral in the detail section therefore does not show; the same forgery in
+    the summary's derived values does (the section is what `list` reads)."""
+    listed = json.loads(cli("-C", agency, "list", "--format", "json").stdout)
+    assert [row["referrals_open"] for row in listed] == [0, 0]
+    path = agency / ".casectl" / "read-cache.detail.json"
+    data = json.loads(path.read_text())
+    for item in data["clients"].values():
+        item[1]["referrals"] = [["R1", "food bank", None, "sent", "2026-01-02", None]]
+    path.write_text(json.dumps(data))
+    assert json.loads(cli("-C", agency, "list", "--format", "json").stdout) == listed
+    path = agency / ".casectl" / "read-cache.facts.json"
+    data = json.loads(path.read_text())
+    for item in data["clients"].values():
+        item[1]["standing"][3] = 5
+    path.write_text(json.dumps(data))
+    forged = json.loads(cli("-C", agency, "list", "--format", "json").stdout)
+    assert [row["referrals_open"] for row in forged] == [5, 5]
+
+
+def test_cache_is_never_written_outside_the_repo_and_no_cache_leaves_it(agency: Path) -> None:
+    r = cli("-C", agency, "validate", "--no-cache")
+    assert r.exit_code == 0
+    assert not (agency / ".casectl").exists()
+
+
+# ----------------------------------------------------- stamps that cannot be fooled
+
+
+def _plant(root: Path, cid: str = "rc-0001") -> None:
+    """A problem only the cache knows about: seen while the cache entry is trusted."""
+    path = root / CACHE
+    data = json.loads(path.read_text())
+    data["clients"][cid]["problems"].append(
+        [f"clients/{cid}/plan.yaml", 1, 1, "error", "CM999", "planted in the cache"]
+    )
+    path.write_text(json.dumps(data))
+
+
+def _planted_seen(root: Path) -> bool:
+    return "CM999" in _validate(root)[1]
+
+
+def test_a_same_size_edit_with_its_times_put_back_is_read_again(agency: Path) -> None:
+    """`touch -d` puts the modification time back; the change time cannot be."""
+    assert _validate(agency)[0] == 0
+    client = agency / "clients" / "rc-0001" / "client.yaml"
+    before = client.stat()
+    client.write_text(client.read_text().replace("status: active", "status: actjve"))
+    os.utime(client, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert client.stat().st_size == before.st_size
+    code, out = _validate(agency)
+    assert code == 1 and "clients/rc-0001/client.yaml:3:9: error CM103" in out
+
+
+def test_a_file_swapped_in_with_its_times_put_back_is_read_again(agency: Path) -> None:
+    assert _validate(agency)[0] == 0
+    _plant(agency)
+    assert _planted_seen(agency)  # the entry is trusted while nothing changed
+    folder = agency / "clients" / "rc-0001"
+    plan = folder / "plan.yaml"
+    old, folder_old = plan.stat(), folder.stat()
+    swap = folder / ".swap"
+    swap.write_bytes(plan.read_bytes())
+    os.replace(swap, plan)
+    os.utime(plan, ns=(old.st_atime_ns, old.st_mtime_ns))
+    os.utime(folder, ns=(folder_old.st_atime_ns, folder_old.st_mtime_ns))
+    assert not _planted_seen(agency)
+
+
+def test_a_file_whose_mode_changed_is_never_served_from_the_cache(agency: Path) -> None:
+    assert _validate(agency)[0] == 0
+    _plant(agency)
+    plan = agency / "clients" / "rc-0001" / "plan.yaml"
+    os.chmod(plan, 0)
+    try:
+        code, out = _validate(agency)
+        assert "CM999" not in out
+        if os.geteuid() != 0:  # root reads it anyway
+            assert code == 1 and "clients/rc-0001/plan.yaml:1:1: error CM008" in out
+    finally:
+        os.chmod(plan, 0o644)
+
+
+def test_another_casectl_version_throws_the_cache_away(
+    agency: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _validate(agency)[0] == 0
+    _plant(agency)
+    assert _planted_seen(agency)
+    monkeypatch.setattr(cache, "__version__", "999.0")
+    assert not _planted_seen(agency)
+
+
+# ---------------------------------------------------------- a .casectl that is a link
+
+
+def test_a_linked_cache_folder_is_never_used(agency: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir(mode=0o755)
+    (agency / ".casectl").symlink_to(outside)
+    r = cli("-C", agency, "validate")
+    assert r.exit_code == 0
+    assert r.stderr.count("warning: .casectl is a symbolic link") == 1
+    assert list(outside.iterdir()) == []
+    assert stat.S_IMODE(outside.stat().st_mode) == 0o755
+    assert _due(agency)  # every command still runs, without the cache
+    assert list(outside.iterdir()) == []
+
+
+def test_a_cache_file_that_is_a_link_or_a_fifo_is_ignored(agency: Path, tmp_path: Path) -> None:
+    assert _validate(agency)[0] == 0
+    secret = tmp_path / "secret.json"
+    secret.write_text("{}")
+    (agency / CACHE).unlink()
+    (agency / CACHE).symlink_to(secret)
+    fifo = agency / ".casectl" / "read-cache.facts.json"
+    fifo.unlink()
+    os.mkfifo(fifo)
+    for args in (["validate"], ["list", "--format", "json"]):
+        # A real process with a deadline: a FIFO opened for reading would block it.
+        done = subprocess.run(
+            [sys.executable, "-m", "casectl", "-C", str(agency), *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        )
+        assert done.returncode == 0, done.stderr
+    assert len(json.loads(done.stdout)) == 2
+    assert secret.read_text() == "{}"
