@@ -8,12 +8,13 @@ test can read or change the developer's real git identity or configuration, and
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.builders import AUTHOR, client_files, make_agency
+from tests.builders import AUTHOR, _chromium, client_files, make_agency
 
 # ------------------------------------------------------------------ the slow marker
 #
@@ -62,3 +63,13 @@ def agency(tmp_path: Path) -> Path:
         tmp_path / "agency",
         {"rc-0001": client_files("rc-0001"), "rc-0002": client_files("rc-0002")},
     )
+
+
+@pytest.fixture
+def chromium() -> str:
+    path = _chromium()
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed, but CI must run the browser tests")
+        pytest.skip("chromium is not installed (apt-get install chromium); CI installs it")
+    return path

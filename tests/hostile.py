@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.builders import make_agency
+from tests.builders import make_agency, q
 
 OSC_TITLE = "\x1b]0;pwned-title\x07"
 CLEAR = "\x1b[2J"
@@ -33,20 +33,6 @@ MARKUP = (
 def evil(label: str, markup: bool = False) -> str:
     """A value that names its field (to find it in output) and carries every sequence."""
     return f"{label}{SEQUENCES}{label}" + (MARKUP if markup else "")
-
-
-def q(value: str) -> str:
-    """``value`` as a YAML double-quoted scalar: every character outside printable ASCII
-    written as an escape (YAML refuses most control characters raw)."""
-    out = []
-    for ch in value:
-        if ch in '\\"':
-            out.append("\\" + ch)
-        elif " " <= ch <= "~":
-            out.append(ch)
-        else:
-            out.append(f"\\u{ord(ch):04x}")
-    return '"' + "".join(out) + '"'
 
 
 # Anything a terminal or a text viewer would act on: C0 but tab and newline, DEL, C1,

@@ -15,9 +15,9 @@ from tests.builders import (
     agency_with,
     entry,
     found,
+    q,
     run_validate,
 )
-from tests.hostile import q
 
 C = "client.yaml"
 ESC = "\x1b]0;title\x07"

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.builders import cli, cli_subprocess, client_files, make_agency
-from tests.commands.test_due import AS_OF, monitored_agency
+from tests.builders import AS_OF, cli, cli_subprocess, client_files, make_agency, monitored_agency
 
 # The built-in template's output for the monitored agency on AS_OF (dates by hand in
 # test_due.EXPECTED): per manager, overdue first, then due soon, each by date.

@@ -18,98 +18,14 @@ import pytest
 
 from casectl.commands import due
 from casectl.present.output import Output
-from tests.builders import EXAMPLE, REPO_ROOT, cli, cli_subprocess, client_files, make_agency
-
-AS_OF = "2026-06-01"  # default window 14 days: due soon means 2026-06-01 .. 2026-06-15
-
-ANA_CLIENT = """\
-id: ana
-name: Ana Test
-status: active
-opened: 2026-01-05
-manager: jdoe
-consent:
-  signed: 2026-01-05
-  expires: 2026-06-16
-"""
-
-ANA_PLAN = """\
-created: 2026-01-12
-goals:
-  - id: G1
-    goal: Rent paid | deposit back
-    target: 2026-05-25
-    status: active
-    actions:
-      - action: Bring the lease
-        due: 2026-06-15
-      - action: Sign the voucher form
-        due: 2026-02-01
-        done: 2026-01-30
-  - id: G2
-    goal: Already met, never due
-    target: 2026-02-01
-    status: met
-"""
-
-ANA_LOG = """\
-- id: 20260310-1000-jdoe
-  date: 2026-03-10 10:00
-  by: jdoe
-  type: review
-  text: Plan reviewed.
-- id: 20260520-1000-jdoe
-  date: 2026-05-20 10:00
-  by: jdoe
-  type: visit
-  text: Home visit.
-"""
-
-BEN_CLIENT = """\
-id: ben
-name: Ben Test
-status: active
-opened: 2026-05-01
-manager: mkim
-consent:
-  signed: 2026-05-01
-  expires: 2026-06-08
-"""
-
-CAL_CLIENT = """\
-id: cal
-name: Cal Test
-status: on_hold
-opened: 2026-01-05
-manager: mkim
-"""
-
-CAL_LOG = """\
-- id: 20260110-1000-mkim
-  date: 2026-01-10 10:00
-  by: mkim
-  type: visit
-  text: First visit.
-- id: 20260305-1000-mkim
-  date: 2026-03-05 10:00
-  by: mkim
-  type: review
-  text: Plan reviewed.
-"""
-
-DEE_CLIENT = """\
-id: dee
-name: Dee Test
-status: closed
-opened: 2026-01-05
-manager: jdoe
-consent:
-  signed: 2026-01-05
-  expires: 2026-02-01
-closed:
-  date: 2026-03-01
-  reason: moved
-"""
+from tests.builders import (
+    AS_OF,
+    EXAMPLE,
+    REPO_ROOT,
+    cli,
+    cli_subprocess,
+    monitored_agency,
+)
 
 PEOPLE = {"ana": ("Ana Test", "jdoe"), "ben": ("Ben Test", "mkim"), "cal": ("Cal Test", "mkim")}
 
@@ -147,26 +63,6 @@ EXPECTED: list[dict[str, Any]] = [
 ]
 # Just outside: ana consent 2026-06-16, ana contact 2026-05-20 + 30 = 2026-06-19,
 # ana reassessment 2026-01-10 + 180 = 2026-07-09, ben plan review 2026-05-01 + 90 = 2026-07-30.
-
-
-def monitored_agency(root: Path) -> Path:
-    """Four clients (active x2, on hold, closed), committed; also used by test_digest."""
-    return make_agency(
-        root,
-        {
-            "ana": client_files(
-                "ana", **{"client.yaml": ANA_CLIENT, "plan.yaml": ANA_PLAN, "log.yaml": ANA_LOG}
-            ),
-            "ben": {
-                "client.yaml": BEN_CLIENT,
-                "assessment.yaml": "assessments: []\n",
-                "plan.yaml": "goals: []\n",
-                "log.yaml": "[]\n",
-            },
-            "cal": client_files("cal", **{"client.yaml": CAL_CLIENT, "log.yaml": CAL_LOG}),
-            "dee": client_files("dee", **{"client.yaml": DEE_CLIENT}),
-        },
-    )
 
 
 @pytest.fixture

@@ -12,8 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.builders import cli
-from tests.present.test_redaction import ALL_FORMS, SEPARATORS, WORDS, agency_with, leaks
+from tests.builders import ALL_FORMS, SEPARATORS, WORDS, cli, free_text_agency, leaks
 
 AS_OF = "2026-12-01"
 FORMATS = ("text", "json", "md", "ics")
@@ -35,7 +34,7 @@ def outputs(root: Path, redact: bool = True) -> dict[str, str]:
 
 def test_every_form_is_scrubbed_from_due_and_digest(tmp_path: Path) -> None:
     planted = " | ".join(ALL_FORMS).replace("\n", " ")
-    root = agency_with(tmp_path / "a", f"Met {planted}; next visit soon.")
+    root = free_text_agency(tmp_path / "a", f"Met {planted}; next visit soon.")
     plain = outputs(root, redact=False)
     assert any(leaks(text) for text in plain.values())  # without --redact they are there
     for fmt, text in outputs(root).items():
@@ -60,6 +59,6 @@ def test_property_no_form_survives_in_due_or_digest(
     after: list[tuple[str, str]],
 ) -> None:
     text = "".join(w + s for w, s in before) + form + "".join(s + w for s, w in after)
-    root = agency_with(tmp_path_factory.mktemp("prop") / "a", text)
+    root = free_text_agency(tmp_path_factory.mktemp("prop") / "a", text)
     for fmt, shown in outputs(root).items():
         assert leaks(shown) == [], (fmt, text, leaks(shown))

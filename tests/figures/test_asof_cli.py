@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.builders import cli, run_git
-from tests.figures import agency as fixture
+from tests.builders import cli, figures_agency, run_git
 
 DAY = "2026-10-31"
 COMMANDS: list[tuple[str, ...]] = [
@@ -73,12 +72,12 @@ def _outputs(root: Path) -> dict[tuple[str, ...], str]:
 
 @pytest.fixture(scope="module")
 def full(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return fixture.build(tmp_path_factory.mktemp("asof") / "full")
+    return figures_agency(tmp_path_factory.mktemp("asof") / "full")
 
 
 @pytest.fixture(scope="module")
 def cut(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _cut(fixture.build(tmp_path_factory.mktemp("asof") / "cut"))
+    return _cut(figures_agency(tmp_path_factory.mktemp("asof") / "cut"))
 
 
 def test_every_command_as_of_a_day_shows_the_records_of_that_day(full: Path, cut: Path) -> None:

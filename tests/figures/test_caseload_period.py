@@ -6,15 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.builders import cli, cli_subprocess
-from tests.figures.agency import build
+from tests.builders import cli, cli_subprocess, figures_agency
 
 OCT = ("--from", "2026-10-01", "--to", "2026-10-31")
 
 
 @pytest.fixture(scope="module")
 def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build(tmp_path_factory.mktemp("period") / "agency")
+    return figures_agency(tmp_path_factory.mktemp("period") / "agency")
 
 
 def test_md_period_per_manager(root: Path) -> None:

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.builders import cli, cli_subprocess
-from tests.figures.agency import build
+from tests.builders import cli, cli_subprocess, figures_agency
 
 NOTE_COLUMNS = ["client", "id", "date", "recorded", "by", "type", "with", "mode", "minutes",
                 "goals", "to", "amends", "text"]  # fmt: skip
@@ -19,7 +18,7 @@ NOTE_COLUMNS = ["client", "id", "date", "recorded", "by", "type", "with", "mode"
 
 @pytest.fixture(scope="module")
 def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build(tmp_path_factory.mktemp("export") / "agency")
+    return figures_agency(tmp_path_factory.mktemp("export") / "agency")
 
 
 def _csv(text: str) -> list[dict[str, str]]:

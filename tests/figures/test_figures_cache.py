@@ -20,9 +20,8 @@ from casectl.figures.search import NoteRows, compile_pattern, search
 from casectl.figures.stats import GroupBy, StatsRows, client_figures, monthly_contacts, stats
 from casectl.read.agency import open_agency
 from casectl.read.figures import client_records
-from tests.builders import cli
+from tests.builders import cli, figures_agency
 from tests.figures import AGENCY
-from tests.figures.agency import build
 from tests.figures.test_asof import START
 from tests.figures.test_asof import client_records as records_strategy
 
@@ -98,7 +97,7 @@ def _same_as_pure(root: Path) -> None:
 
 
 def test_cold_warm_and_edited_cache_give_the_pure_answers(tmp_path: Path) -> None:
-    root = build(tmp_path / "agency")
+    root = figures_agency(tmp_path / "agency")
     cache = root / ".casectl"
     assert not (cache / "read-cache.figures.json").exists()
     _same_as_pure(root)  # cold, then warm within the loop
@@ -126,7 +125,7 @@ def test_cold_warm_and_edited_cache_give_the_pure_answers(tmp_path: Path) -> Non
 
 
 def test_a_damaged_section_costs_a_reread_never_a_wrong_answer(tmp_path: Path) -> None:
-    root = build(tmp_path / "agency")
+    root = figures_agency(tmp_path / "agency")
     _same_as_pure(root)
     for name in ("figures", "notes"):
         path = root / ".casectl" / f"read-cache.{name}.json"
@@ -139,7 +138,7 @@ def test_a_damaged_section_costs_a_reread_never_a_wrong_answer(tmp_path: Path) -
 
 @pytest.mark.parametrize("section", ["figures", "notes"])
 def test_a_restricted_client_never_enters_the_cache(tmp_path: Path, section: str) -> None:
-    root = build(tmp_path / "agency")
+    root = figures_agency(tmp_path / "agency")
     (root / ".gitattributes").write_text("clients/a-0001/** filter=git-crypt diff=git-crypt\n")
     _same_as_pure(root)
     data = json.loads((root / ".casectl" / f"read-cache.{section}.json").read_text())

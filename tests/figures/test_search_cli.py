@@ -7,14 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.builders import cli, cli_subprocess
-from tests.figures.agency import build
-from tests.present.test_terminal import _run_on_a_terminal
+from tests.builders import cli, cli_subprocess, figures_agency, run_on_a_terminal
 
 
 @pytest.fixture(scope="module")
 def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build(tmp_path_factory.mktemp("search") / "agency")
+    return figures_agency(tmp_path_factory.mktemp("search") / "agency")
 
 
 def _ids(*args: str, root: Path) -> list[str]:
@@ -89,7 +87,7 @@ def test_text_lists_each_note(root: Path) -> None:
 
 
 def test_highlighted_on_a_terminal(root: Path) -> None:
-    code, text = _run_on_a_terminal(("-C", str(root), "search", "voucher"), True)
+    code, text = run_on_a_terminal(("-C", str(root), "search", "voucher"), True)
     assert code == 0, text
     assert "\x1b[" in text  # the matches are styled
     plain = cli_subprocess("-C", root, "search", "voucher").stdout
@@ -100,7 +98,7 @@ def test_words_found_whatever_yaml_spelling(tmp_path: Path) -> None:
     """Words are found in notes however log.yaml spells them: escapes in double-quoted
     scalars, doubled quotes in single-quoted ones, folded lines (the search may skip a
     client by its raw bytes only where that cannot hide a word)."""
-    root = build(tmp_path / "agency")
+    root = figures_agency(tmp_path / "agency")
     log = root / "clients" / "d-0004" / "log.yaml"
     log.write_text(
         log.read_text()

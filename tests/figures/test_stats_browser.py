@@ -11,16 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.builders import cli
-from tests.figures.agency import build
-from tests.present.test_browser import PAYLOAD, chromium, run_chromium
-
-__all__ = ["chromium"]  # the fixture, imported for these tests
+from tests.builders import PAYLOAD, cli, figures_agency, run_chromium
 
 
 @pytest.fixture
 def stats_page(tmp_path: Path) -> Path:
-    root = build(tmp_path / "agency")
+    root = figures_agency(tmp_path / "agency")
     client = root / "clients" / "c-0003" / "client.yaml"
     program = PAYLOAD.splitlines()[0].replace("'", "")
     client.write_text(client.read_text() + f'program: "{program}"\n')

@@ -9,15 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.builders import cli, cli_subprocess
-from tests.figures.agency import HAND, HAND_BY_MANAGER, build
+from tests.builders import HAND, HAND_BY_MANAGER, cli, cli_subprocess, figures_agency
 
 OCT = ("--from", "2026-10-01", "--to", "2026-10-31")
 
 
 @pytest.fixture(scope="module")
 def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build(tmp_path_factory.mktemp("figures") / "agency")
+    return figures_agency(tmp_path_factory.mktemp("figures") / "agency")
 
 
 def test_the_agency_is_valid(root: Path) -> None:

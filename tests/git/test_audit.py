@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from casectl.git.audit import REMOVED, _brings_new, compare_logs, is_pure_append
-from tests.builders import AUTHOR, cli, client_files, make_agency, run_git
+from tests.builders import AUTHOR, cli, client_files, make_agency, run_git, ssh_signing
 
 HEADER = "# Progress notes, oldest first. Append with `casectl note`; never edit.\n"
 
@@ -533,24 +533,6 @@ def test_a_note_removed_then_written_back_differently_is_found(shared_history: P
 
 
 # ----------------------------------------------------------------- signatures
-
-
-def ssh_signing(root: Path, key_dir: Path) -> None:
-    """Sign this repository's commits with a fresh SSH key that git trusts."""
-    key = key_dir / "id_ed25519"
-    subprocess.run(
-        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "test", "-f", str(key)],
-        check=True,
-    )
-    allowed = key_dir / "allowed_signers"
-    allowed.write_text(f"{AUTHOR['GIT_AUTHOR_EMAIL']} {(key_dir / 'id_ed25519.pub').read_text()}")
-    for name, value in [
-        ("gpg.format", "ssh"),
-        ("user.signingkey", str(key)),
-        ("gpg.ssh.allowedSignersFile", str(allowed)),
-        ("commit.gpgsign", "true"),
-    ]:
-        run_git(root, "config", name, value)
 
 
 @pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="needs ssh-keygen to sign")

@@ -15,8 +15,7 @@ from casectl.commands import sync as sync_command
 from casectl.commands.sync import summary_line, uncommitted_case_files
 from casectl.git import guards
 from casectl.git import sync as gitsync
-from tests.builders import cli, client_files, make_agency, run_git
-from tests.git.test_audit import ssh_signing
+from tests.builders import cli, client_files, make_agency, run_git, ssh_signing
 
 CLIENTS = ("rc-0001", "rc-0002", "rc-0003")
 

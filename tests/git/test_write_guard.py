@@ -26,54 +26,13 @@ from tests.builders import (
     cli,
     cli_subprocess,
     client_files,
+    git_may_fail,
     make_agency,
     run_git,
+    stop_in_git_operation,
 )
 
 CID = "rc-0001"
-
-
-def _git_may_fail(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """A git command that is expected to stop (a conflict), not to succeed."""
-    return subprocess.run(
-        ["git", *args], cwd=root, env={**os.environ, **AUTHOR}, capture_output=True, text=True
-    )
-
-
-def _commit_file(root: Path, name: str, text: str, message: str) -> str:
-    (root / name).write_text(text)
-    run_git(root, "add", name)
-    run_git(root, "commit", "-q", "-m", message)
-    return run_git(root, "rev-parse", "HEAD").strip()
-
-
-def _stop_in(root: Path, operation: str) -> None:
-    """Leave ``root`` in the middle of ``operation`` (a conflict on a non-case file)."""
-    if operation == "detached":
-        run_git(root, "checkout", "-q", "--detach")
-        return
-    if operation == "bisect":
-        run_git(root, "bisect", "start")
-        return
-    base = _commit_file(root, "memo.txt", "base\n", "memo")
-    if operation == "revert":
-        changed = _commit_file(root, "memo.txt", "changed\n", "memo: changed")
-        _commit_file(root, "memo.txt", "changed again\n", "memo: changed again")
-        assert _git_may_fail(root, "revert", "--no-edit", changed).returncode != 0
-        return
-    run_git(root, "checkout", "-q", "-b", "side", base)
-    _commit_file(root, "memo.txt", "side\n", "memo: side")
-    run_git(root, "checkout", "-q", "main")
-    _commit_file(root, "memo.txt", "main\n", "memo: main")
-    if operation == "rebase":
-        run_git(root, "checkout", "-q", "side")
-        assert _git_may_fail(root, "rebase", "main").returncode != 0
-    elif operation == "merge":
-        assert _git_may_fail(root, "merge", "side").returncode != 0
-    elif operation == "cherry-pick":
-        assert _git_may_fail(root, "cherry-pick", "side").returncode != 0
-    else:  # pragma: no cover
-        raise AssertionError(operation)
 
 
 def _snapshot(root: Path) -> tuple[str, str, str, bytes, bytes]:
@@ -109,7 +68,7 @@ ADVICE = {
 
 @pytest.mark.parametrize("operation", list(ADVICE))
 def test_note_refuses_in_the_middle_of_a_git_operation(agency: Path, operation: str) -> None:
-    _stop_in(agency, operation)
+    stop_in_git_operation(agency, operation)
     before = _snapshot(agency)
     r = cli("-C", agency, "note", CID, "A note.")
     assert r.exit_code == 2, r.stderr
@@ -122,7 +81,7 @@ def test_note_refuses_in_the_middle_of_a_git_operation(agency: Path, operation: 
 
 @pytest.mark.parametrize("command", list(WRITES))
 def test_every_writing_command_refuses_during_a_rebase(agency: Path, command: str) -> None:
-    _stop_in(agency, "rebase")
+    stop_in_git_operation(agency, "rebase")
     before = _snapshot(agency)
     r = cli("-C", agency, *WRITES[command])
     assert r.exit_code == 2, r.stderr
@@ -133,7 +92,7 @@ def test_every_writing_command_refuses_during_a_rebase(agency: Path, command: st
 
 def test_reopen_refuses_on_a_detached_head(agency: Path) -> None:
     assert cli("-C", agency, "close", CID, "--reason", "moved").exit_code == 0
-    _stop_in(agency, "detached")
+    stop_in_git_operation(agency, "detached")
     before = _snapshot(agency)
     r = cli("-C", agency, "reopen", CID)
     assert r.exit_code == 2 and "detached" in r.stderr
@@ -159,7 +118,7 @@ def test_a_note_during_git_pull_rebase_is_not_lost_by_rebase_abort(tmp_path: Pat
         run_git(clone, "commit", "-q", "-am", f"plan: {goal}")
     run_git(first, "push", "-q", "origin", "main")
     assert cli("-C", second, "sync").exit_code == 1
-    assert _git_may_fail(second, "pull", "--rebase", "origin", "main").returncode != 0
+    assert git_may_fail(second, "pull", "--rebase", "origin", "main").returncode != 0
     log = second / "clients" / CID / "log.yaml"
     old_log = log.read_bytes()
     done = cli_subprocess("-C", second, "note", CID, "-", input="Called the landlord.\n")

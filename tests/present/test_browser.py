@@ -11,45 +11,14 @@ import json
 import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.builders import EXAMPLE, cli, make_agency
+from tests.builders import EXAMPLE, PAYLOAD, cli, make_agency, run_chromium
 
 CID = "rc-0001"
 NAME = "Denise Carter"
-PAYLOAD = (
-    "<script>document.title='PWNED'</script>\n"
-    "<img src=x onerror=\"document.body.setAttribute('data-pwned','1')\">\n"
-)
-TIMEOUT = 90
-
-
-def _chromium() -> str | None:
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.fixture
-def chromium() -> str:
-    path = _chromium()
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed, but CI must run the browser tests")
-        pytest.skip("chromium is not installed (apt-get install chromium); CI installs it")
-    return path
-
-
-def run_chromium(chromium: str, tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    profile = tmp / f"profile-{len(list(tmp.glob('profile-*')))}"
-    profile.mkdir()
-    cmd = [
-        chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-        "--no-first-run", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--disable-dev-shm-usage", f"--user-data-dir={profile}", *args,
-    ]  # fmt: skip
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT, check=False)
 
 
 @pytest.fixture

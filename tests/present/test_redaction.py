@@ -24,125 +24,23 @@ from markdown_it import MarkdownIt
 from casectl.present import reports
 from casectl.read.agency import open_agency, read_client
 from casectl.read.scan import scan
-from tests.builders import cli, make_agency
-from tests.hostile import q
+from tests.builders import (
+    ALL_FORMS,
+    BORN,
+    EMAIL,
+    FORMS,
+    PHONE,
+    SEPARATORS,
+    WORDS,
+    cli,
+    free_text_agency,
+    leaks,
+)
 
 AS_OF = "2026-12-01"
-NAME = "Denise Carter"
-BORN = "1988-07-14"
-PHONE = "+1 (555) 010-0199"
-EMAIL = "denise.carter88@example.org"
-ADDRESS = "418 Alder Ave, Apt 2B, Springfield"
 
-FORMS: dict[str, list[str]] = {
-    "birth date": [
-        "14/07/1988", "07/14/1988", "14.07.1988", "July 14, 1988", "14 July 1988",
-        "Jul 14 1988", "1988-07-14", "14-07-1988", "7/14/88", "14th of July 1988",
-        "Jul. 14th, 1988", "14071988", "1988/07/14", "JULY 14 1988",
-    ],
-    "name": [
-        "Denise Carter", "DeniseCarter", "DENISE carter", "Carter's", "Carter\u2019s",
-        "Carter, Denise", "denise.carter", "Ms. Carter", "CARTER", "denise", "Carters",
-        "Denise\nCarter", "carter_denise", "Denise-Carter",
-    ],
-    "phone": [
-        "555-010-0199", "555 010 0199", "555.010.0199", "5550100199", "+1 555 0100199",
-        "(555)010-0199", "555\u2013010\u20130199", "1-555-010-0199", "010 0199",
-        "+1 (555) 010-0199", "555/010/0199",
-    ],
-    "e-mail": [
-        EMAIL, EMAIL.upper(), "denise.carter88", "denise.carter88@gmail.com",
-        "mailto:denise.carter88@example.org", "DENISE.CARTER88 at example dot org",
-    ],
-    "address": ["418 Alder Ave", "alder ave", "Apt 2B", "418  Alder\nAve", "APT 2B"],
-    "contact": ["Rosa Lopez", "Rosa", "LOPEZ", "+1 555 0177", "rosa.l@example.org", "Lopez's"],
-}  # fmt: skip
-ALL_FORMS = [form for forms in FORMS.values() for form in forms]
 
-# Anything left of them, checked case-insensitively in raw and rendered output.
-SECRETS = ["denise", "carter", "alder", "apt 2b", "1988", "rosa", "lopez", "rosa.l"]
-DIGITS = [re.compile(r"\D{0,3}".join(d)) for d in ("0100199", "5550177")]
-DATE_SHAPES = re.compile(r"(?i)(?<!\d)(?:0?7\D{1,3}14|14\D{1,3}0?7)\D{1,3}(?:19)?88(?!\d)|jul")
-
-CLIENT = f"""\
-id: rc-0001
-name: {NAME}
-born: {BORN}
-status: {{status}}
-opened: 2026-01-05
-manager: jdoe
-program: {{text}}
-phone: "{PHONE}"
-email: {EMAIL}
-address: {ADDRESS}
-contacts:
-  - {{{{name: Rosa Lopez, relation: sister, phone: "+1 555 0177", email: rosa.l@example.org}}}}
-"""
-CLOSED = "closed: {date: 2026-11-01, reason: moved, note: {text}}\n"
-ASSESSMENT = """\
-assessments:
-  - date: 2026-01-10
-    by: jdoe
-    domains:
-      housing: {{score: 2, note: {text}}}
-    strengths: [{text}]
-    summary: {text}
-  - date: 2026-06-10
-    by: jdoe
-    domains:
-      housing: {{score: 3, note: {text}}}
-    strengths: [{text}]
-    summary: {text}
-"""
-PLAN = """\
-created: 2026-01-12
-goals:
-  - id: G1
-    domain: housing
-    goal: {text}
-    target: 2026-11-30
-    status: active
-    actions:
-      - {{action: {text}, who: {text}, due: 2026-11-20}}
-      - {{action: {text}, who: {text}, due: 2026-01-20, done: 2026-01-19}}
-"""
-LOG = """\
-- id: 20260110-1000-jdoe
-  date: 2026-01-10 10:00
-  by: jdoe
-  type: referral
-  to: {text}
-  text: {text}
-- id: 20260111-1000-jdoe
-  date: 2026-01-11 10:00
-  by: jdoe
-  type: amendment
-  amends: 20260110-1000-jdoe
-  text: {text}
-"""
 MD = MarkdownIt("commonmark").enable("table")
-
-
-def agency_with(root: Path, text: str) -> Path:
-    """Two clients (active, closed) whose every free-text field holds ``text``."""
-    value = q(text)
-    files = {
-        "assessment.yaml": ASSESSMENT.format(text=value),
-        "plan.yaml": PLAN.format(text=value),
-        "log.yaml": LOG.format(text=value),
-    }
-    # The active client carries a closure note too (a CM122 error, still rendered), so
-    # one report shows every free-text field, due items included.
-    active = {
-        "client.yaml": CLIENT.format(status="active", text=value) + CLOSED.replace("{text}", value),
-        **files,
-    }
-    closed = {
-        "client.yaml": CLIENT.format(status="closed", text=value).replace("rc-0001", "rc-0002")
-        + CLOSED.replace("{text}", value),
-        **files,
-    }
-    return make_agency(root, {"rc-0001": active, "rc-0002": closed}, git=False)
 
 
 def texts(root: Path, cid: str) -> dict[str, str]:
@@ -158,16 +56,9 @@ def texts(root: Path, cid: str) -> dict[str, str]:
     return out
 
 
-def leaks(text: str) -> list[str]:
-    found = [s for s in SECRETS if s in text.lower()]
-    found += [p.pattern for p in DIGITS if p.search(text)]
-    found += [m.group() for m in DATE_SHAPES.finditer(text)]
-    return found
-
-
 def test_every_form_is_scrubbed_from_every_field(tmp_path: Path) -> None:
     planted = " | ".join(ALL_FORMS).replace("\n", " ")
-    root = agency_with(tmp_path / "a", f"Met {planted}; next visit soon.")
+    root = free_text_agency(tmp_path / "a", f"Met {planted}; next visit soon.")
     for cid in ("rc-0001", "rc-0002"):
         for kind, text in texts(root, cid).items():
             assert leaks(text) == [], (cid, kind, leaks(text))
@@ -176,13 +67,9 @@ def test_every_form_is_scrubbed_from_every_field(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("kind", "form"), [(k, f) for k, fs in FORMS.items() for f in fs])
 def test_each_form_alone(tmp_path: Path, kind: str, form: str) -> None:
-    root = agency_with(tmp_path / "a", f"Spoke with {form} today")
+    root = free_text_agency(tmp_path / "a", f"Spoke with {form} today")
     for text in texts(root, "rc-0002").values():
         assert leaks(text) == [], (kind, form)
-
-
-SEPARATORS = st.sampled_from([" ", ", ", ". ", "\n", " (", ") ", "; ", " - ", ": ", "\t"])
-WORDS = st.sampled_from(["met", "at the office", "called", "12", "ok", "2026-11-02", "re:"])
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow,
@@ -199,7 +86,7 @@ def test_property_no_form_survives_in_any_field(
     after: list[tuple[str, str]],
 ) -> None:
     text = "".join(w + s for w, s in before) + form + "".join(s + w for s, w in after)
-    root = agency_with(tmp_path_factory.mktemp("prop") / "a", text)
+    root = free_text_agency(tmp_path_factory.mktemp("prop") / "a", text)
     for kind, shown in texts(root, "rc-0001").items():
         assert leaks(shown) == [], (kind, text, leaks(shown))
 
@@ -212,7 +99,7 @@ def _contexts(tmp_path: Path) -> dict[str, Any]:
     from casectl.commands._common import gather_due
     from casectl.core import schedule
 
-    root = agency_with(tmp_path / "a", "x")
+    root = free_text_agency(tmp_path / "a", "x")
     ctx = open_agency(root, as_of=date(2026, 12, 1))
     out: dict[str, Any] = {}
     for cid in ("rc-0001", "rc-0002"):
@@ -252,6 +139,6 @@ def test_an_unclassified_field_is_refused_not_leaked(tmp_path: Path) -> None:
 
 
 def test_identifying_fields_are_dropped_or_replaced(tmp_path: Path) -> None:
-    md = texts(agency_with(tmp_path / "a", "x"), "rc-0001")["md"]
+    md = texts(free_text_agency(tmp_path / "a", "x"), "rc-0001")["md"]
     assert "D.C." in md and "30-39" in md
     assert PHONE not in md and EMAIL not in md and "Alder" not in md and BORN not in md

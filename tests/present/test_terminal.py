@@ -12,17 +12,14 @@ from __future__ import annotations
 
 import json
 import os
-import pty
-import select
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from casectl.present import output
 from casectl.present.text import json_list, plain_table
-from tests.builders import AUTHOR, REPO_ROOT, cli
+from tests.builders import AUTHOR, cli, run_on_a_terminal
 from tests.hostile import CLEAR, OSC_TITLE, RLO, SEQUENCES, hostile_agency, raw_controls
 
 AS_OF = "2026-03-01"
@@ -131,37 +128,6 @@ def test_a_report_written_to_a_file_has_no_raw_control(
     assert raw_controls(text) == [] and "\\x1b" in text
 
 
-def _run_on_a_terminal(args: tuple[str, ...], color: bool) -> tuple[int, str]:
-    """Run casectl with stdout and stderr on a pseudo-terminal: rich tables, colour."""
-    env = {**os.environ, **AUTHOR, "PYTHONPATH": str(REPO_ROOT), "COLUMNS": "200",
-           "TERM": "xterm-256color"}  # fmt: skip
-    env.pop("NO_COLOR", None)
-    env["CASECTL_PAGER"] = ""  # not the pager (tests/present/test_tables.py)
-    if not color:
-        env["NO_COLOR"] = "1"
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "casectl", *args],
-        stdin=subprocess.DEVNULL, stdout=follower, stderr=follower, env=env, close_fds=True,
-    )  # fmt: skip
-    os.close(follower)
-    chunks: list[bytes] = []
-    while True:
-        ready, _, _ = select.select([leader], [], [], 60)
-        if not ready:
-            break
-        try:
-            data = os.read(leader, 65536)
-        except OSError:
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(leader)
-    code = proc.wait(timeout=60)
-    return code, b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
-
-
 @pytest.mark.parametrize("color", [True, False], ids=["colour", "no-colour"])
 @pytest.mark.parametrize(
     "args",
@@ -177,7 +143,7 @@ def _run_on_a_terminal(args: tuple[str, ...], color: bool) -> tuple[int, str]:
 def test_terminal_output_has_no_raw_control(
     hostile: Path, args: tuple[str, ...], color: bool
 ) -> None:
-    code, text = _run_on_a_terminal(("-C", str(hostile), *args), color)
+    code, text = run_on_a_terminal(("-C", str(hostile), *args), color)
     assert code in (0, 1), text
     assert raw_controls(text, allow_sgr=color) == [], text[:3000]
     assert "\\x1b" in text

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.builders import CLIENT, cli, client_files, make_agency, run_git
-from tests.vault import RETENTION_YAML
+from tests.builders import CLIENT, RETENTION_YAML, cli, client_files, make_agency, run_git
 
 pytestmark = pytest.mark.usefixtures("git_crypt")
 

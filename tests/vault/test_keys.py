@@ -14,8 +14,7 @@ import pytest
 
 from casectl.vault import crypt
 from casectl.vault.trailers import vault_commits
-from tests.builders import REPO_ROOT, cli, client_files, make_agency, run_git
-from tests.vault import MAGIC, blob
+from tests.builders import MAGIC, REPO_ROOT, blob, cli, client_files, make_agency, run_git
 
 pytestmark = pytest.mark.usefixtures("git_crypt")
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from casectl.core.model import CLIENT_ID_RE
 from casectl.vault import crypt
-from tests.vault import MAGIC
+from tests.builders import MAGIC
 
 ids = st.from_regex(r"[a-z0-9][a-z0-9-]{0,63}", fullmatch=True)
 groups = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}", fullmatch=True).filter(

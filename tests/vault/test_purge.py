@@ -11,15 +11,20 @@ from pathlib import Path
 import pytest
 
 from casectl.vault import purge
-from tests.builders import AGENCY_YAML, AUTHOR, cli, client_files, make_agency, run_git
-from tests.git.test_write_guard import _stop_in
-from tests.vault import (
+from tests.builders import (
+    AGENCY_YAML,
+    AUTHOR,
     RETENTION_YAML,
     all_objects,
     changed_paths,
+    cli,
+    client_files,
     commits_since,
     head,
+    make_agency,
+    run_git,
     settle,
+    stop_in_git_operation,
     trailer,
 )
 
@@ -146,7 +151,7 @@ def test_unknown_clients_are_refused(agency: Path, client: str, said: str) -> No
 
 @pytest.mark.parametrize("operation", ["merge", "rebase", "detached"])
 def test_purge_refuses_during_a_git_operation(agency: Path, operation: str) -> None:
-    _stop_in(agency, operation)
+    stop_in_git_operation(agency, operation)
     before = _state(agency)
     done = cli("-C", agency, "purge", OLD)
     assert done.exit_code == 2 and "nothing was written" in done.stderr

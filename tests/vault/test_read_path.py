@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.builders import CLIENT, cli, client_files, make_agency, run_git
-from tests.vault import MAGIC, all_objects
+from tests.builders import CLIENT, MAGIC, all_objects, cli, client_files, make_agency, run_git
 
 pytestmark = pytest.mark.usefixtures("git_crypt")
 

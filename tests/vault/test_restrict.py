@@ -8,17 +8,18 @@ from pathlib import Path
 import pytest
 
 from casectl.vault import crypt
-from tests.builders import cli, run_git
-from tests.git.test_write_guard import _stop_in
-from tests.vault import (
+from tests.builders import (
     FILES,
     MAGIC,
     blob,
     changed_paths,
+    cli,
     commits_since,
     git_bytes,
     head,
+    run_git,
     settle,
+    stop_in_git_operation,
     trailer,
 )
 
@@ -160,7 +161,7 @@ def test_restrict_and_unrestrict_refuse_during_a_git_operation(
     agency: Path, operation: str
 ) -> None:
     assert cli("-C", agency, "restrict", "rc-0002", "--group", "dv").exit_code == 0
-    _stop_in(agency, operation)
+    stop_in_git_operation(agency, operation)
     before = _state(agency)
     for args in (["restrict", CID, "--group", "dv"], ["unrestrict", "rc-0002"]):
         done = cli("-C", agency, *args)

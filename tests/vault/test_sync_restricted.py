@@ -10,8 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.builders import cli, client_files, make_agency, run_git
-from tests.vault import MAGIC, RETENTION_YAML, all_objects, blob
+from tests.builders import (
+    MAGIC,
+    RETENTION_YAML,
+    all_objects,
+    blob,
+    cli,
+    client_files,
+    make_agency,
+    run_git,
+)
 
 pytestmark = pytest.mark.usefixtures("git_crypt")
 

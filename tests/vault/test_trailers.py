@@ -11,8 +11,7 @@ from hypothesis import strategies as st
 
 from casectl.git import audit
 from casectl.vault.trailers import LOCKED, UNREADABLE, Touched, judge, vault_commits
-from tests.builders import cli, client_files, make_agency, run_git
-from tests.vault import RETENTION_YAML
+from tests.builders import RETENTION_YAML, cli, client_files, make_agency, run_git
 
 CID = "rc-0001"
 FILES = [f"clients/{CID}/{n}" for n in ("assessment.yaml", "client.yaml", "log.yaml", "plan.yaml")]

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from casectl.vault import crypt
-from tests.builders import cli, client_files, make_agency, run_git
-from tests.vault import FILES, MAGIC, all_objects, head
+from tests.builders import FILES, MAGIC, all_objects, cli, client_files, head, make_agency, run_git
 
 pytestmark = pytest.mark.usefixtures("git_crypt")
 
