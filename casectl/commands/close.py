@@ -11,10 +11,9 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from casectl.commands._common import agency_context, report_written
+from casectl.commands._common import agency_context, entry_start, report_written
 from casectl.edit import changes, coordinate, notes, transaction
 from casectl.errors import CasectlError
-from casectl.git import run as gitrun
 from casectl.present.output import Output
 from casectl.store import layout
 
@@ -34,22 +33,24 @@ def run(
     ctx = agency_context(directory, writes=True)
     opened = transaction.open_client(ctx, client_id, commit=not no_commit)
     # --date dates the closure and its entry alike (a past one is a late entry).
-    when, local = notes.parse_when(date, ctx.zone)
+    start = entry_start(ctx, by, date)
     day = notes.parse_day_option("--date", date, ctx.zone) if date else ctx.today
     if changes.status_of(opened.checked) == "closed":
         raise CasectlError(f"{client_id} is already closed; nothing written")
-    writer = notes.resolve_writer(
-        ctx.agency, by, lambda: gitrun.config_identity(ctx.root), local.date()
-    )
-    by_key = writer.by
+    by_key = start.by
     on = "" if day == ctx.today else f" on {day.isoformat()}"
     body = notes.side_text(text, f"Case closed{on}: {reason}.")
     draft = notes.Draft(
-        type="closure", text=body, by=by_key, when=when, local=local, entered_by=writer.entered_by
+        type="closure",
+        text=body,
+        by=by_key,
+        when=start.when,
+        local=start.local,
+        entered_by=start.entered_by,
     )
     notes.check_draft(draft, None, opened.rel)
     if "closure" in ctx.agency.approvals:
-        return _submit(out, opened, reason, day, text, by_key, writer.entered_by)
+        return _submit(out, opened, reason, day, text, by_key, start.entered_by)
     with opened.transaction(f"close: {client_id} {reason} ({by_key})") as tx:
         changes.refuse_closed(tx.checked)  # as it is now, under the lock
         changes.close_client(tx.document("client.yaml"), day, reason)

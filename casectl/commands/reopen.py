@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from casectl.commands._common import agency_context, report_written
+from casectl.commands._common import agency_context, entry_start, report_written
 from casectl.edit import changes, notes, transaction
 from casectl.errors import CasectlError
-from casectl.git import run as gitrun
 from casectl.present.output import Output
 from casectl.store import layout
 
@@ -30,14 +29,16 @@ def run(
     opened = transaction.open_client(ctx, client_id, commit=not no_commit)
     if changes.status_of(opened.checked) != "closed":
         raise CasectlError(f"{client_id} is not closed; nothing written")
-    now = notes.now_minute(ctx.zone)
-    writer = notes.resolve_writer(
-        ctx.agency, by, lambda: gitrun.config_identity(ctx.root), now.date()
-    )
-    by_key = writer.by
+    start = entry_start(ctx, by, None)
+    by_key = start.by
     body = notes.side_text(text, "Case reopened.")
     draft = notes.Draft(
-        type="note", text=body, by=by_key, when=now, local=now, entered_by=writer.entered_by
+        type="note",
+        text=body,
+        by=by_key,
+        when=start.when,
+        local=start.local,
+        entered_by=start.entered_by,
     )
     notes.check_draft(draft, None, opened.rel)
     with opened.transaction(f"reopen: {client_id} ({by_key})") as tx:
