@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -275,12 +275,14 @@ def audit_revisions(root: Path, revs: Sequence[str]) -> AuditResult:
     logs = [_only(c, lambda path: client_of(path) is not None) for c in commits]
     walk = _Walk(root, logs)
     found = walk.findings()
-    assessed = assessment_findings(
-        root, [_only(c, lambda path: _ASSESSMENT_PATH.fullmatch(path) is not None) for c in commits]
+    assessed, locked = assessment_findings(
+        root,
+        [_only(c, lambda path: _ASSESSMENT_PATH.fullmatch(path) is not None) for c in commits],
+        walk.plain,
     )
     if assessed:
         found = _merge_in_order([c.commit for c in commits], found, assessed)
-    unchecked = set(walk.unchecked)
+    unchecked = set(walk.unchecked) | locked
     purges: list[CommitVerdicts] = []
     if _has_vault_commits(root, revs):
         from casectl.vault.trailers import vault_commits
@@ -362,19 +364,35 @@ def compare_assessments(old: bytes | None, new: bytes | None) -> list[EntryChang
     return out
 
 
-def assessment_findings(root: Path, commits: list[githistory.CommitDiff]) -> list[Finding]:
-    """Every commit that changed or removed an earlier assessment. A merge is listed
-    only for what it changed against every parent (its own resolution)."""
+def assessment_findings(
+    root: Path,
+    commits: list[githistory.CommitDiff],
+    plain: Callable[[str, bytes | None], bytes | None],
+) -> tuple[list[Finding], set[str]]:
+    """Every commit that changed or removed an earlier assessment, and the clients whose
+    assessment changes could not be checked here (a restricted client's encrypted
+    assessment.yaml that no key of this clone opens). ``plain`` turns a blob into what
+    audit compares (a git-crypt blob decrypted; None when no key here opens it). A
+    merge is listed only for what it changed against every parent (its own resolution)."""
     pairs = [(c, i, f) for c in commits for i, files in enumerate(c.diffs) for f in files]
     if not pairs:
-        return []
+        return [], set()
     wanted = [blob for _, _, f in pairs for blob in (f.old, f.new) if blob]
     blobs = githistory.read_blobs(root, wanted)
     found: dict[tuple[str, str], list[list[EntryChange]]] = {}
+    locked: set[str] = set()
     try:
         for commit, _, f in pairs:
-            old = next(blobs) if f.old else None
-            new = next(blobs) if f.new else None
+            raw_old = next(blobs) if f.old else None
+            raw_new = next(blobs) if f.new else None
+            old = plain(f.old, raw_old) if f.old else None
+            new = plain(f.new, raw_new) if f.new else None
+            if (raw_old is not None and old is None) or (raw_new is not None and new is None):
+                match = _ASSESSMENT_PATH.fullmatch(f.path)
+                if match:
+                    locked.add(match.group(1))
+                found.setdefault((commit.commit, f.path), []).append([])
+                continue
             changes = compare_assessments(old, new)
             found.setdefault((commit.commit, f.path), []).append(changes)
     finally:
@@ -402,7 +420,7 @@ def assessment_findings(root: Path, commits: list[githistory.CommitDiff]) -> lis
                         "assessment.yaml",
                     )
                 )
-    return out
+    return out, locked
 
 
 class _Removed:
@@ -466,8 +484,8 @@ class _Walk:
         blobs = githistory.read_blobs(self.root, wanted)
         try:
             for commit, i, change in pairs:
-                old = self._plain(change.old, next(blobs)) if change.old else None
-                new = self._plain(change.new, next(blobs)) if change.new else None
+                old = self.plain(change.old, next(blobs)) if change.old else None
+                new = self.plain(change.new, next(blobs)) if change.new else None
                 self.touches.setdefault(change.path, []).append((commit, i, change))
                 if {change.old, change.new} & self.locked_blobs:
                     client = client_of(change.path)
@@ -759,11 +777,11 @@ class _Walk:
             return []
         blobs = githistory.read_blobs(self.root, names)
         try:
-            return [self._plain(name, raw) for name, raw in zip(names, blobs, strict=True)]
+            return [self.plain(name, raw) for name, raw in zip(names, blobs, strict=True)]
         finally:
             blobs.close()
 
-    def _plain(self, name: str, raw: bytes | None) -> bytes | None:
+    def plain(self, name: str, raw: bytes | None) -> bytes | None:
         """A blob as audit compares it: a git-crypt blob decrypted with this clone's
         keys; one that no key here opens is None, and remembered in ``locked_blobs``."""
         if raw is None or not raw.startswith(MAGIC):

@@ -96,3 +96,28 @@ def test_purges_are_listed_apart_and_a_wrong_one_is_flagged(pair: tuple[Path, Pa
     purges = flagged.stdout[flagged.stdout.index("purges:") :].splitlines()
     assert "rc-0002" in purges[1] and purges[1].endswith("flagged")
     assert "rc-0003" in purges[2] and purges[2].endswith("accepted")
+
+
+def test_an_edit_of_a_restricted_assessment_is_found_where_the_key_is(
+    pair: tuple[Path, Path],
+) -> None:
+    """A restricted client's assessment.yaml is encrypted in git: audit decrypts it as it
+    does the log, so an earlier assessment changed afterwards is a finding; a clone
+    without the key says it could not check it, never that it no longer reads."""
+    keyed, _ = pair
+    assessment = keyed / "clients" / CID / "assessment.yaml"
+    assessment.write_text(assessment.read_text().replace("score: 2", "score: 4"))
+    run_git(keyed, "commit", "-q", "-am", "better scores")
+    here = cli("-C", keyed, "audit", "--format", "json")
+    assert here.exit_code == 1, here.stdout + here.stderr
+    [finding] = json.loads(here.stdout)
+    assert (finding["client"], finding["entry"], finding["change"]) == (
+        CID,
+        "assessment 2026-01-10",
+        "edited",
+    )
+    other = keyed.parent / "later-assessment"
+    run_git(keyed.parent, "clone", "-q", str(keyed), str(other))
+    there = cli("-C", other, "audit")
+    assert there.exit_code == 0 and there.stdout == "", there.stdout
+    assert f"not checkable here: the restricted log of {CID}" in there.stderr
