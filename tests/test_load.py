@@ -434,6 +434,17 @@ def _node_marks(
             _node_marks(item, (*at, i), values, keys)
 
 
+def _load_with(text: str, later_up_to: int) -> Loaded:
+    """``load_text`` with another PLACES_LATER_UP_TO (-1: every file keeps its places
+    as it loads, as a big one does)."""
+    was = load.PLACES_LATER_UP_TO
+    load.PLACES_LATER_UP_TO = later_up_to
+    try:
+        return load_text("f.yaml", text)
+    finally:
+        load.PLACES_LATER_UP_TO = was
+
+
 @settings(max_examples=150, deadline=None)
 @given(DATA, st.sampled_from([None, True, False]))
 def test_every_place_is_where_pyyaml_puts_it(data: Any, flow: bool | None) -> None:
@@ -442,10 +453,11 @@ def test_every_place_is_where_pyyaml_puts_it(data: Any, flow: bool | None) -> No
     values: dict[Any, Any] = {}
     keys: dict[Any, Any] = {}
     _node_marks(yaml.compose(text, Loader=yaml.CSafeLoader), (), values, keys)
-    loaded = load_text("f.yaml", text)
-    assert loaded.problems == []
-    assert {at: loaded.mark(at) for at in values} == values
-    assert {at: loaded.mark(at, key=True) for at in keys} == keys
+    for later_up_to in (load.PLACES_LATER_UP_TO, -1):  # places found later, and at once
+        loaded = _load_with(text, later_up_to)
+        assert loaded.problems == []
+        assert {at: loaded.mark(at) for at in values} == values
+        assert {at: loaded.mark(at, key=True) for at in keys} == keys
 
 
 @settings(max_examples=150, deadline=None)
@@ -456,10 +468,11 @@ def test_every_place_of_any_data_is_where_pyyaml_puts_it(data: Any, flow: bool |
     values: dict[Any, Any] = {}
     keys: dict[Any, Any] = {}
     _node_marks(yaml.compose(text, Loader=yaml.CSafeLoader), (), values, keys)
-    loaded = load_text("f.yaml", text)
-    assert loaded.problems == []
-    assert {at: loaded.mark(at) for at in values} == values
-    assert {at: loaded.mark(at, key=True) for at in keys} == keys
+    for later_up_to in (load.PLACES_LATER_UP_TO, -1):  # places found later, and at once
+        loaded = _load_with(text, later_up_to)
+        assert loaded.problems == []
+        assert {at: loaded.mark(at) for at in values} == values
+        assert {at: loaded.mark(at, key=True) for at in keys} == keys
 
 
 @settings(max_examples=150, deadline=None)
@@ -507,8 +520,11 @@ def test_a_duplicate_key_is_one_problem_at_the_second_key(
         + f", {text[key.start_mark.index : key.end_mark.index]}: 0"
         + (text[first_end:])
     )
+    try:
+        again = yaml.compose(text, Loader=yaml.CSafeLoader)  # PyYAML keeps the last value
+    except yaml.YAMLError:  # a key written over several lines, copied onto one
+        assume(False)
     loaded = load_text("f.yaml", text)
-    again = yaml.compose(text, Loader=yaml.CSafeLoader)  # PyYAML keeps the last value
     assert where(loaded) == [
         ("CM003", *_second_key_place(again, key.value, target.start_mark.index))
     ]
@@ -527,3 +543,16 @@ def _second_key_place(node: Any, key: str, at: int) -> tuple[int, int]:
         elif isinstance(n, yaml.SequenceNode):
             stack += n.value
     raise AssertionError("mapping not found")
+
+
+def test_places_of_a_file_loaded_without_them_come_from_a_second_parse() -> None:
+    small = "goals:\n  - id: G1\n    target: 2026-13-01\n"
+    loaded = load_text("f.yaml", small)
+    assert loaded.places == {} and loaded.later is not None  # none kept while loading
+    assert loaded.mark(("goals", 0, "target")) == (3, 13)
+    assert loaded.later is None and loaded.places  # found once, then kept
+    assert loaded.mark(("goals", 0, "target"), key=True) == (3, 5)
+    big = small + "".join(f"k{i}: {i}\n" for i in range(load.PLACES_LATER_UP_TO // 8))
+    loaded = load_text("f.yaml", big)
+    assert loaded.later is None and loaded.places  # a big file keeps them as it loads
+    assert loaded.mark(("goals", 0, "target")) == (3, 13)

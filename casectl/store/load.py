@@ -58,6 +58,10 @@ MAX_PROBLEMS_PER_FILE = 100
 MAX_KEY_CHARS = 256
 # A mapping with more pairs than this gets a key index for Loaded.mark.
 _INDEX_FROM = 16
+# A file up to this many characters is loaded without places; the first Loaded.mark
+# parses it again, with them (most files have no problem, so no mark is ever asked
+# for). A bigger one keeps them as it loads: a hostile file is not parsed twice.
+PLACES_LATER_UP_TO = 64 * 1024
 
 # Codes of the loader (CM0xx); documented in docs/checks.md.
 SYNTAX = "CM001"
@@ -189,6 +193,10 @@ class Loaded:
     hidden: dict[str, int] = field(default_factory=dict)
     # id() of each list and mapping of ``data`` -> the places of its items.
     places: dict[int, _Places] = field(default_factory=dict, repr=False)
+    # The data ``places`` describe: ``data`` itself, or its copy parsed again with
+    # places (see PLACES_LATER_UP_TO), then ``later`` (text, parser) is cleared.
+    shape: Any = field(default=None, repr=False)
+    later: tuple[str, Any] | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -208,8 +216,10 @@ class Loaded:
         """
         if self.root is None:
             return (1, 1)
+        if self.later is not None:
+            self._place()
         where = self.root
-        node = self.data
+        node = self.shape
         last = len(loc) - 1
         for i, part in enumerate(loc):
             places = self.places.get(id(node)) if isinstance(node, dict | list) else None
@@ -231,6 +241,16 @@ class Loaded:
                 break
             node = node[part]
         return ((where >> 24) + 1, (where & 0xFFFFFF) + 1)
+
+    def _place(self) -> None:
+        """The places of a file loaded without them: its text parsed again, with them."""
+        assert self.later is not None
+        text, parser_class = self.later
+        self.later = None
+        again = Loaded(self.path)
+        builder, _ = _build(again, text, parser_class, placed=True)
+        self.places = again.places
+        self.shape = builder.data
 
     def problem(
         self,
@@ -272,8 +292,9 @@ def _clip(text: str, limit: int = 60) -> str:
 class _Builder:
     """Events to plain data and places, in one loop, collecting problems."""
 
-    def __init__(self, loaded: Loaded) -> None:
+    def __init__(self, loaded: Loaded, placed: bool = True) -> None:
         self.loaded = loaded
+        self.placed = placed  # whether places are kept (Loaded.places)
         self.anchors: set[str] = set()
         self.aliases = 0
         self.too_deep = False
@@ -309,8 +330,9 @@ class _Builder:
         refused one, whose contents are skipped), ``is_map``, ``key`` (a mapping's key
         waiting for its value) and ``key_at``, ``drop`` (how many of the values now
         coming are ignored: a refused pair), ``vals`` and ``keys`` (the packed places
-        of its items and keys) and ``start`` (its own place). ``stack`` holds the
-        enclosing ones' state while a nested one is built; ``depth`` counts them all.
+        of its items and keys, when ``placed``) and ``start`` (its own place).
+        ``stack`` holds the enclosing ones' state while a nested one is built;
+        ``depth`` counts them all.
         """
         get = parser.get_event
         peek = parser.peek_event
@@ -323,6 +345,7 @@ class _Builder:
             return
         document = event
         places_of = self.loaded.places
+        placed = self.placed
         anchors = self.anchors
         seen = _PLAIN_SEEN.get
         stack: list[tuple[Any, ...]] = []
@@ -352,8 +375,9 @@ class _Builder:
                         text = event.value
                         if event.tag is None and len(text) <= MAX_KEY_CHARS and text not in cur:
                             key = text
-                            mark = event.start_mark
-                            key_at = (mark.line << 24) | mark.column
+                            if placed:
+                                mark = event.start_mark
+                                key_at = (mark.line << 24) | mark.column
                         else:
                             key, key_at, drop = self._key(cur, event)
                     else:
@@ -367,12 +391,14 @@ class _Builder:
                             value = event.value
                         if is_map:
                             cur[key] = value
-                            keys.append(key_at)
                             key = None
+                            if placed:
+                                keys.append(key_at)
                         else:
                             cur.append(value)
-                        mark = event.start_mark
-                        vals.append((mark.line << 24) | mark.column)
+                        if placed:
+                            mark = event.start_mark
+                            vals.append((mark.line << 24) | mark.column)
                     event = get()
                     continue
                 done = self._value(event)  # the whole document is one value
@@ -402,8 +428,9 @@ class _Builder:
                 elif empty and depth and not is_map and tag is None:
                     get()  # an empty item of a list, inline: `[{}, {}, ...]`
                     cur.append({} if mapping else [])
-                    mark = event.start_mark
-                    vals.append((mark.line << 24) | mark.column)
+                    if placed:
+                        mark = event.start_mark
+                        vals.append((mark.line << 24) | mark.column)
                     event = get()
                     continue
                 else:
@@ -428,7 +455,7 @@ class _Builder:
             elif kind is MappingEndEvent or kind is SequenceEndEvent:
                 done = cur
                 at = start
-                if cur is not None:
+                if cur is not None and placed:
                     places_of[id(cur)] = _Places(vals, keys if is_map else None)
                 depth -= 1
                 if depth:
@@ -458,12 +485,14 @@ class _Builder:
                 pass
             elif is_map:
                 cur[key] = done
-                keys.append(key_at)
-                vals.append(at)
                 key = None
+                if placed:
+                    keys.append(key_at)
+                    vals.append(at)
             else:
                 cur.append(done)
-                vals.append(at)
+                if placed:
+                    vals.append(at)
             event = get()
         get()  # the document's end
         event = get()
@@ -681,14 +710,17 @@ def load_text(path: str, raw: bytes | str) -> Loaded:
     if early is not None:
         loaded.problems.append(early)
         return loaded
-    builder, error = _build(loaded, text, _Parser)
+    placed = len(text) > PLACES_LATER_UP_TO
+    parser_class = _Parser
+    builder, error = _build(loaded, text, parser_class, placed)
     if error is not None and _NESTING_LIMIT in str(error) and _Parser is not _PyParser:
         # The libyaml of PyYAML 6.0.4+ stops at 1,000 levels with a syntax error of its
         # own (in flow context before the first event): the same mistake as ours, so the
         # same problem at the same place. The pure-Python parser has no such limit and
         # reaches the 65th level after a few hundred bytes.
         loaded = Loaded(path)
-        builder, error = _build(loaded, text, _PyParser)
+        parser_class = _PyParser
+        builder, error = _build(loaded, text, parser_class, placed)
         if error is not None and _NESTING_LIMIT in str(error):  # pragma: no cover
             mark = getattr(error, "problem_mark", None)
             line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
@@ -709,7 +741,9 @@ def load_text(path: str, raw: bytes | str) -> Loaded:
         loaded.places.clear()
         return loaded
     loaded.root = builder.root
-    loaded.data = builder.data
+    loaded.data = loaded.shape = builder.data
+    if not placed:
+        loaded.later = (text, parser_class)
     return loaded
 
 
@@ -744,10 +778,12 @@ def nesting_problem(path: str, text: str) -> Problem | None:
     return None
 
 
-def _build(loaded: Loaded, text: str, parser_class: Any) -> tuple[_Builder, Any]:
+def _build(
+    loaded: Loaded, text: str, parser_class: Any, placed: bool = True
+) -> tuple[_Builder, Any]:
     """Run the builder over ``text``: (builder, the syntax error that stopped it)."""
     parser = parser_class(text)
-    builder = _Builder(loaded)
+    builder = _Builder(loaded, placed)
     try:
         builder.run(parser)
     except yaml.YAMLError as exc:
