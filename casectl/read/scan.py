@@ -215,13 +215,19 @@ def _check_chunk(
     derive: bool,
     day: date | None = None,
     extra: tuple[str, ...] = (),
+    stamps: list[str | None] | None = None,
 ) -> list[_Checked]:
     """Check these clients; with ``day`` (``--as-of`` before today) their facts and due
     dates are those of the records as of ``day`` (``read.asof``), never cached.
-    ``extra``: the lazy sections (``EXTRA``) to compute too, of the same view."""
+    ``extra``: the lazy sections (``EXTRA``) to compute too, of the same view.
+    ``stamps``: each folder's stamp, taken before this call (else taken here, before
+    its files are read: a file changed since then only makes the stamp stale)."""
     out = []
-    for folder in folders:
-        stamp = stamp_folder(root / "clients" / folder, records.CLIENT_FILES)
+    base = os.fspath(root / "clients") + os.sep
+    for n, folder in enumerate(folders):
+        stamp = (
+            stamps[n] if stamps is not None else stamp_folder(base + folder, records.CLIENT_FILES)
+        )
         check = check_client(records.read_client(root, folder), env)
         latest = check.latest_event()
         dated = _iso(latest_dated(check, env.agency))
@@ -336,6 +342,7 @@ def scan(
     found: dict[str, ScannedClient] = {}
     files = 0
     misses: list[str] = []
+    miss_stamps: list[str | None] = []
     base = os.fspath(clients_dir) + os.sep  # strings, not Paths: this runs 10,000 times
     names = records.CLIENT_FILES
     for cid in wanted:
@@ -357,12 +364,13 @@ def scan(
             files += _files(entry)
         else:
             misses.append(cid)
+            miss_stamps.append(stamp)
     done = len(found)
     if progress:
         progress(done, len(wanted))
     # checking makes cyclic garbage: collect it as usual (a warm read checks no one)
     with gc_paused(False) if misses else contextlib.nullcontext():
-        for checked in _run_checks(ctx, misses, derive, day if derive else None):
+        for checked in _run_checks(ctx, misses, miss_stamps, derive, day if derive else None):
             # as-of views are never cached, restricted clients never
             if use_cache and checked.current and checked.id not in restricted:
                 cache.put(checked.id, checked.entry, cache_parts(checked))
@@ -442,19 +450,42 @@ def _files(entry: dict[str, Any]) -> int:
 
 
 def _run_checks(
-    ctx: RunContext, folders: list[str], derive: bool, day: date | None = None
+    ctx: RunContext,
+    folders: list[str],
+    stamps: list[str | None],
+    derive: bool,
+    day: date | None = None,
 ) -> Iterable[_Checked]:
+    """Check ``folders`` (whose ``stamps`` were just taken), in worker processes when
+    there are many."""
     workers = min(os.cpu_count() or 1, 8)
     env = ctx.env
     if len(folders) < PARALLEL_THRESHOLD or workers < 2:
-        for folder in folders:
-            yield from _check_chunk(ctx.root, [folder], env, derive, day)
+        for n, folder in enumerate(folders):
+            yield from _check_chunk(ctx.root, [folder], env, derive, day, stamps=[stamps[n]])
         return
-    chunks = [folders[i : i + CHUNK] for i in range(0, len(folders), CHUNK)]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
-        futures = [pool.submit(_check_chunk, ctx.root, chunk, env, derive, day) for chunk in chunks]
-        for fut in futures:
-            yield from fut.result()
+    spans = range(0, len(folders), CHUNK)
+    # What this process holds now (modules, settings, the cache's index) is only read
+    # by the workers: frozen, their collector never walks it again (nor copies its pages).
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+            futures = [
+                pool.submit(
+                    _check_chunk,
+                    ctx.root,
+                    folders[i : i + CHUNK],
+                    env,
+                    derive,
+                    day,
+                    stamps=stamps[i : i + CHUNK],
+                )
+                for i in spans
+            ]
+            for fut in futures:
+                yield from fut.result()
+    finally:
+        gc.unfreeze()
 
 
 def _recheck(ctx: RunContext, cid: str) -> ScannedClient:
