@@ -79,6 +79,11 @@ TOO_LONG = "CM013"
 KEY_TOO_LONG = "CM014"
 CONFLICT = "CM015"
 
+# The characters CM011 flags in keys and values (checks.text): C0 controls but tab and
+# newline, DEL, C1 controls, the bidi embeddings, overrides and isolates.
+FLAGGED = "\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+_MARKED_TEXT = re.compile(f"[\t\\\\{FLAGGED}]")
+
 # git's conflict markers, at the start of a line (YAML never has them there: block
 # scalars are indented, and a plain scalar cannot start with them unindented).
 _CONFLICT_MARK = re.compile(r"^(?:<{7}|>{7})(?: |$)", re.M)
@@ -197,6 +202,9 @@ class Loaded:
     # places (see PLACES_LATER_UP_TO), then ``later`` (text, parser) is cleared.
     shape: Any = field(default=None, repr=False)
     later: tuple[str, Any] | None = field(default=None, repr=False)
+    # Whether the text holds a tab, a backslash (an escape in a double-quoted value) or
+    # a character CM011 flags (``FLAGGED``): without one, no value can hold any of them.
+    marked_text: bool = True
 
     @property
     def ok(self) -> bool:
@@ -742,6 +750,7 @@ def load_text(path: str, raw: bytes | str) -> Loaded:
         return loaded
     loaded.root = builder.root
     loaded.data = loaded.shape = builder.data
+    loaded.marked_text = _MARKED_TEXT.search(text) is not None
     if not placed:
         loaded.later = (text, parser_class)
     return loaded
