@@ -464,7 +464,10 @@ def _run_checks(
         for n, folder in enumerate(folders):
             yield from _check_chunk(ctx.root, [folder], env, derive, day, stamps=[stamps[n]])
         return
-    spans = range(0, len(folders), CHUNK)
+    # The first client here: what checking builds on first use (the records'
+    # validators) is then built once, not once in every worker.
+    yield from _check_chunk(ctx.root, folders[:1], env, derive, day, stamps=stamps[:1])
+    spans = range(1, len(folders), CHUNK)
     # What this process holds now (modules, settings, the cache's index) is only read
     # by the workers: frozen, their collector never walks it again (nor copies its pages).
     gc.freeze()
