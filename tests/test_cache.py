@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -263,6 +264,13 @@ def test_clients_checked_in_worker_processes_are_cached_with_their_stamps(
     index = json.loads((root / CACHE).read_text())["clients"]
     serial = json.loads((tmp_path / "serial-cache" / CACHE.name).read_text())["clients"]
     assert index == serial  # the same stamps and problems as checked in this process
+    # validate's workers send the sections' JSON, due's their objects: the same cache
+    sections = sorted(p.name for p in (root / ".casectl").glob("read-cache.*.json"))
+    assert [name.split(".")[1] for name in sections] == ["detail", "facts", "schedule"]
+    by_validate = {name: (root / ".casectl" / name).read_text() for name in sections}
+    shutil.rmtree(root / ".casectl")
+    assert cli("-C", root, "due").exit_code == 0  # today: every client's own view, cached
+    assert {name: (root / ".casectl" / name).read_text() for name in sections} == by_validate
 
     def no_reads(*args: object) -> None:
         raise AssertionError("a warm run read a client")
