@@ -11,7 +11,9 @@ than MAX_DEPTH stops the loop at that place.
 Beside the data, each list and mapping keeps the positions of its items and keys as
 small integers (no node tree), so a later check can ask for the line and column of
 any field path (``Loaded.mark(("goals", 1, "target"))``) and a file of a million
-values costs megabytes, not gigabytes.
+values costs megabytes, not gigabytes. A file up to PLACES_LATER_UP_TO characters (a
+real case file) is loaded without them and parsed again, with them, on its first
+``mark``: most files have no problem, so their places are never asked for.
 
 Hostile files stay cheap: a key longer than MAX_KEY_CHARS is one problem and is
 dropped with its value, messages quote a short prefix of a value at most, and past
