@@ -436,14 +436,12 @@ def _collect_unknown(
     each mapping the first ``keep`` (they are in file order, so no later one can be
     among the first ``keep`` of the file). Returns how many were left out."""
     left_out = 0
-    extra = record.model_extra
+    extra = record.__pydantic_extra__  # model_extra, without the property's call
     if extra:
         out.extend(((*prefix, key), record) for key in itertools.islice(extra, keep))
         left_out += max(len(extra) - keep, 0)
-    fields = type(record).model_fields
-    for name in _nested_fields(type(record)):
+    for name, key in _nested_fields(type(record)):
         value = getattr(record, name)
-        key = fields[name].alias or name  # as the data spells it
         if isinstance(value, BaseModel):
             left_out += _collect_unknown(value, (*prefix, key), out, keep)
         elif isinstance(value, list):
@@ -567,18 +565,19 @@ def _by_key(model: type[BaseModel]) -> dict[str, Any]:
     return {info.alias or name: info for name, info in model.model_fields.items()}
 
 
-_NESTED: dict[type[BaseModel], tuple[str, ...]] = {}
+_NESTED: dict[type[BaseModel], tuple[tuple[str, str], ...]] = {}
 
 
-def _nested_fields(cls: type[BaseModel]) -> tuple[str, ...]:
-    """Names of fields whose type may hold records (computed once per class)."""
+def _nested_fields(cls: type[BaseModel]) -> tuple[tuple[str, str], ...]:
+    """(name, key as the data spells it) of the fields whose type may hold records
+    (computed once per class)."""
     cached = _NESTED.get(cls)
     if cached is None:
         names = []
         for name, info in cls.model_fields.items():
             text = repr(info.annotation)
             if any(rec.__name__ in text for rec in _record_classes()):
-                names.append(name)
+                names.append((name, info.alias or name))
         cached = _NESTED[cls] = tuple(names)
     return cached
 

@@ -25,14 +25,13 @@ from typing import Any
 from casectl.checks.result import CheckedClient
 from casectl.core.context import Env
 from casectl.core.problems import Problem
-from casectl.store.load import Loaded
+from casectl.store.load import FLAGGED, Loaded
 
 CONTROL = "CM011"
 BLANK_NAME = "CM128"
 
-_FLAGGED = "\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
-_IN_TEXT = re.compile(f"[{_FLAGGED}]")  # free text: newline and tab are fine
-_IN_NAME = re.compile(f"[\t\n{_FLAGGED}]")  # keys, ids, names: one line
+_IN_TEXT = re.compile(f"[{FLAGGED}]")  # free text: newline and tab are fine
+_IN_NAME = re.compile(f"[\t\n{FLAGGED}]")  # keys, ids, names: one line
 
 Loc = tuple[str | int, ...]
 
@@ -84,7 +83,10 @@ def check(loaded: Loaded, kind: str) -> list[Problem]:
     if loaded.data is None:
         return []
     hits: list[tuple[Loc, str, bool]] = []
-    _walk(loaded.data, (), hits)
+    if loaded.marked_text:
+        _walk(loaded.data, (), hits)
+    else:  # no value holds a tab or a flagged character: only a newline can be wrong
+        _walk_newlines(loaded.data, (), hits)
     if not hits:
         return []
     names = _NAMES.get(kind, frozenset())
@@ -144,6 +146,33 @@ def _walk(node: Any, loc: Loc, hits: list[tuple[Loc, str, bool]], names: bool = 
                 _walk(value, (*loc, i), hits)
     elif type(node) is str and not node.isprintable():
         hits.append((loc, node, False))
+
+
+def _walk_newlines(
+    node: Any, loc: Loc, hits: list[tuple[Loc, str, bool]], names: bool = False
+) -> None:
+    """:func:`_walk` for a file whose text holds no tab, no backslash and no flagged
+    character (``Loaded.marked_text``): then only a key, or a value that may be a name,
+    holding a newline can be a problem, and only those are collected (the same ones,
+    in the same order, as :func:`_walk` finds problems in)."""
+    if type(node) is dict:
+        for key, value in node.items():
+            if type(key) is str and "\n" in key:
+                hits.append(((*loc, key), key, True))
+            kind = type(value)
+            if kind is str:
+                if key in _ONE_LINE and "\n" in value:
+                    hits.append(((*loc, key), value, False))
+            elif kind is dict or kind is list:
+                _walk_newlines(value, (*loc, key), hits, key in _NAME_LISTS)
+    elif type(node) is list:
+        for i, value in enumerate(node):
+            kind = type(value)
+            if kind is str:
+                if names and "\n" in value:
+                    hits.append(((*loc, i), value, False))
+            elif kind is dict or kind is list:
+                _walk_newlines(value, (*loc, i), hits)
 
 
 def _pattern(loc: Loc) -> tuple[str, ...]:

@@ -23,7 +23,7 @@ import gc
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from multiprocessing import get_context
 from pathlib import Path
@@ -215,13 +215,23 @@ def _check_chunk(
     derive: bool,
     day: date | None = None,
     extra: tuple[str, ...] = (),
+    stamps: list[str | None] | None = None,
+    as_json: bool = False,
 ) -> list[_Checked]:
     """Check these clients; with ``day`` (``--as-of`` before today) their facts and due
     dates are those of the records as of ``day`` (``read.asof``), never cached.
-    ``extra``: the lazy sections (``EXTRA``) to compute too, of the same view."""
+    ``extra``: the lazy sections (``EXTRA``) to compute too, of the same view.
+    ``stamps``: each folder's stamp, taken before this call (else taken here, before
+    its files are read: a file changed since then only makes the stamp stale).
+    ``as_json``: the caller needs the cache's JSON of the facts and due dates, not
+    the objects (``validate``): they come in ``extra`` (see ``cache_parts``), which a
+    worker sends back for a fraction of the objects' pickling."""
     out = []
-    for folder in folders:
-        stamp = stamp_folder(root / "clients" / folder, records.CLIENT_FILES)
+    base = os.fspath(root / "clients") + os.sep
+    for n, folder in enumerate(folders):
+        stamp = (
+            stamps[n] if stamps is not None else stamp_folder(base + folder, records.CLIENT_FILES)
+        )
         check = check_client(records.read_client(root, folder), env)
         latest = check.latest_event()
         dated = _iso(latest_dated(check, env.agency))
@@ -250,9 +260,10 @@ def _check_chunk(
         )
         found = records_of(seen) if extra and seen is not None else None
         parts = {name: 0 if found is None else EXTRA[name](found, env.agency) for name in extra}
-        out.append(
-            _Checked(check.id, entry, facts, plan, seen is None, current=current, extra=parts)
-        )
+        checked = _Checked(check.id, entry, facts, plan, seen is None, current=current, extra=parts)
+        if as_json:
+            checked = replace(checked, facts=None, schedule=None, extra=cache_parts(checked))
+        out.append(checked)
     return out
 
 
@@ -331,11 +342,13 @@ def scan(
     cache = ReadCache(root, ctx.config_bytes)
     if use_cache:
         cache.load()
+    as_json = not derive  # the facts and due dates are only written to the cache
     derive = derive or use_cache
     day = past(ctx) if derive else None
     found: dict[str, ScannedClient] = {}
     files = 0
     misses: list[str] = []
+    miss_stamps: list[str | None] = []
     base = os.fspath(clients_dir) + os.sep  # strings, not Paths: this runs 10,000 times
     names = records.CLIENT_FILES
     for cid in wanted:
@@ -357,12 +370,14 @@ def scan(
             files += _files(entry)
         else:
             misses.append(cid)
+            miss_stamps.append(stamp)
     done = len(found)
     if progress:
         progress(done, len(wanted))
     # checking makes cyclic garbage: collect it as usual (a warm read checks no one)
     with gc_paused(False) if misses else contextlib.nullcontext():
-        for checked in _run_checks(ctx, misses, derive, day if derive else None):
+        checks = _run_checks(ctx, misses, miss_stamps, derive, day if derive else None, as_json)
+        for checked in checks:
             # as-of views are never cached, restricted clients never
             if use_cache and checked.current and checked.id not in restricted:
                 cache.put(checked.id, checked.entry, cache_parts(checked))
@@ -442,19 +457,51 @@ def _files(entry: dict[str, Any]) -> int:
 
 
 def _run_checks(
-    ctx: RunContext, folders: list[str], derive: bool, day: date | None = None
+    ctx: RunContext,
+    folders: list[str],
+    stamps: list[str | None],
+    derive: bool,
+    day: date | None = None,
+    as_json: bool = False,
 ) -> Iterable[_Checked]:
+    """Check ``folders`` (whose ``stamps`` were just taken), in worker processes when
+    there are many (``as_json``: see ``_check_chunk``)."""
     workers = min(os.cpu_count() or 1, 8)
     env = ctx.env
     if len(folders) < PARALLEL_THRESHOLD or workers < 2:
-        for folder in folders:
-            yield from _check_chunk(ctx.root, [folder], env, derive, day)
+        for n, folder in enumerate(folders):
+            yield from _check_chunk(
+                ctx.root, [folder], env, derive, day, stamps=[stamps[n]], as_json=as_json
+            )
         return
-    chunks = [folders[i : i + CHUNK] for i in range(0, len(folders), CHUNK)]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
-        futures = [pool.submit(_check_chunk, ctx.root, chunk, env, derive, day) for chunk in chunks]
-        for fut in futures:
-            yield from fut.result()
+    # The first client here: what checking builds on first use (the records'
+    # validators) is then built once, not once in every worker.
+    yield from _check_chunk(
+        ctx.root, folders[:1], env, derive, day, stamps=stamps[:1], as_json=as_json
+    )
+    spans = range(1, len(folders), CHUNK)
+    # What this process holds now (modules, settings, the cache's index) is only read
+    # by the workers: frozen, their collector never walks it again (nor copies its pages).
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+            futures = [
+                pool.submit(
+                    _check_chunk,
+                    ctx.root,
+                    folders[i : i + CHUNK],
+                    env,
+                    derive,
+                    day,
+                    stamps=stamps[i : i + CHUNK],
+                    as_json=as_json,
+                )
+                for i in spans
+            ]
+            for fut in futures:
+                yield from fut.result()
+    finally:
+        gc.unfreeze()
 
 
 def _recheck(ctx: RunContext, cid: str) -> ScannedClient:

@@ -11,7 +11,9 @@ than MAX_DEPTH stops the loop at that place.
 Beside the data, each list and mapping keeps the positions of its items and keys as
 small integers (no node tree), so a later check can ask for the line and column of
 any field path (``Loaded.mark(("goals", 1, "target"))``) and a file of a million
-values costs megabytes, not gigabytes.
+values costs megabytes, not gigabytes. A file up to PLACES_LATER_UP_TO characters (a
+real case file) is loaded without them and parsed again, with them, on its first
+``mark``: most files have no problem, so their places are never asked for.
 
 Hostile files stay cheap: a key longer than MAX_KEY_CHARS is one problem and is
 dropped with its value, messages quote a short prefix of a value at most, and past
@@ -58,6 +60,10 @@ MAX_PROBLEMS_PER_FILE = 100
 MAX_KEY_CHARS = 256
 # A mapping with more pairs than this gets a key index for Loaded.mark.
 _INDEX_FROM = 16
+# A file up to this many characters is loaded without places; the first Loaded.mark
+# parses it again, with them (most files have no problem, so no mark is ever asked
+# for). A bigger one keeps them as it loads: a hostile file is not parsed twice.
+PLACES_LATER_UP_TO = 64 * 1024
 
 # Codes of the loader (CM0xx); documented in docs/checks.md.
 SYNTAX = "CM001"
@@ -74,6 +80,11 @@ TOO_MANY = "CM012"
 TOO_LONG = "CM013"
 KEY_TOO_LONG = "CM014"
 CONFLICT = "CM015"
+
+# The characters CM011 flags in keys and values (checks.text): C0 controls but tab and
+# newline, DEL, C1 controls, the bidi embeddings, overrides and isolates.
+FLAGGED = "\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+_MARKED_TEXT = re.compile(f"[\t\\\\{FLAGGED}]")
 
 # git's conflict markers, at the start of a line (YAML never has them there: block
 # scalars are indented, and a plain scalar cannot start with them unindented).
@@ -93,18 +104,45 @@ _STD_PREFIX = "tag:yaml.org,2002:"
 
 Loc = tuple[str | int, ...]
 
-_PLAIN = "?plain"
 _IMPLICIT = yaml.resolver.Resolver.yaml_implicit_resolvers
 _AS_TEXT = frozenset({"tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"})
+
+
+def _one_pattern(resolvers: list[tuple[str, re.Pattern[str]]]) -> re.Pattern[str] | None:
+    """The resolvers of one first character as one regex whose named group says which
+    of them (the first, in order) matches: the same answer in one call. None when their
+    flags differ (then they are tried one by one)."""
+    flags = {regexp.flags for _, regexp in resolvers}
+    if len(flags) != 1:  # pragma: no cover - PyYAML's table has one set per character
+        return None
+    joined = "|".join(f"(?P<t{i}>{regexp.pattern})" for i, (_, regexp) in enumerate(resolvers))
+    return re.compile(joined, flags.pop())
+
+
+# first character -> (one regex for its resolvers, the tag of each named group)
+_RESOLVE: dict[str, tuple[re.Pattern[str] | None, dict[str, str]]] = {
+    first: (_one_pattern(resolvers), {f"t{i}": tag for i, (tag, _) in enumerate(resolvers)})
+    for first, resolvers in _IMPLICIT.items()
+}
 
 
 def _plain_tag(value: str) -> str:
     """The tag of a plain scalar, from PyYAML's own implicit-resolver table (so values
     are exactly YAML 1.1 as PyYAML reads them)."""
-    for tag, regexp in _IMPLICIT.get(value[0] if value else "", ()):
-        if regexp.match(value):
-            return _STR if tag in _AS_TEXT else str(tag)
-    return _STR
+    found = _RESOLVE.get(value[0] if value else "")
+    if found is None:
+        return _STR  # most text: no resolver starts with its first character
+    pattern, tags = found
+    if pattern is None:  # pragma: no cover - see _one_pattern
+        for tag, regexp in _IMPLICIT[value[0] if value else ""]:
+            if regexp.match(value):
+                return _STR if tag in _AS_TEXT else str(tag)
+        return _STR
+    match = pattern.match(value)
+    if match is None:
+        return _STR
+    tag = tags[str(match.lastgroup)]
+    return _STR if tag in _AS_TEXT else str(tag)
 
 
 class _PyParser(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser):
@@ -144,9 +182,9 @@ class _Places:
 
     __slots__ = ("index", "keys", "values")
 
-    def __init__(self, mapping: bool) -> None:
-        self.values: list[int] = []
-        self.keys: list[int] | None = [] if mapping else None
+    def __init__(self, values: list[int], keys: list[int] | None) -> None:
+        self.values = values
+        self.keys = keys
         self.index: dict[str, int] | None = None
 
 
@@ -162,6 +200,13 @@ class Loaded:
     hidden: dict[str, int] = field(default_factory=dict)
     # id() of each list and mapping of ``data`` -> the places of its items.
     places: dict[int, _Places] = field(default_factory=dict, repr=False)
+    # The data ``places`` describe: ``data`` itself, or its copy parsed again with
+    # places (see PLACES_LATER_UP_TO), then ``later`` (text, parser) is cleared.
+    shape: Any = field(default=None, repr=False)
+    later: tuple[str, Any] | None = field(default=None, repr=False)
+    # Whether the text holds a tab, a backslash (an escape in a double-quoted value) or
+    # a character CM011 flags (``FLAGGED``): without one, no value can hold any of them.
+    marked_text: bool = True
 
     @property
     def ok(self) -> bool:
@@ -181,8 +226,10 @@ class Loaded:
         """
         if self.root is None:
             return (1, 1)
+        if self.later is not None:
+            self._place()
         where = self.root
-        node = self.data
+        node = self.shape
         last = len(loc) - 1
         for i, part in enumerate(loc):
             places = self.places.get(id(node)) if isinstance(node, dict | list) else None
@@ -204,6 +251,16 @@ class Loaded:
                 break
             node = node[part]
         return ((where >> 24) + 1, (where & 0xFFFFFF) + 1)
+
+    def _place(self) -> None:
+        """The places of a file loaded without them: its text parsed again, with them."""
+        assert self.later is not None
+        text, parser_class = self.later
+        self.later = None
+        again = Loaded(self.path)
+        builder, _ = _build(again, text, parser_class, placed=True)
+        self.places = again.places
+        self.shape = builder.data
 
     def problem(
         self,
@@ -242,30 +299,12 @@ def _clip(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-class _Frame:
-    """A list or mapping being built, or a refused one being skipped (value None)."""
-
-    __slots__ = ("drop", "key", "key_at", "places", "start", "value")
-
-    def __init__(self, value: list[Any] | dict[str, Any] | None, start: int) -> None:
-        self.value = value
-        self.start = start
-        self.places = _Places(isinstance(value, dict)) if value is not None else None
-        self.key: str | None = None  # a mapping's key waiting for its value
-        self.key_at = 0
-        self.drop = 0  # how many of the values now coming are ignored (a refused pair)
-
-
-def _wants_key(frame: _Frame) -> bool:
-    """Whether the next node of ``frame`` is a key of a mapping being built."""
-    return isinstance(frame.value, dict) and frame.key is None and frame.drop == 0
-
-
 class _Builder:
     """Events to plain data and places, in one loop, collecting problems."""
 
-    def __init__(self, loaded: Loaded) -> None:
+    def __init__(self, loaded: Loaded, placed: bool = True) -> None:
         self.loaded = loaded
+        self.placed = placed  # whether places are kept (Loaded.places)
         self.anchors: set[str] = set()
         self.aliases = 0
         self.too_deep = False
@@ -294,128 +333,176 @@ class _Builder:
         )
 
     def run(self, parser: Any) -> None:
-        """Build the one document of the stream; syntax errors raise yaml.YAMLError."""
+        """Build the one document of the stream; syntax errors raise yaml.YAMLError.
+
+        The list or mapping being built lives in local variables (this loop runs once
+        per event: attribute lookups are its cost): ``cur`` the container (None: a
+        refused one, whose contents are skipped), ``is_map``, ``key`` (a mapping's key
+        waiting for its value) and ``key_at``, ``drop`` (how many of the values now
+        coming are ignored: a refused pair), ``vals`` and ``keys`` (the packed places
+        of its items and keys, when ``placed``) and ``start`` (its own place).
+        ``stack`` holds the enclosing ones' state while a nested one is built;
+        ``depth`` counts them all.
+        """
         get = parser.get_event
         peek = parser.peek_event
         get()  # the stream's start
         event = get()
-        if isinstance(event, StreamEndEvent):
+        if event.__class__ is StreamEndEvent:
             self.loaded.problems.append(
                 Problem(self.loaded.path, 1, 1, "error", EMPTY, "file holds no YAML document")
             )
             return
         document = event
-        stack: list[_Frame] = []
+        places_of = self.loaded.places
+        placed = self.placed
+        anchors = self.anchors
         seen = _PLAIN_SEEN.get
+        stack: list[tuple[Any, ...]] = []
+        depth = 0  # open lists and mappings (0: the top value is next)
+        cur: Any = None
+        is_map = False
+        key: str | None = None
+        key_at = 0
+        drop = 0
+        vals: list[int] = []
+        keys: list[int] = []
+        start = 0
+        done: Any
+        container: Any
         event = get()
         while True:
             kind = event.__class__
-            if kind is ScalarEvent and stack and event.anchor is None and stack[-1].drop == 0:
-                # The common case, inline: a plain key, or a value of a list or mapping.
-                frame = stack[-1]
-                container = frame.value
-                mark = event.start_mark
-                key: str | None = None
-                if isinstance(container, dict):
-                    key = frame.key
-                    if key is None:
-                        text = event.value
-                        if (
-                            event.tag is None
-                            and len(text) <= MAX_KEY_CHARS
-                            and text not in container
-                        ):
-                            frame.key = text
-                            frame.key_at = (mark.line << 24) | mark.column
-                        else:
-                            self._key(frame, event)
-                        event = get()
-                        continue
-                if container is not None and frame.places is not None:
-                    if event.tag is not None:
-                        value = self._value(event)
-                    elif event.implicit[0]:
-                        value = seen(event.value, _UNSEEN)
-                        if value is _UNSEEN:
-                            value = self._plain(event)
-                    else:
-                        value = event.value
-                    places = frame.places
-                    if isinstance(container, list):
-                        container.append(value)
-                    elif key is not None and places.keys is not None:
-                        container[key] = value
-                        places.keys.append(frame.key_at)
-                        frame.key = None
-                    places.values.append((mark.line << 24) | mark.column)
-                    event = get()
-                    continue
             if kind is ScalarEvent:
                 if event.anchor is not None:
-                    self.anchors.add(event.anchor)
-                top = stack[-1] if stack else None
-                if top is not None and _wants_key(top):
-                    self._key(top, event)
+                    anchors.add(event.anchor)
+                if depth:
+                    if drop:
+                        drop -= 1  # the value of a refused pair
+                    elif cur is None:
+                        pass  # inside a refused collection: not built
+                    elif is_map and key is None:
+                        text = event.value
+                        if event.tag is None and len(text) <= MAX_KEY_CHARS and text not in cur:
+                            key = text
+                            if placed:
+                                mark = event.start_mark
+                                key_at = (mark.line << 24) | mark.column
+                        else:
+                            key, key_at, drop = self._key(cur, event)
+                    else:
+                        if event.tag is not None:
+                            value = self._value(event)
+                        elif event.implicit[0]:
+                            value = seen(event.value, _UNSEEN)
+                            if value is _UNSEEN:
+                                value = self._plain(event)
+                        else:
+                            value = event.value
+                        if is_map:
+                            cur[key] = value
+                            key = None
+                            if placed:
+                                keys.append(key_at)
+                        else:
+                            cur.append(value)
+                        if placed:
+                            mark = event.start_mark
+                            vals.append((mark.line << 24) | mark.column)
                     event = get()
                     continue
-                if top is not None and (top.value is None or top.drop):
-                    value = None  # inside a refused collection, or a refused pair: not built
-                else:
-                    value = self._value(event)
-                done: Any = value
+                done = self._value(event)  # the whole document is one value
                 at = _pack(event.start_mark)
-            elif kind is SequenceStartEvent or kind is MappingStartEvent:
+            elif kind is MappingStartEvent or kind is SequenceStartEvent:
                 if event.anchor is not None:
-                    self.anchors.add(event.anchor)
-                if len(stack) > MAX_DEPTH:
+                    anchors.add(event.anchor)
+                if depth > MAX_DEPTH:
                     self._at(event, TOO_DEEP, f"nested more than {MAX_DEPTH} levels deep")
                     self.too_deep = True
                     return
-                end = MappingEndEvent if kind is MappingStartEvent else SequenceEndEvent
-                empty = peek().__class__ is end
-                if empty and stack and event.tag is None and stack[-1].drop == 0:
-                    frame = stack[-1]
-                    if isinstance(frame.value, list) and frame.places is not None:
-                        get()  # an empty item of a list, inline: `[{}, {}, ...]`
-                        frame.value.append({} if kind is MappingStartEvent else [])
+                mapping = kind is MappingStartEvent
+                empty = peek().__class__ is (MappingEndEvent if mapping else SequenceEndEvent)
+                tag = event.tag
+                if depth and drop:
+                    container = None  # part of a refused pair
+                elif depth and cur is None:
+                    container = None  # inside a refused collection
+                elif depth and is_map and key is None:
+                    self._at(event, BAD_KEY, "a key must be plain text, not a list or mapping")
+                    drop = 2  # this key and its value
+                    container = None
+                elif tag is not None and tag != "!" and tag != (_MAP if mapping else _SEQ):
+                    # Refused, not built: a value under a foreign tag means something else.
+                    self._at(event, BAD_TAG, _tag_message(tag))
+                    container = None
+                elif empty and depth and not is_map and tag is None:
+                    get()  # an empty item of a list, inline: `[{}, {}, ...]`
+                    cur.append({} if mapping else [])
+                    if placed:
                         mark = event.start_mark
-                        frame.places.values.append((mark.line << 24) | mark.column)
-                        event = get()
-                        continue
-                container = self._start(stack, event, kind is MappingStartEvent)
-                if not empty:
-                    stack.append(_Frame(container, _pack(event.start_mark)))
+                        vals.append((mark.line << 24) | mark.column)
                     event = get()
                     continue
-                get()  # an empty list or mapping: no frame, no places
+                else:
+                    container = {} if mapping else []
+                if not empty:
+                    if depth:
+                        stack.append((cur, is_map, key, key_at, drop, vals, keys, start))
+                    depth += 1
+                    cur = container
+                    is_map = mapping
+                    key = None
+                    key_at = 0
+                    drop = 0
+                    vals = []
+                    keys = []
+                    start = _pack(event.start_mark)
+                    event = get()
+                    continue
+                get()  # an empty list or mapping: no places
                 done = container
                 at = _pack(event.start_mark)
-            elif kind is SequenceEndEvent or kind is MappingEndEvent:
-                frame = stack.pop()
-                done = frame.value
-                at = frame.start
-                if frame.value is not None and frame.places is not None:
-                    self.loaded.places[id(frame.value)] = frame.places
+            elif kind is MappingEndEvent or kind is SequenceEndEvent:
+                done = cur
+                at = start
+                if cur is not None and placed:
+                    places_of[id(cur)] = _Places(vals, keys if is_map else None)
+                depth -= 1
+                if depth:
+                    cur, is_map, key, key_at, drop, vals, keys, start = stack.pop()
             elif kind is AliasEvent:
-                if event.anchor not in self.anchors:
+                if event.anchor not in anchors:
                     raise ComposerError(
                         None, None, f"found undefined alias {_clip(event.anchor)!r}",
                         event.start_mark,
                     )  # fmt: skip
                 self._alias(event)
-                top = stack[-1] if stack else None
-                if top is not None and _wants_key(top):
-                    top.drop = 1  # an alias as a key: its value is not kept either
+                if depth and not drop and cur is not None and is_map and key is None:
+                    drop = 1  # an alias as a key: its value is not kept either
                     event = get()
                     continue
                 done = None
                 at = _pack(event.start_mark)
             else:  # pragma: no cover - the parser sends nothing else inside a document
                 raise ComposerError(None, None, f"unexpected {kind.__name__}", event.start_mark)
-            if not stack:
+            if not depth:
                 self.data, self.root = done, at
                 break
-            self._put(stack[-1], done, at)
+            # a finished value into the collection being built
+            if drop:
+                drop -= 1
+            elif cur is None:
+                pass
+            elif is_map:
+                cur[key] = done
+                key = None
+                if placed:
+                    keys.append(key_at)
+                    vals.append(at)
+            else:
+                cur.append(done)
+                if placed:
+                    vals.append(at)
             event = get()
         get()  # the document's end
         event = get()
@@ -427,46 +514,9 @@ class _Builder:
                 event.start_mark,  # type: ignore[arg-type]
             )
 
-    def _start(self, stack: list[_Frame], event: Any, mapping: bool) -> Any:
-        """The container a collection builds into, or None when it is refused."""
-        top = stack[-1] if stack else None
-        if top is not None:
-            if top.value is None or top.drop:
-                return None  # inside a refused collection, or part of a refused pair
-            if _wants_key(top):
-                self._at(event, BAD_KEY, "a key must be plain text, not a list or mapping")
-                top.drop = 2  # this key and its value
-                return None
-        tag = event.tag
-        if tag is not None and tag != "!" and tag != (_MAP if mapping else _SEQ):
-            # Refused, not built: a value under a foreign tag means something else.
-            self._at(event, BAD_TAG, _tag_message(tag))
-            return None
-        return {} if mapping else []
-
-    def _put(self, top: _Frame, value: Any, at: int) -> None:
-        """A finished value into the collection being built."""
-        if top.value is None:
-            return
-        if top.drop:
-            top.drop -= 1
-            return
-        places = top.places
-        assert places is not None
-        if isinstance(top.value, list):
-            top.value.append(value)
-            places.values.append(at)
-            return
-        key = top.key
-        assert key is not None and places.keys is not None
-        top.value[key] = value
-        places.keys.append(top.key_at)
-        places.values.append(at)
-        top.key = None
-
-    def _key(self, top: _Frame, event: Any) -> None:
-        """A mapping key (plain text by its text: `yes:`, `1:`, `~:`); refused ones make
-        the pair be dropped."""
+    def _key(self, container: dict[str, Any], event: Any) -> tuple[str | None, int, int]:
+        """A mapping key (plain text by its text: `yes:`, `1:`, `~:`) as (key, its
+        place, values to drop); a refused one makes the pair be dropped."""
         key = event.value
         if len(key) > MAX_KEY_CHARS:
             self._at(
@@ -475,20 +525,16 @@ class _Builder:
                 f"key too long ({len(key):,} characters; the limit is "
                 f"{MAX_KEY_CHARS}); the key and its value are ignored",
             )
-            top.drop = 1
-            return
+            return None, 0, 1
         tag = event.tag
         if tag is not None and tag != "!" and tag != _STR:
             self._scalar(event, tag)  # reports a bad tag on the key
-        assert isinstance(top.value, dict)
-        if key in top.value:
+        if key in container:
             self._at(
                 event, DUPLICATE_KEY, f"{key}: duplicate key (the earlier value would be lost)"
             )
-            top.drop = 1
-            return
-        top.key = key
-        top.key_at = _pack(event.start_mark)
+            return None, 0, 1
+        return key, _pack(event.start_mark), 0
 
     def _alias(self, event: Any) -> None:
         self.aliases += 1
@@ -628,18 +674,19 @@ def _decode(path: str, raw: bytes, loaded: Loaded) -> str | None:
     return text
 
 
-def _check_text(path: str, text: str) -> Problem | None:
-    """Problems that make a decoded text unreadable as YAML before parsing it."""
+def _check_text(path: str, text: str, decoded: bool) -> Problem | None:
+    """Problems that make a decoded text unreadable as YAML before parsing it.
+    ``decoded``: the text came from UTF-8 bytes, which cannot hold a lone surrogate."""
     if "\x00" in text:
         line, col = _position(text, text.index("\x00"))
         return Problem(
             path, line, col, "error", ENCODING, "contains a NUL byte; is it a text file?"
         )
-    bad = _SURROGATE.search(text)
+    bad = None if decoded else _SURROGATE.search(text)
     if bad is not None:
         line, col = _position(text, bad.start())
         return Problem(path, line, col, "error", ENCODING, "contains an invalid character")
-    if not text.strip():
+    if not text or text.isspace():  # what strip() would leave empty, without a copy
         return Problem(path, 1, 1, "error", EMPTY, "file is empty")
     return None
 
@@ -669,18 +716,21 @@ def load_text(path: str, raw: bytes | str) -> Loaded:
     if conflict is not None:
         loaded.problems.append(conflict)
         return loaded
-    early = _check_text(path, text)
+    early = _check_text(path, text, decoded=not isinstance(raw, str))
     if early is not None:
         loaded.problems.append(early)
         return loaded
-    builder, error = _build(loaded, text, _Parser)
+    placed = len(text) > PLACES_LATER_UP_TO
+    parser_class = _Parser
+    builder, error = _build(loaded, text, parser_class, placed)
     if error is not None and _NESTING_LIMIT in str(error) and _Parser is not _PyParser:
         # The libyaml of PyYAML 6.0.4+ stops at 1,000 levels with a syntax error of its
         # own (in flow context before the first event): the same mistake as ours, so the
         # same problem at the same place. The pure-Python parser has no such limit and
         # reaches the 65th level after a few hundred bytes.
         loaded = Loaded(path)
-        builder, error = _build(loaded, text, _PyParser)
+        parser_class = _PyParser
+        builder, error = _build(loaded, text, parser_class, placed)
         if error is not None and _NESTING_LIMIT in str(error):  # pragma: no cover
             mark = getattr(error, "problem_mark", None)
             line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
@@ -701,7 +751,10 @@ def load_text(path: str, raw: bytes | str) -> Loaded:
         loaded.places.clear()
         return loaded
     loaded.root = builder.root
-    loaded.data = builder.data
+    loaded.data = loaded.shape = builder.data
+    loaded.marked_text = _MARKED_TEXT.search(text) is not None
+    if not placed:
+        loaded.later = (text, parser_class)
     return loaded
 
 
@@ -736,10 +789,12 @@ def nesting_problem(path: str, text: str) -> Problem | None:
     return None
 
 
-def _build(loaded: Loaded, text: str, parser_class: Any) -> tuple[_Builder, Any]:
+def _build(
+    loaded: Loaded, text: str, parser_class: Any, placed: bool = True
+) -> tuple[_Builder, Any]:
     """Run the builder over ``text``: (builder, the syntax error that stopped it)."""
     parser = parser_class(text)
-    builder = _Builder(loaded)
+    builder = _Builder(loaded, placed)
     try:
         builder.run(parser)
     except yaml.YAMLError as exc:

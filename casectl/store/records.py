@@ -76,7 +76,7 @@ def parse(rel: str, raw: bytes) -> load.Loaded:
     return loaded
 
 
-def _is_link(path: Path) -> bool:
+def _is_link(path: str) -> bool:
     try:
         return stat.S_ISLNK(os.lstat(path).st_mode)
     except OSError:
@@ -88,7 +88,7 @@ def read_client(root: Path, cid: str) -> ClientFiles:
     Never raises for what is on disk: every oddity is recorded for the checks."""
     if not CLIENT_ID_RE.fullmatch(cid):
         return ClientFiles(cid, bad_id=True)
-    base = root / "clients" / cid
+    base = os.path.join(root, "clients", cid)  # strings: this runs for every client
     if _is_link(base):
         return ClientFiles(cid, folder_link=True)
     try:
@@ -99,15 +99,16 @@ def read_client(root: Path, cid: str) -> ClientFiles:
     loaded: dict[str, load.Loaded] = {}
     missing: list[str] = []
     links: list[str] = []
+    prefix = base + os.sep
     for name in CLIENT_FILES:
         rel = f"clients/{cid}/{name}"
         if name not in names:
             missing.append(name)
             continue
-        if _is_link(base / name):
+        if _is_link(prefix + name):
             links.append(name)
             continue
-        content = load.read_regular(base / name)
+        content = load.read_regular(prefix + name)
         if isinstance(content, str):  # why it cannot be read: one problem, CM008
             unread = load.Loaded(rel)
             unread.problems.append(Problem(rel, 1, 1, "error", load.UNREADABLE, content))

@@ -6,7 +6,12 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
+from casectl.checks import text as text_rules
+from casectl.store.load import FLAGGED, load_text
 from tests.builders import (
     AGENCY_YAML,
     CLIENT_1,
@@ -121,3 +126,42 @@ def test_text_output_shows_a_hostile_key_escaped(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "x\\x1b]0;title\\x07: holds 2 control characters" in result.stdout
     assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", result.stdout)
+
+
+# Keys that name something in some file, free text, and others; text with the characters
+# CM011 is about (newline, tab, escape, C1, bidi, line separator) and plain ones.
+_KEYS = st.sampled_from(["name", "id", "by", "goals", "domains", "managers", "text", "note", "x"])
+_TEXT = st.text(st.sampled_from([*"ab ", "\n", "\t", "\x1b", "\x9b", "\u202e", "\u2028"]))
+_DATA = st.recursive(
+    _TEXT | st.integers(),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(_KEYS, children, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    _DATA,
+    st.sampled_from(["client.yaml", "plan.yaml", "log.yaml", "casectl.yaml"]),
+    st.sampled_from([None, "|", ">", "'"]),
+)
+def test_a_file_without_tabs_escapes_or_flagged_characters_is_walked_for_newlines_only(
+    data: object, kind: str, style: str | None
+) -> None:
+    """A text with no tab, backslash or flagged character (most files) is only looked
+    at for newlines in keys and names: the same problems as the whole walk finds."""
+    text = yaml.safe_dump(data, default_style=style, allow_unicode=True)
+    loaded = load_text(kind, text)
+    assume(loaded.ok)
+    assert loaded.marked_text == bool(re.search(f"[\t\\\\{FLAGGED}]", text))
+    found_now = text_rules.check(loaded, kind)
+    loaded.marked_text = True  # what every file went through before
+    assert text_rules.check(loaded, kind) == found_now
+
+
+def test_a_newline_in_a_name_without_any_escape_is_found() -> None:
+    loaded = load_text("client.yaml", "id: rc-0001\nname: |\n  Eve\n  Adams\n")
+    assert not loaded.marked_text
+    assert [(p.code, p.line, p.column) for p in text_rules.check(loaded, "client.yaml")] == [
+        ("CM011", 2, 7)
+    ]

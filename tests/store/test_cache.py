@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -240,3 +241,44 @@ def test_a_cache_file_that_is_a_link_or_a_fifo_is_ignored(agency: Path, tmp_path
         assert done.returncode == 0, done.stderr
     assert len(json.loads(done.stdout)) == 2
     assert secret.read_text() == "{}"
+
+
+def test_clients_checked_in_worker_processes_are_cached_with_their_stamps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool (forked workers, chunks, the stamps taken before the files are read)
+    gives exactly the problems one process gives, and a warm run then reads no file;
+    an edit made after the cold run is still seen."""
+    from casectl.read import scan
+    from tests.builders import client_files, make_agency
+
+    clients = {f"rc-{n:04d}": client_files(f"rc-{n:04d}") for n in range(1, 8)}
+    clients["rc-0003"] = {**clients["rc-0003"], "log.yaml": "- id: x\n  date: soon\n"}
+    root = make_agency(tmp_path / "a", clients, git=False)
+    alone = _validate(root)
+    assert alone[0] == 1 and "clients/rc-0003/log.yaml" in alone[1]
+    (root / ".casectl").rename(tmp_path / "serial-cache")
+    monkeypatch.setattr(scan, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr(scan, "CHUNK", 2)
+    assert _validate(root) == alone  # cold, in four chunks of two workers
+    index = json.loads((root / CACHE).read_text())["clients"]
+    serial = json.loads((tmp_path / "serial-cache" / CACHE.name).read_text())["clients"]
+    assert index == serial  # the same stamps and problems as checked in this process
+    # validate's workers send the sections' JSON, due's their objects: the same cache
+    sections = sorted(p.name for p in (root / ".casectl").glob("read-cache.*.json"))
+    assert [name.split(".")[1] for name in sections] == ["detail", "facts", "schedule"]
+    by_validate = {name: (root / ".casectl" / name).read_text() for name in sections}
+    shutil.rmtree(root / ".casectl")
+    assert cli("-C", root, "due").exit_code == 0  # today: every client's own view, cached
+    assert {name: (root / ".casectl" / name).read_text() for name in sections} == by_validate
+
+    def no_reads(*args: object) -> None:
+        raise AssertionError("a warm run read a client")
+
+    with monkeypatch.context() as m:
+        m.setattr(scan.records, "read_client", no_reads)
+        assert _validate(root) == alone
+    plan = root / "clients" / "rc-0006" / "plan.yaml"
+    plan.write_text(plan.read_text().replace("target: 2026-12-31", "target: 2026-12-32"))
+    code, out = _validate(root)
+    assert code == 1 and "clients/rc-0006/plan.yaml:6:13: error CM204" in out

@@ -434,6 +434,17 @@ def _node_marks(
             _node_marks(item, (*at, i), values, keys)
 
 
+def _load_with(text: str, later_up_to: int) -> Loaded:
+    """``load_text`` with another PLACES_LATER_UP_TO (-1: every file keeps its places
+    as it loads, as a big one does)."""
+    was = load.PLACES_LATER_UP_TO
+    load.PLACES_LATER_UP_TO = later_up_to
+    try:
+        return load_text("f.yaml", text)
+    finally:
+        load.PLACES_LATER_UP_TO = was
+
+
 @settings(max_examples=150, deadline=None)
 @given(DATA, st.sampled_from([None, True, False]))
 def test_every_place_is_where_pyyaml_puts_it(data: Any, flow: bool | None) -> None:
@@ -442,7 +453,106 @@ def test_every_place_is_where_pyyaml_puts_it(data: Any, flow: bool | None) -> No
     values: dict[Any, Any] = {}
     keys: dict[Any, Any] = {}
     _node_marks(yaml.compose(text, Loader=yaml.CSafeLoader), (), values, keys)
+    for later_up_to in (load.PLACES_LATER_UP_TO, -1):  # places found later, and at once
+        loaded = _load_with(text, later_up_to)
+        assert loaded.problems == []
+        assert {at: loaded.mark(at) for at in values} == values
+        assert {at: loaded.mark(at, key=True) for at in keys} == keys
+
+
+@settings(max_examples=150, deadline=None)
+@given(ANY_DATA, st.sampled_from([None, True, False]))
+def test_every_place_of_any_data_is_where_pyyaml_puts_it(data: Any, flow: bool | None) -> None:
+    """Places of every kind of value (floats, dates, nulls, empty collections too)."""
+    text = yaml.safe_dump(data, default_flow_style=flow, allow_unicode=True)
+    values: dict[Any, Any] = {}
+    keys: dict[Any, Any] = {}
+    _node_marks(yaml.compose(text, Loader=yaml.CSafeLoader), (), values, keys)
+    for later_up_to in (load.PLACES_LATER_UP_TO, -1):  # places found later, and at once
+        loaded = _load_with(text, later_up_to)
+        assert loaded.problems == []
+        assert {at: loaded.mark(at) for at in values} == values
+        assert {at: loaded.mark(at, key=True) for at in keys} == keys
+
+
+@settings(max_examples=150, deadline=None)
+@given(ANY_DATA)
+def test_explicit_standard_tags_read_as_pyyaml_reads_them(data: Any) -> None:
+    """A canonical dump tags every value (`!!str`, `!!int`, `!!map`, ...): the loader's
+    tagged paths give exactly PyYAML's values and places."""
+    text = yaml.safe_dump(data, canonical=True, allow_unicode=True)
     loaded = load_text("f.yaml", text)
     assert loaded.problems == []
+    assert same_data(loaded.data, yaml.safe_load(text))
+    values: dict[Any, Any] = {}
+    keys: dict[Any, Any] = {}
+    _node_marks(yaml.compose(text, Loader=yaml.CSafeLoader), (), values, keys)
     assert {at: loaded.mark(at) for at in values} == values
     assert {at: loaded.mark(at, key=True) for at in keys} == keys
+
+
+@settings(max_examples=200, deadline=None)
+@given(DATA, st.sampled_from([True, False]), st.data())
+def test_a_duplicate_key_is_one_problem_at_the_second_key(
+    data: Any, flow: bool, draw: st.DataObject
+) -> None:
+    """A mapping anywhere whose first key is written twice: CM003 at the second one,
+    where PyYAML's composer puts it, and the first pair kept."""
+    text = yaml.safe_dump(data, default_flow_style=flow, allow_unicode=True)
+    node = yaml.compose(text, Loader=yaml.CSafeLoader)
+    maps: list[Any] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, yaml.MappingNode):
+            maps.append(n)
+            stack += [v for _, v in n.value]
+        elif isinstance(n, yaml.SequenceNode):
+            stack += n.value
+    maps = [m for m in maps if m.value and m.flow_style]
+    assume(maps)
+    target = draw.draw(st.sampled_from(maps))
+    key = target.value[0][0]
+    # `{k: v, ...}` -> `{k: v, k: 0, ...}`: the copy of the key right after the first pair
+    first_end = target.value[0][1].end_mark.index
+    text = (
+        text[:first_end]
+        + f", {text[key.start_mark.index : key.end_mark.index]}: 0"
+        + (text[first_end:])
+    )
+    try:
+        again = yaml.compose(text, Loader=yaml.CSafeLoader)  # PyYAML keeps the last value
+    except yaml.YAMLError:  # a key written over several lines, copied onto one
+        assume(False)
+    loaded = load_text("f.yaml", text)
+    assert where(loaded) == [
+        ("CM003", *_second_key_place(again, key.value, target.start_mark.index))
+    ]
+
+
+def _second_key_place(node: Any, key: str, at: int) -> tuple[int, int]:
+    """1-based place of the second ``key`` of the mapping that starts at ``at``."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, yaml.MappingNode) and n.start_mark.index == at:
+            second = [k for k, _ in n.value if k.value == key][1]
+            return second.start_mark.line + 1, second.start_mark.column + 1
+        if isinstance(n, yaml.MappingNode):
+            stack += [v for _, v in n.value]
+        elif isinstance(n, yaml.SequenceNode):
+            stack += n.value
+    raise AssertionError("mapping not found")
+
+
+def test_places_of_a_file_loaded_without_them_come_from_a_second_parse() -> None:
+    small = "goals:\n  - id: G1\n    target: 2026-13-01\n"
+    loaded = load_text("f.yaml", small)
+    assert loaded.places == {} and loaded.later is not None  # none kept while loading
+    assert loaded.mark(("goals", 0, "target")) == (3, 13)
+    assert loaded.later is None and loaded.places  # found once, then kept
+    assert loaded.mark(("goals", 0, "target"), key=True) == (3, 5)
+    big = small + "".join(f"k{i}: {i}\n" for i in range(load.PLACES_LATER_UP_TO // 8))
+    loaded = load_text("f.yaml", big)
+    assert loaded.later is None and loaded.places  # a big file keeps them as it loads
+    assert loaded.mark(("goals", 0, "target")) == (3, 13)
