@@ -129,6 +129,29 @@ def test_list_reads_no_detail_of_the_facts(agency: Path) -> None:
     assert [row["referrals_open"] for row in forged] == [5, 5]
 
 
+def test_caseload_reads_no_detail_of_the_facts(agency: Path) -> None:
+    """A warm `caseload` takes its rows from the summary, the schedule and a `caseload`
+    section of its own (goal counts, contact days, open referrals, consents, sign-offs):
+    the detail section (goals' texts, actions: the bulk) is not decoded at all. A forged
+    goal in the detail therefore does not show; the same forgery in the caseload
+    section does (the section is what `caseload` reads)."""
+    args = ("-C", agency, "caseload", "--as-of", "2026-03-01", "--format", "html")
+    shown = cli(*args).stdout
+    assert 'class="num">0 / 1</td>' in shown  # goals met / active of each client
+    path = agency / ".casectl" / "read-cache.detail.json"
+    data = json.loads(path.read_text())
+    for item in data["clients"].values():
+        item[1]["goals"].append(["G9", "Forged", None, "met", None])
+    path.write_text(json.dumps(data))
+    assert cli(*args).stdout == shown
+    path = agency / ".casectl" / "read-cache.caseload.json"
+    data = json.loads(path.read_text())
+    for item in data["clients"].values():
+        item[1][0] = 4  # goals met
+    path.write_text(json.dumps(data))
+    assert cli(*args).stdout.count('class="num">4 / 1</td>') == 2
+
+
 def test_cache_is_never_written_outside_the_repo_and_no_cache_leaves_it(agency: Path) -> None:
     r = cli("-C", agency, "validate", "--no-cache")
     assert r.exit_code == 0

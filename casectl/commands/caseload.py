@@ -43,8 +43,8 @@ def run(
     fmt = reports.output_format(fmt, output)
     check_manager_option(ctx, manager)
     state = scan(ctx)
-    clients = state.facts_and_schedules()
-    check_manager_option(ctx, manager, (f.manager for f, _ in clients))
+    clients = state.caseload()
+    check_manager_option(ctx, manager, (row.facts.manager for row in clients))
     context = reports.caseload_context(
         ctx.agency,
         clients,
@@ -58,7 +58,8 @@ def run(
             context["period"] = _period_figures(out, ctx, period, manager)
     else:
         context["period"] = None
-    text = templating.render(ctx.root, f"caseload.{fmt}.j2", context, filters=markdown.FILTERS)
+    filters = {**markdown.FILTERS, **reports.CASELOAD_FILTERS}
+    text = templating.render(ctx.root, f"caseload.{fmt}.j2", context, filters=filters)
     emit(out, output, text)
     if state.locked and (output is not None or context["locked_message"] not in text):
         say_locked(out, state.locked, on_stdout=False)  # -o FILE, or a template without it

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
@@ -152,10 +153,7 @@ class ClientFacts:
 
     def consent_on(self, day: date) -> ConsentFact | None:
         """The newest consent in force on ``day`` (signed on or before it, not expired)."""
-        for c in reversed(self.consents):
-            if (c.signed is None or c.signed <= day) and (c.expires is None or c.expires >= day):
-                return c
-        return None
+        return consent_on(self.consents, day)
 
     # format 2 (contract 5.1, 5.2)
     tasks: tuple[TaskFact, ...] = ()
@@ -260,6 +258,89 @@ class Standing(NamedTuple):
         ):
             return None
         return cls(stage, tuple(flags), tasks, referrals)
+
+
+def consent_on(consents: Sequence[ConsentFact], day: date) -> ConsentFact | None:
+    """The newest of ``consents`` (oldest first) in force on ``day``: signed on or
+    before it, not expired."""
+    for c in reversed(consents):
+        if (c.signed is None or c.signed <= day) and (c.expires is None or c.expires >= day):
+            return c
+    return None
+
+
+class CaseloadFacts(NamedTuple):
+    """What a caseload row shows of the facts' detail, reduced to what it needs: goal
+    counts, contact days, the open referrals' expected dates, consents and sign-offs.
+    Derived once, when a client is checked; the cache keeps it in a section of its
+    own, so a caseload of 10,000 clients never decodes goals' texts or actions."""
+
+    goals_met: int
+    goals_active: int
+    goals_total: int
+    contact_days: tuple[int, ...]  # day ordinals of contacts with the client, oldest first
+    referrals_expect_by: tuple[int | None, ...]  # each open referral's expect_by (ordinal)
+    consents: tuple[ConsentFact, ...]  # oldest first
+    sign_offs: tuple[SignOffFact, ...]
+
+    @classmethod
+    def of(cls, facts: ClientFacts) -> CaseloadFacts:
+        goals = facts.goals
+        return cls(
+            sum(1 for g in goals if g.status == "met"),
+            sum(1 for g in goals if g.status == "active"),
+            len(goals),
+            tuple(d.toordinal() for d in facts.contact_dates),
+            tuple(
+                r.expect_by.toordinal() if r.expect_by is not None else None
+                for r in facts.referrals
+                if r.status in OPEN_REFERRAL_STATUSES
+            ),
+            facts.consents,
+            facts.sign_offs,
+        )
+
+    def contacts_since(self, day: date) -> int:
+        """Contacts dated on or after ``day``."""
+        return len(self.contact_days) - bisect_left(self.contact_days, day.toordinal())
+
+    def to_json(self) -> list[Any]:
+        return [
+            self.goals_met,
+            self.goals_active,
+            self.goals_total,
+            list(self.contact_days),
+            list(self.referrals_expect_by),
+            [[_date_out(c.signed), _date_out(c.expires), c.parties] for c in self.consents],
+            [[s.what, s.since.isoformat(), s.stale] for s in self.sign_offs],
+        ]
+
+    @classmethod
+    def from_json(cls, data: Any) -> CaseloadFacts | None:
+        """Inverse of :meth:`to_json`; None when ``data`` is not what it wrote (a
+        damaged or foreign cache entry: the caller checks the client again)."""
+        try:
+            met, active, total, days, expect_by, consents, sign_offs = data
+            ints = (met, active, total, *days)
+            if not all(type(n) is int for n in ints) or not isinstance(days, list):
+                return None
+            if not all(e is None or type(e) is int for e in expect_by):
+                return None
+            if not all(p is None or isinstance(p, str) for _, _, p in consents):
+                return None
+            if not all(isinstance(w, str) and type(st) is bool for w, _, st in sign_offs):
+                return None
+            return cls(
+                met,
+                active,
+                total,
+                tuple(days),
+                tuple(expect_by),
+                tuple(ConsentFact(_date_in(s), _date_in(e), p) for s, e, p in consents),
+                tuple(SignOffFact(w, date.fromisoformat(d), st) for w, d, st in sign_offs),
+            )
+        except (TypeError, ValueError, OverflowError):
+            return None
 
 
 def _day(moment: datetime) -> date:

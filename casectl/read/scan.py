@@ -27,11 +27,17 @@ from dataclasses import dataclass, field
 from datetime import date
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, NamedTuple, ParamSpec, TypeVar
 
 from casectl.checks import CheckedClient, check_client
 from casectl.core.context import Env, RunContext
-from casectl.core.facts import DETAIL_FIELDS, SUMMARY_FIELDS, ClientFacts, Standing
+from casectl.core.facts import (
+    DETAIL_FIELDS,
+    SUMMARY_FIELDS,
+    CaseloadFacts,
+    ClientFacts,
+    Standing,
+)
 from casectl.core.model import Agency, AssessmentFile, Plan
 from casectl.core.problems import Problem
 from casectl.core.schedule import ClientSchedule, client_schedule, retention_period
@@ -47,6 +53,17 @@ PARALLEL_THRESHOLD = 200  # fewer clients to check than this: no worker processe
 CHUNK = 100  # clients per task of a worker
 
 Progress = Callable[[int, int], None]
+
+
+class CaseloadRow(NamedTuple):
+    """A client as ``caseload`` reads it (``ScannedClient.caseload``): ``facts`` may
+    lack their detail (the collections); ``standing`` and ``shown`` hold what the
+    caseload shows of it."""
+
+    facts: ClientFacts
+    standing: Standing
+    shown: CaseloadFacts
+    schedule: ClientSchedule
 
 
 class ScannedClient:
@@ -99,6 +116,24 @@ class ScannedClient:
             return None
         return facts, standing
 
+    def caseload(self) -> CaseloadRow | None:
+        """What a caseload row needs (``caseload``): the facts without their detail, as
+        ``listing`` gives them, what the row shows of the detail (``CaseloadFacts``,
+        from the cache's caseload section) and the due dates; the detail section is
+        not decoded."""
+        plan = self.schedule
+        if plan is None:
+            return None
+        if self._facts is not None:
+            return CaseloadRow(
+                self._facts, Standing.of(self._facts), CaseloadFacts.of(self._facts), plan
+            )
+        listed = self.listing()
+        shown = CaseloadFacts.from_json(self._section("caseload"))
+        if listed is None or shown is None:
+            return None
+        return CaseloadRow(*listed, shown, plan)
+
     @property
     def schedule(self) -> ClientSchedule | None:
         if self._schedule is None:
@@ -149,16 +184,15 @@ class AgencyState:
                 out.append(found)
         return out
 
-    def facts_and_schedules(self) -> list[tuple[ClientFacts, ClientSchedule]]:
-        """Both, client by client (``caseload``): each decoded once."""
+    def caseload(self) -> list[CaseloadRow]:
+        """Every client's ``ScannedClient.caseload`` (``caseload``)."""
         out = []
         for c in self.clients:
-            facts, plan = c.facts, c.schedule
-            if facts is None or plan is None:  # damaged in the cache: check it again
-                again = _recheck(self.ctx, c.id)
-                facts, plan = again.facts, again.schedule
-            if facts is not None and plan is not None:
-                out.append((facts, plan))
+            found = c.caseload()
+            if found is None:  # damaged in the cache: check it again
+                found = _recheck(self.ctx, c.id).caseload()
+            if found is not None:
+                out.append(found)
         return out
 
     def schedules(self) -> list[ClientSchedule]:
@@ -395,6 +429,7 @@ def cache_parts(checked: _Checked) -> dict[str, Any]:
         }
         parts["detail"] = {name: facts[name] for name in DETAIL_FIELDS}
         parts["schedule"] = checked.schedule.to_json()
+        parts["caseload"] = CaseloadFacts.of(checked.facts).to_json()
     return parts
 
 
