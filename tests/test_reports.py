@@ -359,12 +359,12 @@ def test_caseload_manager_filter(example: Path) -> None:
 
 
 def test_caseload_uses_the_cache_when_warm(example: Path) -> None:
-    """Warm runs read facts from .casectl/, not the YAML: a name changed in the cache
-    alone is what the report shows (until the file itself changes)."""
+    """Warm runs read facts from .casectl/ (its caseload section), not the YAML: a name
+    changed in the cache alone is what the report shows (until the file changes)."""
     first = cli("-C", example, "caseload", "--as-of", AS_OF)
     assert first.exit_code == 0 and "Denise Carter" in first.stdout
-    facts = example / ".casectl" / "read-cache.facts.json"
-    facts.write_text(facts.read_text().replace("Denise Carter", "Zzzzzz Qqqqqq"))
+    shown = example / ".casectl" / "read-cache.caseload.json"
+    shown.write_text(shown.read_text().replace("Denise Carter", "Zzzzzz Qqqqqq"))
     second = cli("-C", example, "caseload", "--as-of", AS_OF)
     assert "Zzzzzz Qqqqqq" in second.stdout and "Denise Carter" not in second.stdout
     path = example / "clients" / "rc-0001" / "client.yaml"

@@ -7,8 +7,10 @@ unchanged files. Everything here is plain data: dates, strings, ints.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
+import struct
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
@@ -270,11 +272,24 @@ def consent_on(consents: Sequence[ConsentFact], day: date) -> ConsentFact | None
 
 
 class CaseloadFacts(NamedTuple):
-    """What a caseload row shows of the facts' detail, reduced to what it needs: goal
-    counts, contact days, the open referrals' expected dates, consents and sign-offs.
-    Derived once, when a client is checked; the cache keeps it in a section of its
-    own, so a caseload of 10,000 clients never decodes goals' texts or actions."""
+    """What a caseload row shows of a client, and nothing else: the summary values it
+    prints (dates as ISO text), the derived stage, flags and tasks, goal counts,
+    contact days, the open referrals' expected dates, consents and sign-offs. Derived
+    once, when a client is checked; the cache keeps it in a section of its own, so a
+    caseload of 10,000 clients decodes neither the facts (summary or detail: goals'
+    texts, actions) nor a date it only prints."""
 
+    id: str
+    name: str | None
+    status: str
+    manager: str | None
+    program: str | None
+    opened: str | None  # ISO date
+    errors: bool
+    last_contact: str | None  # ISO date
+    stage: str
+    open_flags: tuple[str, ...]
+    open_tasks: int
     goals_met: int
     goals_active: int
     goals_total: int
@@ -287,6 +302,17 @@ class CaseloadFacts(NamedTuple):
     def of(cls, facts: ClientFacts) -> CaseloadFacts:
         goals = facts.goals
         return cls(
+            facts.id,
+            facts.name,
+            facts.status,
+            facts.manager,
+            facts.program,
+            _date_out(facts.opened),
+            facts.errors,
+            _date_out(facts.last_contact),
+            facts.stage,
+            facts.open_flags,
+            facts.open_tasks,
             sum(1 for g in goals if g.status == "met"),
             sum(1 for g in goals if g.status == "active"),
             len(goals),
@@ -306,10 +332,10 @@ class CaseloadFacts(NamedTuple):
 
     def to_json(self) -> list[Any]:
         return [
-            self.goals_met,
-            self.goals_active,
-            self.goals_total,
-            list(self.contact_days),
+            *self[:9],
+            list(self.open_flags),
+            *self[10:14],
+            _pack_days(self.contact_days),
             list(self.referrals_expect_by),
             [[_date_out(c.signed), _date_out(c.expires), c.parties] for c in self.consents],
             [[s.what, s.since.isoformat(), s.stale] for s in self.sign_offs],
@@ -320,27 +346,65 @@ class CaseloadFacts(NamedTuple):
         """Inverse of :meth:`to_json`; None when ``data`` is not what it wrote (a
         damaged or foreign cache entry: the caller checks the client again)."""
         try:
-            met, active, total, days, expect_by, consents, sign_offs = data
-            ints = (met, active, total, *days)
-            if not all(type(n) is int for n in ints) or not isinstance(days, list):
+            if not isinstance(data, list) or len(data) != 18:
                 return None
-            if not all(e is None or type(e) is int for e in expect_by):
-                return None
-            if not all(p is None or isinstance(p, str) for _, _, p in consents):
-                return None
-            if not all(isinstance(w, str) and type(st) is bool for w, _, st in sign_offs):
+            cid, name, status, manager, program, opened, errors, last_contact, stage = data[:9]
+            flags, tasks, met, active, total, days, expect_by, consents, sign_offs = data[9:]
+            if (
+                type(cid) is not str
+                or type(status) is not str
+                or type(stage) is not str
+                or type(errors) is not bool
+                or not all(
+                    t is None or type(t) is str
+                    for t in (name, manager, program, opened, last_contact)
+                )
+                or {type(tasks), type(met), type(active), type(total)} - {int}
+                or not isinstance(flags, list)
+                or {*map(type, flags)} - {str}
+                or {*map(type, expect_by)} - {int, type(None)}
+                or not all(p is None or type(p) is str for _, _, p in consents)
+                or not all(type(w) is str and type(st) is bool for w, _, st in sign_offs)
+            ):
                 return None
             return cls(
+                cid,
+                name,
+                status,
+                manager,
+                program,
+                opened,
+                errors,
+                last_contact,
+                stage,
+                tuple(flags),
+                tasks,
                 met,
                 active,
                 total,
-                tuple(days),
+                _unpack_days(days),
                 tuple(expect_by),
                 tuple(ConsentFact(_date_in(s), _date_in(e), p) for s, e, p in consents),
                 tuple(SignOffFact(w, date.fromisoformat(d), st) for w, d, st in sign_offs),
             )
         except (TypeError, ValueError, OverflowError):
             return None
+
+
+def _pack_days(days: Sequence[int]) -> str:
+    """Day ordinals as base64 of little-endian 32-bit integers: a string is far cheaper
+    to decode from JSON than a list of numbers (a caseload reads 10,000 of them)."""
+    return base64.b64encode(struct.pack(f"<{len(days)}i", *days)).decode("ascii")
+
+
+def _unpack_days(text: Any) -> tuple[int, ...]:
+    """Inverse of :func:`_pack_days`; ValueError or TypeError when ``text`` is not
+    what it wrote."""
+    raw = base64.b64decode(text, validate=True)
+    if len(raw) % 4:
+        raise ValueError("not whole 32-bit numbers")
+    days: tuple[int, ...] = struct.unpack(f"<{len(raw) // 4}i", raw)
+    return days
 
 
 def _day(moment: datetime) -> date:
@@ -596,4 +660,10 @@ DETAIL_FIELDS: tuple[str, ...] = tuple(n for n, _, _ in _CODEC if _is_detail(_HI
 SUMMARY_FIELDS: tuple[str, ...] = tuple(n for n, _, _ in _CODEC if n not in DETAIL_FIELDS)
 _SUMMARY_DECODE = [(name, decode) for name, _, decode in _CODEC if name in SUMMARY_FIELDS]
 # What the cache key includes: field names and types, so any change makes a new key.
-SHAPE = ";".join([*(f"{f.name}:{f.type}" for f in fields(ClientFacts)), *_ROWS])
+SHAPE = ";".join(
+    [
+        *(f"{f.name}:{f.type}" for f in fields(ClientFacts)),
+        *_ROWS,
+        f"CaseloadFacts({', '.join(CaseloadFacts._fields)})",
+    ]
+)

@@ -829,6 +829,9 @@ def _item(i: schedule.DueItem) -> Context:
     }
 
 
+_KIND_ORDER = {kind: i for i, kind in enumerate(schedule.KINDS)}
+
+
 def caseload_client(
     row: CaseloadRow,
     agency: Agency,
@@ -838,12 +841,12 @@ def caseload_client(
 ) -> Context:
     """One open client's row of the caseload (``item_dicts``: ``items`` as ``_item``
     makes them)."""
-    facts, standing, shown, plan = row
+    shown, plan = row
     next_due: Context | None = None
     if plan.dates:
-        order = schedule.KINDS.index
+        order = _KIND_ORDER
         # the first of them sorted: min keeps the first of equals, as a stable sort does
-        kind, what, ref, due = min(plan.dates, key=lambda d: (d[3], order(d[0]), d[1]))
+        kind, what, ref, due = min(plan.dates, key=lambda d: (d[3], order[d[0]], d[1]))
         next_due = {
             "kind": kind,
             "what": what,
@@ -858,17 +861,17 @@ def caseload_client(
         elif i.status == "due_soon":
             due_soon += 1
     today = as_of.toordinal()
-    manager = facts.manager
+    manager = shown.manager
     return {
-        "id": facts.id,
-        "name": facts.name,
-        "status": facts.status,
+        "id": shown.id,
+        "name": shown.name,
+        "status": shown.status,
         "manager": manager,
         "manager_name": agency.manager_name(manager) if manager else None,
-        "program": facts.program,
-        "opened": iso(facts.opened),
-        "errors": facts.errors,
-        "last_contact": iso(facts.last_contact),
+        "program": shown.program,
+        "opened": shown.opened,
+        "errors": shown.errors,
+        "last_contact": shown.last_contact,
         "contacts_30d": contacts_within(shown, as_of),
         "goals_met": shown.goals_met,
         "goals_active": shown.goals_active,
@@ -887,9 +890,9 @@ def caseload_client(
             {"what": s.what, "since": s.since.isoformat(), "stale": s.stale}
             for s in shown.sign_offs
         ],
-        "stage": standing.stage,
-        "flags": list(standing.open_flags),
-        "tasks_open": standing.open_tasks,
+        "stage": shown.stage,
+        "flags": list(shown.open_flags),
+        "tasks_open": shown.open_tasks,
     }
 
 
@@ -915,15 +918,14 @@ def caseload_context(
     """The context of ``caseload.<format>.j2`` (documented in docs/templates.md), from
     each client's facts and due dates (``read.scan``'s ``AgencyState.caseload``);
     ``locked``: how many restricted clients this clone cannot read (not in the rest)."""
-    mine = [r for r in clients_in if manager is None or r.facts.manager == manager]
+    mine = [r for r in clients_in if manager is None or r.shown.manager == manager]
     # Clients whose files have errors: listed (whatever their status) with a `record`
     # item, never left out.
-    with_errors = sorted((r.facts for r in mine if r.facts.errors), key=lambda f: f.id)
-    counts = {
-        s: sum(1 for r in mine if r.facts.status == s) for s in ("active", "on_hold", "closed")
-    }
+    with_errors = sorted((r.shown for r in mine if r.shown.errors), key=lambda f: f.id)
+    statuses = [r.shown.status for r in mine]
+    counts = {s: statuses.count(s) for s in ("active", "on_hold", "closed")}
     open_ones = sorted(
-        (r for r in mine if r.facts.status in ("active", "on_hold")), key=lambda r: r.facts.id
+        (r for r in mine if r.shown.status in ("active", "on_hold")), key=lambda r: r.shown.id
     )
     clients: list[Context] = []
     overdue: list[schedule.DueItem] = []
@@ -932,7 +934,9 @@ def caseload_context(
     # share it (the sandbox cannot change it).
     dicts: dict[int, tuple[schedule.DueItem, Context]] = {}
     for row in open_ones:
-        items = schedule.sort_items(schedule.items_from_schedule(row.schedule, as_of))
+        items = schedule.items_from_schedule(row.schedule, as_of)
+        if len(items) > 1:
+            items = schedule.sort_items(items)
         mine_dicts = []
         for i in items:
             d = _item(i)
@@ -944,7 +948,7 @@ def caseload_context(
                 due_soon.append(i)
         clients.append(caseload_client(row, agency, as_of, items, mine_dicts))
     for row in mine:
-        if row.facts.errors and row.facts.status not in ("active", "on_hold"):
+        if row.shown.errors and row.shown.status not in ("active", "on_hold"):
             overdue += schedule.items_from_schedule(row.schedule, as_of)  # closed: the record item
     keys: list[str | None] = [manager] if manager else list(agency.managers or {})
     named = {c["manager"] for c in clients} - set(keys)

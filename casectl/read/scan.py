@@ -56,12 +56,8 @@ Progress = Callable[[int, int], None]
 
 
 class CaseloadRow(NamedTuple):
-    """A client as ``caseload`` reads it (``ScannedClient.caseload``): ``facts`` may
-    lack their detail (the collections); ``standing`` and ``shown`` hold what the
-    caseload shows of it."""
+    """A client as ``caseload`` reads it (``ScannedClient.caseload``)."""
 
-    facts: ClientFacts
-    standing: Standing
     shown: CaseloadFacts
     schedule: ClientSchedule
 
@@ -117,22 +113,16 @@ class ScannedClient:
         return facts, standing
 
     def caseload(self) -> CaseloadRow | None:
-        """What a caseload row needs (``caseload``): the facts without their detail, as
-        ``listing`` gives them, what the row shows of the detail (``CaseloadFacts``,
-        from the cache's caseload section) and the due dates; the detail section is
-        not decoded."""
+        """What a caseload row needs (``caseload``): ``CaseloadFacts`` (from the cache's
+        caseload section: neither the facts' summary nor their detail is decoded) and
+        the due dates."""
         plan = self.schedule
         if plan is None:
             return None
         if self._facts is not None:
-            return CaseloadRow(
-                self._facts, Standing.of(self._facts), CaseloadFacts.of(self._facts), plan
-            )
-        listed = self.listing()
+            return CaseloadRow(CaseloadFacts.of(self._facts), plan)
         shown = CaseloadFacts.from_json(self._section("caseload"))
-        if listed is None or shown is None:
-            return None
-        return CaseloadRow(*listed, shown, plan)
+        return CaseloadRow(shown, plan) if shown is not None else None
 
     @property
     def schedule(self) -> ClientSchedule | None:

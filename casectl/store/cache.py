@@ -27,7 +27,7 @@ from casectl import __version__
 from casectl.core import facts, schedule
 from casectl.store import writes
 
-CACHE_FORMAT = 10
+CACHE_FORMAT = 11
 FILE_NAME = "read-cache.json"
 
 Stamp = str  # a digest of everything lstat says about a client folder and its files
