@@ -345,26 +345,36 @@ class CaseloadFacts(NamedTuple):
     def from_json(cls, data: Any) -> CaseloadFacts | None:
         """Inverse of :meth:`to_json`; None when ``data`` is not what it wrote (a
         damaged or foreign cache entry: the caller checks the client again)."""
+        if type(data) is not list or len(data) != 18:
+            return None
+        cid, name, status, manager, program, opened, errors, last_contact, stage = data[:9]
+        flags, tasks, met, active, total, days, expect_by, consents, sign_offs = data[9:]
+        if (
+            {type(cid), type(status), type(stage)} != _STR
+            or type(errors) is not bool
+            or not _STR_OR_NONE.issuperset(
+                (type(name), type(manager), type(program), type(opened), type(last_contact))
+            )
+            or {type(tasks), type(met), type(active), type(total)} != _INT
+            or type(flags) is not list
+            or not _STR.issuperset(map(type, flags))
+            or type(expect_by) is not list
+            or not _INT_OR_NONE.issuperset(map(type, expect_by))
+        ):
+            return None
         try:
-            if not isinstance(data, list) or len(data) != 18:
+            shown_consents = tuple(
+                [ConsentFact(_date_in(s), _date_in(e), p) for s, e, p in consents]
+            )
+            shown_sign_offs = tuple(
+                [SignOffFact(w, date.fromisoformat(d), st) for w, d, st in sign_offs]
+            )
+            if shown_consents and not _STR_OR_NONE.issuperset(
+                [type(c.parties) for c in shown_consents]
+            ):
                 return None
-            cid, name, status, manager, program, opened, errors, last_contact, stage = data[:9]
-            flags, tasks, met, active, total, days, expect_by, consents, sign_offs = data[9:]
-            if (
-                type(cid) is not str
-                or type(status) is not str
-                or type(stage) is not str
-                or type(errors) is not bool
-                or not all(
-                    t is None or type(t) is str
-                    for t in (name, manager, program, opened, last_contact)
-                )
-                or {type(tasks), type(met), type(active), type(total)} - {int}
-                or not isinstance(flags, list)
-                or {*map(type, flags)} - {str}
-                or {*map(type, expect_by)} - {int, type(None)}
-                or not all(p is None or type(p) is str for _, _, p in consents)
-                or not all(type(w) is str and type(st) is bool for w, _, st in sign_offs)
+            if shown_sign_offs and not all(
+                type(w) is str and type(st) is bool for w, _, st in shown_sign_offs
             ):
                 return None
             return cls(
@@ -384,11 +394,17 @@ class CaseloadFacts(NamedTuple):
                 total,
                 _unpack_days(days),
                 tuple(expect_by),
-                tuple(ConsentFact(_date_in(s), _date_in(e), p) for s, e, p in consents),
-                tuple(SignOffFact(w, date.fromisoformat(d), st) for w, d, st in sign_offs),
+                shown_consents,
+                shown_sign_offs,
             )
         except (TypeError, ValueError, OverflowError):
             return None
+
+
+_STR = frozenset({str})
+_INT = frozenset({int})
+_STR_OR_NONE = frozenset({str, type(None)})
+_INT_OR_NONE = frozenset({int, type(None)})
 
 
 def _pack_days(days: Sequence[int]) -> str:

@@ -884,12 +884,16 @@ def caseload_client(
         "referrals_open": len(shown.referrals_expect_by),
         "referrals_overdue": sum(
             1 for e in shown.referrals_expect_by if e is not None and e < today
-        ),
+        )
+        if shown.referrals_expect_by
+        else 0,
         "consent": consent_state(shown.consents, as_of),
         "sign_offs": [
             {"what": s.what, "since": s.since.isoformat(), "stale": s.stale}
             for s in shown.sign_offs
-        ],
+        ]
+        if shown.sign_offs
+        else [],
         "stage": shown.stage,
         "flags": list(shown.open_flags),
         "tasks_open": shown.open_tasks,
