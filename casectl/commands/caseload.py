@@ -17,11 +17,8 @@ from casectl.commands._common import (
 from casectl.core.context import RunContext
 from casectl.errors import CasectlError
 from casectl.figures import Period
-from casectl.figures.stats import stats
 from casectl.present import markdown, reports, templating
 from casectl.present.output import Output
-from casectl.present.stats import period_view
-from casectl.read.figures import Skipped, client_records
 from casectl.read.scan import gc_paused, scan, warm_read
 
 
@@ -43,8 +40,8 @@ def run(
     fmt = reports.output_format(fmt, output)
     check_manager_option(ctx, manager)
     state = scan(ctx)
-    clients = state.facts_and_schedules()
-    check_manager_option(ctx, manager, (f.manager for f, _ in clients))
+    clients = state.caseload()
+    check_manager_option(ctx, manager, (row.shown.manager for row in clients))
     context = reports.caseload_context(
         ctx.agency,
         clients,
@@ -58,7 +55,8 @@ def run(
             context["period"] = _period_figures(out, ctx, period, manager)
     else:
         context["period"] = None
-    text = templating.render(ctx.root, f"caseload.{fmt}.j2", context, filters=markdown.FILTERS)
+    filters = {**markdown.FILTERS, **reports.CASELOAD_FILTERS}
+    text = templating.render(ctx.root, f"caseload.{fmt}.j2", context, filters=filters)
     emit(out, output, text)
     if state.locked and (output is not None or context["locked_message"] not in text):
         say_locked(out, state.locked, on_stdout=False)  # -o FILE, or a template without it
@@ -82,7 +80,12 @@ def _period_figures(
     out: Output, ctx: RunContext, period: Period, manager: str | None
 ) -> dict[str, Any]:
     """Contacts and minutes per manager in the period (``figures.stats``, each client as
-    of ``--to`` and as of ``--as-of``: reproducible later)."""
+    of ``--to`` and as of ``--as-of``: reproducible later). Imported here: a caseload
+    without a period does not need them."""
+    from casectl.figures.stats import stats
+    from casectl.present.stats import period_view
+    from casectl.read.figures import Skipped, client_records
+
     skipped = Skipped()
     with figures_errors():
         by_manager = stats(client_records(ctx, skipped=skipped), ctx.agency, period, "manager")

@@ -7,8 +7,11 @@ unchanged files. Everything here is plain data: dates, strings, ints.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
+import struct
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
@@ -152,10 +155,7 @@ class ClientFacts:
 
     def consent_on(self, day: date) -> ConsentFact | None:
         """The newest consent in force on ``day`` (signed on or before it, not expired)."""
-        for c in reversed(self.consents):
-            if (c.signed is None or c.signed <= day) and (c.expires is None or c.expires >= day):
-                return c
-        return None
+        return consent_on(self.consents, day)
 
     # format 2 (contract 5.1, 5.2)
     tasks: tuple[TaskFact, ...] = ()
@@ -260,6 +260,167 @@ class Standing(NamedTuple):
         ):
             return None
         return cls(stage, tuple(flags), tasks, referrals)
+
+
+def consent_on(consents: Sequence[ConsentFact], day: date) -> ConsentFact | None:
+    """The newest of ``consents`` (oldest first) in force on ``day``: signed on or
+    before it, not expired."""
+    for c in reversed(consents):
+        if (c.signed is None or c.signed <= day) and (c.expires is None or c.expires >= day):
+            return c
+    return None
+
+
+class CaseloadFacts(NamedTuple):
+    """What a caseload row shows of a client, and nothing else: the summary values it
+    prints (dates as ISO text), the derived stage, flags and tasks, goal counts,
+    contact days, the open referrals' expected dates, consents and sign-offs. Derived
+    once, when a client is checked; the cache keeps it in a section of its own, so a
+    caseload of 10,000 clients decodes neither the facts (summary or detail: goals'
+    texts, actions) nor a date it only prints."""
+
+    id: str
+    name: str | None
+    status: str
+    manager: str | None
+    program: str | None
+    opened: str | None  # ISO date
+    errors: bool
+    last_contact: str | None  # ISO date
+    stage: str
+    open_flags: tuple[str, ...]
+    open_tasks: int
+    goals_met: int
+    goals_active: int
+    goals_total: int
+    contact_days: tuple[int, ...]  # day ordinals of contacts with the client, oldest first
+    referrals_expect_by: tuple[int | None, ...]  # each open referral's expect_by (ordinal)
+    consents: tuple[ConsentFact, ...]  # oldest first
+    sign_offs: tuple[SignOffFact, ...]
+
+    @classmethod
+    def of(cls, facts: ClientFacts) -> CaseloadFacts:
+        goals = facts.goals
+        return cls(
+            facts.id,
+            facts.name,
+            facts.status,
+            facts.manager,
+            facts.program,
+            _date_out(facts.opened),
+            facts.errors,
+            _date_out(facts.last_contact),
+            facts.stage,
+            facts.open_flags,
+            facts.open_tasks,
+            sum(1 for g in goals if g.status == "met"),
+            sum(1 for g in goals if g.status == "active"),
+            len(goals),
+            tuple(d.toordinal() for d in facts.contact_dates),
+            tuple(
+                r.expect_by.toordinal() if r.expect_by is not None else None
+                for r in facts.referrals
+                if r.status in OPEN_REFERRAL_STATUSES
+            ),
+            facts.consents,
+            facts.sign_offs,
+        )
+
+    def contacts_since(self, day: date) -> int:
+        """Contacts dated on or after ``day``."""
+        return len(self.contact_days) - bisect_left(self.contact_days, day.toordinal())
+
+    def to_json(self) -> list[Any]:
+        return [
+            *self[:9],
+            list(self.open_flags),
+            *self[10:14],
+            _pack_days(self.contact_days),
+            list(self.referrals_expect_by),
+            [[_date_out(c.signed), _date_out(c.expires), c.parties] for c in self.consents],
+            [[s.what, s.since.isoformat(), s.stale] for s in self.sign_offs],
+        ]
+
+    @classmethod
+    def from_json(cls, data: Any) -> CaseloadFacts | None:
+        """Inverse of :meth:`to_json`; None when ``data`` is not what it wrote (a
+        damaged or foreign cache entry: the caller checks the client again)."""
+        if type(data) is not list or len(data) != 18:
+            return None
+        cid, name, status, manager, program, opened, errors, last_contact, stage = data[:9]
+        flags, tasks, met, active, total, days, expect_by, consents, sign_offs = data[9:]
+        if (
+            {type(cid), type(status), type(stage)} != _STR
+            or type(errors) is not bool
+            or not _STR_OR_NONE.issuperset(
+                (type(name), type(manager), type(program), type(opened), type(last_contact))
+            )
+            or {type(tasks), type(met), type(active), type(total)} != _INT
+            or type(flags) is not list
+            or not _STR.issuperset(map(type, flags))
+            or type(expect_by) is not list
+            or not _INT_OR_NONE.issuperset(map(type, expect_by))
+        ):
+            return None
+        try:
+            shown_consents = tuple(
+                [ConsentFact(_date_in(s), _date_in(e), p) for s, e, p in consents]
+            )
+            shown_sign_offs = tuple(
+                [SignOffFact(w, date.fromisoformat(d), st) for w, d, st in sign_offs]
+            )
+            if shown_consents and not _STR_OR_NONE.issuperset(
+                [type(c.parties) for c in shown_consents]
+            ):
+                return None
+            if shown_sign_offs and not all(
+                type(w) is str and type(st) is bool for w, _, st in shown_sign_offs
+            ):
+                return None
+            return cls(
+                cid,
+                name,
+                status,
+                manager,
+                program,
+                opened,
+                errors,
+                last_contact,
+                stage,
+                tuple(flags),
+                tasks,
+                met,
+                active,
+                total,
+                _unpack_days(days),
+                tuple(expect_by),
+                shown_consents,
+                shown_sign_offs,
+            )
+        except (TypeError, ValueError, OverflowError):
+            return None
+
+
+_STR = frozenset({str})
+_INT = frozenset({int})
+_STR_OR_NONE = frozenset({str, type(None)})
+_INT_OR_NONE = frozenset({int, type(None)})
+
+
+def _pack_days(days: Sequence[int]) -> str:
+    """Day ordinals as base64 of little-endian 32-bit integers: a string is far cheaper
+    to decode from JSON than a list of numbers (a caseload reads 10,000 of them)."""
+    return base64.b64encode(struct.pack(f"<{len(days)}i", *days)).decode("ascii")
+
+
+def _unpack_days(text: Any) -> tuple[int, ...]:
+    """Inverse of :func:`_pack_days`; ValueError or TypeError when ``text`` is not
+    what it wrote."""
+    raw = base64.b64decode(text, validate=True)
+    if len(raw) % 4:
+        raise ValueError("not whole 32-bit numbers")
+    days: tuple[int, ...] = struct.unpack(f"<{len(raw) // 4}i", raw)
+    return days
 
 
 def _day(moment: datetime) -> date:
@@ -515,4 +676,10 @@ DETAIL_FIELDS: tuple[str, ...] = tuple(n for n, _, _ in _CODEC if _is_detail(_HI
 SUMMARY_FIELDS: tuple[str, ...] = tuple(n for n, _, _ in _CODEC if n not in DETAIL_FIELDS)
 _SUMMARY_DECODE = [(name, decode) for name, _, decode in _CODEC if name in SUMMARY_FIELDS]
 # What the cache key includes: field names and types, so any change makes a new key.
-SHAPE = ";".join([*(f"{f.name}:{f.type}" for f in fields(ClientFacts)), *_ROWS])
+SHAPE = ";".join(
+    [
+        *(f"{f.name}:{f.type}" for f in fields(ClientFacts)),
+        *_ROWS,
+        f"CaseloadFacts({', '.join(CaseloadFacts._fields)})",
+    ]
+)

@@ -27,11 +27,17 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, NamedTuple, ParamSpec, TypeVar
 
 from casectl.checks import CheckedClient, check_client
 from casectl.core.context import Env, RunContext
-from casectl.core.facts import DETAIL_FIELDS, SUMMARY_FIELDS, ClientFacts, Standing
+from casectl.core.facts import (
+    DETAIL_FIELDS,
+    SUMMARY_FIELDS,
+    CaseloadFacts,
+    ClientFacts,
+    Standing,
+)
 from casectl.core.model import Agency, AssessmentFile, Plan
 from casectl.core.problems import Problem
 from casectl.core.schedule import ClientSchedule, client_schedule, retention_period
@@ -47,6 +53,13 @@ PARALLEL_THRESHOLD = 200  # fewer clients to check than this: no worker processe
 CHUNK = 100  # clients per task of a worker
 
 Progress = Callable[[int, int], None]
+
+
+class CaseloadRow(NamedTuple):
+    """A client as ``caseload`` reads it (``ScannedClient.caseload``)."""
+
+    shown: CaseloadFacts
+    schedule: ClientSchedule
 
 
 class ScannedClient:
@@ -99,6 +112,18 @@ class ScannedClient:
             return None
         return facts, standing
 
+    def caseload(self) -> CaseloadRow | None:
+        """What a caseload row needs (``caseload``): ``CaseloadFacts`` (from the cache's
+        caseload section: neither the facts' summary nor their detail is decoded) and
+        the due dates."""
+        plan = self.schedule
+        if plan is None:
+            return None
+        if self._facts is not None:
+            return CaseloadRow(CaseloadFacts.of(self._facts), plan)
+        shown = CaseloadFacts.from_json(self._section("caseload"))
+        return CaseloadRow(shown, plan) if shown is not None else None
+
     @property
     def schedule(self) -> ClientSchedule | None:
         if self._schedule is None:
@@ -149,16 +174,15 @@ class AgencyState:
                 out.append(found)
         return out
 
-    def facts_and_schedules(self) -> list[tuple[ClientFacts, ClientSchedule]]:
-        """Both, client by client (``caseload``): each decoded once."""
+    def caseload(self) -> list[CaseloadRow]:
+        """Every client's ``ScannedClient.caseload`` (``caseload``)."""
         out = []
         for c in self.clients:
-            facts, plan = c.facts, c.schedule
-            if facts is None or plan is None:  # damaged in the cache: check it again
-                again = _recheck(self.ctx, c.id)
-                facts, plan = again.facts, again.schedule
-            if facts is not None and plan is not None:
-                out.append((facts, plan))
+            found = c.caseload()
+            if found is None:  # damaged in the cache: check it again
+                found = _recheck(self.ctx, c.id).caseload()
+            if found is not None:
+                out.append(found)
         return out
 
     def schedules(self) -> list[ClientSchedule]:
@@ -410,6 +434,7 @@ def cache_parts(checked: _Checked) -> dict[str, Any]:
         }
         parts["detail"] = {name: facts[name] for name in DETAIL_FIELDS}
         parts["schedule"] = checked.schedule.to_json()
+        parts["caseload"] = CaseloadFacts.of(checked.facts).to_json()
     return parts
 
 

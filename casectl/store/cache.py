@@ -27,7 +27,7 @@ from casectl import __version__
 from casectl.core import facts, schedule
 from casectl.store import writes
 
-CACHE_FORMAT = 9
+CACHE_FORMAT = 11
 FILE_NAME = "read-cache.json"
 
 Stamp = str  # a digest of everything lstat says about a client folder and its files
@@ -102,8 +102,9 @@ def config_key(config_bytes: bytes) -> str:
     return h.hexdigest()
 
 
-# facts: ClientFacts' summary fields; detail: its collections; schedule: the due dates.
-SECTIONS = ("facts", "detail", "schedule")
+# facts: ClientFacts' summary fields; detail: its collections; schedule: the due dates;
+# caseload: what a caseload row shows of the detail (``facts.CaseloadFacts``).
+SECTIONS = ("facts", "detail", "schedule", "caseload")
 # Written only by the commands that read them (``read.figures``): figures, the columns
 # ``stats`` counts; notes, the note texts and columns ``search`` reads. Another command
 # that re-checks a client leaves them alone: the old stamp there is never a hit.
@@ -139,8 +140,9 @@ class ReadCache:
 
     ``read-cache.json`` (the index) holds each client's stamp and problems: all that
     ``validate`` needs. ``read-cache.facts.json`` (the facts' summary fields),
-    ``read-cache.detail.json`` (their collections) and ``read-cache.schedule.json``
-    (due dates) are each read only by the commands that use them. A
+    ``read-cache.detail.json`` (their collections), ``read-cache.schedule.json``
+    (due dates) and ``read-cache.caseload.json`` (what a caseload row shows of the
+    collections) are each read only by the commands that use them. A
     section entry is trusted only when it carries the same stamp as the index entry,
     so files written by different runs (or a crash between two renames) can never be
     mixed up.

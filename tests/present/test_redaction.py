@@ -111,7 +111,7 @@ def _contexts(tmp_path: Path) -> dict[str, Any]:
             as_of=ctx.as_of, generated="x", since=date(2026, 1, 11),
         )  # fmt: skip
     out["caseload"] = reports.caseload_context(
-        ctx.agency, scan(ctx, use_cache=False).facts_and_schedules(), ctx.as_of, "x", manager="jdoe"
+        ctx.agency, scan(ctx, use_cache=False).caseload(), ctx.as_of, "x", manager="jdoe"
     )
     from casectl.present.output import Output
 

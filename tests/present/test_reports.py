@@ -13,11 +13,14 @@ import re
 import shutil
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from casectl.core.facts import ClientFacts
+from casectl.core.facts import CaseloadFacts, ClientFacts
 from casectl.core.model import Client
 from casectl.present import markdown, reports
 from casectl.read.agency import open_agency, read_client
@@ -215,7 +218,7 @@ def test_amendment_of_amendment_nests_under_the_original(tmp_path: Path) -> None
 
 def test_caseload_context_of_the_example() -> None:
     ctx = open_agency(EXAMPLE)
-    facts = scan(ctx, use_cache=False).facts_and_schedules()
+    facts = scan(ctx, use_cache=False).caseload()
     c = reports.caseload_context(ctx.agency, facts, date(2026, 12, 1), "2026-12-01")
     assert c["counts"] == {"active": 7, "on_hold": 1, "closed": 2, "open": 8, "total": 10}
     assert len(c["overdue"]) == 6 and len(c["due_soon"]) == 9  # a flag review and a task too
@@ -246,8 +249,9 @@ def test_contacts_within_counts_the_last_30_days() -> None:
         opened=date(2026, 1, 1), closed=None, consent_expires=None,
         contact_dates=(date(2026, 11, 1), date(2026, 11, 2), date(2026, 12, 1)),
     )  # fmt: skip
-    assert reports.contacts_within(ctx_facts, date(2026, 12, 1)) == 2  # Nov 2 .. Dec 1
-    assert reports.contacts_within(ctx_facts, date(2026, 11, 30)) == 3
+    shown = CaseloadFacts.of(ctx_facts)
+    assert reports.contacts_within(shown, date(2026, 12, 1)) == 2  # Nov 2 .. Dec 1
+    assert reports.contacts_within(shown, date(2026, 11, 30)) == 3
 
 
 # ----------------------------------------------------- built-in templates: example
@@ -355,12 +359,12 @@ def test_caseload_manager_filter(example: Path) -> None:
 
 
 def test_caseload_uses_the_cache_when_warm(example: Path) -> None:
-    """Warm runs read facts from .casectl/, not the YAML: a name changed in the cache
-    alone is what the report shows (until the file itself changes)."""
+    """Warm runs read facts from .casectl/ (its caseload section), not the YAML: a name
+    changed in the cache alone is what the report shows (until the file changes)."""
     first = cli("-C", example, "caseload", "--as-of", AS_OF)
     assert first.exit_code == 0 and "Denise Carter" in first.stdout
-    facts = example / ".casectl" / "read-cache.facts.json"
-    facts.write_text(facts.read_text().replace("Denise Carter", "Zzzzzz Qqqqqq"))
+    shown = example / ".casectl" / "read-cache.caseload.json"
+    shown.write_text(shown.read_text().replace("Denise Carter", "Zzzzzz Qqqqqq"))
     second = cli("-C", example, "caseload", "--as-of", AS_OF)
     assert "Zzzzzz Qqqqqq" in second.stdout and "Denise Carter" not in second.stdout
     path = example / "clients" / "rc-0001" / "client.yaml"
@@ -598,7 +602,7 @@ def test_docs_name_every_context_variable() -> None:
     )  # fmt: skip
     caseload_ctx = reports.caseload_context(
         ctx.agency,
-        scan(ctx, use_cache=False).facts_and_schedules(),
+        scan(ctx, use_cache=False).caseload(),
         date(2026, 12, 1),
         "x",
         manager="jdoe",
@@ -606,3 +610,85 @@ def test_docs_name_every_context_variable() -> None:
     docs = DOCS.read_text()
     missing = sorted(k for k in _keys(client_ctx) | _keys(caseload_ctx) if f"`{k}`" not in docs)
     assert missing == []
+
+
+# ------------------------------------------- caseload rows: filters = the template
+
+
+# The loops the built-in caseload.html.j2 had before its rows were made by filters
+# (reports.caseload_rows, reports.overdue_rows): the filters must print exactly this.
+_CLIENT_LOOP = """\
+  {% for c in clients %}
+  <tr class="client" id="client-{{ c.id }}"><td>{{ c.name or "" }} <span class="meta">({{ c.id }})</span>{% if c.errors %} <span class="overdue">records have errors</span>{% endif %}{% if c.manager_left %} <span class="meta">manager left</span>{% endif %}{% if c.program %}<br><span class="meta">{{ c.program }}</span>{% endif %}</td>
+  <td class="status-{{ c.status }}">{{ c.status|replace("_", " ") }}<br><span class="meta">{{ c.stage }}</span>{% if c.flags %}<br><strong class="overdue">{{ c.flags|join(", ") }}</strong>{% endif %}</td>
+  <td>{% if c.next_due %}<span class="date {{ c.next_due.status }}">{{ c.next_due.due }}</span> {{ c.next_due.what }}{% else %}–{% endif %}</td>
+  <td class="num{{ ' overdue' if c.overdue else '' }}">{{ c.overdue }}</td>
+  <td class="num">{{ c.goals_met }} / {{ c.goals_active }}</td><td class="num">{{ c.contacts_30d }}</td>
+  <td class="date">{{ c.last_contact or "–" }}</td>
+  <td class="num{{ ' overdue' if c.referrals_overdue else '' }}">{{ c.referrals_open }}</td>
+  <td>{% if c.consent.state == "valid" %}to <span class="date">{{ c.consent.expires or "open end" }}</span>{% if c.consent.parties is not none %}: {{ c.consent.parties }}{% endif %}{% elif c.consent.state == "expired" %}<span class="overdue">expired <span class="date">{{ c.consent.expires }}</span></span>{% else %}none{% endif %}</td></tr>
+  {% endfor %}
+"""  # noqa: E501
+_OVERDUE_LOOP = """\
+  {% for i in overdue %}
+  <tr><td class="overdue date">{{ i.due }}</td><td class="num">{{ i.days }}</td><td>{{ i.name or "" }} <span class="meta">({{ i.client }})</span></td>
+  <td>{{ i.manager or "" }}</td><td>{{ i.kind|replace("_", " ") }}</td><td>{{ i.what }}</td></tr>
+  {% endfor %}
+"""  # noqa: E501
+_TEXT = st.one_of(
+    st.none(), st.sampled_from(["", "on_hold", "a&b", "<b>\"x\" 'y'</b>", "–"]), st.text()
+)
+_NUMBER = st.one_of(st.integers(-5, 5), st.booleans())
+_CONSENT = st.fixed_dictionaries(
+    {"state": st.sampled_from(["valid", "expired", "none"]), "expires": _TEXT, "parties": _TEXT}
+)
+_NEXT_DUE = st.one_of(
+    st.none(), st.fixed_dictionaries({"status": _TEXT, "due": _TEXT, "what": _TEXT})
+)
+_ROW = st.fixed_dictionaries(
+    {
+        "id": _TEXT, "name": _TEXT, "errors": st.booleans(), "manager_left": _TEXT,
+        "program": _TEXT, "status": _TEXT, "stage": _TEXT, "flags": st.lists(_TEXT, max_size=3),
+        "next_due": _NEXT_DUE, "overdue": _NUMBER, "goals_met": _NUMBER,
+        "goals_active": _NUMBER, "contacts_30d": _NUMBER, "last_contact": _TEXT,
+        "referrals_overdue": _NUMBER, "referrals_open": _NUMBER, "consent": _CONSENT,
+    }
+)  # fmt: skip
+_ITEM = st.fixed_dictionaries(
+    {"due": _TEXT, "days": _NUMBER, "name": _TEXT, "client": _TEXT, "manager": _TEXT,
+     "kind": _TEXT, "what": _TEXT}
+)  # fmt: skip
+
+
+def _loops() -> tuple[Any, Any]:
+    from casectl.present import templating
+
+    env = templating.environment(None)
+    env.filters.update(reports.CASELOAD_FILTERS)
+    env.autoescape = True
+    return env.from_string(_CLIENT_LOOP), env.from_string(_OVERDUE_LOOP)
+
+
+@settings(max_examples=150, deadline=None)
+@given(clients=st.lists(_ROW, max_size=4), overdue=st.lists(_ITEM, max_size=4))
+def test_caseload_row_filters_print_what_the_template_loops_printed(
+    clients: list[dict[str, Any]], overdue: list[dict[str, Any]]
+) -> None:
+    """Any values (markup, quotes, None, booleans, numbers) print byte for byte as the
+    template's own loops printed them, escaping included."""
+    client_loop, overdue_loop = _loops()
+    assert str(reports.caseload_rows(clients)) == client_loop.render(clients=clients)
+    assert str(reports.overdue_rows(overdue)) == overdue_loop.render(overdue=overdue)
+
+
+def test_caseload_html_keeps_its_rows_when_the_filters_make_them(example: Path) -> None:
+    """The built-in template with the filters prints what it printed with its loops
+    (the example agency: errors, flags, consents, sign-offs, overdue items)."""
+    ctx = open_agency(example, as_of=date(2026, 12, 1))
+    c = reports.caseload_context(ctx.agency, scan(ctx).caseload(), ctx.as_of, "x")
+    client_loop, overdue_loop = _loops()
+    page = cli("-C", example, "caseload", "--as-of", AS_OF, "--format", "html").stdout
+    for m in c["managers"]:
+        if m["clients"]:
+            assert client_loop.render(clients=m["clients"]) in page
+    assert overdue_loop.render(overdue=c["overdue"]) in page

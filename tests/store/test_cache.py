@@ -96,7 +96,7 @@ def test_facts_are_kept_as_a_summary_and_a_detail_each_damage_only_costs_time(
     contact dates): damage to either part is checked afresh, never shown."""
     listed = cli("-C", agency, "list", "--format", "json").stdout
     caseload = cli("-C", agency, "caseload", "--as-of", "2026-03-01").stdout
-    for section in ("facts", "detail"):
+    for section in ("facts", "detail", "caseload"):
         path = agency / ".casectl" / f"read-cache.{section}.json"
         data = json.loads(path.read_text())
         assert sorted(data["clients"]) == ["rc-0001", "rc-0002"]
@@ -128,6 +128,62 @@ def test_list_reads_no_detail_of_the_facts(agency: Path) -> None:
     path.write_text(json.dumps(data))
     forged = json.loads(cli("-C", agency, "list", "--format", "json").stdout)
     assert [row["referrals_open"] for row in forged] == [5, 5]
+
+
+def test_caseload_reads_no_detail_of_the_facts(agency: Path) -> None:
+    """A warm `caseload` takes its rows from the summary, the schedule and a `caseload`
+    section of its own (goal counts, contact days, open referrals, consents, sign-offs):
+    the detail section (goals' texts, actions: the bulk) is not decoded at all. A forged
+    goal in the detail therefore does not show; the same forgery in the caseload
+    section does (the section is what `caseload` reads)."""
+    args = ("-C", agency, "caseload", "--as-of", "2026-03-01", "--format", "html")
+    shown = cli(*args).stdout
+    assert 'class="num">0 / 1</td>' in shown  # goals met / active of each client
+    path = agency / ".casectl" / "read-cache.detail.json"
+    data = json.loads(path.read_text())
+    for item in data["clients"].values():
+        item[1]["goals"].append(["G9", "Forged", None, "met", None])
+    path.write_text(json.dumps(data))
+    assert cli(*args).stdout == shown
+    path = agency / ".casectl" / "read-cache.caseload.json"
+    data = json.loads(path.read_text())
+    for item in data["clients"].values():
+        item[1][11] = 4  # goals met
+    path.write_text(json.dumps(data))
+    assert cli(*args).stdout.count('class="num">4 / 1</td>') == 2
+
+
+@pytest.mark.parametrize(
+    ("at", "garbage"),
+    [
+        (None, {"id": 7}),  # not the list it wrote
+        (None, ["rc-0001"]),  # too short
+        (0, 7),  # the id not a string
+        (6, "yes"),  # errors not a boolean
+        (11, "1"),  # goals met not a number
+        (14, "AAAA!"),  # contact days not base64
+        (14, "AAA="),  # contact days not whole 32-bit numbers
+        (14, [739000]),  # contact days not packed
+        (16, [[None, 5, None]]),  # a consent's expiry not a date
+        (17, [["plan", "2026-13-01", False]]),  # a sign-off's date not a date
+    ],
+)
+def test_a_damaged_caseload_section_only_costs_time(
+    agency: Path, at: int | None, garbage: object
+) -> None:
+    """Each damaged entry of the caseload section is checked afresh, never shown."""
+    args = ("-C", agency, "caseload", "--as-of", "2026-03-01", "--format", "html")
+    shown = cli(*args).stdout
+    path = agency / ".casectl" / "read-cache.caseload.json"
+    data = json.loads(path.read_text())
+    for item in data["clients"].values():
+        if at is None:
+            item[1] = garbage
+        else:
+            item[1][at] = garbage
+    path.write_text(json.dumps(data))
+    r = cli(*args)
+    assert r.exit_code == 0 and r.stdout == shown
 
 
 def test_cache_is_never_written_outside_the_repo_and_no_cache_leaves_it(agency: Path) -> None:
