@@ -322,7 +322,7 @@ def test_clients_checked_in_worker_processes_are_cached_with_their_stamps(
     assert index == serial  # the same stamps and problems as checked in this process
     # validate's workers send the sections' JSON, due's their objects: the same cache
     sections = sorted(p.name for p in (root / ".casectl").glob("read-cache.*.json"))
-    assert [name.split(".")[1] for name in sections] == ["detail", "facts", "schedule"]
+    assert [name.split(".")[1] for name in sections] == ["caseload", "detail", "facts", "schedule"]
     by_validate = {name: (root / ".casectl" / name).read_text() for name in sections}
     shutil.rmtree(root / ".casectl")
     assert cli("-C", root, "due").exit_code == 0  # today: every client's own view, cached
