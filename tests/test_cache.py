@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from casectl.store import cache
-from tests.conftest import REPO_ROOT, cli
+from tests.conftest import REPO_ROOT, cli, cli_subprocess
 
 CACHE = Path(".casectl") / "read-cache.json"
 
@@ -240,3 +240,63 @@ def test_a_cache_file_that_is_a_link_or_a_fifo_is_ignored(agency: Path, tmp_path
         assert done.returncode == 0, done.stderr
     assert len(json.loads(done.stdout)) == 2
     assert secret.read_text() == "{}"
+
+
+SETTINGS = Path(".casectl") / "read-cache.settings.json"
+BAD_SETTINGS = """\
+format: 1
+agency: Test Agency
+timezone: Mars/Olympus
+colour: blue
+managers:
+  jdoe: {name: Jane Doe, left: 2026-02-01}
+  mkim: Min Kim
+"""
+
+
+def test_casectl_yaml_is_checked_once_for_its_bytes_and_said_the_same_when_warm(
+    agency: Path,
+) -> None:
+    (agency / "casectl.yaml").write_text(BAD_SETTINGS)
+    runs = [cli_subprocess("-C", agency, *args) for args in (["list"], ["list"], ["validate"])]
+    kept = json.loads((agency / SETTINGS).read_text())["settings"]
+    assert kept["timezone"] == "UTC" and kept["left"] == ["jdoe"]
+    assert sorted(p[4] for p in kept["problems"]) == ["CM507", "CM520"]
+    again = [cli_subprocess("-C", agency, *args) for args in (["list"], ["validate"])]
+    # cold, then warm from the kept reading: the same lines, fallbacks and exit codes
+    assert (runs[1].stdout, runs[1].stderr) == (runs[0].stdout, runs[0].stderr)
+    assert "CM520" in runs[0].stderr and "timezone falls back to UTC" in runs[0].stderr
+    assert "manager left" in runs[0].stdout
+    assert (again[0].stdout, again[0].stderr) == (runs[0].stdout, runs[0].stderr)
+    assert (again[1].returncode, again[1].stdout) == (runs[2].returncode, runs[2].stdout)
+    assert "CM520" in again[1].stdout and "warning" in again[1].stdout
+
+
+def test_kept_settings_are_used_only_for_the_same_bytes_and_damage_costs_a_check(
+    agency: Path,
+) -> None:
+    first = cli_subprocess("-C", agency, "list", "--manager", "jdoe")
+    assert first.returncode == 0 and (agency / SETTINGS).exists()
+    cfg = agency / "casectl.yaml"
+    cfg.write_text(cfg.read_text().replace("  mkim: Min Kim\n", "  mkim: {name: Min Kim\n"))
+    broken = cli_subprocess("-C", agency, "list", "--manager", "mkim")
+    assert "casectl.yaml:7:1: error CM001" in broken.stderr
+    cfg.write_text(cfg.read_text().replace("  mkim: {name: Min Kim\n", ""))
+    gone = cli_subprocess("-C", agency, "list", "--manager", "mkim")
+    assert gone.returncode == 2 and "'mkim' is not a manager in casectl.yaml" in gone.stderr
+    for damage in (b"{not json", b'{"key": 1}', b"[]"):
+        (agency / SETTINGS).write_bytes(damage)
+        again = cli_subprocess("-C", agency, "list", "--manager", "jdoe")
+        assert (again.returncode, again.stdout, again.stderr) == (0, first.stdout, first.stderr)
+    data = json.loads((agency / SETTINGS).read_text())
+    data["settings"]["timezone"] = "Not/AZone"
+    (agency / SETTINGS).write_text(json.dumps(data))
+    again = cli_subprocess("-C", agency, "list", "--manager", "jdoe")
+    assert (again.returncode, again.stdout, again.stderr) == (0, first.stdout, first.stderr)
+
+
+def test_the_cadence_keys_are_the_fields_of_the_cadence_record() -> None:
+    from casectl.core.model import Cadence
+    from casectl.core.values import CADENCE_KEYS
+
+    assert tuple(Cadence.model_fields) == CADENCE_KEYS

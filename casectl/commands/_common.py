@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 
 from casectl.core import dates, schedule
 from casectl.core.context import RunContext
-from casectl.core.model import CLIENT_ID_RE, MAX_YEAR, MIN_YEAR, too_long
 from casectl.core.schedule import DueItem
 from casectl.core.suggest import close_matches, did_you_mean
+from casectl.core.values import CLIENT_ID_RE, MAX_YEAR, MIN_YEAR, too_long
 from casectl.errors import CasectlError, UnknownClientError
 from casectl.git import run as gitrun
 from casectl.present.problems import problem_line
@@ -138,7 +138,7 @@ def check_manager_option(
     """
     if manager is None:
         return
-    keys = ctx.agency.managers
+    keys = ctx.roster.managers
     if keys is not None:
         known, where = sorted(keys), f"a manager in {layout.CONFIG_NAME}"
     elif named is not None:

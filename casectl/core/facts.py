@@ -12,18 +12,13 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
-from typing import Any, NamedTuple, get_args, get_origin, get_type_hints
+from typing import TYPE_CHECKING, Any, NamedTuple, get_args, get_origin, get_type_hints
 
 from casectl.core import dates
-from casectl.core.model import (
-    CONTACT_TYPES,
-    OPEN_REFERRAL_STATUSES,
-    AssessmentFile,
-    Cadence,
-    Client,
-    LogEntry,
-    Plan,
-)
+from casectl.core.values import CADENCE_KEYS, CONTACT_TYPES, OPEN_REFERRAL_STATUSES
+
+if TYPE_CHECKING:  # the records are only read here: a warm read never imports pydantic
+    from casectl.core.model import AssessmentFile, Client, LogEntry, Plan
 
 
 class ActionFact(NamedTuple):
@@ -317,9 +312,6 @@ def _newest_expiry(client: Client) -> date | None:
 
 
 _GOAL_ADDED = re.compile(r"G\d+ added\Z")
-
-# Every cadence key (casectl.yaml and the per-client override alike).
-CADENCE_KEYS: tuple[str, ...] = tuple(Cadence.model_fields)
 
 
 def facts_from_records(

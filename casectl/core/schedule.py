@@ -9,11 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from casectl.core import dates
-from casectl.core.facts import CADENCE_KEYS, ClientFacts
-from casectl.core.model import OPEN_REFERRAL_STATUSES, Agency, Cadence
+from casectl.core.facts import ClientFacts
+from casectl.core.values import CADENCE_KEYS, OPEN_REFERRAL_STATUSES
+
+if TYPE_CHECKING:
+    from casectl.core.model import Agency, Cadence
 
 Kind = str  # a key of RULES, or "record"
 ItemStatus = Literal["overdue", "due_soon"]

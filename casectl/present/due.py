@@ -6,14 +6,16 @@ Only formats: the items come filtered and sorted (``commands._common.gather_due`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from casectl.core.model import Agency
 from casectl.core.schedule import DueItem
 from casectl.present.output import Output, visible
 from casectl.present.text import UNKNOWN_MANAGER, json_list, rich_table
+
+if TYPE_CHECKING:
+    from casectl.core.model import Agency
 
 TEXT_HEADERS = ("status", "due", "days", "manager", "client", "name", "kind", "what")
 
@@ -139,28 +141,33 @@ def print_rich(out: Output, items: Sequence[DueItem], agency: Agency, as_of: dat
 # (present.formats.DUE lists them)
 
 
-def write_text(out: Output, items: Sequence[DueItem], agency: Agency, as_of: date) -> None:
+# Each takes the settings as a function: only the terminal's tables (managers' names)
+# and the calendar (the agency's name) build them; a warm run in a pipe never does.
+Settings = Callable[[], "Agency"]
+
+
+def write_text(out: Output, items: Sequence[DueItem], settings: Settings, as_of: date) -> None:
     """Rich tables on a terminal, aligned columns in a pipe, a line when nothing is due."""
     if not items:
         out.line(f"nothing due as of {as_of.isoformat()}")
     elif out.is_tty():
         with out.paged():
-            print_rich(out, items, agency, as_of)
+            print_rich(out, items, settings(), as_of)
     else:
         out.write(plain_text(items))
 
 
-def write_json(out: Output, items: Sequence[DueItem], agency: Agency, as_of: date) -> None:
+def write_json(out: Output, items: Sequence[DueItem], settings: Settings, as_of: date) -> None:
     out.write(json_list([i.to_json() for i in items]))
 
 
-def write_markdown(out: Output, items: Sequence[DueItem], agency: Agency, as_of: date) -> None:
+def write_markdown(out: Output, items: Sequence[DueItem], settings: Settings, as_of: date) -> None:
     out.write(markdown(items, as_of))
 
 
-def write_ics(out: Output, items: Sequence[DueItem], agency: Agency, as_of: date) -> None:
+def write_ics(out: Output, items: Sequence[DueItem], settings: Settings, as_of: date) -> None:
     from datetime import UTC, datetime
 
     from casectl.present.ics import to_ics
 
-    out.write_exact(to_ics(list(items), agency.agency, stamp=datetime.now(UTC)))
+    out.write_exact(to_ics(list(items), settings().agency, stamp=datetime.now(UTC)))

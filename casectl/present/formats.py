@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, tzinfo
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from casectl.present import audit, due, history, listing, problems, search, show
+from casectl.present import audit, due, history, listing, problems, show
 
 if TYPE_CHECKING:
     from casectl.core.model import Agency
@@ -57,7 +57,7 @@ class DueView:
     """``due``: the filtered, sorted items as of a day."""
 
     items: Sequence[DueItem]
-    agency: Agency
+    settings: Callable[[], Agency]  # built only by the formats that show them
     as_of: date
 
 
@@ -104,9 +104,9 @@ class ShowView:
 
 
 def _due(
-    fn: Callable[[Output, Sequence[DueItem], Agency, date], None],
+    fn: Callable[[Output, Sequence[DueItem], Callable[[], Agency], date], None],
 ) -> Callable[[Output, DueView], None]:
-    return lambda out, v: fn(out, v.items, v.agency, v.as_of)
+    return lambda out, v: fn(out, v.items, v.settings, v.as_of)
 
 
 DUE: Formats[DueView] = Formats(
@@ -165,13 +165,20 @@ class SearchView:
     matcher: Matcher
 
 
-SEARCH: Formats[SearchView] = Formats(
-    "search",
-    {
-        "text": lambda out, v: search.write_text(out, v.hits, v.matcher),
-        "json": lambda out, v: search.write_json(out, v.hits, v.matcher),
-    },
-)
+# present.search needs the figures' stack (records, pydantic): imported when used.
+def _search_text(out: Output, v: SearchView) -> None:
+    from casectl.present import search
+
+    search.write_text(out, v.hits, v.matcher)
+
+
+def _search_json(out: Output, v: SearchView) -> None:
+    from casectl.present import search
+
+    search.write_json(out, v.hits, v.matcher)
+
+
+SEARCH: Formats[SearchView] = Formats("search", {"text": _search_text, "json": _search_json})
 
 # Every kind of output by name (docs and tests read this).
 REGISTRY: dict[str, Formats[Any]] = {

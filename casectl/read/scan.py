@@ -22,25 +22,27 @@ import functools
 import gc
 import os
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
-from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from casectl.checks import CheckedClient, check_client
-from casectl.core.context import Env, RunContext
+from casectl.core.context import Env, RunContext, past
 from casectl.core.facts import DETAIL_FIELDS, SUMMARY_FIELDS, ClientFacts, Standing
-from casectl.core.model import Agency, AssessmentFile, Plan
 from casectl.core.problems import Problem
 from casectl.core.schedule import ClientSchedule, client_schedule, retention_period
-from casectl.figures import ClientRecords
-from casectl.read.agency import refuse_link
-from casectl.read.asof import checked_as_of, latest_dated, past
+from casectl.read.agency import kept_settings, refuse_link
 from casectl.store import layout, records
 from casectl.store.cache import ReadCache, stamp_folder
 from casectl.store.restricted import locked_clients, restricted_clients
+
+if TYPE_CHECKING:
+    from casectl.checks import CheckedClient
+    from casectl.core.model import Agency
+    from casectl.figures import ClientRecords
+
+# Checking clients (records, pydantic, the as-of views, the worker pool) is imported by
+# the runs that check one: a warm read checks none and never loads that stack.
 
 STANDING = "standing"  # the key of ``Standing`` in a client's summary section
 PARALLEL_THRESHOLD = 200  # fewer clients to check than this: no worker processes
@@ -219,6 +221,9 @@ def _check_chunk(
     """Check these clients; with ``day`` (``--as-of`` before today) their facts and due
     dates are those of the records as of ``day`` (``read.asof``), never cached.
     ``extra``: the lazy sections (``EXTRA``) to compute too, of the same view."""
+    from casectl.checks import check_client
+    from casectl.read.asof import checked_as_of, latest_dated
+
     out = []
     for folder in folders:
         stamp = stamp_folder(root / "clients" / folder, records.CLIENT_FILES)
@@ -258,6 +263,9 @@ def _check_chunk(
 
 def records_of(check: CheckedClient) -> ClientRecords | None:
     """The valid part of a checked client's files (None without a valid client.yaml)."""
+    from casectl.core.model import AssessmentFile, Plan
+    from casectl.figures import ClientRecords
+
     if check.client is None:
         return None
     return ClientRecords(
@@ -331,6 +339,9 @@ def scan(
     cache = ReadCache(root, ctx.config_bytes)
     if use_cache:
         cache.load()
+        kept = kept_settings(ctx)
+        if kept is not None:  # the next run need not check casectl.yaml again
+            cache.keep_settings(kept)
     derive = derive or use_cache
     day = past(ctx) if derive else None
     found: dict[str, ScannedClient] = {}
@@ -444,6 +455,11 @@ def _files(entry: dict[str, Any]) -> int:
 def _run_checks(
     ctx: RunContext, folders: list[str], derive: bool, day: date | None = None
 ) -> Iterable[_Checked]:
+    if not folders:
+        return  # a warm read: nothing to check, the settings need not even be built
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
     workers = min(os.cpu_count() or 1, 8)
     env = ctx.env
     if len(folders) < PARALLEL_THRESHOLD or workers < 2:

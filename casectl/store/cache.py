@@ -29,6 +29,9 @@ from casectl.store import writes
 
 CACHE_FORMAT = 9
 FILE_NAME = "read-cache.json"
+# casectl.yaml's checked reading (its problems, fallbacks, zone and manager keys),
+# under the same key: a warm read does not check the file again (read.agency).
+SETTINGS_NAME = "read-cache.settings.json"
 
 Stamp = str  # a digest of everything lstat says about a client folder and its files
 
@@ -153,6 +156,7 @@ class ReadCache:
         self.entries: dict[str, dict[str, Any]] = {}
         self._sections: dict[str, dict[str, Any] | None] = dict.fromkeys(SECTIONS + LAZY_SECTIONS)
         self._dirty: set[str] = set()  # lazy sections to write
+        self._settings: dict[str, Any] | None = None  # to write (keep_settings)
         self.changed = False
         self.refused = folder_problem(self.folder)
         self.usable = self.refused is None
@@ -164,7 +168,7 @@ class ReadCache:
         """A descriptor of ``.casectl`` itself, never of where a link points."""
         return os.open(self.folder, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC)
 
-    def _read(self, path: Path) -> dict[str, Any]:
+    def _read(self, path: Path, part: str = "clients") -> dict[str, Any]:
         if not self.usable:
             return {}
         try:
@@ -184,11 +188,21 @@ class ReadCache:
         if (
             not isinstance(data, dict)
             or data.get("key") != self.key
-            or not isinstance(data.get("clients"), dict)
+            or not isinstance(data.get(part), dict)
         ):
             return {}
-        clients: dict[str, Any] = data["clients"]
+        clients: dict[str, Any] = data[part]
         return clients
+
+    def settings(self) -> dict[str, Any]:
+        """casectl.yaml's checked reading as ``keep_settings`` stored it for these very
+        bytes of it (and this casectl), or {} (then the caller checks the file)."""
+        return self._read(self.folder / SETTINGS_NAME, "settings")
+
+    def keep_settings(self, settings: dict[str, Any]) -> None:
+        """Store casectl.yaml's checked reading (written by ``save``; the sections are
+        rewritten only when a client changed)."""
+        self._settings = settings
 
     def load(self) -> None:
         if self.refused is not None:
@@ -254,7 +268,7 @@ class ReadCache:
 
     def save(self) -> None:
         """Write atomically with owner-only permissions; failure only costs time."""
-        if not self.changed or not self.usable:
+        if not (self.changed or self._settings is not None) or not self.usable:
             return
         with contextlib.suppress(OSError):
             self._save()
@@ -263,6 +277,12 @@ class ReadCache:
         # fails on a link swapped in since: nothing written
         folder = writes.open_private_folder(self.folder)
         try:
+            if self._settings is not None:
+                payload = {"key": self.key, "settings": self._settings}
+                data = json.dumps(payload, separators=(",", ":")).encode()
+                writes.write_private_at(folder, SETTINGS_NAME, data)
+            if not self.changed:
+                return
             self._load_all_sections()
             # Sections first, index last: a crash in between leaves section entries whose
             # stamps the old index does not match, which readers then ignore.

@@ -33,8 +33,7 @@ from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
 from casectl.errors import CasectlError
-from casectl.store import load
-from casectl.store.layout import ensure_inside
+from casectl.store.layout import MAX_FILE_BYTES, ensure_inside
 
 Validate = Callable[[bytes], list[str]]
 
@@ -291,8 +290,8 @@ def _nofollow_opener(file: str, flags: int) -> int:
 
 def _refuse_too_large(path: Path, new: bytes, root: Path | None) -> None:
     """casectl reads no case file over load.MAX_FILE_BYTES, so it never writes one."""
-    if len(new) > load.MAX_FILE_BYTES:
-        limit = load.MAX_FILE_BYTES // (1024 * 1024)
+    if len(new) > MAX_FILE_BYTES:
+        limit = MAX_FILE_BYTES // (1024 * 1024)
         shown = os.path.relpath(path, os.path.realpath(root)) if root is not None else path
         raise CasectlError(
             f"not writing {shown}: it would grow to {len(new) / (1024 * 1024):.1f} MiB, over "
