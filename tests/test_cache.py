@@ -300,3 +300,27 @@ def test_the_cadence_keys_are_the_fields_of_the_cadence_record() -> None:
     from casectl.core.values import CADENCE_KEYS
 
     assert tuple(Cadence.model_fields) == CADENCE_KEYS
+
+
+def test_list_takes_its_values_from_the_summary_only_when_they_are_what_was_written(
+    agency: Path,
+) -> None:
+    """`list` shows the summary's days as they are kept (ISO text, not parsed again):
+    one not written exactly as a day (or a value of another type) costs a check."""
+    listed = cli("-C", agency, "list", "--format", "json").stdout
+    path = agency / ".casectl" / "read-cache.facts.json"
+    good = json.loads(path.read_text())
+    for key, forged in (
+        ("opened", "20260105"),
+        ("opened", "2026-W02-1"),
+        ("last_contact", "2026-13-01"),
+        ("note_count", True),
+        ("errors", 0),
+        ("name", 5),
+    ):
+        data = json.loads(json.dumps(good))
+        for item in data["clients"].values():
+            item[1][key] = forged
+        path.write_text(json.dumps(data))
+        assert cli("-C", agency, "list", "--format", "json").stdout == listed, (key, forged)
+        path.write_text(json.dumps(good))

@@ -34,13 +34,14 @@ def run(
     # the summary and its Standing (stage, open flags, tasks and referrals): no detail
     state = scan(ctx)
     listings = state.listings()
-    check_manager_option(ctx, manager, (f.manager for f, _ in listings))
+    check_manager_option(ctx, manager, (f.manager for f in listings))
     rows: list[dict[str, Any]] = []
-    for f, standing in listings:
+    for f in listings:
         if status and f.status != status:
             continue
         if manager and f.manager != manager:
             continue
+        standing = f.standing
         rows.append(
             {
                 "id": f.id,
@@ -48,8 +49,8 @@ def run(
                 "status": f.status,
                 "manager": f.manager,
                 "program": f.program,
-                "opened": f.opened.isoformat() if f.opened else None,
-                "last_contact": f.last_contact.isoformat() if f.last_contact else None,
+                "opened": f.opened,
+                "last_contact": f.last_contact,
                 "notes": f.note_count,
                 "errors": f.errors,
                 "manager_left": _left(ctx, f.manager),

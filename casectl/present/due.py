@@ -68,11 +68,9 @@ def plain_text(items: Sequence[DueItem]) -> str:
     ]
     table = [TEXT_HEADERS, *rows]
     widths = [max(map(len, column)) for column in list(zip(*table, strict=True))[:-1]]
-    lines = [
-        "  ".join([*(c.ljust(w) for c, w in zip(r, widths, strict=False)), r[-1]]).rstrip()
-        for r in table
-    ]
-    return "\n".join(lines) + "\n"
+    # one %-formatting per line ("%-5s" pads as ljust does, never cuts)
+    line = "  ".join([*(f"%-{w}s" for w in widths), "%s"])
+    return "\n".join([(line % r).rstrip() for r in table]) + "\n"
 
 
 def markdown(items: Sequence[DueItem], as_of: date) -> str:

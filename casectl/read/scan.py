@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from casectl.core.context import Env, RunContext, past
-from casectl.core.facts import DETAIL_FIELDS, SUMMARY_FIELDS, ClientFacts, Standing
+from casectl.core.facts import DETAIL_FIELDS, SUMMARY_FIELDS, ClientFacts, Listed, Standing
 from casectl.core.problems import Problem
 from casectl.core.schedule import ClientSchedule, client_schedule, retention_period
 from casectl.read.agency import kept_settings, refuse_link
@@ -86,20 +86,16 @@ class ScannedClient:
                 self._facts = ClientFacts.from_json({**summary, **detail})
         return self._facts
 
-    def listing(self) -> tuple[ClientFacts, Standing] | None:
-        """The facts without their detail (see ``ClientFacts.from_json``) and what
-        ``list`` shows of the detail, both from the cache's summary section; a client
-        checked in this run has its whole facts anyway."""
+    def listing(self) -> Listed | None:
+        """What ``list`` shows, from the cache's summary section alone (its ``Standing``
+        included: no detail is decoded); a client checked in this run has its whole
+        facts anyway."""
         if self._facts is not None:
-            return self._facts, Standing.of(self._facts)
+            return Listed.of(self._facts)
         summary = self._section("facts")
         if not isinstance(summary, dict):
             return None
-        facts = ClientFacts.from_json(summary, summary_only=True)
-        standing = Standing.from_json(summary.get(STANDING))
-        if facts is None or standing is None:
-            return None
-        return facts, standing
+        return Listed.from_summary(summary, summary.get(STANDING))
 
     @property
     def schedule(self) -> ClientSchedule | None:
@@ -139,9 +135,8 @@ class AgencyState:
                 out.append(found)
         return out
 
-    def listings(self) -> list[tuple[ClientFacts, Standing]]:
-        """Every client's facts without their detail (goals, actions, contact dates and
-        the other collections left empty) and its ``Standing``: all ``list`` shows."""
+    def listings(self) -> list[Listed]:
+        """Every client as ``list`` shows it (``Listed``: summary values and standing)."""
         out = []
         for c in self.clients:
             found = c.listing()
