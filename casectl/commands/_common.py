@@ -278,22 +278,11 @@ def gather_due(
     check_manager_option(ctx, manager)
     wanted = check_clients(ctx.root, clients)
     state = scan(ctx, only=wanted or None)
-    known = state.schedules()
+    managers, items = state.due_items(ctx.as_of, window)
     if not wanted:  # with --client, the clients read are not all the managers' clients
-        check_manager_option(ctx, manager, (plan.manager for plan in known))
-    items: list[DueItem] = []
-    for plan in known:
-        # An approval item is the supervisor's, whoever manages the client.
-        if manager is not None and plan.manager != manager:
-            if not any(d[0] == "approval" for d in plan.dates):
-                continue
-            found = schedule.items_from_schedule(plan, ctx.as_of, window)
-            items.extend(i for i in found if i.manager == manager)
-            continue
-        found = schedule.items_from_schedule(plan, ctx.as_of, window)
-        if manager is not None:
-            found = [i for i in found if i.manager == manager]
-        items.extend(found)
+        check_manager_option(ctx, manager, managers)
+    if manager is not None:  # an approval item is the supervisor's, whoever the manager
+        items = [i for i in items if i.manager == manager]
     if kinds:
         items = [i for i in items if i.kind in kinds]
     items = schedule.sort_items(items)

@@ -27,10 +27,18 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
+from casectl.core import dates
 from casectl.core.context import Env, RunContext, past
 from casectl.core.facts import DETAIL_FIELDS, SUMMARY_FIELDS, ClientFacts, Listed, Standing
 from casectl.core.problems import Problem
-from casectl.core.schedule import ClientSchedule, client_schedule, retention_period
+from casectl.core.schedule import (
+    ClientSchedule,
+    DueItem,
+    client_schedule,
+    items_from_json,
+    items_from_schedule,
+    retention_period,
+)
 from casectl.read.agency import kept_settings, refuse_link
 from casectl.store import layout, records
 from casectl.store.cache import ReadCache, stamp_folder
@@ -97,6 +105,17 @@ class ScannedClient:
             return None
         return Listed.from_summary(summary, summary.get(STANDING))
 
+    def due(
+        self, as_of: date, within: dates.Duration | None
+    ) -> tuple[str | None, list[DueItem]] | None:
+        """The client's manager and its due items as of ``as_of`` (``within``: the
+        window instead of the client's own due-soon); from the cache's schedule section
+        without decoding it whole when it was not decoded yet."""
+        if self._schedule is None:
+            return items_from_json(self._section("schedule"), as_of, within)
+        plan = self._schedule
+        return plan.manager, items_from_schedule(plan, as_of, within)
+
     @property
     def schedule(self) -> ClientSchedule | None:
         if self._schedule is None:
@@ -157,6 +176,21 @@ class AgencyState:
             if facts is not None and plan is not None:
                 out.append((facts, plan))
         return out
+
+    def due_items(
+        self, as_of: date, within: dates.Duration | None = None
+    ) -> tuple[list[str | None], list[DueItem]]:
+        """Every client's manager, and every due item as of ``as_of`` (unsorted)."""
+        managers: list[str | None] = []
+        items: list[DueItem] = []
+        for c in self.clients:
+            found = c.due(as_of, within)
+            if found is None:  # the cache's copy was damaged: check the client again
+                found = _recheck(self.ctx, c.id).due(as_of, within)
+            if found is not None:
+                managers.append(found[0])
+                items += found[1]
+        return managers, items
 
     def schedules(self) -> list[ClientSchedule]:
         """Every client's due dates (a client with errors too: its `record` item and
