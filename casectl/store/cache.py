@@ -42,6 +42,7 @@ _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _EUID = os.geteuid() if hasattr(os, "geteuid") else None
 _GROUPS = frozenset(os.getgroups()) | {os.getegid()} if hasattr(os, "getgroups") else frozenset()
 _FIELDS = 5  # size, modification time, change time, inode, mode
+_ANY_READABLE = _EUID is None or _EUID == 0  # root reads any file: no mode to look at
 _MISSING = (-1, 0, 0, 0, 0)
 
 
@@ -75,7 +76,7 @@ def stamp_folder(folder: str | Path, names: tuple[str, ...]) -> Stamp | None:
         return None
     if stat.S_ISLNK(st.st_mode):
         return f"link {st.st_ino} {st.st_ctime_ns}"  # refused (CM603) whatever it points to
-    if not stat.S_ISDIR(st.st_mode) or not _readable(st):
+    if not stat.S_ISDIR(st.st_mode) or not (_ANY_READABLE or _readable(st)):
         return None
     values = [st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
     prefix = base + os.sep
@@ -87,7 +88,7 @@ def stamp_folder(folder: str | Path, names: tuple[str, ...]) -> Stamp | None:
             continue
         except OSError:
             return None
-        if not _readable(st):
+        if not (_ANY_READABLE or _readable(st)):
             return None  # an unreadable file is always checked again (CM008)
         values += (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode)
     packed = struct.pack(f"<{len(values)}q", *values)

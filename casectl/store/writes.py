@@ -25,7 +25,6 @@ import errno
 import fcntl
 import os
 import re
-import secrets
 import stat
 import time
 from collections.abc import Callable, Iterator
@@ -162,7 +161,7 @@ def atomic_open(path: Path, new_mode: int | None = None) -> Iterator[BinaryIO]:
         mode: int | None = stat.S_IMODE(os.stat(path).st_mode)
     except FileNotFoundError:
         mode = new_mode
-    temp = folder / f".{path.name}.{secrets.token_hex(8)}.tmp"
+    temp = folder / f".{path.name}.{os.urandom(8).hex()}.tmp"
     # 0600 while the final mode is applied, so private text is never readable by
     # others even briefly; a new file without new_mode gets 0666 less the umask.
     fd = os.open(
@@ -423,7 +422,7 @@ def write_private_at(folder: int, name: str, payload: bytes, exclusive: bool = F
     """``name`` in the folder open as ``folder``, 0600, atomically (a new file renamed
     over it) or, ``exclusive``, only when it does not exist; never through a link."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-    tmp = name if exclusive else f".cache-{secrets.token_hex(8)}"
+    tmp = name if exclusive else f".cache-{os.urandom(8).hex()}"
     fd = os.open(tmp, flags, 0o600, dir_fd=folder)
     try:
         os.fchmod(fd, 0o600)
