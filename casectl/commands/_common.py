@@ -16,7 +16,6 @@ from casectl.core.schedule import DueItem
 from casectl.core.suggest import close_matches, did_you_mean
 from casectl.core.values import CLIENT_ID_RE, MAX_YEAR, MIN_YEAR, too_long
 from casectl.errors import CasectlError, UnknownClientError
-from casectl.git import run as gitrun
 from casectl.present.problems import problem_line
 from casectl.read.agency import open_agency
 from casectl.read.scan import gc_paused, scan
@@ -207,6 +206,8 @@ def check_output(root: Path, output: Path, overwrite_tracked: bool = False) -> N
         raise CasectlError(
             f"-o {output}: refusing to overwrite {layout.CONFIG_NAME}, the agency's settings"
         )
+    from casectl.git import run as gitrun  # runs git: the read commands do not import it
+
     if not overwrite_tracked and gitrun.is_tracked(base, rel.as_posix()):
         raise CasectlError(
             f"-o {output}: refusing to overwrite {rel.as_posix()}, a file tracked by git; "
@@ -462,6 +463,7 @@ class EntryStart:
 def entry_start(ctx: RunContext, by: str | None, when: str | None) -> EntryStart:
     """``--by`` (entered_by, managers who left) and ``--date`` (default now) of an entry."""
     from casectl.edit import notes  # the write side: not for reading commands
+    from casectl.git import run as gitrun
 
     written, local = notes.parse_when(when, ctx.zone)
     writer = notes.resolve_writer(
