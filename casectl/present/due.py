@@ -53,21 +53,29 @@ def plain_text(items: Sequence[DueItem]) -> str:
     there are tens of thousands of rows and the generic per-cell path was a third of a
     warm run.
     """
-    rows = [
-        (
-            i.status,
-            i.due.isoformat(),
-            str(i.days),
-            visible(i.manager or ""),
-            i.client,
-            visible(i.name or ""),
-            i.kind,
-            visible(i.what),
+    days: dict[date, str] = {}  # the items are sorted by day: few distinct ones
+    rows = []
+    for i in items:
+        day = days.get(i.due)
+        if day is None:
+            day = days[i.due] = i.due.isoformat()
+        manager, name, what = i.manager or "", i.name or "", i.what
+        # ``visible`` only for what is not plainly printable (the common case, in C)
+        rows.append(
+            (
+                i.status,
+                day,
+                str(i.days),
+                manager if manager.isprintable() else visible(manager),
+                i.client,
+                name if name.isprintable() else visible(name),
+                i.kind,
+                what if what.isprintable() else visible(what),
+            )
         )
-        for i in items
-    ]
     table = [TEXT_HEADERS, *rows]
-    widths = [max(map(len, column)) for column in list(zip(*table, strict=True))[:-1]]
+    columns = list(zip(*table, strict=True))[:-1]
+    widths = [max(map(len, set(column))) for column in columns]  # each value once
     # one %-formatting per line ("%-5s" pads as ljust does, never cuts)
     line = "  ".join([*(f"%-{w}s" for w in widths), "%s"])
     return "\n".join([(line % r).rstrip() for r in table]) + "\n"

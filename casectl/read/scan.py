@@ -377,6 +377,7 @@ def scan(
     files = 0
     misses: list[str] = []
     base = os.fspath(clients_dir) + os.sep  # strings, not Paths: this runs 10,000 times
+    today = ctx.today.isoformat()  # an entry checked today is usable (``_usable``)
     names = records.CLIENT_FILES
     for cid in wanted:
         stamp = stamp_folder(base + cid, names)
@@ -386,17 +387,17 @@ def scan(
             )
             continue
         entry = cache.get(cid, stamp) if use_cache and cid not in restricted else None
-        problems = _problems(entry) if entry is not None else None
         if (
             entry is not None
-            and problems is not None
-            and _usable(entry, ctx.today)
-            and _same_as_of(entry, day)
+            and (entry.get("checked") == today or _usable(entry, ctx.today))
+            and (day is None or _same_as_of(entry, day))
         ):
-            found[cid] = ScannedClient(cid, problems, source=(cache, stamp))
-            files += _files(entry)
-        else:
-            misses.append(cid)
+            problems = _problems(entry)
+            if problems is not None:
+                found[cid] = ScannedClient(cid, problems, source=(cache, stamp))
+                files += _files(entry)
+                continue
+        misses.append(cid)
     done = len(found)
     if progress:
         progress(done, len(wanted))
