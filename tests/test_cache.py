@@ -324,3 +324,15 @@ def test_list_takes_its_values_from_the_summary_only_when_they_are_what_was_writ
         path.write_text(json.dumps(data))
         assert cli("-C", agency, "list", "--format", "json").stdout == listed, (key, forged)
         path.write_text(json.dumps(good))
+
+
+def test_validate_no_cache_checks_casectl_yaml_again(agency: Path) -> None:
+    """--no-cache reads nothing from the cache, the kept settings included."""
+    assert _validate(agency)[0] == 0
+    path = agency / SETTINGS
+    data = json.loads(path.read_text())
+    data["settings"]["problems"] = [["casectl.yaml", 1, 1, "error", "CM520", "forged"]]
+    path.write_text(json.dumps(data))
+    assert "forged" in cli("-C", agency, "validate").stdout  # what the cache keeps is used
+    r = cli("-C", agency, "validate", "--no-cache")
+    assert (r.exit_code, "forged" in r.stdout) == (0, False)

@@ -34,6 +34,7 @@ def agency_context(
     out: Output | None = None,
     writes: bool = False,
     validating: bool = False,
+    use_cache: bool = True,
 ) -> RunContext:
     """The agency named by ``-C`` or found above the current folder.
 
@@ -47,7 +48,7 @@ def agency_context(
     """
     root = layout.find_root(directory, explicit=directory is not None)
     day = parse_date_option("--as-of", as_of) if as_of is not None else None
-    ctx = open_agency(root, validating=validating, as_of=day)
+    ctx = open_agency(root, validating=validating, as_of=day, use_cache=use_cache)
     if ctx.settings_errors and writes:
         raise CasectlError(
             f"{layout.CONFIG_NAME} has errors; nothing written (fix them, then run this again):\n"

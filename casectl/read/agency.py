@@ -44,7 +44,9 @@ def refuse_link(ctx_validating: bool, name: str) -> Problem:
     return Problem(name, 1, 1, "error", LINKED, "is a symbolic link; refusing to follow it")
 
 
-def open_agency(root: Path, validating: bool = False, as_of: date | None = None) -> RunContext:
+def open_agency(
+    root: Path, validating: bool = False, as_of: date | None = None, use_cache: bool = True
+) -> RunContext:
     """Read casectl.yaml. Refuses (exit 2) a format newer than this casectl reads, and
     a casectl.yaml that is a symbolic link (``validating``: reported as CM603).
     ``today`` is the real day in the agency's zone; ``as_of`` defaults to it.
@@ -56,7 +58,8 @@ def open_agency(root: Path, validating: bool = False, as_of: date | None = None)
 
     The checked reading of these very bytes of casectl.yaml is kept in the read cache
     (``kept_settings``): when it is there, the file is not checked again and the
-    settings (pydantic records) are built only if the command asks for them.
+    settings (pydantic records) are built only if the command asks for them;
+    ``use_cache=False`` (``validate --no-cache``) always checks the file.
     """
     path = root / layout.CONFIG_NAME
     if path.is_symlink():
@@ -79,7 +82,7 @@ def open_agency(root: Path, validating: bool = False, as_of: date | None = None)
     raw = layout.read_regular(path)
     if isinstance(raw, str):
         raise CasectlError(f"cannot read {layout.CONFIG_NAME}: {raw.removeprefix('cannot read: ')}")
-    cached = _cached_context(root, raw, validating, as_of)
+    cached = _cached_context(root, raw, validating, as_of) if use_cache else None
     if cached is not None:
         return cached
     from casectl.checks import check_config
