@@ -44,6 +44,8 @@ _GROUPS = frozenset(os.getgroups()) | {os.getegid()} if hasattr(os, "getgroups")
 _FIELDS = 5  # size, modification time, change time, inode, mode
 _ANY_READABLE = _EUID is None or _EUID == 0  # root reads any file: no mode to look at
 _MISSING = (-1, 0, 0, 0, 0)
+_VALUES = 3 + _FIELDS * 4  # the folder's three, each case file's five
+_PACK = struct.Struct(f"<{_VALUES}q").pack
 
 
 def _readable(st: os.stat_result) -> bool:
@@ -91,8 +93,8 @@ def stamp_folder(folder: str | Path, names: tuple[str, ...]) -> Stamp | None:
         if not (_ANY_READABLE or _readable(st)):
             return None  # an unreadable file is always checked again (CM008)
         values += (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode)
-    packed = struct.pack(f"<{len(values)}q", *values)
-    return hashlib.blake2b(packed, digest_size=16).hexdigest()
+    pack = _PACK if len(values) == _VALUES else struct.Struct(f"<{len(values)}q").pack
+    return hashlib.blake2b(pack(*values), digest_size=16).hexdigest()
 
 
 def config_key(config_bytes: bytes) -> str:
