@@ -12,11 +12,10 @@ from typing import TYPE_CHECKING
 
 from casectl.core import dates, schedule
 from casectl.core.context import RunContext
-from casectl.core.model import CLIENT_ID_RE, MAX_YEAR, MIN_YEAR, too_long
 from casectl.core.schedule import DueItem
 from casectl.core.suggest import close_matches, did_you_mean
+from casectl.core.values import CLIENT_ID_RE, MAX_YEAR, MIN_YEAR, too_long
 from casectl.errors import CasectlError, UnknownClientError
-from casectl.git import run as gitrun
 from casectl.present.problems import problem_line
 from casectl.read.agency import open_agency
 from casectl.read.scan import gc_paused, scan
@@ -35,6 +34,7 @@ def agency_context(
     out: Output | None = None,
     writes: bool = False,
     validating: bool = False,
+    use_cache: bool = True,
 ) -> RunContext:
     """The agency named by ``-C`` or found above the current folder.
 
@@ -48,7 +48,7 @@ def agency_context(
     """
     root = layout.find_root(directory, explicit=directory is not None)
     day = parse_date_option("--as-of", as_of) if as_of is not None else None
-    ctx = open_agency(root, validating=validating, as_of=day)
+    ctx = open_agency(root, validating=validating, as_of=day, use_cache=use_cache)
     if ctx.settings_errors and writes:
         raise CasectlError(
             f"{layout.CONFIG_NAME} has errors; nothing written (fix them, then run this again):\n"
@@ -138,7 +138,7 @@ def check_manager_option(
     """
     if manager is None:
         return
-    keys = ctx.agency.managers
+    keys = ctx.roster.managers
     if keys is not None:
         known, where = sorted(keys), f"a manager in {layout.CONFIG_NAME}"
     elif named is not None:
@@ -207,6 +207,8 @@ def check_output(root: Path, output: Path, overwrite_tracked: bool = False) -> N
         raise CasectlError(
             f"-o {output}: refusing to overwrite {layout.CONFIG_NAME}, the agency's settings"
         )
+    from casectl.git import run as gitrun  # runs git: the read commands do not import it
+
     if not overwrite_tracked and gitrun.is_tracked(base, rel.as_posix()):
         raise CasectlError(
             f"-o {output}: refusing to overwrite {rel.as_posix()}, a file tracked by git; "
@@ -278,22 +280,11 @@ def gather_due(
     check_manager_option(ctx, manager)
     wanted = check_clients(ctx.root, clients)
     state = scan(ctx, only=wanted or None)
-    known = state.schedules()
+    managers, items = state.due_items(ctx.as_of, window)
     if not wanted:  # with --client, the clients read are not all the managers' clients
-        check_manager_option(ctx, manager, (plan.manager for plan in known))
-    items: list[DueItem] = []
-    for plan in known:
-        # An approval item is the supervisor's, whoever manages the client.
-        if manager is not None and plan.manager != manager:
-            if not any(d[0] == "approval" for d in plan.dates):
-                continue
-            found = schedule.items_from_schedule(plan, ctx.as_of, window)
-            items.extend(i for i in found if i.manager == manager)
-            continue
-        found = schedule.items_from_schedule(plan, ctx.as_of, window)
-        if manager is not None:
-            found = [i for i in found if i.manager == manager]
-        items.extend(found)
+        check_manager_option(ctx, manager, managers)
+    if manager is not None:  # an approval item is the supervisor's, whoever the manager
+        items = [i for i in items if i.manager == manager]
     if kinds:
         items = [i for i in items if i.kind in kinds]
     items = schedule.sort_items(items)
@@ -473,6 +464,7 @@ class EntryStart:
 def entry_start(ctx: RunContext, by: str | None, when: str | None) -> EntryStart:
     """``--by`` (entered_by, managers who left) and ``--date`` (default now) of an entry."""
     from casectl.edit import notes  # the write side: not for reading commands
+    from casectl.git import run as gitrun
 
     written, local = notes.parse_when(when, ctx.zone)
     writer = notes.resolve_writer(

@@ -30,7 +30,7 @@ def run(
     redact: bool = False,
 ) -> int:
     g = gather_due(out, directory, as_of, within, manager, clients, kinds, redact=redact)
-    formats.DUE.write(fmt, out, formats.DueView(g.items, g.ctx.agency, g.ctx.as_of))
+    formats.DUE.write(fmt, out, formats.DueView(g.items, lambda: g.ctx.agency, g.ctx.as_of))
     say_locked(out, g.locked, on_stdout=formats.DUE.for_people(fmt))
     if fail_on_overdue and (g.ctx.settings_errors or any(i.status == "overdue" for i in g.items)):
         return 1

@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from casectl.commands._common import agency_context, check_manager_option, say_locked
-from casectl.core.model import STATUSES, Agency
+from casectl.core.context import RunContext
 from casectl.core.suggest import did_you_mean
+from casectl.core.values import STATUSES
 from casectl.errors import CasectlError
 from casectl.present import formats
 from casectl.present.output import Output
@@ -33,13 +34,14 @@ def run(
     # the summary and its Standing (stage, open flags, tasks and referrals): no detail
     state = scan(ctx)
     listings = state.listings()
-    check_manager_option(ctx, manager, (f.manager for f, _ in listings))
+    check_manager_option(ctx, manager, (f.manager for f in listings))
     rows: list[dict[str, Any]] = []
-    for f, standing in listings:
+    for f in listings:
         if status and f.status != status:
             continue
         if manager and f.manager != manager:
             continue
+        standing = f.standing
         rows.append(
             {
                 "id": f.id,
@@ -47,11 +49,11 @@ def run(
                 "status": f.status,
                 "manager": f.manager,
                 "program": f.program,
-                "opened": f.opened.isoformat() if f.opened else None,
-                "last_contact": f.last_contact.isoformat() if f.last_contact else None,
+                "opened": f.opened,
+                "last_contact": f.last_contact,
                 "notes": f.note_count,
                 "errors": f.errors,
-                "manager_left": _left(ctx.agency, f.manager),
+                "manager_left": _left(ctx, f.manager),
                 "referrals_open": standing.open_referrals,
                 # contract 5.4: the derived stage, the raised flags' kinds, open tasks
                 "stage": standing.stage,
@@ -64,6 +66,6 @@ def run(
     return 0
 
 
-def _left(agency: Agency, manager: str | None) -> bool:
+def _left(ctx: RunContext, manager: str | None) -> bool:
     """The client's manager has ``left:`` the agency (the client is flagged)."""
-    return manager is not None and agency.manager_left(manager) is not None
+    return manager is not None and manager in ctx.roster.left

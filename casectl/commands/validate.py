@@ -25,7 +25,7 @@ def run(
     strict: bool,
     use_cache: bool = True,
 ) -> int:
-    ctx = agency_context(directory, validating=True)
+    ctx = agency_context(directory, validating=True, use_cache=use_cache)
     only: set[str] | None = None
     want_files: set[str] | None = None
     if paths:

@@ -13,8 +13,11 @@ import re
 import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING
 
-from dateutil.relativedelta import relativedelta
+if TYPE_CHECKING:  # imported by the one method that uses it (a warm read does not)
+    from dateutil.relativedelta import relativedelta
+
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME_RE = re.compile(
@@ -73,6 +76,8 @@ class Duration:
     unit: str  # "days" | "weeks" | "months" | "years"
 
     def delta(self) -> relativedelta:
+        from dateutil.relativedelta import relativedelta  # months and years only
+
         n = self.count
         if self.unit == "days":
             return relativedelta(days=n)

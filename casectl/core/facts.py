@@ -15,18 +15,13 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
-from typing import Any, NamedTuple, get_args, get_origin, get_type_hints
+from typing import TYPE_CHECKING, Any, NamedTuple, get_args, get_origin, get_type_hints
 
 from casectl.core import dates
-from casectl.core.model import (
-    CONTACT_TYPES,
-    OPEN_REFERRAL_STATUSES,
-    AssessmentFile,
-    Cadence,
-    Client,
-    LogEntry,
-    Plan,
-)
+from casectl.core.values import CADENCE_KEYS, CONTACT_TYPES, OPEN_REFERRAL_STATUSES
+
+if TYPE_CHECKING:  # the records are only read here: a warm read never imports pydantic
+    from casectl.core.model import AssessmentFile, Client, LogEntry, Plan
 
 
 class ActionFact(NamedTuple):
@@ -423,6 +418,90 @@ def _unpack_days(text: Any) -> tuple[int, ...]:
     return days
 
 
+class Listed(NamedTuple):
+    """One client as ``list`` shows it: a few summary values (days as ISO text) and its
+    ``Standing``. Read straight from the cache's summary section (``from_summary``), so
+    a listing of 10,000 clients builds no ``ClientFacts`` and parses no date."""
+
+    id: str
+    name: str | None
+    status: str
+    manager: str | None
+    program: str | None
+    opened: str | None
+    last_contact: str | None
+    note_count: int
+    errors: bool
+    standing: Standing
+
+    @classmethod
+    def of(cls, facts: ClientFacts) -> Listed:
+        return cls(
+            facts.id,
+            facts.name,
+            facts.status,
+            facts.manager,
+            facts.program,
+            facts.opened.isoformat() if facts.opened else None,
+            facts.last_contact.isoformat() if facts.last_contact else None,
+            facts.note_count,
+            facts.errors,
+            Standing.of(facts),
+        )
+
+    @classmethod
+    def from_summary(cls, data: Any, standing: Any) -> Listed | None:
+        """From a summary as ``ClientFacts.to_json`` wrote it and ``Standing.to_json``;
+        None when a value is not what they write (the caller checks the client again)."""
+        shown = Standing.from_json(standing)
+        if shown is None:
+            return None
+        try:
+            found = cls(
+                data["id"],
+                data["name"],
+                data["status"],
+                data["manager"],
+                data["program"],
+                data["opened"],
+                data["last_contact"],
+                data["note_count"],
+                data["errors"],
+                shown,
+            )
+        except (KeyError, TypeError):
+            return None
+        if not (
+            type(found.id) is str
+            and type(found.status) is str
+            and _text_or_none(found.name)
+            and _text_or_none(found.manager)
+            and _text_or_none(found.program)
+            and _iso_or_none(found.opened)
+            and _iso_or_none(found.last_contact)
+            and type(found.note_count) is int
+            and type(found.errors) is bool
+        ):
+            return None
+        return found
+
+
+def _text_or_none(value: object) -> bool:
+    return value is None or type(value) is str
+
+
+def _iso_or_none(value: object) -> bool:
+    """None, or a day exactly as ``date.isoformat`` writes it."""
+    if value is None:
+        return True
+    if type(value) is not str or len(value) != 10:
+        return False
+    try:
+        return date.fromisoformat(value).isoformat() == value
+    except ValueError:
+        return False
+
+
 def _day(moment: datetime) -> date:
     return moment.date()
 
@@ -478,9 +557,6 @@ def _newest_expiry(client: Client) -> date | None:
 
 
 _GOAL_ADDED = re.compile(r"G\d+ added\Z")
-
-# Every cadence key (casectl.yaml and the per-client override alike).
-CADENCE_KEYS: tuple[str, ...] = tuple(Cadence.model_fields)
 
 
 def facts_from_records(

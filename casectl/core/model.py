@@ -8,10 +8,9 @@ their JSON Schemas. Unknown keys are kept (``model_extra``) so a typo such as
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -26,107 +25,49 @@ from pydantic_core import PydanticCustomError
 
 from casectl.core import dates
 
-# Ids are checked with fullmatch against the whole string: with ``re.match``, ``$``
-# would also match before a final newline and let "x-1\n" through as a client id.
-CLIENT_ID_PATTERN = "^[a-z0-9][a-z0-9-]{0,63}$"  # as JSON Schema spells it
-CLIENT_ID_RE = re.compile(r"\A[a-z0-9][a-z0-9-]{0,63}\Z")
-
-Status = Literal["active", "on_hold", "closed"]
-CloseReason = Literal[
-    "goals_met", "moved", "declined", "transferred", "deceased", "lost_contact", "other"
-]
-GoalStatus = Literal["active", "met", "partly_met", "not_met", "dropped"]
-NoteType = Literal[
-    "contact",
-    "visit",
-    "phone",
-    "email",
-    "meeting",
-    "referral",
-    "review",
-    "assessment",
-    "crisis",
-    "note",
-    "closure",
-    "amendment",
-    # format 2 (contract section 5.1)
-    "transfer",
-    "plan_change",
-    "submitted",
-    "approval",
-    "consent",
-    "flag",
-    "task",
-]
-# Entry types that only a format 2 repository may hold (writing one upgrades the format).
-FORMAT2_NOTE_TYPES = frozenset(
-    {"transfer", "plan_change", "submitted", "approval", "consent", "flag", "task"}
+# isort: off
+# the allowed values and limits, defined without pydantic (core.values)
+from casectl.core.values import (
+    CLIENT_ID_PATTERN as CLIENT_ID_PATTERN,
+    CLIENT_ID_RE as CLIENT_ID_RE,
+    CLOSE_REASONS as CLOSE_REASONS,
+    CONTACT_TYPES as CONTACT_TYPES,
+    CONTACT_TYPES_V2 as CONTACT_TYPES_V2,
+    DECISIONS as DECISIONS,
+    DEFAULT_DOMAINS as DEFAULT_DOMAINS,
+    DEFAULT_FLAG_KINDS as DEFAULT_FLAG_KINDS,
+    FINAL_GOAL_STATUSES as FINAL_GOAL_STATUSES,
+    FINAL_REFERRAL_STATUSES as FINAL_REFERRAL_STATUSES,
+    FORMAT2_NOTE_TYPES as FORMAT2_NOTE_TYPES,
+    FORMAT_VERSION as FORMAT_VERSION,
+    GOAL_STATUSES as GOAL_STATUSES,
+    MAX_DURATION_DAYS as MAX_DURATION_DAYS,
+    MAX_YEAR as MAX_YEAR,
+    MIN_YEAR as MIN_YEAR,
+    MINUTES as MINUTES,
+    MODES as MODES,
+    NOTE_TYPES as NOTE_TYPES,
+    OPEN_REFERRAL_STATUSES as OPEN_REFERRAL_STATUSES,
+    REFERRAL_STATUSES as REFERRAL_STATUSES,
+    ROLES as ROLES,
+    SIGN_OFF_KINDS as SIGN_OFF_KINDS,
+    STATUSES as STATUSES,
+    WITH_VALUES as WITH_VALUES,
+    CloseReason as CloseReason,
+    Decision as Decision,
+    GoalStatus as GoalStatus,
+    Mode as Mode,
+    NoteType as NoteType,
+    ReferralStatus as ReferralStatus,
+    Role as Role,
+    SignOffKind as SignOffKind,
+    Status as Status,
+    With as With,
+    describe as describe,
+    too_long as too_long,
 )
-Role = Literal["manager", "supervisor"]
-With = Literal["client", "family", "provider", "other"]
-Mode = Literal["in_person", "phone", "video", "text", "email"]
-ReferralStatus = Literal["sent", "accepted", "started", "declined", "delivered", "closed_unmet"]
-SignOffKind = Literal["plan", "closure"]
-Decision = Literal["approved", "rejected"]
 
-# The allowed values, derived from the record types so the two never drift apart.
-STATUSES: tuple[str, ...] = get_args(Status)
-CLOSE_REASONS: tuple[str, ...] = get_args(CloseReason)
-GOAL_STATUSES: tuple[str, ...] = get_args(GoalStatus)
-NOTE_TYPES: tuple[str, ...] = get_args(NoteType)
-ROLES: tuple[str, ...] = get_args(Role)
-WITH_VALUES: tuple[str, ...] = get_args(With)
-MODES: tuple[str, ...] = get_args(Mode)
-REFERRAL_STATUSES: tuple[str, ...] = get_args(ReferralStatus)
-OPEN_REFERRAL_STATUSES: tuple[str, ...] = ("sent", "accepted", "started")
-FINAL_REFERRAL_STATUSES: tuple[str, ...] = ("declined", "delivered", "closed_unmet")
-FINAL_GOAL_STATUSES: tuple[str, ...] = ("met", "partly_met", "not_met", "dropped")
-SIGN_OFF_KINDS: tuple[str, ...] = get_args(SignOffKind)
-DECISIONS: tuple[str, ...] = get_args(Decision)
-# Format 1 (contract section 2): entries of these types reset the contact clock.
-CONTACT_TYPES = frozenset({"contact", "visit", "phone", "email", "meeting", "crisis"})
-# Format 2 default of casectl.yaml `contact_types` (contract section 5.1).
-CONTACT_TYPES_V2: tuple[str, ...] = (
-    "contact",
-    "visit",
-    "phone",
-    "email",
-    "meeting",
-    "crisis",
-    "assessment",
-)
-DEFAULT_FLAG_KINDS: tuple[str, ...] = (
-    "suicide_risk",
-    "violence_risk",
-    "safeguarding",
-    "medical",
-    "other",
-)
-DEFAULT_DOMAINS = (
-    "housing",
-    "income",
-    "employment",
-    "food",
-    "health",
-    "mental_health",
-    "substance_use",
-    "legal",
-    "education",
-    "transportation",
-    "family",
-    "safety",
-)
-FORMAT_VERSION = 2  # the newest format this casectl reads and writes
-MINUTES = (0, 24 * 60)  # the range of a log entry's `minutes`
-
-
-# Dates outside these years are typing mistakes (2062 for 2026 is still allowed);
-# refusing them also keeps every "date + cadence" computation far from year 9999.
-MIN_YEAR = 1800
-MAX_YEAR = 2999
-# The longest cadence or window accepted, so the same sums stay in range.
-MAX_DURATION_DAYS = 100 * 366
-_UNIT_DAYS = {"days": 1, "weeks": 7, "months": 31, "years": 366}
+# isort: on
 
 
 def _in_range(day: date, value: Any, kind: str) -> None:
@@ -175,11 +116,6 @@ def _to_duration(value: Any) -> dates.Duration:
             "cm_duration", "{value} is longer than 100 years", {"value": describe(value)}
         )
     return parsed
-
-
-def too_long(duration: dates.Duration) -> bool:
-    """Longer than 100 years: a typing mistake, and beyond safe date arithmetic."""
-    return duration.count * _UNIT_DAYS[duration.unit] > MAX_DURATION_DAYS
 
 
 def _to_int(value: Any) -> int:
@@ -246,23 +182,6 @@ def _to_bool(value: Any) -> bool:
     raise PydanticCustomError(
         "cm_bool", "expected true or false, got {value}", {"value": describe(value)}
     )
-
-
-def describe(value: Any) -> str:
-    """A value as a problem message shows it: `'text'`, `a list`, `true`, `nothing`."""
-    if isinstance(value, bool):
-        return "true" if value else "false"  # as YAML spells it
-    if isinstance(value, str):
-        return repr(value) if len(value) <= 60 else repr(value[:57] + "...")
-    if value is None:
-        return "nothing"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, date | datetime):
-        return repr(value.isoformat())
-    return repr(value)
 
 
 _iso = PlainSerializer(lambda v: v.isoformat(), return_type=str)

@@ -5,13 +5,14 @@ Only ever a suggestion in an error message: casectl never acts on a guess.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 
 def close_matches(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
     """The candidates most like ``word``, best first (at most ``n``): the ones difflib
     finds close, then those that start with it (a prefix is a likely typo too)."""
+    import difflib  # only an error message needs it
+
     pool = sorted(set(candidates))
     found = difflib.get_close_matches(word, pool, n=n, cutoff=0.6)
     folded = word.casefold()

@@ -6,14 +6,16 @@ Only formats: the items come filtered and sorted (``commands._common.gather_due`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from casectl.core.model import Agency
 from casectl.core.schedule import DueItem
 from casectl.present.output import Output, visible
 from casectl.present.text import UNKNOWN_MANAGER, json_list, rich_table
+
+if TYPE_CHECKING:
+    from casectl.core.model import Agency
 
 TEXT_HEADERS = ("status", "due", "days", "manager", "client", "name", "kind", "what")
 
@@ -51,26 +53,32 @@ def plain_text(items: Sequence[DueItem]) -> str:
     there are tens of thousands of rows and the generic per-cell path was a third of a
     warm run.
     """
-    rows = [
-        (
-            i.status,
-            i.due.isoformat(),
-            str(i.days),
-            visible(i.manager or ""),
-            i.client,
-            visible(i.name or ""),
-            i.kind,
-            visible(i.what),
+    days: dict[date, str] = {}  # the items are sorted by day: few distinct ones
+    rows = []
+    for i in items:
+        day = days.get(i.due)
+        if day is None:
+            day = days[i.due] = i.due.isoformat()
+        manager, name, what = i.manager or "", i.name or "", i.what
+        # ``visible`` only for what is not plainly printable (the common case, in C)
+        rows.append(
+            (
+                i.status,
+                day,
+                str(i.days),
+                manager if manager.isprintable() else visible(manager),
+                i.client,
+                name if name.isprintable() else visible(name),
+                i.kind,
+                what if what.isprintable() else visible(what),
+            )
         )
-        for i in items
-    ]
     table = [TEXT_HEADERS, *rows]
-    widths = [max(map(len, column)) for column in list(zip(*table, strict=True))[:-1]]
-    lines = [
-        "  ".join([*(c.ljust(w) for c, w in zip(r, widths, strict=False)), r[-1]]).rstrip()
-        for r in table
-    ]
-    return "\n".join(lines) + "\n"
+    columns = list(zip(*table, strict=True))[:-1]
+    widths = [max(map(len, set(column))) for column in columns]  # each value once
+    # one %-formatting per line ("%-5s" pads as ljust does, never cuts)
+    line = "  ".join([*(f"%-{w}s" for w in widths), "%s"])
+    return "\n".join([(line % r).rstrip() for r in table]) + "\n"
 
 
 def markdown(items: Sequence[DueItem], as_of: date) -> str:
@@ -139,28 +147,33 @@ def print_rich(out: Output, items: Sequence[DueItem], agency: Agency, as_of: dat
 # (present.formats.DUE lists them)
 
 
-def write_text(out: Output, items: Sequence[DueItem], agency: Agency, as_of: date) -> None:
+# Each takes the settings as a function: only the terminal's tables (managers' names)
+# and the calendar (the agency's name) build them; a warm run in a pipe never does.
+Settings = Callable[[], "Agency"]
+
+
+def write_text(out: Output, items: Sequence[DueItem], settings: Settings, as_of: date) -> None:
     """Rich tables on a terminal, aligned columns in a pipe, a line when nothing is due."""
     if not items:
         out.line(f"nothing due as of {as_of.isoformat()}")
     elif out.is_tty():
         with out.paged():
-            print_rich(out, items, agency, as_of)
+            print_rich(out, items, settings(), as_of)
     else:
         out.write(plain_text(items))
 
 
-def write_json(out: Output, items: Sequence[DueItem], agency: Agency, as_of: date) -> None:
+def write_json(out: Output, items: Sequence[DueItem], settings: Settings, as_of: date) -> None:
     out.write(json_list([i.to_json() for i in items]))
 
 
-def write_markdown(out: Output, items: Sequence[DueItem], agency: Agency, as_of: date) -> None:
+def write_markdown(out: Output, items: Sequence[DueItem], settings: Settings, as_of: date) -> None:
     out.write(markdown(items, as_of))
 
 
-def write_ics(out: Output, items: Sequence[DueItem], agency: Agency, as_of: date) -> None:
+def write_ics(out: Output, items: Sequence[DueItem], settings: Settings, as_of: date) -> None:
     from datetime import UTC, datetime
 
     from casectl.present.ics import to_ics
 
-    out.write_exact(to_ics(list(items), agency.agency, stamp=datetime.now(UTC)))
+    out.write_exact(to_ics(list(items), settings().agency, stamp=datetime.now(UTC)))

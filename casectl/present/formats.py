@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, tzinfo
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
-from casectl.present import audit, due, history, listing, problems, search, show
+from casectl.present import audit, due, history, listing, problems, show
 
 if TYPE_CHECKING:
     from casectl.core.model import Agency
@@ -50,34 +50,32 @@ class Formats(Generic[V]):
 
 
 # ------------------------------------------------------------------ the views
+# NamedTuples, not dataclasses: immutable all the same, and made at import for every
+# command (a dataclass costs a millisecond to create; the warm reads count them).
 
 
-@dataclass(frozen=True)
-class DueView:
+class DueView(NamedTuple):
     """``due``: the filtered, sorted items as of a day."""
 
     items: Sequence[DueItem]
-    agency: Agency
+    settings: Callable[[], Agency]  # built only by the formats that show them
     as_of: date
 
 
-@dataclass(frozen=True)
-class ProblemsView:
+class ProblemsView(NamedTuple):
     """``validate``: the problems found and how many files were read."""
 
     problems: Sequence[Problem]
     files: int
 
 
-@dataclass(frozen=True)
-class ListView:
+class ListView(NamedTuple):
     """``list``: one row per client (the JSON objects of contract section 3)."""
 
     rows: Sequence[dict[str, Any]]
 
 
-@dataclass(frozen=True)
-class HistoryView:
+class HistoryView(NamedTuple):
     """``history``: one row per commit, newest first, of ``clients/<id>``."""
 
     rows: Sequence[dict[str, Any]]
@@ -85,16 +83,14 @@ class HistoryView:
     zone: tzinfo | None = None  # the agency's: the text shows times in it
 
 
-@dataclass(frozen=True)
-class AuditView:
+class AuditView(NamedTuple):
     """``audit``: what the audit found."""
 
     result: AuditResult
     require_signed: bool
 
 
-@dataclass(frozen=True)
-class ShowView:
+class ShowView(NamedTuple):
     """``show``: one client at a glance (the JSON object of ``show --format json``)."""
 
     data: dict[str, Any]
@@ -104,9 +100,9 @@ class ShowView:
 
 
 def _due(
-    fn: Callable[[Output, Sequence[DueItem], Agency, date], None],
+    fn: Callable[[Output, Sequence[DueItem], Callable[[], Agency], date], None],
 ) -> Callable[[Output, DueView], None]:
-    return lambda out, v: fn(out, v.items, v.agency, v.as_of)
+    return lambda out, v: fn(out, v.items, v.settings, v.as_of)
 
 
 DUE: Formats[DueView] = Formats(
@@ -157,21 +153,27 @@ SHOW: Formats[ShowView] = Formats(
 )
 
 
-@dataclass(frozen=True)
-class SearchView:
+class SearchView(NamedTuple):
     """``search``: the notes found, and the pattern (for highlighting)."""
 
     hits: Sequence[Hit]
     matcher: Matcher
 
 
-SEARCH: Formats[SearchView] = Formats(
-    "search",
-    {
-        "text": lambda out, v: search.write_text(out, v.hits, v.matcher),
-        "json": lambda out, v: search.write_json(out, v.hits, v.matcher),
-    },
-)
+# present.search needs the figures' stack (records, pydantic): imported when used.
+def _search_text(out: Output, v: SearchView) -> None:
+    from casectl.present import search
+
+    search.write_text(out, v.hits, v.matcher)
+
+
+def _search_json(out: Output, v: SearchView) -> None:
+    from casectl.present import search
+
+    search.write_json(out, v.hits, v.matcher)
+
+
+SEARCH: Formats[SearchView] = Formats("search", {"text": _search_text, "json": _search_json})
 
 # Every kind of output by name (docs and tests read this).
 REGISTRY: dict[str, Formats[Any]] = {

@@ -19,7 +19,6 @@ import io
 import os
 import re
 import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING, Any
@@ -215,6 +214,8 @@ def pager_command() -> str | None:
 def _run_pager(command: str, text: str) -> bool:
     """Show ``text`` through ``command`` (run by the shell, as git does); False when the
     pager could not be started, so the caller writes the text itself."""
+    import subprocess  # only a terminal's output is paged
+
     env = dict(os.environ)
     env.setdefault("LESS", "FRX")  # as git does: quit if one screen, colours, no clearing
     env.setdefault("LV", "-c")

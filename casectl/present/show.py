@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from casectl.core.model import OPEN_REFERRAL_STATUSES
+from casectl.core.values import OPEN_REFERRAL_STATUSES
 from casectl.present.output import json_visible, visible
 from casectl.present.text import fit_line, plain_table
 

@@ -29,15 +29,15 @@ def json_list(rows: Sequence[object]) -> str:
 def plain_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """Aligned plain text columns (for pipes); the last column is not padded.
 
-    Column by column rather than cell by cell: ``list`` at 10,000 clients is 80,000
-    cells."""
-    cells = [[str(h) for h in headers]] + [[_cell(c) for c in row] for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    lines = [
-        "  ".join([*(c.ljust(w) for c, w in zip(r[:-1], widths, strict=False)), r[-1]]).rstrip()
-        for r in cells
+    Column by column rather than cell by cell: ``list`` at 10,000 clients is 100,000
+    cells (a printable text is its own cell: ``_cell`` for the others; one %-format per
+    line, which pads as ljust does and never cuts)."""
+    cells = [tuple(str(h) for h in headers)] + [
+        tuple([c if type(c) is str and c.isprintable() else _cell(c) for c in row]) for row in rows
     ]
-    return "\n".join(lines) + "\n"
+    columns = list(zip(*cells, strict=True))[:-1]  # every row as wide as the headers
+    line = "  ".join([*(f"%-{max(map(len, set(c)))}s" for c in columns), "%s"])
+    return "\n".join([(line % r).rstrip() for r in cells]) + "\n"
 
 
 def fit_line(line: str, width: int | None, indent: int) -> list[str]:

@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import date
 
 from casectl.checks import CheckedClient
-from casectl.core.context import RunContext
+from casectl.core.context import past as past
 from casectl.core.model import Agency
 from casectl.figures import local_day, zone_of
 from casectl.figures.asof import (
@@ -25,12 +25,6 @@ from casectl.figures.asof import (
     plan_as_of,
     visible,
 )
-
-
-def past(ctx: RunContext) -> date | None:
-    """The day the records are read as of, when it is before today (else None: the
-    records are read as they are)."""
-    return ctx.as_of if ctx.as_of < ctx.today else None
 
 
 def checked_as_of(check: CheckedClient, agency: Agency, day: date | None) -> CheckedClient | None:

@@ -22,31 +22,42 @@ import functools
 import gc
 import os
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date
-from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, NamedTuple, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, TypeVar
 
-from casectl.checks import CheckedClient, check_client
-from casectl.core.context import Env, RunContext
+from casectl.core import dates
+from casectl.core.context import Env, RunContext, past
 from casectl.core.facts import (
     DETAIL_FIELDS,
     SUMMARY_FIELDS,
     CaseloadFacts,
     ClientFacts,
+    Listed,
     Standing,
 )
-from casectl.core.model import Agency, AssessmentFile, Plan
 from casectl.core.problems import Problem
-from casectl.core.schedule import ClientSchedule, client_schedule, retention_period
-from casectl.figures import ClientRecords
-from casectl.read.agency import refuse_link
-from casectl.read.asof import checked_as_of, latest_dated, past
+from casectl.core.schedule import (
+    ClientSchedule,
+    DueItem,
+    client_schedule,
+    items_from_json,
+    items_from_schedule,
+    retention_period,
+)
+from casectl.read.agency import kept_settings, refuse_link
 from casectl.store import layout, records
 from casectl.store.cache import ReadCache, stamp_folder
 from casectl.store.restricted import locked_clients, restricted_clients
+
+if TYPE_CHECKING:
+    from casectl.checks import CheckedClient
+    from casectl.core.model import Agency
+    from casectl.figures import ClientRecords
+
+# Checking clients (records, pydantic, the as-of views, the worker pool) is imported by
+# the runs that check one: a warm read checks none and never loads that stack.
 
 STANDING = "standing"  # the key of ``Standing`` in a client's summary section
 PARALLEL_THRESHOLD = 200  # fewer clients to check than this: no worker processes
@@ -97,20 +108,27 @@ class ScannedClient:
                 self._facts = ClientFacts.from_json({**summary, **detail})
         return self._facts
 
-    def listing(self) -> tuple[ClientFacts, Standing] | None:
-        """The facts without their detail (see ``ClientFacts.from_json``) and what
-        ``list`` shows of the detail, both from the cache's summary section; a client
-        checked in this run has its whole facts anyway."""
+    def listing(self) -> Listed | None:
+        """What ``list`` shows, from the cache's summary section alone (its ``Standing``
+        included: no detail is decoded); a client checked in this run has its whole
+        facts anyway."""
         if self._facts is not None:
-            return self._facts, Standing.of(self._facts)
+            return Listed.of(self._facts)
         summary = self._section("facts")
         if not isinstance(summary, dict):
             return None
-        facts = ClientFacts.from_json(summary, summary_only=True)
-        standing = Standing.from_json(summary.get(STANDING))
-        if facts is None or standing is None:
-            return None
-        return facts, standing
+        return Listed.from_summary(summary, summary.get(STANDING))
+
+    def due(
+        self, as_of: date, within: dates.Duration | None
+    ) -> tuple[str | None, list[DueItem]] | None:
+        """The client's manager and its due items as of ``as_of`` (``within``: the
+        window instead of the client's own due-soon); from the cache's schedule section
+        without decoding it whole when it was not decoded yet."""
+        if self._schedule is None:
+            return items_from_json(self._section("schedule"), as_of, within)
+        plan = self._schedule
+        return plan.manager, items_from_schedule(plan, as_of, within)
 
     def caseload(self) -> CaseloadRow | None:
         """What a caseload row needs (``caseload``): ``CaseloadFacts`` (from the cache's
@@ -162,9 +180,8 @@ class AgencyState:
                 out.append(found)
         return out
 
-    def listings(self) -> list[tuple[ClientFacts, Standing]]:
-        """Every client's facts without their detail (goals, actions, contact dates and
-        the other collections left empty) and its ``Standing``: all ``list`` shows."""
+    def listings(self) -> list[Listed]:
+        """Every client as ``list`` shows it (``Listed``: summary values and standing)."""
         out = []
         for c in self.clients:
             found = c.listing()
@@ -184,6 +201,21 @@ class AgencyState:
             if found is not None:
                 out.append(found)
         return out
+
+    def due_items(
+        self, as_of: date, within: dates.Duration | None = None
+    ) -> tuple[list[str | None], list[DueItem]]:
+        """Every client's manager, and every due item as of ``as_of`` (unsorted)."""
+        managers: list[str | None] = []
+        items: list[DueItem] = []
+        for c in self.clients:
+            found = c.due(as_of, within)
+            if found is None:  # the cache's copy was damaged: check the client again
+                found = _recheck(self.ctx, c.id).due(as_of, within)
+            if found is not None:
+                managers.append(found[0])
+                items += found[1]
+        return managers, items
 
     def schedules(self) -> list[ClientSchedule]:
         """Every client's due dates (a client with errors too: its `record` item and
@@ -250,6 +282,9 @@ def _check_chunk(
     ``as_json``: the caller needs the cache's JSON of the facts and due dates, not
     the objects (``validate``): they come in ``extra`` (see ``cache_parts``), which a
     worker sends back for a fraction of the objects' pickling."""
+    from casectl.checks import check_client
+    from casectl.read.asof import checked_as_of, latest_dated
+
     out = []
     base = os.fspath(root / "clients") + os.sep
     for n, folder in enumerate(folders):
@@ -293,6 +328,9 @@ def _check_chunk(
 
 def records_of(check: CheckedClient) -> ClientRecords | None:
     """The valid part of a checked client's files (None without a valid client.yaml)."""
+    from casectl.core.model import AssessmentFile, Plan
+    from casectl.figures import ClientRecords
+
     if check.client is None:
         return None
     return ClientRecords(
@@ -366,6 +404,9 @@ def scan(
     cache = ReadCache(root, ctx.config_bytes)
     if use_cache:
         cache.load()
+        kept = kept_settings(ctx)
+        if kept is not None:  # the next run need not check casectl.yaml again
+            cache.keep_settings(kept)
     as_json = not derive  # the facts and due dates are only written to the cache
     derive = derive or use_cache
     day = past(ctx) if derive else None
@@ -374,6 +415,7 @@ def scan(
     misses: list[str] = []
     miss_stamps: list[str | None] = []
     base = os.fspath(clients_dir) + os.sep  # strings, not Paths: this runs 10,000 times
+    today = ctx.today.isoformat()  # an entry checked today is usable (``_usable``)
     names = records.CLIENT_FILES
     for cid in wanted:
         stamp = stamp_folder(base + cid, names)
@@ -383,18 +425,18 @@ def scan(
             )
             continue
         entry = cache.get(cid, stamp) if use_cache and cid not in restricted else None
-        problems = _problems(entry) if entry is not None else None
         if (
             entry is not None
-            and problems is not None
-            and _usable(entry, ctx.today)
-            and _same_as_of(entry, day)
+            and (entry.get("checked") == today or _usable(entry, ctx.today))
+            and (day is None or _same_as_of(entry, day))
         ):
-            found[cid] = ScannedClient(cid, problems, source=(cache, stamp))
-            files += _files(entry)
-        else:
-            misses.append(cid)
-            miss_stamps.append(stamp)
+            problems = _problems(entry)
+            if problems is not None:
+                found[cid] = ScannedClient(cid, problems, source=(cache, stamp))
+                files += _files(entry)
+                continue
+        misses.append(cid)
+        miss_stamps.append(stamp)
     done = len(found)
     if progress:
         progress(done, len(wanted))
@@ -491,6 +533,11 @@ def _run_checks(
 ) -> Iterable[_Checked]:
     """Check ``folders`` (whose ``stamps`` were just taken), in worker processes when
     there are many (``as_json``: see ``_check_chunk``)."""
+    if not folders:
+        return  # a warm read: nothing to check, the settings need not even be built
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
     workers = min(os.cpu_count() or 1, 8)
     env = ctx.env
     if len(folders) < PARALLEL_THRESHOLD or workers < 2:

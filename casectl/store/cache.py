@@ -29,6 +29,9 @@ from casectl.store import writes
 
 CACHE_FORMAT = 11
 FILE_NAME = "read-cache.json"
+# casectl.yaml's checked reading (its problems, fallbacks, zone and manager keys),
+# under the same key: a warm read does not check the file again (read.agency).
+SETTINGS_NAME = "read-cache.settings.json"
 
 Stamp = str  # a digest of everything lstat says about a client folder and its files
 
@@ -39,7 +42,10 @@ _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _EUID = os.geteuid() if hasattr(os, "geteuid") else None
 _GROUPS = frozenset(os.getgroups()) | {os.getegid()} if hasattr(os, "getgroups") else frozenset()
 _FIELDS = 5  # size, modification time, change time, inode, mode
+_ANY_READABLE = _EUID is None or _EUID == 0  # root reads any file: no mode to look at
 _MISSING = (-1, 0, 0, 0, 0)
+_VALUES = 3 + _FIELDS * 4  # the folder's three, each case file's five
+_PACK = struct.Struct(f"<{_VALUES}q").pack
 
 
 def _readable(st: os.stat_result) -> bool:
@@ -72,7 +78,7 @@ def stamp_folder(folder: str | Path, names: tuple[str, ...]) -> Stamp | None:
         return None
     if stat.S_ISLNK(st.st_mode):
         return f"link {st.st_ino} {st.st_ctime_ns}"  # refused (CM603) whatever it points to
-    if not stat.S_ISDIR(st.st_mode) or not _readable(st):
+    if not stat.S_ISDIR(st.st_mode) or not (_ANY_READABLE or _readable(st)):
         return None
     values = [st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
     prefix = base + os.sep
@@ -84,11 +90,11 @@ def stamp_folder(folder: str | Path, names: tuple[str, ...]) -> Stamp | None:
             continue
         except OSError:
             return None
-        if not _readable(st):
+        if not (_ANY_READABLE or _readable(st)):
             return None  # an unreadable file is always checked again (CM008)
         values += (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode)
-    packed = struct.pack(f"<{len(values)}q", *values)
-    return hashlib.blake2b(packed, digest_size=16).hexdigest()
+    pack = _PACK if len(values) == _VALUES else struct.Struct(f"<{len(values)}q").pack
+    return hashlib.blake2b(pack(*values), digest_size=16).hexdigest()
 
 
 def config_key(config_bytes: bytes) -> str:
@@ -155,6 +161,7 @@ class ReadCache:
         self.entries: dict[str, dict[str, Any]] = {}
         self._sections: dict[str, dict[str, Any] | None] = dict.fromkeys(SECTIONS + LAZY_SECTIONS)
         self._dirty: set[str] = set()  # lazy sections to write
+        self._settings: dict[str, Any] | None = None  # to write (keep_settings)
         self.changed = False
         self.refused = folder_problem(self.folder)
         self.usable = self.refused is None
@@ -166,7 +173,7 @@ class ReadCache:
         """A descriptor of ``.casectl`` itself, never of where a link points."""
         return os.open(self.folder, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC)
 
-    def _read(self, path: Path) -> dict[str, Any]:
+    def _read(self, path: Path, part: str = "clients") -> dict[str, Any]:
         if not self.usable:
             return {}
         try:
@@ -186,11 +193,21 @@ class ReadCache:
         if (
             not isinstance(data, dict)
             or data.get("key") != self.key
-            or not isinstance(data.get("clients"), dict)
+            or not isinstance(data.get(part), dict)
         ):
             return {}
-        clients: dict[str, Any] = data["clients"]
+        clients: dict[str, Any] = data[part]
         return clients
+
+    def settings(self) -> dict[str, Any]:
+        """casectl.yaml's checked reading as ``keep_settings`` stored it for these very
+        bytes of it (and this casectl), or {} (then the caller checks the file)."""
+        return self._read(self.folder / SETTINGS_NAME, "settings")
+
+    def keep_settings(self, settings: dict[str, Any]) -> None:
+        """Store casectl.yaml's checked reading (written by ``save``; the sections are
+        rewritten only when a client changed)."""
+        self._settings = settings
 
     def load(self) -> None:
         if self.refused is not None:
@@ -256,7 +273,7 @@ class ReadCache:
 
     def save(self) -> None:
         """Write atomically with owner-only permissions; failure only costs time."""
-        if not self.changed or not self.usable:
+        if not (self.changed or self._settings is not None) or not self.usable:
             return
         with contextlib.suppress(OSError):
             self._save()
@@ -265,6 +282,12 @@ class ReadCache:
         # fails on a link swapped in since: nothing written
         folder = writes.open_private_folder(self.folder)
         try:
+            if self._settings is not None:
+                payload = {"key": self.key, "settings": self._settings}
+                data = json.dumps(payload, separators=(",", ":")).encode()
+                writes.write_private_at(folder, SETTINGS_NAME, data)
+            if not self.changed:
+                return
             self._load_all_sections()
             # Sections first, index last: a crash in between leaves section entries whose
             # stamps the old index does not match, which readers then ignore.

@@ -7,17 +7,20 @@ stays inside the repository without passing through a symbolic link.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from pathlib import Path
 
-from casectl.core.model import CLIENT_ID_RE
 from casectl.core.suggest import did_you_mean
+from casectl.core.values import CLIENT_ID_RE
 from casectl.errors import CasectlError, NoAgencyError, UnknownClientError
 
 CONFIG_NAME = "casectl.yaml"
 
 
 CACHE_DIR = ".casectl"
+MAX_FILE_BYTES = 16 * 1024 * 1024  # casectl reads no file larger (store.load)
 
 
 def find_root(start: Path | None = None, explicit: bool = False) -> Path:
@@ -106,3 +109,42 @@ def client_ids(root: Path) -> list[str]:
             return sorted(e.name for e in it if not e.name.startswith("."))
     except FileNotFoundError:
         return []
+
+
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NOFOLLOW", 0)  # a link swapped in after the caller's check
+    | getattr(os, "O_NONBLOCK", 0)  # a FIFO planted as a case file must not hang us
+    | getattr(os, "O_CLOEXEC", 0)
+)
+
+
+def read_regular(abspath: str | os.PathLike[str]) -> bytes | str:
+    """The file's bytes, or a message saying why it cannot be read."""
+    try:
+        fd = os.open(abspath, _OPEN_FLAGS)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "is a symbolic link; refusing to follow it"
+        return f"cannot read: {exc.strerror or exc}"
+    except ValueError as exc:  # e.g. a NUL in the path
+        return f"cannot read: {exc}"
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            return "is a folder, not a file"
+        if not stat.S_ISREG(mode):
+            return "is not a regular file"
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_FILE_BYTES:
+            chunk = os.read(fd, MAX_FILE_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
+    except OSError as exc:
+        return f"cannot read: {exc.strerror or exc}"
+    finally:
+        os.close(fd)

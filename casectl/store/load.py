@@ -24,10 +24,8 @@ counting the others.
 
 from __future__ import annotations
 
-import errno
 import os
 import re
-import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,8 +48,9 @@ from yaml.reader import ReaderError
 
 from casectl.core.model import describe
 from casectl.core.problems import Problem, field_path
+from casectl.store.layout import MAX_FILE_BYTES as MAX_FILE_BYTES
+from casectl.store.layout import read_regular as read_regular
 
-MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_ALIAS_PROBLEMS = 20
 # Problems shown per file; past it one line counts the rest (docs/checks.md, CM012).
@@ -802,45 +801,6 @@ def _build(
     finally:
         parser.dispose()
     return builder, None
-
-
-_OPEN_FLAGS = (
-    os.O_RDONLY
-    | getattr(os, "O_NOFOLLOW", 0)  # a link swapped in after the caller's check
-    | getattr(os, "O_NONBLOCK", 0)  # a FIFO planted as a case file must not hang us
-    | getattr(os, "O_CLOEXEC", 0)
-)
-
-
-def read_regular(abspath: str | os.PathLike[str]) -> bytes | str:
-    """The file's bytes, or a message saying why it cannot be read."""
-    try:
-        fd = os.open(abspath, _OPEN_FLAGS)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            return "is a symbolic link; refusing to follow it"
-        return f"cannot read: {exc.strerror or exc}"
-    except ValueError as exc:  # e.g. a NUL in the path
-        return f"cannot read: {exc}"
-    try:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISDIR(mode):
-            return "is a folder, not a file"
-        if not stat.S_ISREG(mode):
-            return "is not a regular file"
-        chunks: list[bytes] = []
-        size = 0
-        while size <= MAX_FILE_BYTES:
-            chunk = os.read(fd, MAX_FILE_BYTES + 1 - size)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        return b"".join(chunks)
-    except OSError as exc:
-        return f"cannot read: {exc.strerror or exc}"
-    finally:
-        os.close(fd)
 
 
 def load_file(abspath: str | os.PathLike[str], relpath: str) -> Loaded:

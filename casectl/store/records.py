@@ -17,10 +17,13 @@ import os
 import stat
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from casectl.core.model import CLIENT_ID_RE
 from casectl.core.problems import Problem
-from casectl.store import load
+from casectl.core.values import CLIENT_ID_RE
+
+if TYPE_CHECKING:  # imported where files are parsed: a warm read parses none
+    from casectl.store import load
 
 CLIENT_FILES = ("client.yaml", "assessment.yaml", "plan.yaml", "log.yaml")
 
@@ -69,6 +72,8 @@ class ClientFiles:
 def parse(rel: str, raw: bytes) -> load.Loaded:
     """The one parse of a case file. A log holding nothing but comments is an empty
     log (a new client's log is written that way), not an empty file."""
+    from casectl.store import load
+
     loaded = load.load_text(rel, raw)
     if rel.endswith("/log.yaml") and [p.code for p in loaded.problems] == [load.EMPTY]:
         loaded.problems.clear()
@@ -86,6 +91,8 @@ def _is_link(path: str) -> bool:
 def read_client(root: Path, cid: str) -> ClientFiles:
     """The folder ``clients/<cid>`` and its four files, each read and parsed once.
     Never raises for what is on disk: every oddity is recorded for the checks."""
+    from casectl.store import load
+
     if not CLIENT_ID_RE.fullmatch(cid):
         return ClientFiles(cid, bad_id=True)
     base = os.path.join(root, "clients", cid)  # strings: this runs for every client

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from casectl.core.model import CLIENT_ID_RE
+from casectl.core.values import CLIENT_ID_RE
 from casectl.errors import CasectlError
 from casectl.store import writes
 

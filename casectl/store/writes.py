@@ -25,7 +25,6 @@ import errno
 import fcntl
 import os
 import re
-import secrets
 import stat
 import time
 from collections.abc import Callable, Iterator
@@ -33,8 +32,7 @@ from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
 from casectl.errors import CasectlError
-from casectl.store import load
-from casectl.store.layout import ensure_inside
+from casectl.store.layout import MAX_FILE_BYTES, ensure_inside
 
 Validate = Callable[[bytes], list[str]]
 
@@ -163,7 +161,7 @@ def atomic_open(path: Path, new_mode: int | None = None) -> Iterator[BinaryIO]:
         mode: int | None = stat.S_IMODE(os.stat(path).st_mode)
     except FileNotFoundError:
         mode = new_mode
-    temp = folder / f".{path.name}.{secrets.token_hex(8)}.tmp"
+    temp = folder / f".{path.name}.{os.urandom(8).hex()}.tmp"
     # 0600 while the final mode is applied, so private text is never readable by
     # others even briefly; a new file without new_mode gets 0666 less the umask.
     fd = os.open(
@@ -291,8 +289,8 @@ def _nofollow_opener(file: str, flags: int) -> int:
 
 def _refuse_too_large(path: Path, new: bytes, root: Path | None) -> None:
     """casectl reads no case file over load.MAX_FILE_BYTES, so it never writes one."""
-    if len(new) > load.MAX_FILE_BYTES:
-        limit = load.MAX_FILE_BYTES // (1024 * 1024)
+    if len(new) > MAX_FILE_BYTES:
+        limit = MAX_FILE_BYTES // (1024 * 1024)
         shown = os.path.relpath(path, os.path.realpath(root)) if root is not None else path
         raise CasectlError(
             f"not writing {shown}: it would grow to {len(new) / (1024 * 1024):.1f} MiB, over "
@@ -424,7 +422,7 @@ def write_private_at(folder: int, name: str, payload: bytes, exclusive: bool = F
     """``name`` in the folder open as ``folder``, 0600, atomically (a new file renamed
     over it) or, ``exclusive``, only when it does not exist; never through a link."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-    tmp = name if exclusive else f".cache-{secrets.token_hex(8)}"
+    tmp = name if exclusive else f".cache-{os.urandom(8).hex()}"
     fd = os.open(tmp, flags, 0o600, dir_fd=folder)
     try:
         os.fchmod(fd, 0o600)

@@ -19,6 +19,8 @@ IMPORTS = (
     "    launch.main()\n"
     "finally:\n"
     "    sys.stderr.write(f'typer imported: {\"typer\" in sys.modules}\\n')\n"
+    "    heavy = sorted({m.split('.')[0] for m in sys.modules} & {'pydantic', 'yaml'})\n"
+    "    sys.stderr.write(f'heavy imports: {heavy}\\n')\n"
 )
 
 
@@ -43,6 +45,9 @@ def test_warm_due_and_list_do_not_import_the_command_line_stack(
     )
     assert done.returncode == 0, done.stderr
     assert "typer imported: False" in done.stderr
+    # nothing changed: casectl.yaml's checked settings come from the read cache, so
+    # neither pydantic (the record models) nor the YAML loader is imported
+    assert "heavy imports: []" in done.stderr
 
 
 @pytest.mark.slow  # 24 command lines, each run twice both ways: about 30 s

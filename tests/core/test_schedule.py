@@ -28,6 +28,8 @@ from casectl.core.schedule import (
     due_dates,
     due_items,
     effective_cadence,
+    items_from_json,
+    items_from_schedule,
     sort_items,
 )
 from casectl.read.agency import today_in, zone_named
@@ -469,6 +471,18 @@ def test_damaged_facts_json_is_none_not_an_exception(damage: Any) -> None:
     assert ClientFacts.from_json("not a mapping") is None
 
 
+@settings(max_examples=200, deadline=None)
+@given(client_facts(), cadences, days_, st.none() | durations, st.booleans())
+def test_items_from_the_cached_rows_are_those_of_the_decoded_schedule(
+    facts: ClientFacts, cadence: Cadence, as_of: date, within: Duration | None, errors: bool
+) -> None:
+    """`due` takes its items straight from the cache's rows (no schedule decoded):
+    exactly the items, in the same order, of the schedule they encode."""
+    plan = dataclasses.replace(client_schedule(facts, cadence), errors=errors)
+    expected = items_from_schedule(plan, as_of, within)
+    assert items_from_json(plan.to_json(), as_of, within) == (plan.manager, expected)
+
+
 def test_damaged_schedule_json_is_none_not_an_exception() -> None:
     good = client_schedule(_busy(), Cadence()).to_json()
     for damage in (
@@ -478,6 +492,19 @@ def test_damaged_schedule_json_is_none_not_an_exception() -> None:
         {k: v for k, v in good.items() if k != "client"},
     ):
         assert ClientSchedule.from_json(damage) is None
+        assert items_from_json(damage, date(2026, 6, 1)) is None
+    # the rows beyond the horizon are checked too; any value of the wrong type is damage
+    far = [["contact", "x", "r", 999_999_999], ["contact", "x", "r", "739000"]]
+    for damage in (
+        *({**good, "dates": [*good["dates"], row]} for row in far),
+        {**good, "dates": [["contact", 5, "r", 739000]]},
+        {**good, "errors": "no"},
+        {**good, "manager": 7},
+        {**good, "due_soon": ["14", "days"]},
+        "not a mapping",
+        None,
+    ):
+        assert items_from_json(damage, date(2026, 6, 1)) is None
 
 
 def test_every_kind_is_in_the_table_in_contract_order() -> None:

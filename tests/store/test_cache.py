@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from casectl.store import cache
-from tests.builders import REPO_ROOT, cli
+from tests.builders import REPO_ROOT, cli, cli_subprocess
 
 CACHE = Path(".casectl") / "read-cache.json"
 
@@ -322,7 +322,13 @@ def test_clients_checked_in_worker_processes_are_cached_with_their_stamps(
     assert index == serial  # the same stamps and problems as checked in this process
     # validate's workers send the sections' JSON, due's their objects: the same cache
     sections = sorted(p.name for p in (root / ".casectl").glob("read-cache.*.json"))
-    assert [name.split(".")[1] for name in sections] == ["caseload", "detail", "facts", "schedule"]
+    assert [name.split(".")[1] for name in sections] == [
+        "caseload",
+        "detail",
+        "facts",
+        "schedule",
+        "settings",
+    ]
     by_validate = {name: (root / ".casectl" / name).read_text() for name in sections}
     shutil.rmtree(root / ".casectl")
     assert cli("-C", root, "due").exit_code == 0  # today: every client's own view, cached
@@ -338,3 +344,99 @@ def test_clients_checked_in_worker_processes_are_cached_with_their_stamps(
     plan.write_text(plan.read_text().replace("target: 2026-12-31", "target: 2026-12-32"))
     code, out = _validate(root)
     assert code == 1 and "clients/rc-0006/plan.yaml:6:13: error CM204" in out
+
+
+SETTINGS = Path(".casectl") / "read-cache.settings.json"
+BAD_SETTINGS = """\
+format: 1
+agency: Test Agency
+timezone: Mars/Olympus
+colour: blue
+managers:
+  jdoe: {name: Jane Doe, left: 2026-02-01}
+  mkim: Min Kim
+"""
+
+
+def test_casectl_yaml_is_checked_once_for_its_bytes_and_said_the_same_when_warm(
+    agency: Path,
+) -> None:
+    (agency / "casectl.yaml").write_text(BAD_SETTINGS)
+    runs = [cli_subprocess("-C", agency, *args) for args in (["list"], ["list"], ["validate"])]
+    kept = json.loads((agency / SETTINGS).read_text())["settings"]
+    assert kept["timezone"] == "UTC" and kept["left"] == ["jdoe"]
+    assert sorted(p[4] for p in kept["problems"]) == ["CM507", "CM520"]
+    again = [cli_subprocess("-C", agency, *args) for args in (["list"], ["validate"])]
+    # cold, then warm from the kept reading: the same lines, fallbacks and exit codes
+    assert (runs[1].stdout, runs[1].stderr) == (runs[0].stdout, runs[0].stderr)
+    assert "CM520" in runs[0].stderr and "timezone falls back to UTC" in runs[0].stderr
+    assert "manager left" in runs[0].stdout
+    assert (again[0].stdout, again[0].stderr) == (runs[0].stdout, runs[0].stderr)
+    assert (again[1].returncode, again[1].stdout) == (runs[2].returncode, runs[2].stdout)
+    assert "CM520" in again[1].stdout and "warning" in again[1].stdout
+
+
+def test_kept_settings_are_used_only_for_the_same_bytes_and_damage_costs_a_check(
+    agency: Path,
+) -> None:
+    first = cli_subprocess("-C", agency, "list", "--manager", "jdoe")
+    assert first.returncode == 0 and (agency / SETTINGS).exists()
+    cfg = agency / "casectl.yaml"
+    cfg.write_text(cfg.read_text().replace("  mkim: Min Kim\n", "  mkim: {name: Min Kim\n"))
+    broken = cli_subprocess("-C", agency, "list", "--manager", "mkim")
+    assert "casectl.yaml:7:1: error CM001" in broken.stderr
+    cfg.write_text(cfg.read_text().replace("  mkim: {name: Min Kim\n", ""))
+    gone = cli_subprocess("-C", agency, "list", "--manager", "mkim")
+    assert gone.returncode == 2 and "'mkim' is not a manager in casectl.yaml" in gone.stderr
+    for damage in (b"{not json", b'{"key": 1}', b"[]"):
+        (agency / SETTINGS).write_bytes(damage)
+        again = cli_subprocess("-C", agency, "list", "--manager", "jdoe")
+        assert (again.returncode, again.stdout, again.stderr) == (0, first.stdout, first.stderr)
+    data = json.loads((agency / SETTINGS).read_text())
+    data["settings"]["timezone"] = "Not/AZone"
+    (agency / SETTINGS).write_text(json.dumps(data))
+    again = cli_subprocess("-C", agency, "list", "--manager", "jdoe")
+    assert (again.returncode, again.stdout, again.stderr) == (0, first.stdout, first.stderr)
+
+
+def test_the_cadence_keys_are_the_fields_of_the_cadence_record() -> None:
+    from casectl.core.model import Cadence
+    from casectl.core.values import CADENCE_KEYS
+
+    assert tuple(Cadence.model_fields) == CADENCE_KEYS
+
+
+def test_list_takes_its_values_from_the_summary_only_when_they_are_what_was_written(
+    agency: Path,
+) -> None:
+    """`list` shows the summary's days as they are kept (ISO text, not parsed again):
+    one not written exactly as a day (or a value of another type) costs a check."""
+    listed = cli("-C", agency, "list", "--format", "json").stdout
+    path = agency / ".casectl" / "read-cache.facts.json"
+    good = json.loads(path.read_text())
+    for key, forged in (
+        ("opened", "20260105"),
+        ("opened", "2026-W02-1"),
+        ("last_contact", "2026-13-01"),
+        ("note_count", True),
+        ("errors", 0),
+        ("name", 5),
+    ):
+        data = json.loads(json.dumps(good))
+        for item in data["clients"].values():
+            item[1][key] = forged
+        path.write_text(json.dumps(data))
+        assert cli("-C", agency, "list", "--format", "json").stdout == listed, (key, forged)
+        path.write_text(json.dumps(good))
+
+
+def test_validate_no_cache_checks_casectl_yaml_again(agency: Path) -> None:
+    """--no-cache reads nothing from the cache, the kept settings included."""
+    assert _validate(agency)[0] == 0
+    path = agency / SETTINGS
+    data = json.loads(path.read_text())
+    data["settings"]["problems"] = [["casectl.yaml", 1, 1, "error", "CM520", "forged"]]
+    path.write_text(json.dumps(data))
+    assert "forged" in cli("-C", agency, "validate").stdout  # what the cache keeps is used
+    r = cli("-C", agency, "validate", "--no-cache")
+    assert (r.exit_code, "forged" in r.stdout) == (0, False)
