@@ -25,9 +25,10 @@ import binascii
 import importlib
 import re
 import unicodedata
+import zlib
 from array import array
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from itertools import accumulate
@@ -59,6 +60,13 @@ class Matcher:
 
     regexes: tuple[re.Pattern[str], ...]
     needles: tuple[str, ...] = ()
+    # The first needle followed by no ASCII word character, over lowered ASCII bytes
+    # (NoteRows finds candidates with it); None when a needle holds a NUL.
+    probe: re.Pattern[bytes] | None = None
+
+    @property
+    def bneedles(self) -> tuple[bytes, ...]:
+        return tuple(n.encode("ascii") for n in self.needles)
 
     def matches(self, text: str) -> bool:
         if self.needles and not self.may_match(text.casefold()):
@@ -134,8 +142,13 @@ def compile_pattern(pattern: str, *, regex: bool = False) -> Matcher:
         raise FiguresError("the search pattern has no words")
     flags = re.IGNORECASE | re.UNICODE
     regexes = tuple(re.compile(rf"(?<!\w){re.escape(w)}(?!\w)", flags) for w in words)
-    ascii_only = all(w.isascii() for w in words)
-    return Matcher(regexes, tuple(w.casefold() for w in words) if ascii_only else ())
+    if not all(w.isascii() for w in words):
+        return Matcher(regexes)
+    needles = tuple(w.casefold() for w in words)
+    probe = None
+    if not any("\0" in n for n in needles):
+        probe = re.compile(re.escape(needles[0].encode("ascii")) + rb"(?![0-9a-z_])")
+    return Matcher(regexes, needles, probe)
 
 
 def search(
@@ -182,16 +195,19 @@ def search(
 
 @dataclass(frozen=True, slots=True)
 class NoteRows:
-    """What :func:`search` reads of one client (the read cache's ``notes`` section
-    keeps :meth:`to_json`): its notes' texts in log order; ``meta``, for each of them
-    a line ``id TAB time TAB by TAB type`` (the time as ``isoformat`` writes it, offset
-    kept), split only for a client with a match; ``days``, their agency days
-    (ordinals, base64 of machine integers). :meth:`hits` finds exactly the notes
-    :func:`search` finds in the records the rows were made from."""
+    """What :func:`search` reads of one client: ``raw``, its notes' texts in log order,
+    each as UTF-8 followed by a NUL byte (kept beside the read cache's ``notes``
+    section, never JSON-decoded), ``sizes`` their lengths in bytes; ``meta``, for each
+    note a line ``id TAB time TAB by TAB type`` (the time as ``isoformat`` writes it,
+    offset kept), split only for a client with a match; ``days``, their agency days
+    (ordinals). :meth:`to_json` is the rest (base64 of machine integers for the
+    arrays). :meth:`hits` finds exactly the notes :func:`search` finds in the records
+    the rows were made from, and decodes only the texts it may show."""
 
     client: str
     manager: str
-    texts: Sequence[str]
+    raw: bytes
+    sizes: array[int]
     meta: str
     days: array[int]
 
@@ -199,57 +215,114 @@ class NoteRows:
     def of(cls, records: ClientRecords, agency: Agency) -> NoteRows:
         zone = zone_of(agency)
         log = records.log
+        encoded = [e.text.encode("utf-8", "surrogatepass") for e in log]
         return cls(
             client=records.client.id,
             manager=records.client.manager,
-            texts=[e.text for e in log],
+            raw=b"".join(t + b"\0" for t in encoded),
+            sizes=array("I", [len(t) for t in encoded]),
             meta="\n".join(f"{e.id}\t{e.date.isoformat()}\t{e.by}\t{e.type}" for e in log),
             days=array("i", [local_day(e.date, zone).toordinal() for e in log]),
         )
 
+    @property
+    def texts(self) -> list[str]:
+        """Every note's text, decoded."""
+        raw, out, at = self.raw, [], 0
+        for size in self.sizes:
+            out.append(raw[at : at + size].decode("utf-8", "surrogatepass"))
+            at += size + 1
+        return out
+
     def to_json(self) -> list[Any]:
-        packed = binascii.b2a_base64(self.days.tobytes(), newline=False).decode("ascii")
-        return [self.client, self.manager, self.texts, self.meta, packed]
+        """The JSON of everything but ``raw`` (the cache keeps that as bytes), with a
+        CRC-32 of ``raw``: damaged or misplaced bytes are never taken for the texts."""
+        packed = [_b64(self.days), _b64(self.sizes), zlib.crc32(self.raw)]
+        return [self.client, self.manager, self.meta, *packed]
 
     @classmethod
-    def from_json(cls, value: Any) -> NoteRows | None:
-        """The rows :meth:`to_json` wrote; None when ``value`` is not such a list."""
+    def from_json(cls, value: Any, raw: bytes | None) -> NoteRows | None:
+        """The rows :meth:`to_json` wrote, with their ``raw`` bytes; None when they do
+        not fit together (then the client is read again)."""
+        if raw is None:
+            return None
         try:
-            client, manager, texts, meta, packed = value
-            days = array("i")
-            days.frombytes(binascii.a2b_base64(packed))
+            client, manager, meta, packed_days, packed_sizes, crc = value
+            days, sizes = array("i"), array("I")
+            days.frombytes(binascii.a2b_base64(packed_days))
+            sizes.frombytes(binascii.a2b_base64(packed_sizes))
         except (TypeError, ValueError, binascii.Error):
             return None
         if not (
             isinstance(client, str)
             and isinstance(manager, str)
-            and isinstance(texts, list)
             and isinstance(meta, str)
-            and len(days) == len(texts)
-            and (meta.count("\n") + 1 if texts else 0) == len(texts)
+            and len(days) == len(sizes)
+            and (meta.count("\n") + 1 if sizes else 0) == len(sizes)
+            and sum(sizes) + len(sizes) == len(raw)
+            and crc == zlib.crc32(raw)
         ):
             return None
-        return cls(client, manager, texts, meta, days)
+        if not raw.isascii():
+            try:
+                raw.decode("utf-8", "surrogatepass")
+            except UnicodeDecodeError:
+                return None
+        return cls(client, manager, raw, sizes, meta, days)
 
-    def _candidates(self, matcher: Matcher) -> Iterable[int]:
-        """The indexes of the notes that may match: with words of ASCII only, those
-        whose text holds the first word (found in all texts joined, at once)."""
-        texts = self.texts
+    def _starts(self) -> list[int]:
+        """Where each note's text starts in ``raw`` (and, last, the end of ``raw``)."""
+        return list(accumulate(self.sizes, lambda at, size: at + size + 1, initial=0))
+
+    def _text(self, starts: list[int], i: int) -> str:
+        return self.raw[starts[i] : starts[i + 1] - 1].decode("utf-8", "surrogatepass")
+
+    def _candidates(self, matcher: Matcher, starts: list[int]) -> Iterable[tuple[int, bool]]:
+        """The indexes of the notes that may match, each with True when it surely does
+        (no regex needed). With words of ASCII only and texts of ASCII only, the
+        bytes decide: the first word found where neither neighbour is a word
+        character (as ``(?<!\\w)`` and ``(?!\\w)`` judge; a NUL ends each note); one
+        word decides a note, more go to the regexes. Otherwise every note holding
+        each word (case-folded) is a candidate."""
+        raw = self.raw
         if not matcher.needles:
-            return range(len(texts))
+            return ((i, False) for i in range(len(self.sizes)))
+        if matcher.probe is None or not raw.isascii():
+            return self._folded_candidates(matcher)
+        low = raw.lower()
+        if not all(n in low for n in matcher.bneedles):
+            return ()
+        sure = len(matcher.needles) == 1
+        found: list[tuple[int, bool]] = []
+        search = matcher.probe.search
+        m = search(low)
+        while m is not None:
+            at = m.start()
+            if at and low[at - 1] in _WORD_BYTES:
+                m = search(low, at + 1)  # (matches may overlap: "a-a" in "xa-a-a")
+                continue
+            i = bisect_right(starts, at) - 1
+            found.append((i, sure))
+            m = search(low, starts[i + 1])  # the next note
+        return found
+
+    def _folded_candidates(self, matcher: Matcher) -> Iterable[tuple[int, bool]]:
+        texts = self.texts
         joined = "\0".join(texts)
         if not joined.isascii():  # casefold may change lengths: every note is tried
-            return range(len(texts)) if matcher.may_match(joined.casefold()) else ()
+            if not matcher.may_match(joined.casefold()):
+                return ()
+            return ((i, False) for i in range(len(texts)))
         folded = joined.lower()  # an ASCII text's case folding
         if not all(n in folded for n in matcher.needles):
             return ()
         starts = list(accumulate((len(t) + 1 for t in texts), initial=0))
         needle = matcher.needles[0]
-        found: list[int] = []
+        found: list[tuple[int, bool]] = []
         at = folded.find(needle)
         while at >= 0:
             i = bisect_right(starts, at) - 1
-            found.append(i)
+            found.append((i, False))
             at = folded.find(needle, starts[i + 1])  # the next note
         return found
 
@@ -264,10 +337,11 @@ class NoteRows:
         """The notes that pass the filters and match (``search``'s loop, on rows)."""
         first = start.toordinal() if start is not None else None
         last = end.toordinal() if end is not None else None
-        matches, texts, days = matcher.matches, self.texts, self.days
+        matches, days = matcher.matches, self.days
+        starts = self._starts()
         meta: list[str] | None = None
         out: list[Hit] = []
-        for i in self._candidates(matcher):
+        for i, sure in self._candidates(matcher, starts):
             if (first is not None and days[i] < first) or (last is not None and days[i] > last):
                 continue
             if meta is None:
@@ -275,11 +349,20 @@ class NoteRows:
             nid, when, by, kind = meta[i].split("\t")
             if note_type is not None and kind != note_type:
                 continue
-            if matches(texts[i]):
+            text = self._text(starts, i)
+            if sure or matches(text):
                 moment = datetime.fromisoformat(when)
-                note = Note(nid, moment, by, kind, texts[i])
+                note = Note(nid, moment, by, kind, text)
                 out.append(Hit(self.client, note, local_time(moment, zone)))
         return out
+
+
+# Bytes that are word characters (``\\w``) in ASCII text: letters, digits, underscore.
+_WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
+def _b64(values: array[int]) -> str:
+    return binascii.b2a_base64(values.tobytes(), newline=False).decode("ascii")
 
 
 _EPOCH = datetime(1, 1, 1)
