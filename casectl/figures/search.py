@@ -63,10 +63,7 @@ class Matcher:
     # The first needle followed by no ASCII word character, over lowered ASCII bytes
     # (NoteRows finds candidates with it); None when a needle holds a NUL.
     probe: re.Pattern[bytes] | None = None
-
-    @property
-    def bneedles(self) -> tuple[bytes, ...]:
-        return tuple(n.encode("ascii") for n in self.needles)
+    byte_needles: tuple[bytes, ...] = ()
 
     def matches(self, text: str) -> bool:
         if self.needles and not self.may_match(text.casefold()):
@@ -121,15 +118,15 @@ class Hit:
 
     def to_json(self) -> dict[str, str]:
         """The contract's ``search --format json`` row."""
+        return dict(zip(JSON_KEYS, self.values(), strict=True))
+
+    def values(self) -> tuple[str, str, str, str, str, str]:
+        """The values of the json row, in the order of ``JSON_KEYS``."""
         e = self.entry
-        return {
-            "client": self.client,
-            "id": e.id,
-            "date": format_time(e.date),
-            "by": e.by,
-            "type": e.type,
-            "text": e.text,
-        }
+        return (self.client, e.id, format_time(e.date), e.by, e.type, e.text)
+
+
+JSON_KEYS = ("client", "id", "date", "by", "type", "text")
 
 
 def compile_pattern(pattern: str, *, regex: bool = False) -> Matcher:
@@ -148,7 +145,7 @@ def compile_pattern(pattern: str, *, regex: bool = False) -> Matcher:
     probe = None
     if not any("\0" in n for n in needles):
         probe = re.compile(re.escape(needles[0].encode("ascii")) + rb"(?![0-9a-z_])")
-    return Matcher(regexes, needles, probe)
+    return Matcher(regexes, needles, probe, tuple(n.encode("ascii") for n in needles))
 
 
 def search(
@@ -196,101 +193,107 @@ def search(
 @dataclass(frozen=True, slots=True)
 class NoteRows:
     """What :func:`search` reads of one client: ``raw``, its notes' texts in log order,
-    each as UTF-8 followed by a NUL byte (kept beside the read cache's ``notes``
-    section, never JSON-decoded), ``sizes`` their lengths in bytes; ``meta``, for each
-    note a line ``id TAB time TAB by TAB type`` (the time as ``isoformat`` writes it,
-    offset kept), split only for a client with a match; ``days``, their agency days
-    (ordinals). :meth:`to_json` is the rest (base64 of machine integers for the
-    arrays). :meth:`hits` finds exactly the notes :func:`search` finds in the records
-    the rows were made from, and decodes only the texts it may show."""
+    each as UTF-8 followed by a NUL byte, ``starts`` where each begins in ``raw`` (and,
+    last, its length); ``meta``, UTF-8 lines ``id TAB time TAB by TAB type`` (the time
+    as ``isoformat`` writes it, offset kept), one per note, decoded only for a client
+    with a match; ``days``, their agency days (ordinals). The read cache keeps
+    :meth:`blob` (``meta`` and ``raw``) as bytes beside the ``notes`` section and
+    :meth:`to_json` in it, never JSON-decoding a text. :meth:`hits` finds exactly the
+    notes :func:`search` finds in the records the rows were made from, and decodes
+    only the texts it may show."""
 
     client: str
     manager: str
     raw: bytes
-    sizes: array[int]
-    meta: str
+    starts: array[int]
+    meta: bytes
     days: array[int]
 
     @classmethod
     def of(cls, records: ClientRecords, agency: Agency) -> NoteRows:
         zone = zone_of(agency)
         log = records.log
-        encoded = [e.text.encode("utf-8", "surrogatepass") for e in log]
+        texts = [e.text.encode("utf-8", "surrogatepass") for e in log]
+        meta = "\n".join(f"{e.id}\t{e.date.isoformat()}\t{e.by}\t{e.type}" for e in log)
         return cls(
             client=records.client.id,
             manager=records.client.manager,
-            raw=b"".join(t + b"\0" for t in encoded),
-            sizes=array("I", [len(t) for t in encoded]),
-            meta="\n".join(f"{e.id}\t{e.date.isoformat()}\t{e.by}\t{e.type}" for e in log),
+            raw=b"".join(t + b"\0" for t in texts),
+            starts=array("I", accumulate((len(t) + 1 for t in texts), initial=0)),
+            meta=meta.encode("utf-8", "surrogatepass"),
             days=array("i", [local_day(e.date, zone).toordinal() for e in log]),
         )
 
     @property
     def texts(self) -> list[str]:
         """Every note's text, decoded."""
-        raw, out, at = self.raw, [], 0
-        for size in self.sizes:
-            out.append(raw[at : at + size].decode("utf-8", "surrogatepass"))
-            at += size + 1
-        return out
+        return [self._text(i) for i in range(len(self.days))]
+
+    def _text(self, i: int) -> str:
+        return self.raw[self.starts[i] : self.starts[i + 1] - 1].decode("utf-8", "surrogatepass")
+
+    def blob(self) -> bytes:
+        """The bytes the read cache keeps beside :meth:`to_json`."""
+        return self.meta + self.raw
 
     def to_json(self) -> list[Any]:
-        """The JSON of everything but ``raw`` (the cache keeps that as bytes), with a
-        CRC-32 of ``raw``: damaged or misplaced bytes are never taken for the texts."""
-        packed = [_b64(self.days), _b64(self.sizes), zlib.crc32(self.raw)]
-        return [self.client, self.manager, self.meta, *packed]
+        """The JSON of the rows but their bytes (:meth:`blob`), with a CRC-32 of
+        everything: damaged or misplaced bytes are never taken for the notes."""
+        days, starts = self.days.tobytes(), self.starts.tobytes()
+        crc = _crc(self.client, self.manager, days, starts, self.blob())
+        return [self.client, self.manager, _b64(days), _b64(starts), len(self.meta), crc]
 
     @classmethod
-    def from_json(cls, value: Any, raw: bytes | None) -> NoteRows | None:
-        """The rows :meth:`to_json` wrote, with their ``raw`` bytes; None when they do
-        not fit together (then the client is read again)."""
-        if raw is None:
+    def from_json(cls, value: Any, blob: bytes | None) -> NoteRows | None:
+        """The rows :meth:`to_json` and :meth:`blob` wrote; None when they do not fit
+        together (then the client is read again)."""
+        if blob is None:
             return None
         try:
-            client, manager, meta, packed_days, packed_sizes, crc = value
-            days, sizes = array("i"), array("I")
-            days.frombytes(binascii.a2b_base64(packed_days))
-            sizes.frombytes(binascii.a2b_base64(packed_sizes))
-        except (TypeError, ValueError, binascii.Error):
+            client, manager, packed_days, packed_starts, meta_size, crc = value
+            days_bytes = binascii.a2b_base64(packed_days)
+            starts_bytes = binascii.a2b_base64(packed_starts)
+            days, starts = array("i"), array("I")
+            days.frombytes(days_bytes)
+            starts.frombytes(starts_bytes)
+            if crc != _crc(client, manager, days_bytes, starts_bytes, blob):
+                return None
+        except (TypeError, ValueError, binascii.Error, AttributeError):
             return None
         if not (
             isinstance(client, str)
             and isinstance(manager, str)
-            and isinstance(meta, str)
-            and len(days) == len(sizes)
-            and (meta.count("\n") + 1 if sizes else 0) == len(sizes)
-            and sum(sizes) + len(sizes) == len(raw)
-            and crc == zlib.crc32(raw)
+            and type(meta_size) is int
+            and 0 <= meta_size <= len(blob)
+            and len(starts) == len(days) + 1
+            and starts[0] == 0
+            and starts[-1] == len(blob) - meta_size
         ):
             return None
-        if not raw.isascii():
+        meta, raw = blob[:meta_size], blob[meta_size:]
+        if (meta.count(b"\n") + 1 if days else 0) != len(days):
+            return None
+        if not blob.isascii():
             try:
-                raw.decode("utf-8", "surrogatepass")
+                blob.decode("utf-8", "surrogatepass")
             except UnicodeDecodeError:
                 return None
-        return cls(client, manager, raw, sizes, meta, days)
+        return cls(client, manager, raw, starts, meta, days)
 
-    def _starts(self) -> list[int]:
-        """Where each note's text starts in ``raw`` (and, last, the end of ``raw``)."""
-        return list(accumulate(self.sizes, lambda at, size: at + size + 1, initial=0))
-
-    def _text(self, starts: list[int], i: int) -> str:
-        return self.raw[starts[i] : starts[i + 1] - 1].decode("utf-8", "surrogatepass")
-
-    def _candidates(self, matcher: Matcher, starts: list[int]) -> Iterable[tuple[int, bool]]:
+    def _candidates(self, matcher: Matcher) -> Iterable[tuple[int, bool]]:
         """The indexes of the notes that may match, each with True when it surely does
         (no regex needed). With words of ASCII only and texts of ASCII only, the
         bytes decide: the first word found where neither neighbour is a word
         character (as ``(?<!\\w)`` and ``(?!\\w)`` judge; a NUL ends each note); one
         word decides a note, more go to the regexes. Otherwise every note holding
         each word (case-folded) is a candidate."""
-        raw = self.raw
+        raw, starts = self.raw, self.starts
         if not matcher.needles:
-            return ((i, False) for i in range(len(self.sizes)))
+            return ((i, False) for i in range(len(self.days)))
         if matcher.probe is None or not raw.isascii():
             return self._folded_candidates(matcher)
         low = raw.lower()
-        if not all(n in low for n in matcher.bneedles):
+        if not all(n in low for n in matcher.byte_needles):
             return ()
         sure = len(matcher.needles) == 1
         found: list[tuple[int, bool]] = []
@@ -338,18 +341,17 @@ class NoteRows:
         first = start.toordinal() if start is not None else None
         last = end.toordinal() if end is not None else None
         matches, days = matcher.matches, self.days
-        starts = self._starts()
         meta: list[str] | None = None
         out: list[Hit] = []
-        for i, sure in self._candidates(matcher, starts):
+        for i, sure in self._candidates(matcher):
             if (first is not None and days[i] < first) or (last is not None and days[i] > last):
                 continue
             if meta is None:
-                meta = self.meta.split("\n")
+                meta = self.meta.decode("utf-8", "surrogatepass").split("\n")
             nid, when, by, kind = meta[i].split("\t")
             if note_type is not None and kind != note_type:
                 continue
-            text = self._text(starts, i)
+            text = self._text(i)
             if sure or matches(text):
                 moment = datetime.fromisoformat(when)
                 note = Note(nid, moment, by, kind, text)
@@ -361,8 +363,13 @@ class NoteRows:
 _WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
 
-def _b64(values: array[int]) -> str:
-    return binascii.b2a_base64(values.tobytes(), newline=False).decode("ascii")
+def _b64(data: bytes) -> str:
+    return binascii.b2a_base64(data, newline=False).decode("ascii")
+
+
+def _crc(client: str, manager: str, days: bytes, starts: bytes, blob: bytes) -> int:
+    crc = zlib.crc32(f"{client}\0{manager}\0".encode("utf-8", "surrogatepass"))
+    return zlib.crc32(blob, zlib.crc32(starts, zlib.crc32(days, crc)))
 
 
 _EPOCH = datetime(1, 1, 1)

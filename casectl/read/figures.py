@@ -32,7 +32,14 @@ from casectl.figures.search import NoteRows
 from casectl.figures.stats import StatsRows
 from casectl.read.agency import refuse_link
 from casectl.read.asof import checked_as_of, past
-from casectl.read.scan import _check_chunk, _same_as_of, _usable, cache_parts, records_of
+from casectl.read.scan import (
+    _check_chunk,
+    _same_as_of,
+    _usable,
+    cache_parts,
+    gc_paused,
+    records_of,
+)
 from casectl.store import layout, load, records, restricted
 from casectl.store.cache import ReadCache, WithBlob, stamp_folder
 
@@ -162,7 +169,9 @@ def _cached(
     with_blob = section == "notes"  # its texts are kept beside the JSON (WithBlob)
     for cid in ids:
         folder = base + cid
-        if not os.path.isdir(folder):
+        # (a stamp is made of a folder only: without one, a stray file is seen here)
+        stamp = stamp_folder(folder, names) if cid not in secret else None
+        if (stamp is None or stamp.startswith("link")) and not os.path.isdir(folder):
             continue  # a stray file (validate warns, CM605)
         if cid in locked:  # ciphertext here: never parsed, counted instead
             if skipped is not None:
@@ -171,7 +180,6 @@ def _cached(
         value: Any = None
         blob: bytes | None = None
         if cid not in secret:
-            stamp = stamp_folder(folder, names)
             entry = cache.get(cid, stamp)
             if entry is not None and _usable(entry, ctx.today) and _same_as_of(entry, day):
                 value = cache.section(section, cid, stamp)
@@ -183,7 +191,8 @@ def _cached(
                 raw = load.read_regular(ctx.root / "clients" / cid / "log.yaml")
                 if isinstance(raw, bytes) and not log_filter(raw):
                     continue
-            checked = _check_chunk(ctx.root, [cid], env, True, day, (section,))[0]
+            with gc_paused(False):  # checks make cyclic garbage (the command pauses it)
+                checked = _check_chunk(ctx.root, [cid], env, True, day, (section,))[0]
             if checked.current and cid not in secret:
                 cache.put(cid, checked.entry, cache_parts(checked))
             if checked.gone:

@@ -200,7 +200,7 @@ def _note_rows(records: ClientRecords, agency: Agency) -> WithBlob:
     from casectl.figures.search import NoteRows
 
     rows = NoteRows.of(records, agency)
-    return WithBlob(rows.to_json(), rows.raw)  # the texts stay bytes, beside the JSON
+    return WithBlob(rows.to_json(), rows.blob())  # the texts stay bytes, beside the JSON
 
 
 EXTRA: dict[str, Callable[[ClientRecords, Agency], Any]] = {
