@@ -95,13 +95,15 @@ class Matcher:
 
 @dataclass(frozen=True, slots=True)
 class Note:
-    """What a search result shows of a note (a :class:`LogEntry` has the same)."""
+    """What a search result shows of a note (a :class:`LogEntry` has the same, but
+    ``shown``: the time as log.yaml writes it, ``format_time(date)``, made once)."""
 
     id: str
     date: datetime
     by: str
     type: str
     text: str
+    shown: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +125,8 @@ class Hit:
     def values(self) -> tuple[str, str, str, str, str, str]:
         """The values of the json row, in the order of ``JSON_KEYS``."""
         e = self.entry
-        return (self.client, e.id, format_time(e.date), e.by, e.type, e.text)
+        shown = e.shown if type(e) is Note else format_time(e.date)
+        return (self.client, e.id, shown, e.by, e.type, e.text)
 
 
 JSON_KEYS = ("client", "id", "date", "by", "type", "text")
@@ -194,8 +197,9 @@ def search(
 class NoteRows:
     """What :func:`search` reads of one client: ``raw``, its notes' texts in log order,
     each as UTF-8 followed by a NUL byte, ``starts`` where each begins in ``raw`` (and,
-    last, its length); ``meta``, UTF-8 lines ``id TAB time TAB by TAB type`` (the time
-    as ``isoformat`` writes it, offset kept), one per note, decoded only for a client
+    last, its length); ``meta``, UTF-8 lines ``id TAB time TAB by TAB type TAB shown``
+    (the time as ``isoformat`` writes it, offset kept; ``shown``, as log.yaml writes
+    it: ``format_time``), one per note, decoded only for a client
     with a match; ``days``, their agency days (ordinals). The read cache keeps
     :meth:`blob` (``meta`` and ``raw``) as bytes beside the ``notes`` section and
     :meth:`to_json` in it, never JSON-decoding a text. :meth:`hits` finds exactly the
@@ -214,7 +218,9 @@ class NoteRows:
         zone = zone_of(agency)
         log = records.log
         texts = [e.text.encode("utf-8", "surrogatepass") for e in log]
-        meta = "\n".join(f"{e.id}\t{e.date.isoformat()}\t{e.by}\t{e.type}" for e in log)
+        meta = "\n".join(
+            f"{e.id}\t{e.date.isoformat()}\t{e.by}\t{e.type}\t{format_time(e.date)}" for e in log
+        )
         return cls(
             client=records.client.id,
             manager=records.client.manager,
@@ -340,22 +346,25 @@ class NoteRows:
         """The notes that pass the filters and match (``search``'s loop, on rows)."""
         first = start.toordinal() if start is not None else None
         last = end.toordinal() if end is not None else None
-        matches, days = matcher.matches, self.days
+        dated = first is not None or last is not None
+        matches, days, client = matcher.matches, self.days, self.client
         meta: list[str] | None = None
         out: list[Hit] = []
         for i, sure in self._candidates(matcher):
-            if (first is not None and days[i] < first) or (last is not None and days[i] > last):
+            if dated and (
+                (first is not None and days[i] < first) or (last is not None and days[i] > last)
+            ):
                 continue
             if meta is None:
                 meta = self.meta.decode("utf-8", "surrogatepass").split("\n")
-            nid, when, by, kind = meta[i].split("\t")
+            nid, when, by, kind, shown = meta[i].split("\t")
             if note_type is not None and kind != note_type:
                 continue
             text = self._text(i)
             if sure or matches(text):
                 moment = datetime.fromisoformat(when)
-                note = Note(nid, moment, by, kind, text)
-                out.append(Hit(self.client, note, local_time(moment, zone)))
+                at = moment if moment.tzinfo is None else local_time(moment, zone)
+                out.append(Hit(client, Note(nid, moment, by, kind, text, shown), at))
         return out
 
 
@@ -368,7 +377,8 @@ def _b64(data: bytes) -> str:
 
 
 def _crc(client: str, manager: str, days: bytes, starts: bytes, blob: bytes) -> int:
-    crc = zlib.crc32(f"{client}\0{manager}\0".encode("utf-8", "surrogatepass"))
+    # (the layout's name first: rows of another layout never pass for these)
+    crc = zlib.crc32(f"notes 5\0{client}\0{manager}\0".encode("utf-8", "surrogatepass"))
     return zlib.crc32(blob, zlib.crc32(starts, zlib.crc32(days, crc)))
 
 

@@ -266,19 +266,15 @@ class ReadCache:
             assert self._spool is not None
             self._spool.seek(ref[1])
             return self._spool.read(ref[2])
-        if not (
-            isinstance(ref, list)
-            and len(ref) == 2
-            and all(type(x) is int for x in ref)
-            and ref[0] >= _HEADER
-            and ref[1] >= 0
-        ):
+        if type(ref) is not list or len(ref) != 2:
+            return None
+        at, size = ref
+        if type(at) is not int or type(size) is not int or at < _HEADER or size < 0:
             return None
         data = self._bins.get(name)
         if data is None:
             data = self._bins[name] = self._read_bin(name)
-        end = ref[0] + ref[1]
-        return data[ref[0] : end] if end <= len(data) else None
+        return data[at : at + size] if at + size <= len(data) else None
 
     def _read_bin(self, name: str) -> bytes:
         token = self._tokens.get(name)
