@@ -122,6 +122,20 @@ _TOKEN_SIZE = 16
 _HEADER = len(BLOB_MAGIC) + _TOKEN_SIZE
 
 
+class _Encoded:
+    """A section item stored by this run, kept as its JSON text until saved: a cold
+    run holds every client's sections, and text is a tenth of the memory of the
+    decoded values (read back by :meth:`ReadCache.section` only if asked)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, value: Any) -> None:
+        self.text = json.dumps(value, separators=(",", ":"))
+
+    def value(self) -> Any:
+        return json.loads(self.text)
+
+
 @dataclass(frozen=True, slots=True)
 class WithBlob:
     """A lazy section's JSON value and the bytes stored beside it (read back by
@@ -248,6 +262,8 @@ class ReadCache:
         section does not have it for this very stamp (then the caller checks the
         client again)."""
         item = self._section_data(name).get(client_id)
+        if isinstance(item, _Encoded):
+            item = item.value()
         if not isinstance(item, list) or len(item) not in (2, 3) or item[0] != stamp:
             return None
         return item[1]
@@ -308,7 +324,7 @@ class ReadCache:
         for name in SECTIONS:
             section = self._sections[name]
             assert section is not None
-            section[client_id] = [entry.get("stamp"), parts.get(name)]
+            section[client_id] = _Encoded([entry.get("stamp"), parts.get(name)])
         for name in LAZY_SECTIONS:
             if name in parts:
                 section = self._section_data(name)
@@ -317,7 +333,7 @@ class ReadCache:
                     ref = self._spool_blob(value.blob)
                     section[client_id] = [entry.get("stamp"), value.value, ref]
                 else:
-                    section[client_id] = [entry.get("stamp"), value]
+                    section[client_id] = _Encoded([entry.get("stamp"), value])
                 self._dirty.add(name)
         self.changed = True
 
@@ -356,8 +372,8 @@ class ReadCache:
             for name in (*SECTIONS, *sorted(self._dirty.difference(SECTIONS))):
                 if name in LAZY_SECTIONS:
                     self._save_bin(folder, name)
-                writes.write_private_at(folder, self._section_path(name).name, self._payload(name))
-            writes.write_private_at(folder, FILE_NAME, self._payload(None))
+                writes.write_private_at(folder, self._section_path(name).name, self._pieces(name))
+            writes.write_private_at(folder, FILE_NAME, self._pieces(None))
         finally:
             os.close(folder)
 
@@ -366,7 +382,7 @@ class ReadCache:
         or this run's spool, its [offset, length] set to their new place (entries whose
         bytes cannot be found are dropped: those clients are checked again)."""
         section = self._sections[name] or {}
-        if not any(len(item) == 3 for item in section.values()):
+        if not any(type(item) is list and len(item) == 3 for item in section.values()):
             self._tokens.pop(name, None)
             return
         token = secrets.token_hex(_TOKEN_SIZE // 2)
@@ -376,7 +392,7 @@ class ReadCache:
             at = _HEADER
             lost = []
             for cid, item in section.items():
-                if len(item) != 3:
+                if type(item) is not list or len(item) != 3:
                     continue
                 data = self._blob_of(name, item[2])
                 if data is None:
@@ -392,9 +408,32 @@ class ReadCache:
         self._tokens[name] = token
         self._bins.pop(name, None)
 
-    def _payload(self, section: str | None) -> bytes:
+    def _pieces(self, section: str | None) -> Iterator[bytes]:
+        """The JSON of the index (None) or a section, in pieces: items stored by this
+        run are written as the text they were kept as, runs of the others as one
+        ``json.dumps`` each (the whole document is never held as one string)."""
         clients = self.entries if section is None else (self._sections[section] or {})
-        document: dict[str, Any] = {"key": self.key, "clients": clients}
+        head = {"key": self.key}
         if section is not None and section in self._tokens:
-            document["blob"] = self._tokens[section]
-        return json.dumps(document, separators=(",", ":")).encode()
+            head["blob"] = self._tokens[section]
+        yield (json.dumps(head, separators=(",", ":"))[:-1] + ',"clients":{').encode()
+        comma = ""
+        plain: dict[str, Any] = {}  # a run of items read from the file
+        texts: list[str] = []
+        for cid, item in clients.items():
+            if isinstance(item, _Encoded):
+                if plain:
+                    texts.append(json.dumps(plain, separators=(",", ":"))[1:-1])
+                    plain = {}
+                texts.append(f"{json.dumps(cid)}:{item.text}")
+            else:
+                plain[cid] = item
+            if len(texts) >= 1000:
+                yield (comma + ",".join(texts)).encode()
+                comma, texts = ",", []
+        if plain:
+            texts.append(json.dumps(plain, separators=(",", ":"))[1:-1])
+        texts = [t for t in texts if t]
+        if texts:
+            yield (comma + ",".join(texts)).encode()
+        yield b"}}"
