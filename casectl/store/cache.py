@@ -350,8 +350,9 @@ class ReadCache:
         for cid in gone:
             del self.entries[cid]
             for name in SECTIONS + LAZY_SECTIONS:
-                section = self._sections[name]
-                if section is not None and section.pop(cid, None) is not None:
+                # (the lazy ones too: a purged client's notes must not stay in them)
+                section = self._section_data(name)
+                if section.pop(cid, None) is not None:
                     self._dirty.add(name)
         self.changed = True
 
@@ -382,9 +383,10 @@ class ReadCache:
         or this run's spool, its [offset, length] set to their new place (entries whose
         bytes cannot be found are dropped: those clients are checked again)."""
         section = self._sections[name] or {}
-        if not any(type(item) is list and len(item) == 3 for item in section.values()):
-            self._tokens.pop(name, None)
-            return
+        if name not in self._tokens and not any(
+            type(item) is list and len(item) == 3 for item in section.values()
+        ):
+            return  # no .bin file, nor any need of one (one there is rewritten, if empty)
         token = secrets.token_hex(_TOKEN_SIZE // 2)
 
         def pieces() -> Iterator[bytes]:

@@ -249,3 +249,19 @@ def test_a_damaged_texts_file_costs_a_reread_never_a_wrong_answer(
     if damage != "offsets":  # (shifted by one byte, the texts are still found whole)
         return
     assert path.read_bytes()[:8] == b"casectl\n"
+
+
+def test_a_client_gone_from_the_agency_leaves_no_note_text_in_the_cache(tmp_path: Path) -> None:
+    """A client removed (or purged) is dropped from every section, the lazy ones too:
+    its note texts leave read-cache.notes.bin at the next save."""
+    import shutil
+
+    root = build(tmp_path / "agency")
+    assert cli("-C", str(root), "search", "voucher").exit_code == 0
+    texts = root / ".casectl" / "read-cache.notes.bin"
+    assert b"voucher paperwork" in texts.read_bytes()
+    shutil.rmtree(root / "clients" / "a-0001")
+    assert cli("-C", str(root), "validate").exit_code in (0, 1)
+    assert b"voucher paperwork" not in texts.read_bytes()
+    section = json.loads((root / ".casectl" / "read-cache.notes.json").read_text())
+    assert "a-0001" not in section["clients"]
