@@ -362,6 +362,9 @@ class ReadCache:
             return
         with contextlib.suppress(OSError):
             self._save()
+            if self._spool is not None:  # every blob it held is in the .bin files now
+                self._spool.close()
+                self._spool = None
 
     def _save(self) -> None:
         # fails on a link swapped in since: nothing written
