@@ -39,6 +39,8 @@ def main() -> None:
             sys.stdout.flush()
             sys.exit(answer[1])
     fast = _fast_command(args)
+    if fast is None:
+        fast = _fast_figures(args)
     if fast is not None:
         # typer and click cost a tenth of a second per run (an adapter per option):
         # the everyday morning commands are parsed here when their form is plain.
@@ -95,15 +97,20 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
 FastCommand = tuple[str, Path | None, bool | None, bool, dict[str, Any]]
 
 
-def _fast_command(args: list[str]) -> FastCommand | None:
+def _fast_command(
+    args: list[str],
+    values_of: dict[str, dict[str, tuple[str, tuple[str, ...] | None, bool]]] = _VALUES,
+    flags_of: dict[str, dict[str, str]] = _FLAGS,
+    defaults_of: dict[str, dict[str, Any]] = _DEFAULTS,
+) -> FastCommand | None:
     """(command, -C folder, colour, pager, keywords) of a plain `due` or `list`
-    command line, or None (typer parses it)."""
+    command line (or of the commands of the tables given), or None (typer parses it)."""
     directory: Path | None = None
     color: bool | None = None
     pager = True
     i = 0
     seen: set[str] = set()
-    while i < len(args) and args[i] not in _VALUES:
+    while i < len(args) and args[i] not in values_of:
         word = args[i]
         if word in seen:
             return None
@@ -122,8 +129,8 @@ def _fast_command(args: list[str]) -> FastCommand | None:
     if i == len(args):
         return None
     command = args[i]
-    values, flags = _VALUES[command], _FLAGS[command]
-    kwargs = {k: list(v) if isinstance(v, list) else v for k, v in _DEFAULTS[command].items()}
+    values, flags = values_of[command], flags_of[command]
+    kwargs = {k: list(v) if isinstance(v, list) else v for k, v in defaults_of[command].items()}
     seen = set()
     i += 1
     while i < len(args):
@@ -152,3 +159,82 @@ def _fast_command(args: list[str]) -> FastCommand | None:
 
 def _plain_value(value: str) -> bool:
     return bool(value) and not value.startswith("-")
+
+
+# ------------------------------------------------------------------ stats and search
+# Their plain forms too (issue 15: a warm search or a month's stats costs little more
+# than the start-up): the same rules, tables of their own; search's PATTERN is the one
+# word after `search` that is neither an option nor an option's value, and plain.
+_FIGURE_VALUES: dict[str, dict[str, tuple[str, tuple[str, ...] | None, bool]]] = {
+    "stats": {
+        "--from": ("start", None, False),
+        "--to": ("end", None, False),
+        "--by": ("by", ("manager", "program"), False),
+        "--format": ("fmt", ("text", "md", "csv", "json", "html"), False),
+        "--as-of": ("as_of", None, False),
+    },
+    "search": {
+        "--client": ("client", None, False),
+        "--manager": ("manager", None, False),
+        "--type": ("note_type", None, False),
+        "--from": ("start", None, False),
+        "--to": ("end", None, False),
+        "--format": ("fmt", ("text", "json"), False),
+        "--as-of": ("as_of", None, False),
+    },
+}
+_FIGURE_FLAGS: dict[str, dict[str, str]] = {
+    "stats": {"--redact": "redact"},
+    "search": {"--regex": "regex"},
+}
+_FIGURE_DEFAULTS: dict[str, dict[str, Any]] = {
+    "stats": {
+        "start": None,
+        "end": None,
+        "by": None,
+        "fmt": None,
+        "redact": False,
+        "output": None,
+        "as_of": None,
+    },
+    "search": {
+        "regex": False,
+        "client": None,
+        "manager": None,
+        "note_type": None,
+        "start": None,
+        "end": None,
+        "fmt": "text",
+        "as_of": None,
+    },
+}
+
+
+def _fast_figures(args: list[str]) -> FastCommand | None:
+    """A plain `stats` (without -o) or `search` command line, or None."""
+    at = 0
+    while at < len(args) and args[at] in ("-C", "--no-color", "--no-pager"):
+        at += 2 if args[at] == "-C" else 1
+    if at >= len(args) or args[at] not in _FIGURE_VALUES:
+        return None
+    rest, pattern = list(args), None
+    if args[at] == "search":
+        i = at + 1
+        values, flags = _FIGURE_VALUES["search"], _FIGURE_FLAGS["search"]
+        while i < len(args):
+            if args[i] in values:
+                i += 2
+            elif args[i] in flags:
+                i += 1
+            elif pattern is None and _plain_value(args[i]):
+                pattern = args[i]
+                del rest[i]
+                break
+            else:
+                return None
+        if pattern is None:
+            return None
+    found = _fast_command(rest, _FIGURE_VALUES, _FIGURE_FLAGS, _FIGURE_DEFAULTS)
+    if found is not None and pattern is not None:
+        found[4]["pattern"] = pattern
+    return found

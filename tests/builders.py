@@ -28,6 +28,8 @@ import sys
 import textwrap
 import time
 from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+from datetime import time as wall_time
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from casectl.cli import app
+from casectl.core.model import Agency, AssessmentFile, Client, LogEntry, Plan
+from casectl.figures import ClientRecords
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO_ROOT / "examples" / "agency"
@@ -198,7 +202,22 @@ def q(value: str) -> str:
     return '"' + "".join(out) + '"'
 
 
-# ------------------------------------------------------------ planted problems (checks)
+# A casectl run that reports on stderr whether typer, pydantic or yaml were imported
+# (the launcher's typer-free path must load none of them).
+IMPORTS = (
+    "import sys\n"
+    "from casectl import launch\n"
+    "sys.argv = ['casectl', *sys.argv[1:]]\n"
+    "try:\n"
+    "    launch.main()\n"
+    "finally:\n"
+    "    sys.stderr.write(f'typer imported: {\"typer\" in sys.modules}\\n')\n"
+    "    heavy = sorted({m.split('.')[0] for m in sys.modules} & {'pydantic', 'yaml'})\n"
+    "    sys.stderr.write(f'heavy imports: {heavy}\\n')\n"
+)
+
+
+# -------------------------------- planted problems (checks)
 
 CID = "rc-0001"
 Found = tuple[str, str, int, int]
@@ -260,7 +279,7 @@ def messages(root: Path, *args: str | Path) -> dict[str, str]:
     return {str(p["code"]): str(p["message"]) for p in problems}
 
 
-# ------------------------------------------------------------ from tests/git/test_write_guard.py
+# -------------------------------- git operations left half-done
 
 
 def git_may_fail(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -306,7 +325,7 @@ def stop_in_git_operation(root: Path, operation: str) -> None:
         raise AssertionError(operation)
 
 
-# ------------------------------------------------------------ from tests/git/test_audit.py
+# -------------------------------- commits signed with SSH
 
 
 def ssh_signing(root: Path, key_dir: Path) -> None:
@@ -327,7 +346,7 @@ def ssh_signing(root: Path, key_dir: Path) -> None:
         run_git(root, "config", name, value)
 
 
-# ------------------------------------------------------------ from tests/present/test_browser.py
+# -------------------------------- a real headless browser
 
 PAYLOAD = (
     "<script>document.title='PWNED'</script>\n"
@@ -353,7 +372,7 @@ def run_chromium(chromium: str, tmp: Path, *args: str) -> subprocess.CompletedPr
     return subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT, check=False)
 
 
-# ------------------------------------------------------------ from tests/present/test_terminal.py
+# -------------------------------- a real pseudo-terminal
 
 
 def run_on_a_terminal(args: tuple[str, ...], color: bool) -> tuple[int, str]:
@@ -387,7 +406,7 @@ def run_on_a_terminal(args: tuple[str, ...], color: bool) -> tuple[int, str]:
     return code, b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
 
 
-# ------------------------------------------------------------ from tests/commands/test_due.py
+# -------------------------------- the monitored agency of the due and digest tests
 
 AS_OF = "2026-06-01"  # default window 14 days: due soon means 2026-06-01 .. 2026-06-15
 
@@ -508,7 +527,7 @@ def monitored_agency(root: Path) -> Path:
     )
 
 
-# ------------------------------------------------------------ from tests/present/test_redaction.py
+# -------------------------------- the redaction corpus (free text in every field)
 
 NAME = "Denise Carter"
 
@@ -665,7 +684,7 @@ SEPARATORS = st.sampled_from([" ", ", ", ". ", "\n", " (", ") ", "; ", " - ", ":
 WORDS = st.sampled_from(["met", "at the office", "called", "12", "ok", "2026-11-02", "re:"])
 
 
-# ------------------------------------------------------------ the vault (git-crypt) tests
+# -------------------------------- the vault (git-crypt) tests
 
 MAGIC = b"\0GITCRYPT\0"
 FILES = ("client.yaml", "assessment.yaml", "plan.yaml", "log.yaml")
@@ -719,7 +738,7 @@ def settle(root: Path) -> None:
     run_git(root, "update-index", "-q", "--refresh")
 
 
-# ------------------------------------------------------------ the figures tests
+# -------------------------------- the figures tests
 #
 # A small agency whose figures for October 2026 are counted by hand (see HAND below).
 #
@@ -938,3 +957,219 @@ HAND_BY_MANAGER: dict[str, Any] = {
     },
     "all": HAND,
 }
+
+
+# -------------------------------- hypothesis strategies of records in time (as-of)
+
+
+def _referral(rid: str, sent: str, status: str = "sent", status_date: str | None = None) -> Any:
+    item: dict[str, Any] = {"id": rid, "to": "Legal Aid", "sent": sent, "status": status}
+    if status_date is not None:
+        item["status_date"] = status_date
+    return item
+
+
+START = date(2026, 1, 1)
+
+
+DAYS = 120
+
+
+OFFSETS = ["", "+00:00", "-05:00", "+09:30"]
+
+
+def _day(n: int) -> date:
+    return START + timedelta(days=n)
+
+
+days = st.integers(0, DAYS)
+
+
+@st.composite
+def moments(draw: st.DrawFn, low: int = 0, high: int = DAYS) -> str:
+    day = _day(draw(st.integers(low, high)))
+    at = wall_time(draw(st.integers(0, 23)), draw(st.sampled_from([0, 30])))
+    offset = draw(st.sampled_from(OFFSETS))
+    return f"{datetime.combine(day, at).isoformat(timespec='minutes')}{offset}"
+
+
+@st.composite
+def client_records(draw: st.DrawFn) -> ClientRecords:
+    opened = draw(days)
+    data: dict[str, Any] = {"opened": _day(opened).isoformat()}
+    status = draw(st.sampled_from(["active", "on_hold", "closed"]))
+    data["status"] = status
+    if status == "closed":
+        data["closed"] = {"date": _day(draw(st.integers(opened, DAYS))), "reason": "moved"}
+    data["consents"] = [{"signed": _day(n)} for n in sorted(draw(st.lists(days, max_size=3)))]
+    data["flags"] = [
+        {"kind": "medical", "since": _day(n), **({"cleared": _day(n + c)} if c else {})}
+        for n, c in draw(st.lists(st.tuples(days, st.integers(0, 30)), max_size=3))
+    ]
+    log: list[LogEntry] = []
+    for i, (when, late) in enumerate(
+        draw(st.lists(st.tuples(moments(), st.integers(0, 5)), max_size=8))
+    ):
+        extra = {"recorded": _later_moment(when, late)} if late else {}
+        log.append(note(f"n{i}", when, draw(st.sampled_from(["visit", "note", "crisis"])), **extra))
+    refs: list[dict[str, Any]] = []
+    for j, (sent, step) in enumerate(
+        draw(st.lists(st.tuples(days, st.integers(0, 20)), max_size=3))
+    ):
+        status = draw(st.sampled_from(["sent", "accepted", "delivered"]))
+        if status == "sent":
+            refs.append(_referral(f"R{j + 1}", _day(sent).isoformat()))
+            continue
+        on = _day(sent + step)
+        refs.append(_referral(f"R{j + 1}", _day(sent).isoformat(), status, on.isoformat()))
+        # every status change is logged, as `refer` does
+        log.append(
+            note(
+                f"r{j}",
+                f"{on.isoformat()} 12:00",
+                "referral",
+                changes=[f"R{j + 1} status sent -> {status}"],
+            )
+        )
+    goals = [
+        {"id": f"G{k}", "goal": "g", "status": "met", "status_date": _day(n)}
+        if n is not None
+        else {"id": f"G{k}", "goal": "g", "actions": [{"action": "a", "done": _day(m)}]}
+        for k, (n, m) in enumerate(
+            draw(st.lists(st.tuples(st.none() | days, days), max_size=3)), start=1
+        )
+    ]
+    p = plan(
+        goals=goals,
+        referrals=refs,
+        tasks=[
+            {"id": "T1", "task": "t", "done": _day(n)} for n in draw(st.lists(days, max_size=1))
+        ],
+    )
+    scored_on = sorted(draw(st.lists(days, max_size=3)))
+    scored = [(_day(n).isoformat(), {"housing": 3}) for n in scored_on]
+    return records(client(**data), *log, plan_=p, assessed=assessments(*scored))
+
+
+def _later_moment(when: str, days_later: int) -> str:
+    moment = datetime.fromisoformat(when) + timedelta(days=days_later)
+    return moment.isoformat(timespec="minutes")
+
+
+# -------------------------------- in-memory records (figures)
+#
+# Typed records made in memory with the models' own validation
+# (``Client.model_validate({...})``), so every record a test uses is one that casectl
+# could have read from a file.
+
+AGENCY = Agency.model_validate(
+    {
+        "format": 2,
+        "agency": "Test Agency",
+        "timezone": "America/Chicago",
+        "managers": {"jdoe": "Jane Doe", "mkim": "Min Kim"},
+    }
+)
+
+
+def client(cid: str = "rc-0001", **fields: Any) -> Client:
+    data: dict[str, Any] = {
+        "id": cid,
+        "name": "Maria Lopez",
+        "status": "active",
+        "opened": "2026-01-05",
+        "manager": "jdoe",
+    }
+    data.update(fields)
+    return Client.model_validate(data)
+
+
+def note(
+    nid: str,
+    when: str,
+    kind: str = "visit",
+    text: str = "Met at the office.",
+    **fields: Any,
+) -> LogEntry:
+    data: dict[str, Any] = {"id": nid, "date": when, "by": "jdoe", "type": kind, "text": text}
+    data.update(fields)
+    return LogEntry.model_validate(data)
+
+
+def plan(**fields: Any) -> Plan:
+    return Plan.model_validate(fields)
+
+
+def assessments(*items: tuple[str, dict[str, int]]) -> AssessmentFile:
+    return AssessmentFile.model_validate(
+        {
+            "assessments": [
+                {"date": day, "by": "jdoe", "domains": {k: {"score": v} for k, v in scores.items()}}
+                for day, scores in items
+            ]
+        }
+    )
+
+
+def records(
+    c: Client,
+    *log: LogEntry,
+    plan_: Plan | None = None,
+    assessed: AssessmentFile | None = None,
+) -> ClientRecords:
+    return ClientRecords(
+        client=c,
+        assessments=assessed or AssessmentFile(),
+        plan=plan_ or Plan(),
+        log=tuple(log),
+    )
+
+
+# -------------------------------- retention and purges (vault)
+
+OLD = "rc-0003"  # closed in 2018: past a 7-year retention
+
+
+RECENT = "rc-0004"  # closed in 2026-01: kept until 2033
+
+
+PURGE_ACTIVE = "rc-0001"
+
+
+PURGED_NAME = "Zelda Quixote-Purgeable"
+
+
+PURGED_MARKER = "PURGE-ME-NOTE-6610"
+
+
+def _closed_client(cid: str, day: str, name: str = "Test Person") -> str:
+    return (
+        f"id: {cid}\nname: {name}\nstatus: closed\nopened: 2015-01-05\nmanager: jdoe\n"
+        f"closed:\n  date: {day}\n  reason: goals_met\n"
+    )
+
+
+def _one_entry_log(text: str) -> str:
+    return (
+        "- id: 20160110-1000-jdoe\n  date: 2016-01-10 10:00\n  by: jdoe\n  type: visit\n"
+        f"  text: |\n    {text}\n"
+    )
+
+
+def retention_agency(root: Path, agency_yaml: str = RETENTION_YAML) -> Path:
+    return make_agency(
+        root,
+        {
+            PURGE_ACTIVE: client_files(PURGE_ACTIVE),
+            "rc-0002": client_files("rc-0002"),
+            OLD: client_files(
+                OLD,
+                **{
+                    "client.yaml": _closed_client(OLD, "2018-03-01", PURGED_NAME),
+                    "log.yaml": _one_entry_log(PURGED_MARKER),
+                },
+            ),
+            RECENT: client_files(RECENT, **{"client.yaml": _closed_client(RECENT, "2026-01-20")}),
+        },
+        agency_yaml=agency_yaml,
+    )

@@ -26,8 +26,10 @@ from casectl.figures.search import compile_pattern, search
 from casectl.present import formats
 from casectl.present.output import Output
 from casectl.read.figures import Skipped, note_rows
+from casectl.read.scan import warm_read
 
 
+@warm_read
 def run(
     out: Output,
     directory: Path | None,

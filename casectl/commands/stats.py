@@ -26,8 +26,10 @@ from casectl.present import reports
 from casectl.present import stats as present
 from casectl.present.output import Output
 from casectl.read.figures import Skipped, figures_rows
+from casectl.read.scan import warm_read
 
 
+@warm_read
 def run(
     out: Output,
     directory: Path | None,

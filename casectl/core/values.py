@@ -105,7 +105,7 @@ DEFAULT_DOMAINS = (
     "safety",
 )
 # Every cadence key (casectl.yaml's `cadence` and a client's override alike): the
-# fields of ``model.Cadence``, in its order (tests/test_launch.py holds them equal).
+# fields of ``model.Cadence``, in its order (tests/commands/test_launch.py holds them equal).
 CADENCE_KEYS: tuple[str, ...] = (
     "plan_review",
     "reassessment",

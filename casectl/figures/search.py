@@ -25,9 +25,10 @@ import binascii
 import importlib
 import re
 import unicodedata
+import zlib
 from array import array
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from itertools import accumulate
@@ -59,6 +60,10 @@ class Matcher:
 
     regexes: tuple[re.Pattern[str], ...]
     needles: tuple[str, ...] = ()
+    # The first needle followed by no ASCII word character, over lowered ASCII bytes
+    # (NoteRows finds candidates with it); None when a needle holds a NUL.
+    probe: re.Pattern[bytes] | None = None
+    byte_needles: tuple[bytes, ...] = ()
 
     def matches(self, text: str) -> bool:
         if self.needles and not self.may_match(text.casefold()):
@@ -90,13 +95,15 @@ class Matcher:
 
 @dataclass(frozen=True, slots=True)
 class Note:
-    """What a search result shows of a note (a :class:`LogEntry` has the same)."""
+    """What a search result shows of a note (a :class:`LogEntry` has the same, but
+    ``shown``: the time as log.yaml writes it, ``format_time(date)``, made once)."""
 
     id: str
     date: datetime
     by: str
     type: str
     text: str
+    shown: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,15 +120,16 @@ class Hit:
 
     def to_json(self) -> dict[str, str]:
         """The contract's ``search --format json`` row."""
+        return dict(zip(JSON_KEYS, self.values(), strict=True))
+
+    def values(self) -> tuple[str, str, str, str, str, str]:
+        """The values of the json row, in the order of ``JSON_KEYS``."""
         e = self.entry
-        return {
-            "client": self.client,
-            "id": e.id,
-            "date": format_time(e.date),
-            "by": e.by,
-            "type": e.type,
-            "text": e.text,
-        }
+        shown = e.shown if type(e) is Note else format_time(e.date)
+        return (self.client, e.id, shown, e.by, e.type, e.text)
+
+
+JSON_KEYS = ("client", "id", "date", "by", "type", "text")
 
 
 def compile_pattern(pattern: str, *, regex: bool = False) -> Matcher:
@@ -134,8 +142,13 @@ def compile_pattern(pattern: str, *, regex: bool = False) -> Matcher:
         raise FiguresError("the search pattern has no words")
     flags = re.IGNORECASE | re.UNICODE
     regexes = tuple(re.compile(rf"(?<!\w){re.escape(w)}(?!\w)", flags) for w in words)
-    ascii_only = all(w.isascii() for w in words)
-    return Matcher(regexes, tuple(w.casefold() for w in words) if ascii_only else ())
+    if not all(w.isascii() for w in words):
+        return Matcher(regexes)
+    needles = tuple(w.casefold() for w in words)
+    probe = None
+    if not any("\0" in n for n in needles):
+        probe = re.compile(re.escape(needles[0].encode("ascii")) + rb"(?![0-9a-z_])")
+    return Matcher(regexes, needles, probe, tuple(n.encode("ascii") for n in needles))
 
 
 def search(
@@ -182,74 +195,143 @@ def search(
 
 @dataclass(frozen=True, slots=True)
 class NoteRows:
-    """What :func:`search` reads of one client (the read cache's ``notes`` section
-    keeps :meth:`to_json`): its notes' texts in log order; ``meta``, for each of them
-    a line ``id TAB time TAB by TAB type`` (the time as ``isoformat`` writes it, offset
-    kept), split only for a client with a match; ``days``, their agency days
-    (ordinals, base64 of machine integers). :meth:`hits` finds exactly the notes
-    :func:`search` finds in the records the rows were made from."""
+    """What :func:`search` reads of one client: ``raw``, its notes' texts in log order,
+    each as UTF-8 followed by a NUL byte, ``starts`` where each begins in ``raw`` (and,
+    last, its length); ``meta``, UTF-8 lines ``id TAB time TAB by TAB type TAB shown``
+    (the time as ``isoformat`` writes it, offset kept; ``shown``, as log.yaml writes
+    it: ``format_time``), one per note, decoded only for a client
+    with a match; ``days``, their agency days (ordinals). The read cache keeps
+    :meth:`blob` (``meta`` and ``raw``) as bytes beside the ``notes`` section and
+    :meth:`to_json` in it, never JSON-decoding a text. :meth:`hits` finds exactly the
+    notes :func:`search` finds in the records the rows were made from, and decodes
+    only the texts it may show."""
 
     client: str
     manager: str
-    texts: Sequence[str]
-    meta: str
+    raw: bytes
+    starts: array[int]
+    meta: bytes
     days: array[int]
 
     @classmethod
     def of(cls, records: ClientRecords, agency: Agency) -> NoteRows:
         zone = zone_of(agency)
         log = records.log
+        texts = [e.text.encode("utf-8", "surrogatepass") for e in log]
+        meta = "\n".join(
+            f"{e.id}\t{e.date.isoformat()}\t{e.by}\t{e.type}\t{format_time(e.date)}" for e in log
+        )
         return cls(
             client=records.client.id,
             manager=records.client.manager,
-            texts=[e.text for e in log],
-            meta="\n".join(f"{e.id}\t{e.date.isoformat()}\t{e.by}\t{e.type}" for e in log),
+            raw=b"".join(t + b"\0" for t in texts),
+            starts=array("I", accumulate((len(t) + 1 for t in texts), initial=0)),
+            meta=meta.encode("utf-8", "surrogatepass"),
             days=array("i", [local_day(e.date, zone).toordinal() for e in log]),
         )
 
+    @property
+    def texts(self) -> list[str]:
+        """Every note's text, decoded."""
+        return [self._text(i) for i in range(len(self.days))]
+
+    def _text(self, i: int) -> str:
+        return self.raw[self.starts[i] : self.starts[i + 1] - 1].decode("utf-8", "surrogatepass")
+
+    def blob(self) -> bytes:
+        """The bytes the read cache keeps beside :meth:`to_json`."""
+        return self.meta + self.raw
+
     def to_json(self) -> list[Any]:
-        packed = binascii.b2a_base64(self.days.tobytes(), newline=False).decode("ascii")
-        return [self.client, self.manager, self.texts, self.meta, packed]
+        """The JSON of the rows but their bytes (:meth:`blob`), with a CRC-32 of
+        everything: damaged or misplaced bytes are never taken for the notes."""
+        days, starts = self.days.tobytes(), self.starts.tobytes()
+        crc = _crc(self.client, self.manager, days, starts, self.blob())
+        return [self.client, self.manager, _b64(days), _b64(starts), len(self.meta), crc]
 
     @classmethod
-    def from_json(cls, value: Any) -> NoteRows | None:
-        """The rows :meth:`to_json` wrote; None when ``value`` is not such a list."""
+    def from_json(cls, value: Any, blob: bytes | None) -> NoteRows | None:
+        """The rows :meth:`to_json` and :meth:`blob` wrote; None when they do not fit
+        together (then the client is read again)."""
+        if blob is None:
+            return None
         try:
-            client, manager, texts, meta, packed = value
-            days = array("i")
-            days.frombytes(binascii.a2b_base64(packed))
-        except (TypeError, ValueError, binascii.Error):
+            client, manager, packed_days, packed_starts, meta_size, crc = value
+            days_bytes = binascii.a2b_base64(packed_days)
+            starts_bytes = binascii.a2b_base64(packed_starts)
+            days, starts = array("i"), array("I")
+            days.frombytes(days_bytes)
+            starts.frombytes(starts_bytes)
+            if crc != _crc(client, manager, days_bytes, starts_bytes, blob):
+                return None
+        except (TypeError, ValueError, binascii.Error, AttributeError):
             return None
         if not (
             isinstance(client, str)
             and isinstance(manager, str)
-            and isinstance(texts, list)
-            and isinstance(meta, str)
-            and len(days) == len(texts)
-            and (meta.count("\n") + 1 if texts else 0) == len(texts)
+            and type(meta_size) is int
+            and 0 <= meta_size <= len(blob)
+            and len(starts) == len(days) + 1
+            and starts[0] == 0
+            and starts[-1] == len(blob) - meta_size
         ):
             return None
-        return cls(client, manager, texts, meta, days)
+        meta, raw = blob[:meta_size], blob[meta_size:]
+        if (meta.count(b"\n") + 1 if days else 0) != len(days):
+            return None
+        if not blob.isascii():
+            try:
+                blob.decode("utf-8", "surrogatepass")
+            except UnicodeDecodeError:
+                return None
+        return cls(client, manager, raw, starts, meta, days)
 
-    def _candidates(self, matcher: Matcher) -> Iterable[int]:
-        """The indexes of the notes that may match: with words of ASCII only, those
-        whose text holds the first word (found in all texts joined, at once)."""
-        texts = self.texts
+    def _candidates(self, matcher: Matcher) -> Iterable[tuple[int, bool]]:
+        """The indexes of the notes that may match, each with True when it surely does
+        (no regex needed). With words of ASCII only and texts of ASCII only, the
+        bytes decide: the first word found where neither neighbour is a word
+        character (as ``(?<!\\w)`` and ``(?!\\w)`` judge; a NUL ends each note); one
+        word decides a note, more go to the regexes. Otherwise every note holding
+        each word (case-folded) is a candidate."""
+        raw, starts = self.raw, self.starts
         if not matcher.needles:
-            return range(len(texts))
+            return ((i, False) for i in range(len(self.days)))
+        if matcher.probe is None or not raw.isascii():
+            return self._folded_candidates(matcher)
+        low = raw.lower()
+        if not all(n in low for n in matcher.byte_needles):
+            return ()
+        sure = len(matcher.needles) == 1
+        found: list[tuple[int, bool]] = []
+        search = matcher.probe.search
+        m = search(low)
+        while m is not None:
+            at = m.start()
+            if at and low[at - 1] in _WORD_BYTES:
+                m = search(low, at + 1)  # (matches may overlap: "a-a" in "xa-a-a")
+                continue
+            i = bisect_right(starts, at) - 1
+            found.append((i, sure))
+            m = search(low, starts[i + 1])  # the next note
+        return found
+
+    def _folded_candidates(self, matcher: Matcher) -> Iterable[tuple[int, bool]]:
+        texts = self.texts
         joined = "\0".join(texts)
         if not joined.isascii():  # casefold may change lengths: every note is tried
-            return range(len(texts)) if matcher.may_match(joined.casefold()) else ()
+            if not matcher.may_match(joined.casefold()):
+                return ()
+            return ((i, False) for i in range(len(texts)))
         folded = joined.lower()  # an ASCII text's case folding
         if not all(n in folded for n in matcher.needles):
             return ()
         starts = list(accumulate((len(t) + 1 for t in texts), initial=0))
         needle = matcher.needles[0]
-        found: list[int] = []
+        found: list[tuple[int, bool]] = []
         at = folded.find(needle)
         while at >= 0:
             i = bisect_right(starts, at) - 1
-            found.append(i)
+            found.append((i, False))
             at = folded.find(needle, starts[i + 1])  # the next note
         return found
 
@@ -264,22 +346,40 @@ class NoteRows:
         """The notes that pass the filters and match (``search``'s loop, on rows)."""
         first = start.toordinal() if start is not None else None
         last = end.toordinal() if end is not None else None
-        matches, texts, days = matcher.matches, self.texts, self.days
+        dated = first is not None or last is not None
+        matches, days, client = matcher.matches, self.days, self.client
         meta: list[str] | None = None
         out: list[Hit] = []
-        for i in self._candidates(matcher):
-            if (first is not None and days[i] < first) or (last is not None and days[i] > last):
+        for i, sure in self._candidates(matcher):
+            if dated and (
+                (first is not None and days[i] < first) or (last is not None and days[i] > last)
+            ):
                 continue
             if meta is None:
-                meta = self.meta.split("\n")
-            nid, when, by, kind = meta[i].split("\t")
+                meta = self.meta.decode("utf-8", "surrogatepass").split("\n")
+            nid, when, by, kind, shown = meta[i].split("\t")
             if note_type is not None and kind != note_type:
                 continue
-            if matches(texts[i]):
+            text = self._text(i)
+            if sure or matches(text):
                 moment = datetime.fromisoformat(when)
-                note = Note(nid, moment, by, kind, texts[i])
-                out.append(Hit(self.client, note, local_time(moment, zone)))
+                at = moment if moment.tzinfo is None else local_time(moment, zone)
+                out.append(Hit(client, Note(nid, moment, by, kind, text, shown), at))
         return out
+
+
+# Bytes that are word characters (``\\w``) in ASCII text: letters, digits, underscore.
+_WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
+def _b64(data: bytes) -> str:
+    return binascii.b2a_base64(data, newline=False).decode("ascii")
+
+
+def _crc(client: str, manager: str, days: bytes, starts: bytes, blob: bytes) -> int:
+    # (the layout's name first: rows of another layout never pass for these)
+    crc = zlib.crc32(f"notes 5\0{client}\0{manager}\0".encode("utf-8", "surrogatepass"))
+    return zlib.crc32(blob, zlib.crc32(starts, zlib.crc32(days, crc)))
 
 
 _EPOCH = datetime(1, 1, 1)

@@ -59,7 +59,7 @@ import json
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, tzinfo
 from typing import Any, Literal, TypeVar
@@ -143,13 +143,12 @@ def stats(
     object from group key (sorted) to figures, then ``"all"``. ``clients`` is read
     once, one client at a time. ``months``, when given, receives the contacts of the
     period by month (:func:`monthly_contacts`) in the same pass."""
-    if months is not None:
-        clients = _counting_months(clients, agency, period, months)
     if by is None:
-        return total(_figures(r, agency, period) for r in clients).to_json(period, agency)
+        parts = (_figures(r, agency, period, months) for r in clients)
+        return total(parts).to_json(period, agency)
     groups: dict[str, list[Figures]] = {}
     for r in clients:
-        figures = _figures(r, agency, period)
+        figures = _figures(r, agency, period, months)
         if not figures.is_empty():
             groups.setdefault(group_key(r, by), []).append(figures)
     if ALL in groups:
@@ -162,24 +161,15 @@ def stats(
     return out
 
 
-def _figures(r: ClientRecords | StatsRows, agency: Agency, period: Period) -> Figures:
+def _figures(
+    r: ClientRecords | StatsRows, agency: Agency, period: Period, months: Counter[str] | None
+) -> Figures:
+    """The client's figures; ``months`` (when given) receives its contacts by month."""
     if isinstance(r, StatsRows):
-        return r.figures(agency, period)
+        return r.figures(agency, period, months)
+    if months is not None:
+        months.update(monthly_contacts(r, agency, period))
     return client_figures(r, agency, period)
-
-
-def _counting_months(
-    clients: Iterable[ClientRecords | StatsRows],
-    agency: Agency,
-    period: Period,
-    months: Counter[str],
-) -> Iterator[ClientRecords | StatsRows]:
-    for r in clients:
-        if isinstance(r, StatsRows):
-            months.update(r.monthly_contacts(agency, period))
-        else:
-            months.update(monthly_contacts(r, agency, period))
-        yield r
 
 
 def month_keys(period: Period) -> list[str]:
@@ -328,10 +318,13 @@ def total(parts: Iterable[Figures]) -> Figures:
     for f in parts:
         for i, n in enumerate((f.open, f.served, f.new, f.minutes, f.goals_met, f.crises)):
             counts[i] += n
-        closed.update(f.closed)
-        contacts.update(f.contacts)
-        contacts_with.update(f.contacts_with)
-        referrals.update(f.referrals)
+        if f.closed:  # (most clients have none of these four: no call)
+            closed.update(f.closed)
+        if f.contacts:
+            contacts.update(f.contacts)
+            contacts_with.update(f.contacts_with)
+        if f.referrals:
+            referrals.update(f.referrals)
         for domain, moves in f.domains.items():
             sums = domains.setdefault(domain, [0, 0, 0])
             for i in range(3):
@@ -513,12 +506,19 @@ class StatsRows:
         """The indexes of the entries dated from ``start`` to ``end``."""
         return range(bisect_left(self.days, start), bisect_right(self.days, end))
 
-    def figures(self, agency: Agency, period: Period) -> Figures:
-        """:func:`client_figures` of the records these rows were made from."""
+    def figures(
+        self, agency: Agency, period: Period, months: Counter[str] | None = None
+    ) -> Figures:
+        """:func:`client_figures` of the records these rows were made from; ``months``
+        (when given) receives their :meth:`monthly_contacts` in the same pass."""
         start, end = period.start.toordinal(), period.end.toordinal()
         if self.opened > end:
             return Figures()
-        contact_types = agency.effective_contact_types()
+        contact_types = _contact_types(agency)
+        first, last = period.start, period.end
+        month = f"{first.year:04d}-{first.month:02d}"
+        one_month = (first.year, first.month) == (last.year, last.month)
+        in_month = 0  # the contacts of a period of one month (the common case)
         served = minutes = crises = 0
         contacts: dict[str, int] = {}
         contacts_with: dict[str, int] = {}
@@ -537,6 +537,15 @@ class StatsRows:
                 contacts_with[party] = contacts_with.get(party, 0) + 1
                 if party == "client":
                     served = 1
+                if months is not None:
+                    if one_month:
+                        in_month += 1
+                    else:
+                        d = date.fromordinal(self.days[k])
+                        months[f"{d.year:04d}-{d.month:02d}"] += 1
+        if in_month:
+            assert months is not None
+            months[month] += in_month
         closed = self.closed if self.closed is not None and self.closed[0] <= end else None
         return Figures(
             open=int(closed is None or closed[0] >= start),
@@ -591,7 +600,7 @@ class StatsRows:
         start, end = period.start.toordinal(), period.end.toordinal()
         if self.opened > end:
             return out
-        contact_types = agency.effective_contact_types()
+        contact_types = _contact_types(agency)
         columns, days = self.columns, self.days
         for k in self._slice(start, end):
             kind = NOTE_TYPES[columns[3 * k + 1] >> _WITH_BITS]
@@ -599,6 +608,16 @@ class StatsRows:
                 d = date.fromordinal(days[k])
                 out[f"{d.year:04d}-{d.month:02d}"] += 1
         return out
+
+
+_CONTACT_TYPES: list[tuple[Agency, frozenset[str]]] = []  # the last agency asked about
+
+
+def _contact_types(agency: Agency) -> frozenset[str]:
+    """``agency.effective_contact_types()``, made once per agency (not per client)."""
+    if not _CONTACT_TYPES or _CONTACT_TYPES[0][0] is not agency:
+        _CONTACT_TYPES[:] = [(agency, agency.effective_contact_types())]
+    return _CONTACT_TYPES[0][1]
 
 
 def _ordinal(day: date | None) -> int:

@@ -1036,7 +1036,7 @@ def caseload_context(
 # The rows of the built-in caseload.html.j2, made in Python: at 10,000 clients the
 # template printed about 290,000 values one `{{ }}` at a time (each looked up in the
 # sandbox and escaped on its own), a third of the command's time. Each filter prints
-# exactly what the template's loop printed (tests/test_reports.py renders both).
+# exactly what the template's loop printed (tests/present/test_reports.py renders both).
 
 
 def _h(value: Any) -> str:

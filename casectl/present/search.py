@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from json import dumps
+from json.encoder import encode_basestring
 from typing import TYPE_CHECKING
 
 from casectl.figures import format_time
-from casectl.figures.search import Hit, Matcher, spans
-from casectl.present.output import visible
+from casectl.figures.search import JSON_KEYS, Hit, Matcher, spans
+from casectl.present.output import json_visible, visible
 from casectl.present.text import json_list
 
 if TYPE_CHECKING:
@@ -17,7 +19,14 @@ INDENT = "    "
 
 
 def write_json(out: Output, hits: Sequence[Hit], matcher: Matcher) -> None:
-    out.write(json_list([h.to_json() for h in hits]))
+    """The text ``json_list([h.to_json() for h in hits])`` writes, made faster: every
+    value is a string, so each row is a template filled with JSON strings."""
+    if not hits:
+        out.write(json_list([]))
+        return
+    row = "  {" + ", ".join(f"{dumps(key)}: %s" for key in JSON_KEYS) + "}"
+    rows = [row % tuple(map(encode_basestring, h.values())) for h in hits]
+    out.write(json_visible("[\n" + ",\n".join(rows) + "\n]\n"))
 
 
 def write_text(out: Output, hits: Sequence[Hit], matcher: Matcher) -> None:

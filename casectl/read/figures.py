@@ -32,9 +32,16 @@ from casectl.figures.search import NoteRows
 from casectl.figures.stats import StatsRows
 from casectl.read.agency import refuse_link
 from casectl.read.asof import checked_as_of, past
-from casectl.read.scan import _check_chunk, _same_as_of, _usable, cache_parts, records_of
+from casectl.read.scan import (
+    _check_chunk,
+    _same_as_of,
+    _usable,
+    cache_parts,
+    gc_paused,
+    records_of,
+)
 from casectl.store import layout, load, records, restricted
-from casectl.store.cache import ReadCache, stamp_folder
+from casectl.store.cache import ReadCache, WithBlob, stamp_folder
 
 _Rows = TypeVar("_Rows", StatsRows, NoteRows)
 
@@ -119,7 +126,7 @@ def figures_rows(ctx: RunContext, skipped: Skipped | None = None) -> Iterator[St
     """What ``stats`` counts of every client (``client_records`` through
     ``StatsRows.of``), from the read cache's ``figures`` section where the client's
     files have not changed (see :func:`_cached`)."""
-    return _cached(ctx, "figures", StatsRows.from_json, None, skipped, None)
+    return _cached(ctx, "figures", lambda value, _: StatsRows.from_json(value), None, skipped, None)
 
 
 def note_rows(
@@ -136,7 +143,7 @@ def note_rows(
 def _cached(
     ctx: RunContext,
     section: str,
-    decode: Callable[[Any], _Rows | None],
+    decode: Callable[[Any, bytes | None], _Rows | None],
     only: Iterable[str] | None,
     skipped: Skipped | None,
     log_filter: Callable[[bytes], bool] | None,
@@ -159,33 +166,41 @@ def _cached(
     cache = ReadCache(ctx.root, ctx.config_bytes)
     cache.load()
     names = records.CLIENT_FILES
+    with_blob = section == "notes"  # its texts are kept beside the JSON (WithBlob)
     for cid in ids:
         folder = base + cid
-        if not os.path.isdir(folder):
+        # (a stamp is made of a folder only: without one, a stray file is seen here)
+        stamp = stamp_folder(folder, names) if cid not in secret else None
+        if (stamp is None or stamp.startswith("link")) and not os.path.isdir(folder):
             continue  # a stray file (validate warns, CM605)
         if cid in locked:  # ciphertext here: never parsed, counted instead
             if skipped is not None:
                 skipped.locked.append(cid)
             continue
         value: Any = None
+        blob: bytes | None = None
         if cid not in secret:
-            stamp = stamp_folder(folder, names)
             entry = cache.get(cid, stamp)
             if entry is not None and _usable(entry, ctx.today) and _same_as_of(entry, day):
                 value = cache.section(section, cid, stamp)
-        rows = None if value is None or value == 0 else decode(value)
+                if value is not None and value != 0 and with_blob:
+                    blob = cache.blob(section, cid, stamp)
+        rows = None if value is None or value == 0 else decode(value, blob)
         if rows is None and value != 0:  # not in the cache, or damaged there
             if log_filter is not None:
                 raw = load.read_regular(ctx.root / "clients" / cid / "log.yaml")
                 if isinstance(raw, bytes) and not log_filter(raw):
                     continue
-            checked = _check_chunk(ctx.root, [cid], env, True, day, (section,))[0]
+            with gc_paused(False):  # checks make cyclic garbage (the command pauses it)
+                checked = _check_chunk(ctx.root, [cid], env, True, day, (section,))[0]
             if checked.current and cid not in secret:
                 cache.put(cid, checked.entry, cache_parts(checked))
             if checked.gone:
                 continue  # opened after the as-of day
             value = checked.extra[section]
-            rows = None if value == 0 else decode(value)
+            if isinstance(value, WithBlob):
+                value, blob = value.value, value.blob
+            rows = None if value == 0 else decode(value, blob)
         if rows is None:  # client.yaml has errors
             if skipped is not None:
                 skipped.ids.append(cid)

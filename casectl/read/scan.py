@@ -48,7 +48,7 @@ from casectl.core.schedule import (
 )
 from casectl.read.agency import kept_settings, refuse_link
 from casectl.store import layout, records
-from casectl.store.cache import ReadCache, stamp_folder
+from casectl.store.cache import ReadCache, WithBlob, stamp_folder
 from casectl.store.restricted import locked_clients, restricted_clients
 
 if TYPE_CHECKING:
@@ -252,13 +252,14 @@ def _figures_rows(records: ClientRecords, agency: Agency) -> list[Any]:
     return StatsRows.of(records, agency).to_json()
 
 
-def _note_rows(records: ClientRecords, agency: Agency) -> list[Any]:
+def _note_rows(records: ClientRecords, agency: Agency) -> WithBlob:
     from casectl.figures.search import NoteRows
 
-    return NoteRows.of(records, agency).to_json()
+    rows = NoteRows.of(records, agency)
+    return WithBlob(rows.to_json(), rows.blob())  # the texts stay bytes, beside the JSON
 
 
-EXTRA: dict[str, Callable[[ClientRecords, Agency], list[Any]]] = {
+EXTRA: dict[str, Callable[[ClientRecords, Agency], Any]] = {
     "figures": _figures_rows,
     "notes": _note_rows,
 }

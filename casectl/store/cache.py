@@ -15,19 +15,23 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
+import secrets
 import stat
 import struct
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from casectl import __version__
 from casectl.core import facts, schedule
 from casectl.store import writes
 
-CACHE_FORMAT = 11
+CACHE_FORMAT = 12
 FILE_NAME = "read-cache.json"
 # casectl.yaml's checked reading (its problems, fallbacks, zone and manager keys),
 # under the same key: a warm read does not check the file again (read.agency).
@@ -116,6 +120,37 @@ SECTIONS = ("facts", "detail", "schedule", "caseload")
 # that re-checks a client leaves them alone: the old stamp there is never a hit.
 LAZY_SECTIONS = ("figures", "notes")
 
+# A lazy section's value may come with bytes kept beside it (``WithBlob``: the notes'
+# texts), in ``read-cache.<section>.bin``: ``BLOB_MAGIC``, the token of this very file
+# (also in its section's JSON: a section and a file written by different runs never
+# mix), then each client's bytes, found by the [offset, length] in its entry.
+BLOB_MAGIC = b"casectl\n"
+_TOKEN_SIZE = 16
+_HEADER = len(BLOB_MAGIC) + _TOKEN_SIZE
+
+
+class _Encoded:
+    """A section item stored by this run, kept as its JSON text until saved: a cold
+    run holds every client's sections, and text is a tenth of the memory of the
+    decoded values (read back by :meth:`ReadCache.section` only if asked)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, value: Any) -> None:
+        self.text = json.dumps(value, separators=(",", ":"))
+
+    def value(self) -> Any:
+        return json.loads(self.text)
+
+
+@dataclass(frozen=True, slots=True)
+class WithBlob:
+    """A lazy section's JSON value and the bytes stored beside it (read back by
+    :meth:`ReadCache.blob` only when wanted: no JSON decoding of them)."""
+
+    value: Any
+    blob: bytes
+
 
 _warned: set[str] = set()
 
@@ -160,6 +195,9 @@ class ReadCache:
         self.key = config_key(config_bytes)
         self.entries: dict[str, dict[str, Any]] = {}
         self._sections: dict[str, dict[str, Any] | None] = dict.fromkeys(SECTIONS + LAZY_SECTIONS)
+        self._tokens: dict[str, str] = {}  # section -> the token of its .bin file
+        self._bins: dict[str, bytes] = {}  # section -> its .bin file (b"": none usable)
+        self._spool: BinaryIO | None = None  # this run's new blobs, until saved
         self._dirty: set[str] = set()  # lazy sections to write
         self._settings: dict[str, Any] | None = None  # to write (keep_settings)
         self.changed = False
@@ -173,22 +211,31 @@ class ReadCache:
         """A descriptor of ``.casectl`` itself, never of where a link points."""
         return os.open(self.folder, os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC)
 
-    def _read(self, path: Path, part: str = "clients") -> dict[str, Any]:
+    def _read_bytes(self, name: str) -> bytes | None:
+        """The bytes of the regular file ``name`` in ``.casectl`` (None: none there,
+        or not usable)."""
         if not self.usable:
-            return {}
+            return None
         try:
             folder = self._open_folder()
             try:
-                fd = os.open(
-                    path.name, os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _CLOEXEC, dir_fd=folder
-                )
+                fd = os.open(name, os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _CLOEXEC, dir_fd=folder)
             finally:
                 os.close(folder)
             with os.fdopen(fd, "rb") as fh:
                 if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-                    return {}
-                data = json.loads(fh.read())
-        except (OSError, ValueError):
+                    return None
+                return fh.read()
+        except OSError:
+            return None
+
+    def _read(
+        self, path: Path, section: str | None = None, part: str = "clients"
+    ) -> dict[str, Any]:
+        raw = self._read_bytes(path.name)
+        try:
+            data = json.loads(raw) if raw is not None else None
+        except ValueError:
             return {}
         if (
             not isinstance(data, dict)
@@ -196,18 +243,26 @@ class ReadCache:
             or not isinstance(data.get(part), dict)
         ):
             return {}
+        if section is not None and isinstance(token := data.get("blob"), str):
+            self._tokens[section] = token
         clients: dict[str, Any] = data[part]
         return clients
 
     def settings(self) -> dict[str, Any]:
         """casectl.yaml's checked reading as ``keep_settings`` stored it for these very
         bytes of it (and this casectl), or {} (then the caller checks the file)."""
-        return self._read(self.folder / SETTINGS_NAME, "settings")
+        return self._read(self.folder / SETTINGS_NAME, part="settings")
 
     def keep_settings(self, settings: dict[str, Any]) -> None:
         """Store casectl.yaml's checked reading (written by ``save``; the sections are
         rewritten only when a client changed)."""
         self._settings = settings
+
+    def _section_data(self, name: str) -> dict[str, Any]:
+        data = self._sections[name]
+        if data is None:
+            data = self._sections[name] = self._read(self._section_path(name), name)
+        return data
 
     def load(self) -> None:
         if self.refused is not None:
@@ -227,13 +282,60 @@ class ReadCache:
         """The client's part of a section (e.g. its facts) as JSON, or None when the
         section does not have it for this very stamp (then the caller checks the
         client again)."""
-        data = self._sections[name]
-        if data is None:
-            data = self._sections[name] = self._read(self._section_path(name))
-        item = data.get(client_id)
-        if not isinstance(item, list) or len(item) != 2 or item[0] != stamp:
+        item = self._section_data(name).get(client_id)
+        if isinstance(item, _Encoded):
+            item = item.value()
+        if not isinstance(item, list) or len(item) not in (2, 3) or item[0] != stamp:
             return None
         return item[1]
+
+    def blob(self, name: str, client_id: str, stamp: Stamp | None) -> bytes | None:
+        """The bytes stored beside the client's value in a lazy section (``WithBlob``),
+        or None when there are none for this very stamp, or they cannot be trusted
+        (the section's .bin file missing, of another run, or too short)."""
+        item = self._section_data(name).get(client_id)
+        if not isinstance(item, list) or len(item) != 3 or item[0] != stamp:
+            return None
+        return self._blob_of(name, item[2])
+
+    def _blob_of(self, name: str, ref: Any) -> bytes | None:
+        if isinstance(ref, tuple):  # ("spool", offset, length): put by this run
+            assert self._spool is not None
+            self._spool.seek(ref[1])
+            return self._spool.read(ref[2])
+        if type(ref) is not list or len(ref) != 2:
+            return None
+        at, size = ref
+        if type(at) is not int or type(size) is not int or at < _HEADER or size < 0:
+            return None
+        data = self._bins.get(name)
+        if data is None:
+            data = self._bins[name] = self._read_bin(name)
+        return data[at : at + size] if at + size <= len(data) else None
+
+    def _read_bin(self, name: str) -> bytes:
+        token = self._tokens.get(name)
+        data = self._read_bytes(self._bin_name(name))
+        if token is None or data is None or data[:_HEADER] != BLOB_MAGIC + token.encode():
+            return b""
+        return data
+
+    def _bin_name(self, name: str) -> str:
+        return FILE_NAME.replace(".json", f".{name}.bin")
+
+    def _spool_blob(self, blob: bytes) -> tuple[str, int, int]:
+        if self._spool is None:
+            self._spool = io.BytesIO()
+            if self.usable:
+                with contextlib.suppress(OSError):
+                    folder = writes.open_private_folder(self.folder)
+                    try:
+                        self._spool = writes.private_spool(folder)
+                    finally:
+                        os.close(folder)
+        at = self._spool.seek(0, os.SEEK_END)
+        self._spool.write(blob)
+        return ("spool", at, len(blob))
 
     def put(self, client_id: str, entry: dict[str, Any], parts: dict[str, Any]) -> None:
         """Store a fresh entry; ``parts`` maps each section name to its JSON value (a
@@ -243,13 +345,16 @@ class ReadCache:
         for name in SECTIONS:
             section = self._sections[name]
             assert section is not None
-            section[client_id] = [entry.get("stamp"), parts.get(name)]
+            section[client_id] = _Encoded([entry.get("stamp"), parts.get(name)])
         for name in LAZY_SECTIONS:
             if name in parts:
-                section = self._sections[name]
-                if section is None:
-                    section = self._sections[name] = self._read(self._section_path(name))
-                section[client_id] = [entry.get("stamp"), parts[name]]
+                section = self._section_data(name)
+                value = parts[name]
+                if isinstance(value, WithBlob):
+                    ref = self._spool_blob(value.blob)
+                    section[client_id] = [entry.get("stamp"), value.value, ref]
+                else:
+                    section[client_id] = _Encoded([entry.get("stamp"), value])
                 self._dirty.add(name)
         self.changed = True
 
@@ -266,8 +371,9 @@ class ReadCache:
         for cid in gone:
             del self.entries[cid]
             for name in SECTIONS + LAZY_SECTIONS:
-                section = self._sections[name]
-                if section is not None and section.pop(cid, None) is not None:
+                # (the lazy ones too: a purged client's notes must not stay in them)
+                section = self._section_data(name)
+                if section.pop(cid, None) is not None:
                     self._dirty.add(name)
         self.changed = True
 
@@ -277,6 +383,9 @@ class ReadCache:
             return
         with contextlib.suppress(OSError):
             self._save()
+            if self._spool is not None:  # every blob it held is in the .bin files now
+                self._spool.close()
+                self._spool = None
 
     def _save(self) -> None:
         # fails on a link swapped in since: nothing written
@@ -292,11 +401,71 @@ class ReadCache:
             # Sections first, index last: a crash in between leaves section entries whose
             # stamps the old index does not match, which readers then ignore.
             for name in (*SECTIONS, *sorted(self._dirty.difference(SECTIONS))):
-                writes.write_private_at(folder, self._section_path(name).name, self._payload(name))
-            writes.write_private_at(folder, FILE_NAME, self._payload(None))
+                if name in LAZY_SECTIONS:
+                    self._save_bin(folder, name)
+                writes.write_private_at(folder, self._section_path(name).name, self._pieces(name))
+            writes.write_private_at(folder, FILE_NAME, self._pieces(None))
         finally:
             os.close(folder)
 
-    def _payload(self, section: str | None) -> bytes:
+    def _save_bin(self, folder: int, name: str) -> None:
+        """The section's .bin file anew, streamed: each entry's bytes from the old file
+        or this run's spool, its [offset, length] set to their new place (entries whose
+        bytes cannot be found are dropped: those clients are checked again)."""
+        section = self._sections[name] or {}
+        if name not in self._tokens and not any(
+            type(item) is list and len(item) == 3 for item in section.values()
+        ):
+            return  # no .bin file, nor any need of one (one there is rewritten, if empty)
+        token = secrets.token_hex(_TOKEN_SIZE // 2)
+
+        def pieces() -> Iterator[bytes]:
+            yield BLOB_MAGIC + token.encode()
+            at = _HEADER
+            lost = []
+            for cid, item in section.items():
+                if type(item) is not list or len(item) != 3:
+                    continue
+                data = self._blob_of(name, item[2])
+                if data is None:
+                    lost.append(cid)
+                    continue
+                item[2] = [at, len(data)]
+                at += len(data)
+                yield data
+            for cid in lost:
+                del section[cid]
+
+        writes.write_private_at(folder, self._bin_name(name), pieces())
+        self._tokens[name] = token
+        self._bins.pop(name, None)
+
+    def _pieces(self, section: str | None) -> Iterator[bytes]:
+        """The JSON of the index (None) or a section, in pieces: items stored by this
+        run are written as the text they were kept as, runs of the others as one
+        ``json.dumps`` each (the whole document is never held as one string)."""
         clients = self.entries if section is None else (self._sections[section] or {})
-        return json.dumps({"key": self.key, "clients": clients}, separators=(",", ":")).encode()
+        head = {"key": self.key}
+        if section is not None and section in self._tokens:
+            head["blob"] = self._tokens[section]
+        yield (json.dumps(head, separators=(",", ":"))[:-1] + ',"clients":{').encode()
+        comma = ""
+        plain: dict[str, Any] = {}  # a run of items read from the file
+        texts: list[str] = []
+        for cid, item in clients.items():
+            if isinstance(item, _Encoded):
+                if plain:
+                    texts.append(json.dumps(plain, separators=(",", ":"))[1:-1])
+                    plain = {}
+                texts.append(f"{json.dumps(cid)}:{item.text}")
+            else:
+                plain[cid] = item
+            if len(texts) >= 1000:
+                yield (comma + ",".join(texts)).encode()
+                comma, texts = ",", []
+        if plain:
+            texts.append(json.dumps(plain, separators=(",", ":"))[1:-1])
+        texts = [t for t in texts if t]
+        if texts:
+            yield (comma + ",".join(texts)).encode()
+        yield b"}}"

@@ -27,7 +27,7 @@ import os
 import re
 import stat
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
@@ -418,22 +418,41 @@ def open_private_folder(folder: Path, create: bool = True) -> int:
     return fd
 
 
-def write_private_at(folder: int, name: str, payload: bytes, exclusive: bool = False) -> None:
+def write_private_at(
+    folder: int, name: str, payload: bytes | Iterable[bytes], exclusive: bool = False
+) -> None:
     """``name`` in the folder open as ``folder``, 0600, atomically (a new file renamed
-    over it) or, ``exclusive``, only when it does not exist; never through a link."""
+    over it) or, ``exclusive``, only when it does not exist; never through a link.
+    ``payload``: the bytes, or pieces of them written as they come (a large file is
+    never held whole)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
     tmp = name if exclusive else f".cache-{os.urandom(8).hex()}"
     fd = os.open(tmp, flags, 0o600, dir_fd=folder)
     try:
         os.fchmod(fd, 0o600)
         with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
+            if isinstance(payload, bytes):
+                fh.write(payload)
+            else:
+                for piece in payload:
+                    fh.write(piece)
         if not exclusive:
             os.replace(tmp, name, src_dir_fd=folder, dst_dir_fd=folder)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp, dir_fd=folder)
         raise
+
+
+def private_spool(folder: int) -> BinaryIO:
+    """A scratch file in the folder open as ``folder`` (0600, removed at once: it
+    vanishes when closed or when the process dies), for bytes a run sets aside."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    tmp = f".cache-{os.urandom(8).hex()}"
+    fd = os.open(tmp, flags, 0o600, dir_fd=folder)
+    with contextlib.suppress(OSError):
+        os.unlink(tmp, dir_fd=folder)
+    return os.fdopen(fd, "w+b")
 
 
 def private_folder(folder: Path) -> Path | None:

@@ -9,19 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.builders import REPO_ROOT, cli, cli_subprocess
-
-IMPORTS = (
-    "import sys\n"
-    "from casectl import launch\n"
-    "sys.argv = ['casectl', *sys.argv[1:]]\n"
-    "try:\n"
-    "    launch.main()\n"
-    "finally:\n"
-    "    sys.stderr.write(f'typer imported: {\"typer\" in sys.modules}\\n')\n"
-    "    heavy = sorted({m.split('.')[0] for m in sys.modules} & {'pydantic', 'yaml'})\n"
-    "    sys.stderr.write(f'heavy imports: {heavy}\\n')\n"
-)
+from tests.builders import IMPORTS, REPO_ROOT, cli, cli_subprocess
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -12,7 +12,19 @@ from hypothesis import strategies as st
 from casectl.core.model import Client, LogEntry, Plan
 from casectl.figures import ClientRecords, local_day, zone_of
 from casectl.figures.asof import as_of
-from tests.figures import AGENCY, assessments, client, note, plan, records
+from tests.builders import (
+    AGENCY,
+    DAYS,
+    _day,
+    _referral,
+    assessments,
+    client,
+    client_records,
+    days,
+    note,
+    plan,
+    records,
+)
 
 D = date(2026, 10, 31)
 
@@ -98,13 +110,6 @@ def test_a_goal_reaching_a_final_status_after_the_day_counts_as_active() -> None
     ]
 
 
-def _referral(rid: str, sent: str, status: str = "sent", status_date: str | None = None) -> Any:
-    item: dict[str, Any] = {"id": rid, "to": "Legal Aid", "sent": sent, "status": status}
-    if status_date is not None:
-        item["status_date"] = status_date
-    return item
-
-
 def test_referrals_sent_after_the_day_are_left_out_and_later_statuses_undone() -> None:
     p = plan(
         referrals=[
@@ -176,88 +181,6 @@ def test_undated_items_and_the_manager_are_read_as_they_are_now() -> None:
 
 
 # ------------------------------------------------------------------ properties
-
-START = date(2026, 1, 1)
-DAYS = 120
-OFFSETS = ["", "+00:00", "-05:00", "+09:30"]
-
-
-def _day(n: int) -> date:
-    return START + timedelta(days=n)
-
-
-days = st.integers(0, DAYS)
-
-
-@st.composite
-def moments(draw: st.DrawFn, low: int = 0, high: int = DAYS) -> str:
-    day = _day(draw(st.integers(low, high)))
-    at = time(draw(st.integers(0, 23)), draw(st.sampled_from([0, 30])))
-    offset = draw(st.sampled_from(OFFSETS))
-    return f"{datetime.combine(day, at).isoformat(timespec='minutes')}{offset}"
-
-
-@st.composite
-def client_records(draw: st.DrawFn) -> ClientRecords:
-    opened = draw(days)
-    data: dict[str, Any] = {"opened": _day(opened).isoformat()}
-    status = draw(st.sampled_from(["active", "on_hold", "closed"]))
-    data["status"] = status
-    if status == "closed":
-        data["closed"] = {"date": _day(draw(st.integers(opened, DAYS))), "reason": "moved"}
-    data["consents"] = [{"signed": _day(n)} for n in sorted(draw(st.lists(days, max_size=3)))]
-    data["flags"] = [
-        {"kind": "medical", "since": _day(n), **({"cleared": _day(n + c)} if c else {})}
-        for n, c in draw(st.lists(st.tuples(days, st.integers(0, 30)), max_size=3))
-    ]
-    log: list[LogEntry] = []
-    for i, (when, late) in enumerate(
-        draw(st.lists(st.tuples(moments(), st.integers(0, 5)), max_size=8))
-    ):
-        extra = {"recorded": _later_moment(when, late)} if late else {}
-        log.append(note(f"n{i}", when, draw(st.sampled_from(["visit", "note", "crisis"])), **extra))
-    refs: list[dict[str, Any]] = []
-    for j, (sent, step) in enumerate(
-        draw(st.lists(st.tuples(days, st.integers(0, 20)), max_size=3))
-    ):
-        status = draw(st.sampled_from(["sent", "accepted", "delivered"]))
-        if status == "sent":
-            refs.append(_referral(f"R{j + 1}", _day(sent).isoformat()))
-            continue
-        on = _day(sent + step)
-        refs.append(_referral(f"R{j + 1}", _day(sent).isoformat(), status, on.isoformat()))
-        # every status change is logged, as `refer` does
-        log.append(
-            note(
-                f"r{j}",
-                f"{on.isoformat()} 12:00",
-                "referral",
-                changes=[f"R{j + 1} status sent -> {status}"],
-            )
-        )
-    goals = [
-        {"id": f"G{k}", "goal": "g", "status": "met", "status_date": _day(n)}
-        if n is not None
-        else {"id": f"G{k}", "goal": "g", "actions": [{"action": "a", "done": _day(m)}]}
-        for k, (n, m) in enumerate(
-            draw(st.lists(st.tuples(st.none() | days, days), max_size=3)), start=1
-        )
-    ]
-    p = plan(
-        goals=goals,
-        referrals=refs,
-        tasks=[
-            {"id": "T1", "task": "t", "done": _day(n)} for n in draw(st.lists(days, max_size=1))
-        ],
-    )
-    scored_on = sorted(draw(st.lists(days, max_size=3)))
-    scored = [(_day(n).isoformat(), {"housing": 3}) for n in scored_on]
-    return records(client(**data), *log, plan_=p, assessed=assessments(*scored))
-
-
-def _later_moment(when: str, days_later: int) -> str:
-    moment = datetime.fromisoformat(when) + timedelta(days=days_later)
-    return moment.isoformat(timespec="minutes")
 
 
 def _dated(r: ClientRecords) -> list[date]:

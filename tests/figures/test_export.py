@@ -25,7 +25,7 @@ from casectl.figures.export import (
     write_csv,
     write_jsonl,
 )
-from tests.figures import AGENCY, assessments, client, note, plan, records
+from tests.builders import AGENCY, assessments, client, note, plan, records
 
 TRICKY = [
     'She said "no", then left.',

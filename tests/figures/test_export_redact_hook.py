@@ -8,7 +8,7 @@ import json
 
 from casectl.figures.export import rows
 from casectl.present.reports import export_redaction
-from tests.figures import AGENCY, client, note, plan, records
+from tests.builders import AGENCY, client, note, plan, records
 
 PLANTED = "Met Maria de la Cruz (CRUZ, maria) on 12/03/1984 at 12 Elm St; call +1 555 0100"
 SECRETS = ("maria", "cruz", "elm st", "1984", "555", "0100")

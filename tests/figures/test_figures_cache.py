@@ -20,10 +20,8 @@ from casectl.figures.search import NoteRows, compile_pattern, search
 from casectl.figures.stats import GroupBy, StatsRows, client_figures, monthly_contacts, stats
 from casectl.read.agency import open_agency
 from casectl.read.figures import client_records
-from tests.builders import cli, figures_agency
-from tests.figures import AGENCY
-from tests.figures.test_asof import START
-from tests.figures.test_asof import client_records as records_strategy
+from tests.builders import AGENCY, START, cli, figures_agency
+from tests.builders import client_records as records_strategy
 
 PERIODS = [
     ("2026-10-01", "2026-10-31"),
@@ -45,12 +43,17 @@ def test_rows_give_the_figures_of_the_records(r: ClientRecords, first: int, leng
     assert rows.monthly_contacts(AGENCY, period) == monthly_contacts(r, AGENCY, period)
     for by in ("manager", "program"):
         assert stats([rows], AGENCY, period, by) == stats([r], AGENCY, period, by)
+    for by_ in (None, "manager"):  # the months counted in the same pass as the figures
+        got: Counter[str] = Counter()
+        want: Counter[str] = Counter()
+        assert stats([rows], AGENCY, period, by_, got) == stats([r], AGENCY, period, by_, want)
+        assert got == want
 
 
 @settings(max_examples=100, deadline=None)
 @given(records_strategy(), st.sampled_from(["met", "office", "at the", "visit"]))
 def test_note_rows_find_the_notes_of_the_records(r: ClientRecords, words: str) -> None:
-    rows = NoteRows.from_json(json.loads(json.dumps(NoteRows.of(r, AGENCY).to_json())))
+    rows = _round_trip(NoteRows.of(r, AGENCY))
     assert rows is not None
     matcher = compile_pattern(words)
     for kind in (None, "visit"):
@@ -59,6 +62,11 @@ def test_note_rows_find_the_notes_of_the_records(r: ClientRecords, words: str) -
             got = search([rows], AGENCY, matcher, note_type=kind, start=start, end=end)
             assert [h.to_json() for h in got] == [h.to_json() for h in want]
             assert [h.at for h in got] == [h.at for h in want]
+
+
+def _round_trip(rows: NoteRows) -> NoteRows | None:
+    """The rows as the read cache gives them back: JSON, and the texts as bytes."""
+    return NoteRows.from_json(json.loads(json.dumps(rows.to_json())), rows.blob())
 
 
 def _pure_stats(root: Path, start: str, end: str, by: str | None, as_of: str | None) -> Any:
@@ -148,7 +156,7 @@ def test_a_restricted_client_never_enters_the_cache(tmp_path: Path, section: str
 
 
 def test_note_rows_find_words_in_tricky_texts() -> None:
-    from tests.figures import client, note, records
+    from tests.builders import client, note, records
 
     texts = [
         "Parent asked about rent.",
@@ -161,7 +169,7 @@ def test_note_rows_find_words_in_tricky_texts() -> None:
     ]
     log = [note(f"n{i}", f"2026-01-{i + 1:02d} 10:00", text=t) for i, t in enumerate(texts)]
     r = records(client(), *log)
-    rows = NoteRows.from_json(json.loads(json.dumps(NoteRows.of(r, AGENCY).to_json())))
+    rows = _round_trip(NoteRows.of(r, AGENCY))
     assert rows is not None
     for words in ["rent", "RENT again", "arrears", "stra\u00dfe", "rentals current", "king"]:
         matcher = compile_pattern(words)
@@ -171,3 +179,86 @@ def test_note_rows_find_words_in_tricky_texts() -> None:
     rows = NoteRows.of(plain, AGENCY)
     matcher = compile_pattern("rent")
     assert [h.id for h in search([rows], AGENCY, matcher)] == ["n0", "n1", "n6"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.text(alphabet="aAb-_ .\u00e9\n", max_size=12), min_size=1, max_size=6),
+    st.text(alphabet="aAb-_.", min_size=1, max_size=4),
+)
+def test_note_rows_judge_words_in_bytes_as_the_regex_does(texts: list[str], word: str) -> None:
+    """The bytes of ASCII texts decide a one-word search without the regex: word
+    characters beside a find, overlapping finds ("a-a" in "xa-a-a"), note ends."""
+    from tests.builders import client, note, records
+
+    log = [note(f"n{i}", f"2026-01-{i + 1:02d} 10:00", text=t) for i, t in enumerate(texts)]
+    r = records(client(), *log)
+    rows = _round_trip(NoteRows.of(r, AGENCY))
+    assert rows is not None
+    for words in (word, f"{word} b"):
+        matcher = compile_pattern(words)
+        want = [h.to_json() for h in search([r], AGENCY, matcher)]
+        assert [h.to_json() for h in search([rows], AGENCY, matcher)] == want, words
+
+
+def test_note_texts_are_kept_as_bytes_beside_the_section(tmp_path: Path) -> None:
+    """The notes section's JSON holds no note text (a warm search decodes only the
+    texts it may show); they are in read-cache.notes.bin."""
+    root = figures_agency(tmp_path / "agency")
+    assert cli("-C", str(root), "search", "voucher").exit_code == 0
+    section = (root / ".casectl" / "read-cache.notes.json").read_text()
+    texts = (root / ".casectl" / "read-cache.notes.bin").read_bytes()
+    assert "oucher" not in section and b"oucher" in texts
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["truncated", "other token", "missing", "a link", "emptied", "offsets"],
+)
+def test_a_damaged_texts_file_costs_a_reread_never_a_wrong_answer(
+    tmp_path: Path, damage: str
+) -> None:
+    root = figures_agency(tmp_path / "agency")
+    _same_as_pure(root)
+    cache = root / ".casectl"
+    path = cache / "read-cache.notes.bin"
+    data = path.read_bytes()
+    if damage == "truncated":
+        path.write_bytes(data[: len(data) // 2])
+    elif damage == "other token":
+        path.write_bytes(data[:8] + b"0" * 16 + data[24:])
+    elif damage == "missing":
+        path.unlink()
+    elif damage == "a link":
+        (cache / "elsewhere.bin").write_bytes(data)
+        path.unlink()
+        path.symlink_to(cache / "elsewhere.bin")
+    elif damage == "emptied":
+        path.write_bytes(b"")
+    else:  # every client's texts said to be somewhere else
+        section = cache / "read-cache.notes.json"
+        doc = json.loads(section.read_text())
+        for item in doc["clients"].values():
+            if len(item) == 3:
+                item[2] = [item[2][0] + 1, item[2][1]]
+        section.write_text(json.dumps(doc))
+    _same_as_pure(root)
+    if damage != "offsets":  # (shifted by one byte, the texts are still found whole)
+        return
+    assert path.read_bytes()[:8] == b"casectl\n"
+
+
+def test_a_client_gone_from_the_agency_leaves_no_note_text_in_the_cache(tmp_path: Path) -> None:
+    """A client removed (or purged) is dropped from every section, the lazy ones too:
+    its note texts leave read-cache.notes.bin at the next save."""
+    import shutil
+
+    root = figures_agency(tmp_path / "agency")
+    assert cli("-C", str(root), "search", "voucher").exit_code == 0
+    texts = root / ".casectl" / "read-cache.notes.bin"
+    assert b"voucher paperwork" in texts.read_bytes()
+    shutil.rmtree(root / "clients" / "a-0001")
+    assert cli("-C", str(root), "validate").exit_code in (0, 1)
+    assert b"voucher paperwork" not in texts.read_bytes()
+    section = json.loads((root / ".casectl" / "read-cache.notes.json").read_text())
+    assert "a-0001" not in section["clients"]

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from casectl.figures import ClientRecords, FiguresError
 from casectl.figures.search import MAX_PATTERN, compile_pattern, search, spans
-from tests.figures import AGENCY, client, note, records
+from tests.builders import AGENCY, client, note, records
 
 
 def caseload() -> list[ClientRecords]:

@@ -14,8 +14,7 @@ from hypothesis import strategies as st
 from casectl.figures import ClientRecords, FiguresError, Period
 from casectl.figures.asof import as_of
 from casectl.figures.stats import Figures, client_figures, stats, total
-from tests.figures import AGENCY, assessments, client, note, plan, records
-from tests.figures.test_asof import START, client_records
+from tests.builders import AGENCY, START, assessments, client, client_records, note, plan, records
 
 OCTOBER = Period(date(2026, 10, 1), date(2026, 10, 31))
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from casectl.store import cache
-from tests.builders import REPO_ROOT, cli, cli_subprocess
+from tests.builders import REPO_ROOT, cli, cli_subprocess, client_files, make_agency
 
 CACHE = Path(".casectl") / "read-cache.json"
 
@@ -440,3 +440,33 @@ def test_validate_no_cache_checks_casectl_yaml_again(agency: Path) -> None:
     assert "forged" in cli("-C", agency, "validate").stdout  # what the cache keeps is used
     r = cli("-C", agency, "validate", "--no-cache")
     assert (r.exit_code, "forged" in r.stdout) == (0, False)
+
+
+def test_a_cold_run_keeps_the_new_sections_as_text_and_writes_them_back_whole(
+    tmp_path: Path,
+) -> None:
+    """Entries stored by a run are held as their JSON text (a tenth of the memory) and
+    written out between the entries read from the file; every later run reads them
+    back, and a run that changes one client keeps the others as they were."""
+    from casectl.store.cache import SECTIONS, ReadCache
+
+    root = make_agency(tmp_path, {f"rc-000{i}": client_files(f"rc-000{i}") for i in (1, 2, 3)})
+    assert cli("-C", root, "validate").exit_code in (0, 1)
+    cache = ReadCache(root, (root / "casectl.yaml").read_bytes())
+    cache.load()
+    before = {n: json.loads(cache._section_path(n).read_text()) for n in SECTIONS}
+    assert all(len(doc["clients"]) == 3 for doc in before.values())
+    for n in SECTIONS:
+        assert before[n]["key"] == cache.key
+    folder = sorted((root / "clients").iterdir())[1]
+    with (folder / "log.yaml").open("a") as fh:
+        fh.write("\n")
+    assert cli("-C", root, "validate").exit_code in (0, 1)
+    after = {n: json.loads(cache._section_path(n).read_text()) for n in SECTIONS}
+    for n in SECTIONS:
+        assert after[n]["key"] == cache.key
+        assert list(after[n]["clients"]) == list(before[n]["clients"])
+        for cid, item in before[n]["clients"].items():
+            if cid != folder.name:
+                assert after[n]["clients"][cid] == item
+        assert after[n]["clients"][folder.name][0] != before[n]["clients"][folder.name][0]

@@ -14,59 +14,27 @@ from casectl.vault import purge
 from tests.builders import (
     AGENCY_YAML,
     AUTHOR,
-    RETENTION_YAML,
+    OLD,
+    PURGE_ACTIVE,
+    PURGED_MARKER,
+    PURGED_NAME,
+    RECENT,
     all_objects,
     changed_paths,
     cli,
-    client_files,
     commits_since,
     head,
-    make_agency,
+    retention_agency,
     run_git,
     settle,
     stop_in_git_operation,
     trailer,
 )
 
-OLD = "rc-0003"  # closed in 2018: past a 7-year retention
-RECENT = "rc-0004"  # closed in 2026-01: kept until 2033
-ACTIVE = "rc-0001"
-NAME = "Zelda Quixote-Purgeable"
-MARKER = "PURGE-ME-NOTE-6610"
-
-
-def _closed(cid: str, day: str, name: str = "Test Person") -> str:
-    return (
-        f"id: {cid}\nname: {name}\nstatus: closed\nopened: 2015-01-05\nmanager: jdoe\n"
-        f"closed:\n  date: {day}\n  reason: goals_met\n"
-    )
-
-
-def _log(text: str) -> str:
-    return (
-        "- id: 20160110-1000-jdoe\n  date: 2016-01-10 10:00\n  by: jdoe\n  type: visit\n"
-        f"  text: |\n    {text}\n"
-    )
-
-
-def _agency(root: Path, agency_yaml: str = RETENTION_YAML) -> Path:
-    return make_agency(
-        root,
-        {
-            ACTIVE: client_files(ACTIVE),
-            "rc-0002": client_files("rc-0002"),
-            OLD: client_files(
-                OLD, **{"client.yaml": _closed(OLD, "2018-03-01", NAME), "log.yaml": _log(MARKER)}
-            ),
-            RECENT: client_files(RECENT, **{"client.yaml": _closed(RECENT, "2026-01-20")}),
-        },
-        agency_yaml=agency_yaml,
-    )
-
 
 @pytest.fixture
 def agency(tmp_path: Path) -> Path:
-    return _agency(tmp_path / "agency")
+    return retention_agency(tmp_path / "agency")
 
 
 def _state(root: Path) -> tuple[str, str, str, list[str]]:
@@ -99,7 +67,7 @@ def test_a_closed_client_past_retention_is_removed_in_one_commit(agency: Path) -
     assert f"git filter-repo --invert-paths --path clients/{OLD}/ --force" in out
     assert "still in the earlier commits" in out
     assert "deleted and cloned afresh" in out
-    assert NAME not in out + done.stderr
+    assert PURGED_NAME not in out + done.stderr
 
 
 def test_retention_not_passed_is_refused_and_force_waives_it(agency: Path) -> None:
@@ -119,7 +87,7 @@ def test_retention_not_passed_is_refused_and_force_waives_it(agency: Path) -> No
 @pytest.mark.parametrize("force", [False, True])
 def test_an_open_client_is_never_purged(agency: Path, force: bool) -> None:
     before = _state(agency)
-    done = cli("-C", agency, "purge", ACTIVE, *(["--force"] if force else []))
+    done = cli("-C", agency, "purge", PURGE_ACTIVE, *(["--force"] if force else []))
     assert done.exit_code == 2
     assert "rc-0001 is not closed (status: active" in done.stderr
     assert "--force or not" in done.stderr
@@ -127,7 +95,7 @@ def test_an_open_client_is_never_purged(agency: Path, force: bool) -> None:
 
 
 def test_without_a_retention_period_only_force_purges(tmp_path: Path) -> None:
-    root = _agency(tmp_path / "agency", AGENCY_YAML)
+    root = retention_agency(tmp_path / "agency", AGENCY_YAML)
     before = _state(root)
     done = cli("-C", root, "purge", OLD)
     assert done.exit_code == 2
@@ -181,7 +149,7 @@ def test_a_refused_commit_puts_the_files_back(agency: Path) -> None:
     done = cli("-C", agency, "purge", OLD)
     assert done.exit_code == 2 and "git commit failed" in done.stderr
     assert _state(agency) == before
-    assert MARKER in (agency / "clients" / OLD / "log.yaml").read_text()
+    assert PURGED_MARKER in (agency / "clients" / OLD / "log.yaml").read_text()
 
 
 def test_the_read_cache_forgets_the_client(agency: Path) -> None:
@@ -190,7 +158,7 @@ def test_the_read_cache_forgets_the_client(agency: Path) -> None:
     assert OLD.encode() in cached
     assert cli("-C", agency, "purge", OLD).exit_code == 0
     cached = b"".join(p.read_bytes() for p in (agency / ".casectl").glob("*.json"))
-    assert OLD.encode() not in cached and NAME.encode() not in cached
+    assert OLD.encode() not in cached and PURGED_NAME.encode() not in cached
 
 
 @pytest.mark.usefixtures("git_crypt")
@@ -225,7 +193,7 @@ def test_the_printed_rewrite_leaves_no_trace_of_the_client(
     as printed (a fresh mirror clone, git filter-repo, push --mirror, the server's gc),
     and a fresh clone: no object anywhere holds the client's name or notes, and audit
     finds nothing."""
-    work = _agency(tmp_path / "work")
+    work = retention_agency(tmp_path / "work")
     remote = tmp_path / "remote.git"
     run_git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
     run_git(work, "remote", "add", "origin", str(remote))
@@ -233,7 +201,9 @@ def test_the_printed_rewrite_leaves_no_trace_of_the_client(
     assert cli("-C", work, "note", "rc-0002", "Another client's visit").exit_code == 0
     assert cli("-C", work, "restrict", OLD, "--group", "dv").exit_code == 0
     run_git(work, "push", "-q", "-u", "origin", "main")
-    assert NAME.encode() in all_objects(remote) and MARKER.encode() in all_objects(remote)
+    assert PURGED_NAME.encode() in all_objects(remote) and PURGED_MARKER.encode() in all_objects(
+        remote
+    )
 
     done = cli("-C", work, "purge", OLD)
     assert done.exit_code == 0, done.stderr
@@ -258,10 +228,14 @@ def test_the_printed_rewrite_leaves_no_trace_of_the_client(
     run_git(tmp_path, "clone", "-q", str(remote), str(fresh))
     for where in (remote, here, fresh):
         objects = all_objects(where)
-        assert NAME.encode() not in objects, where
-        assert MARKER.encode() not in objects, where
+        assert PURGED_NAME.encode() not in objects, where
+        assert PURGED_MARKER.encode() not in objects, where
     assert run_git(fresh, "log", "--all", "--format=%H", "--", f"clients/{OLD}") == ""
-    assert sorted(p.name for p in (fresh / "clients").iterdir()) == [ACTIVE, "rc-0002", RECENT]
+    assert sorted(p.name for p in (fresh / "clients").iterdir()) == [
+        PURGE_ACTIVE,
+        "rc-0002",
+        RECENT,
+    ]
     assert "Another client's visit" in (fresh / "clients" / "rc-0002" / "log.yaml").read_text()
     audit = cli("-C", fresh, "audit")
     assert audit.exit_code == 0, audit.stdout + audit.stderr

@@ -10,12 +10,11 @@ from pathlib import Path
 from casectl.core import dates, schedule
 from casectl.core.facts import ClientFacts
 from casectl.core.model import Cadence
-from tests.builders import AGENCY_YAML, cli
-from tests.vault.test_purge import OLD, RECENT, _agency
+from tests.builders import AGENCY_YAML, OLD, RECENT, cli, retention_agency
 
 
 def test_closed_clients_are_due_for_purging_when_retention_ends(tmp_path: Path) -> None:
-    root = _agency(tmp_path / "a")
+    root = retention_agency(tmp_path / "a")
     done = cli("-C", root, "due", "--as-of", "2033-01-10", "--kind", "retention", "--format",
                "json")  # fmt: skip
     assert done.exit_code == 0, done.stderr
@@ -34,7 +33,7 @@ def test_closed_clients_are_due_for_purging_when_retention_ends(tmp_path: Path) 
 
 
 def test_no_retention_period_no_item(tmp_path: Path) -> None:
-    root = _agency(tmp_path / "a", agency_yaml=AGENCY_YAML)
+    root = retention_agency(tmp_path / "a", agency_yaml=AGENCY_YAML)
     done = cli("-C", root, "due", "--as-of", "2040-01-01", "--kind", "retention")
     assert done.exit_code == 0 and "retention" not in done.stdout.replace("--kind", "")
 
