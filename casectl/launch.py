@@ -1,6 +1,6 @@
 """Console-script entry point: answers ``--version``, runs the git merge driver and
-the plain forms of the warm read commands (``due``, ``list``) before (or without)
-importing the CLI stack.
+the plain forms of the warm read commands (``due``, ``list``) and of ``validate``
+before (or without) importing the CLI stack.
 
 ``casectl --version`` is used by scripts and shell prompts; importing typer, click and
 rich would triple its cost for nothing.
@@ -50,13 +50,16 @@ def main() -> None:
         from casectl.commands import dispatch
 
         command, directory, color, pager, kwargs = fast
+        if command == "validate":
+            kwargs["use_cache"] = not kwargs.pop("no_cache")
         sys.exit(dispatch(command, directory, color, pager, **kwargs))
     from casectl.cli import main as cli_main
 
     cli_main()
 
 
-# The plain forms of `due` and `list` (as cli.py declares them): option -> (keyword,
+# The plain forms of `due`, `list` and `validate` (as cli.py declares them; validate
+# without PATHs, which typer resolves): option -> (keyword,
 # allowed values or None, repeatable); flags -> keyword. Anything else (help, `--x=y`,
 # an option twice, a value that looks like an option, a choice not spelt exactly, an
 # unknown word) goes to typer, which answers or explains it as always.
@@ -75,10 +78,12 @@ _VALUES: dict[str, dict[str, tuple[str, tuple[str, ...] | None, bool]]] = {
         "--format": ("fmt", ("text", "json"), False),
         "--as-of": ("as_of", None, False),
     },
+    "validate": {"--format": ("fmt", ("text", "json", "github"), False)},
 }
 _FLAGS: dict[str, dict[str, str]] = {
     "due": {"--fail-on-overdue": "fail_on_overdue", "--redact": "redact"},
     "list": {},
+    "validate": {"--strict": "strict", "--no-cache": "no_cache"},
 }
 _DEFAULTS: dict[str, dict[str, Any]] = {
     "due": {
@@ -92,6 +97,8 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
         "redact": False,
     },
     "list": {"status": None, "manager": None, "fmt": "text", "as_of": None},
+    # no_cache becomes use_cache=False (main)
+    "validate": {"paths": [], "fmt": "text", "strict": False, "no_cache": False},
 }
 
 FastCommand = tuple[str, Path | None, bool | None, bool, dict[str, Any]]
@@ -103,8 +110,8 @@ def _fast_command(
     flags_of: dict[str, dict[str, str]] = _FLAGS,
     defaults_of: dict[str, dict[str, Any]] = _DEFAULTS,
 ) -> FastCommand | None:
-    """(command, -C folder, colour, pager, keywords) of a plain `due` or `list`
-    command line (or of the commands of the tables given), or None (typer parses it)."""
+    """(command, -C folder, colour, pager, keywords) of a plain `due`, `list` or
+    `validate` command line (or of the commands of the tables given), or None (typer parses it)."""
     directory: Path | None = None
     color: bool | None = None
     pager = True

@@ -27,7 +27,9 @@ from casectl.store.load import Loaded
 
 
 def _local(moment: datetime, zone: tzinfo | None) -> datetime:
-    if moment.tzinfo is not None and zone is not None:
+    if moment.tzinfo is None:
+        return moment  # nearly every note time: no copy (40 per client)
+    if zone is not None:
         return moment.astimezone(zone).replace(tzinfo=None)
     return moment.replace(tzinfo=None)
 

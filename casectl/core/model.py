@@ -8,6 +8,7 @@ their JSON Schemas. Unknown keys are kept (``model_extra``) so a typo such as
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -89,7 +90,20 @@ def _to_date(value: Any) -> date:
     return parsed
 
 
+# A note time as casectl writes it (ASCII digits): datetime.fromisoformat reads it as
+# dates.parse_datetime does, for a tenth of the cost (40 per client on a cold validate).
+_WRITTEN_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}", re.ASCII)
+
+
 def _to_datetime(value: Any) -> datetime:
+    if type(value) is str and _WRITTEN_TIME.fullmatch(value):
+        try:
+            quick = datetime.fromisoformat(value)
+        except ValueError:  # no such day or hour: said below
+            pass
+        else:
+            if MIN_YEAR <= quick.year <= MAX_YEAR:
+                return quick
     parsed = dates.parse_datetime(value)
     if parsed is None:
         raise PydanticCustomError(
@@ -158,6 +172,9 @@ MAX_ID = 256  # note ids, goal ids and the references to them
 MAX_MANAGER_KEY = 64  # manager keys, and `manager` / `by` that name one
 
 
+SHORT_TEXT_LIMITS: dict[Callable[[Any], str], int] = {}  # each _short_text check: its limit
+
+
 def _short_text(limit: int) -> Callable[[Any], str]:
     """A validator: text of at most ``limit`` characters. A longer value is refused
     without quoting it, and its length is said."""
@@ -172,6 +189,7 @@ def _short_text(limit: int) -> Callable[[Any], str]:
             )
         return text
 
+    SHORT_TEXT_LIMITS[check] = limit
     return check
 
 

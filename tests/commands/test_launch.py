@@ -1,5 +1,6 @@
-"""The launcher's fast path for the warm read commands (`due`, `list`): the same
-output, stderr and exit code as the typer command line, without importing it."""
+"""The launcher's fast path for the warm read commands (`due`, `list`) and a plain
+`validate`: the same output, stderr and exit code as the typer command line, without
+importing it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.builders import IMPORTS, REPO_ROOT, cli, cli_subprocess
+from tests.builders import IMPORTS, REPO_ROOT, cli, cli_subprocess, client_files, make_agency
 
 
 @pytest.mark.parametrize(
@@ -38,7 +39,58 @@ def test_warm_due_and_list_do_not_import_the_command_line_stack(
     assert "heavy imports: []" in done.stderr
 
 
-@pytest.mark.slow  # 24 command lines, each run twice both ways: about 30 s
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["validate"],
+        ["--no-pager", "validate", "--format", "github", "--strict", "--no-cache"],
+    ],
+)
+def test_a_plain_validate_does_not_import_the_command_line_stack(
+    agency: Path, args: list[str]
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORTS, "-C", str(agency), *args],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin"},
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "typer imported: False" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["validate"],
+        ["validate", "--format", "json"],
+        ["validate", "--format", "github", "--strict"],
+        ["validate", "--no-cache", "--format", "text"],
+    ],
+)
+def test_a_plain_validate_finds_the_same_problems_both_ways(
+    tmp_path: Path, args: list[str]
+) -> None:
+    # a problem in a record and a warning: exit 1, a line per problem, and --strict
+    broken = client_files("rc-0001", **{"client.yaml": "id: rc-0001\nname: [\n"})
+    agency = make_agency(
+        tmp_path / "agency", {"rc-0001": broken, "rc-0002": client_files("rc-0002")}
+    )
+    (agency / "clients" / "stray").mkdir()
+    (agency / "clients" / "stray" / "x.txt").write_text("x")
+    for _ in range(2):  # cold, then warm
+        typer_run = cli("-C", agency, *args)
+        launched = cli_subprocess("-C", agency, *args)
+        assert typer_run.exit_code == 1
+        assert (launched.returncode, launched.stdout, launched.stderr) == (
+            typer_run.exit_code,
+            typer_run.stdout,
+            typer_run.stderr,
+        )
+
+
+@pytest.mark.slow  # 33 command lines, each run twice both ways: about 30 s
 @pytest.mark.parametrize(
     "args",
     [
@@ -66,6 +118,15 @@ def test_warm_due_and_list_do_not_import_the_command_line_stack(
         ["due", "--as-of", "2026-06-01", "--as-of", "2026-07-01"],
         ["due", "--fail-on-overdue", "--fail-on-overdue"],
         ["du"],
+        ["validate"],
+        ["validate", "--format", "json", "--strict"],
+        ["--no-color", "validate", "--format", "github", "--no-cache"],
+        ["validate", "--format", "xml"],
+        ["validate", "--format", "JSON"],
+        ["validate", "--strict", "--strict"],
+        ["validate", "--no-cache", "--no-cache"],
+        ["validate", "clients/rc-0001"],
+        ["validate", "--format"],
     ],
 )
 def test_the_fast_path_answers_as_the_command_line_does(agency: Path, args: list[str]) -> None:
