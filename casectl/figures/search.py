@@ -93,26 +93,34 @@ class Matcher:
         return True
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Note:
     """What a search result shows of a note (a :class:`LogEntry` has the same, but
-    ``shown``: the time as log.yaml writes it, ``format_time(date)``, made once)."""
+    ``when``: the time as ``isoformat`` writes it, offset kept, and ``shown``: as
+    log.yaml writes it, ``format_time(date)``). Never changed once made (not frozen:
+    a frozen dataclass is five times slower to make, and a search makes thousands)."""
 
     id: str
-    date: datetime
+    when: str
     by: str
     type: str
     text: str
     shown: str
 
+    @property
+    def date(self) -> datetime:
+        return datetime.fromisoformat(self.when)
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(slots=True)
 class Hit:
-    """One note found, with its client."""
+    """One note found, with its client. Never changed once made."""
 
     client: str
     entry: LogEntry | Note
-    at: datetime  # the entry's agency-local time, for sorting
+    # the entry's agency-local time as ``isoformat`` writes a naive time, for sorting
+    # (the text's order is the time's: four-digit years, seconds always written)
+    at: str
 
     @property
     def id(self) -> str:
@@ -188,7 +196,7 @@ def search(
                 if (start is not None and day < start) or (end is not None and day > end):
                     continue
             if matches(e.text):
-                hits.append(Hit(r.client.id, e, local_time(e.date, zone)))
+                hits.append(Hit(r.client.id, e, local_time(e.date, zone).isoformat()))
     hits.sort(key=lambda h: (h.at, h.client, h.entry.id))
     return hits
 
@@ -362,9 +370,11 @@ class NoteRows:
                 continue
             text = self._text(i)
             if sure or matches(text):
-                moment = datetime.fromisoformat(when)
-                at = moment if moment.tzinfo is None else local_time(moment, zone)
-                out.append(Hit(client, Note(nid, moment, by, kind, text, shown), at))
+                if len(when) == 19 or (len(when) == 26 and when[19] == "."):
+                    at = when  # a naive time: local already (and no offset is this long)
+                else:
+                    at = local_time(datetime.fromisoformat(when), zone).isoformat()
+                out.append(Hit(client, Note(nid, when, by, kind, text, shown), at))
         return out
 
 
