@@ -60,8 +60,8 @@ class Matcher:
 
     regexes: tuple[re.Pattern[str], ...]
     needles: tuple[str, ...] = ()
-    # The first needle followed by no ASCII word character, over lowered ASCII bytes
-    # (NoteRows finds candidates with it); None when a needle holds a NUL.
+    # The first needle with no ASCII word character before or after it, over lowered
+    # ASCII bytes (NoteRows finds candidates with it); None when a needle holds a NUL.
     probe: re.Pattern[bytes] | None = None
     byte_needles: tuple[bytes, ...] = ()
 
@@ -155,7 +155,9 @@ def compile_pattern(pattern: str, *, regex: bool = False) -> Matcher:
     needles = tuple(w.casefold() for w in words)
     probe = None
     if not any("\0" in n for n in needles):
-        probe = re.compile(re.escape(needles[0].encode("ascii")) + rb"(?![0-9a-z_])")
+        word = re.escape(needles[0].encode("ascii"))
+        # (the look-behind last: a pattern that starts with its word is found fast)
+        probe = re.compile(word + rb"(?![0-9a-z_])(?<![0-9a-z_]" + word + rb")")
     return Matcher(regexes, needles, probe, tuple(n.encode("ascii") for n in needles))
 
 
@@ -258,7 +260,7 @@ class NoteRows:
         return [self.client, self.manager, _b64(days), _b64(starts), len(self.meta), crc]
 
     @classmethod
-    def from_json(cls, value: Any, blob: bytes | None) -> NoteRows | None:
+    def from_json(cls, value: Any, blob: bytes | memoryview | None) -> NoteRows | None:
         """The rows :meth:`to_json` and :meth:`blob` wrote; None when they do not fit
         together (then the client is read again)."""
         if blob is None:
@@ -284,12 +286,12 @@ class NoteRows:
             and starts[-1] == len(blob) - meta_size
         ):
             return None
-        meta, raw = blob[:meta_size], blob[meta_size:]
+        meta, raw = bytes(blob[:meta_size]), bytes(blob[meta_size:])  # (one copy of a view)
         if (meta.count(b"\n") + 1 if days else 0) != len(days):
             return None
-        if not blob.isascii():
+        if not (meta.isascii() and raw.isascii()):
             try:
-                blob.decode("utf-8", "surrogatepass")
+                str(blob, "utf-8", "surrogatepass")
             except UnicodeDecodeError:
                 return None
         return cls(client, manager, raw, starts, meta, days)
@@ -311,16 +313,12 @@ class NoteRows:
             return ()
         sure = len(matcher.needles) == 1
         found: list[tuple[int, bool]] = []
-        search = matcher.probe.search
-        m = search(low)
-        while m is not None:
-            at = m.start()
-            if at and low[at - 1] in _WORD_BYTES:
-                m = search(low, at + 1)  # (matches may overlap: "a-a" in "xa-a-a")
-                continue
-            i = bisect_right(starts, at) - 1
-            found.append((i, sure))
-            m = search(low, starts[i + 1])  # the next note
+        last = -1
+        for m in matcher.probe.finditer(low):
+            i = bisect_right(starts, m.start()) - 1
+            if i != last:  # (the first match of each note is enough)
+                found.append((i, sure))
+                last = i
         return found
 
     def _folded_candidates(self, matcher: Matcher) -> Iterable[tuple[int, bool]]:
@@ -378,15 +376,11 @@ class NoteRows:
         return out
 
 
-# Bytes that are word characters (``\\w``) in ASCII text: letters, digits, underscore.
-_WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
-
-
 def _b64(data: bytes) -> str:
     return binascii.b2a_base64(data, newline=False).decode("ascii")
 
 
-def _crc(client: str, manager: str, days: bytes, starts: bytes, blob: bytes) -> int:
+def _crc(client: str, manager: str, days: bytes, starts: bytes, blob: bytes | memoryview) -> int:
     # (the layout's name first: rows of another layout never pass for these)
     crc = zlib.crc32(f"notes 5\0{client}\0{manager}\0".encode("utf-8", "surrogatepass"))
     return zlib.crc32(blob, zlib.crc32(starts, zlib.crc32(days, crc)))

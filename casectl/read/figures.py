@@ -143,7 +143,7 @@ def note_rows(
 def _cached(
     ctx: RunContext,
     section: str,
-    decode: Callable[[Any, bytes | None], _Rows | None],
+    decode: Callable[[Any, bytes | memoryview | None], _Rows | None],
     only: Iterable[str] | None,
     skipped: Skipped | None,
     log_filter: Callable[[bytes], bool] | None,
@@ -178,7 +178,7 @@ def _cached(
                 skipped.locked.append(cid)
             continue
         value: Any = None
-        blob: bytes | None = None
+        blob: bytes | memoryview | None = None
         if cid not in secret:
             entry = cache.get(cid, stamp)
             if entry is not None and _usable(entry, ctx.today) and _same_as_of(entry, day):
