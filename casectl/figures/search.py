@@ -32,9 +32,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from itertools import accumulate
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from casectl.core.model import Agency, LogEntry
 from casectl.figures import (
     ClientRecords,
     FiguresError,
@@ -44,6 +43,9 @@ from casectl.figures import (
     local_time,
     zone_of,
 )
+
+if TYPE_CHECKING:
+    from casectl.core.model import Agency, LogEntry
 
 MAX_PATTERN = 256  # characters of a --regex pattern
 
@@ -163,7 +165,7 @@ def compile_pattern(pattern: str, *, regex: bool = False) -> Matcher:
 
 def search(
     clients: Iterable[ClientRecords | NoteRows],
-    agency: Agency,
+    agency: Agency | tzinfo,
     matcher: Matcher,
     *,
     client: str | None = None,
@@ -173,10 +175,11 @@ def search(
     end: date | None = None,
 ) -> list[Hit]:
     """The notes of ``clients`` that pass the filters and match, sorted by agency
-    time, client, note id. Each note's text is searched on its own."""
+    time, client, note id. Each note's text is searched on its own. ``agency``: the
+    settings, or only their time zone."""
     if start is not None and end is not None:
         Period(start, end)  # refuses --from after --to
-    zone = zone_of(agency)
+    zone = agency if isinstance(agency, tzinfo) else zone_of(agency)
     hits: list[Hit] = []
     matches = matcher.matches
     for r in clients:
