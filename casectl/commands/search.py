@@ -11,6 +11,7 @@ nothing is not an error (exit 0: ``[]``, or nothing on stdout).
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
 
 from casectl.commands._common import (
@@ -20,7 +21,7 @@ from casectl.commands._common import (
     figures_errors,
     parse_date_option,
 )
-from casectl.core.model import NOTE_TYPES
+from casectl.core.values import NOTE_TYPES
 from casectl.errors import CasectlError
 from casectl.figures.search import compile_pattern, search
 from casectl.present import formats
@@ -56,7 +57,7 @@ def run(
     with figures_errors():
         hits = search(
             note_rows(ctx, only=only, skipped=skipped, log_filter=matcher.may_match_file),
-            ctx.agency,
+            ctx.zone or UTC,  # (zone_of: the settings' zone, UTC when they name none)
             matcher,
             client=client,
             manager=manager,

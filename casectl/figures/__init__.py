@@ -21,8 +21,10 @@ import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
+from typing import TYPE_CHECKING, Any
 
-from casectl.core.model import Agency, AssessmentFile, Client, LogEntry, Plan
+if TYPE_CHECKING:  # (a warm search reads rows, never records: no record models)
+    from casectl.core.model import Agency, AssessmentFile, Client, LogEntry, Plan
 
 
 class FiguresError(ValueError):
@@ -37,9 +39,15 @@ class ClientRecords:
     log.yaml (oldest entry first). A missing assessment or plan file reads as empty."""
 
     client: Client
-    assessments: AssessmentFile = field(default_factory=AssessmentFile)
-    plan: Plan = field(default_factory=Plan)
+    assessments: AssessmentFile = field(default_factory=lambda: _model().AssessmentFile())
+    plan: Plan = field(default_factory=lambda: _model().Plan())
     log: Sequence[LogEntry] = ()
+
+
+def _model() -> Any:
+    from casectl.core import model
+
+    return model
 
 
 @dataclass(frozen=True, slots=True)

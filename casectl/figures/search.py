@@ -32,9 +32,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from itertools import accumulate
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from casectl.core.model import Agency, LogEntry
 from casectl.figures import (
     ClientRecords,
     FiguresError,
@@ -44,6 +43,9 @@ from casectl.figures import (
     local_time,
     zone_of,
 )
+
+if TYPE_CHECKING:
+    from casectl.core.model import Agency, LogEntry
 
 MAX_PATTERN = 256  # characters of a --regex pattern
 
@@ -60,8 +62,8 @@ class Matcher:
 
     regexes: tuple[re.Pattern[str], ...]
     needles: tuple[str, ...] = ()
-    # The first needle followed by no ASCII word character, over lowered ASCII bytes
-    # (NoteRows finds candidates with it); None when a needle holds a NUL.
+    # The first needle with no ASCII word character before or after it, over lowered
+    # ASCII bytes (NoteRows finds candidates with it); None when a needle holds a NUL.
     probe: re.Pattern[bytes] | None = None
     byte_needles: tuple[bytes, ...] = ()
 
@@ -93,26 +95,34 @@ class Matcher:
         return True
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Note:
     """What a search result shows of a note (a :class:`LogEntry` has the same, but
-    ``shown``: the time as log.yaml writes it, ``format_time(date)``, made once)."""
+    ``when``: the time as ``isoformat`` writes it, offset kept, and ``shown``: as
+    log.yaml writes it, ``format_time(date)``). Never changed once made (not frozen:
+    a frozen dataclass is five times slower to make, and a search makes thousands)."""
 
     id: str
-    date: datetime
+    when: str
     by: str
     type: str
     text: str
     shown: str
 
+    @property
+    def date(self) -> datetime:
+        return datetime.fromisoformat(self.when)
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(slots=True)
 class Hit:
-    """One note found, with its client."""
+    """One note found, with its client. Never changed once made."""
 
     client: str
     entry: LogEntry | Note
-    at: datetime  # the entry's agency-local time, for sorting
+    # the entry's agency-local time as ``isoformat`` writes a naive time, for sorting
+    # (the text's order is the time's: four-digit years, seconds always written)
+    at: str
 
     @property
     def id(self) -> str:
@@ -147,13 +157,15 @@ def compile_pattern(pattern: str, *, regex: bool = False) -> Matcher:
     needles = tuple(w.casefold() for w in words)
     probe = None
     if not any("\0" in n for n in needles):
-        probe = re.compile(re.escape(needles[0].encode("ascii")) + rb"(?![0-9a-z_])")
+        word = re.escape(needles[0].encode("ascii"))
+        # (the look-behind last: a pattern that starts with its word is found fast)
+        probe = re.compile(word + rb"(?![0-9a-z_])(?<![0-9a-z_]" + word + rb")")
     return Matcher(regexes, needles, probe, tuple(n.encode("ascii") for n in needles))
 
 
 def search(
     clients: Iterable[ClientRecords | NoteRows],
-    agency: Agency,
+    agency: Agency | tzinfo,
     matcher: Matcher,
     *,
     client: str | None = None,
@@ -163,10 +175,11 @@ def search(
     end: date | None = None,
 ) -> list[Hit]:
     """The notes of ``clients`` that pass the filters and match, sorted by agency
-    time, client, note id. Each note's text is searched on its own."""
+    time, client, note id. Each note's text is searched on its own. ``agency``: the
+    settings, or only their time zone."""
     if start is not None and end is not None:
         Period(start, end)  # refuses --from after --to
-    zone = zone_of(agency)
+    zone = agency if isinstance(agency, tzinfo) else zone_of(agency)
     hits: list[Hit] = []
     matches = matcher.matches
     for r in clients:
@@ -188,8 +201,10 @@ def search(
                 if (start is not None and day < start) or (end is not None and day > end):
                     continue
             if matches(e.text):
-                hits.append(Hit(r.client.id, e, local_time(e.date, zone)))
-    hits.sort(key=lambda h: (h.at, h.client, h.entry.id))
+                hits.append(Hit(r.client.id, e, local_time(e.date, zone).isoformat()))
+    # (one text per hit, sorting as the tuple (at, client, id) would: NUL is below
+    # every character and in no time or client id; a text compares faster than a tuple)
+    hits.sort(key=lambda h: f"{h.at}\0{h.client}\0{h.entry.id}")
     return hits
 
 
@@ -250,7 +265,7 @@ class NoteRows:
         return [self.client, self.manager, _b64(days), _b64(starts), len(self.meta), crc]
 
     @classmethod
-    def from_json(cls, value: Any, blob: bytes | None) -> NoteRows | None:
+    def from_json(cls, value: Any, blob: bytes | memoryview | None) -> NoteRows | None:
         """The rows :meth:`to_json` and :meth:`blob` wrote; None when they do not fit
         together (then the client is read again)."""
         if blob is None:
@@ -276,12 +291,12 @@ class NoteRows:
             and starts[-1] == len(blob) - meta_size
         ):
             return None
-        meta, raw = blob[:meta_size], blob[meta_size:]
+        meta, raw = bytes(blob[:meta_size]), bytes(blob[meta_size:])  # (one copy of a view)
         if (meta.count(b"\n") + 1 if days else 0) != len(days):
             return None
-        if not blob.isascii():
+        if not (meta.isascii() and raw.isascii()):
             try:
-                blob.decode("utf-8", "surrogatepass")
+                str(blob, "utf-8", "surrogatepass")
             except UnicodeDecodeError:
                 return None
         return cls(client, manager, raw, starts, meta, days)
@@ -303,16 +318,12 @@ class NoteRows:
             return ()
         sure = len(matcher.needles) == 1
         found: list[tuple[int, bool]] = []
-        search = matcher.probe.search
-        m = search(low)
-        while m is not None:
-            at = m.start()
-            if at and low[at - 1] in _WORD_BYTES:
-                m = search(low, at + 1)  # (matches may overlap: "a-a" in "xa-a-a")
-                continue
-            i = bisect_right(starts, at) - 1
-            found.append((i, sure))
-            m = search(low, starts[i + 1])  # the next note
+        last = -1
+        for m in matcher.probe.finditer(low):
+            i = bisect_right(starts, m.start()) - 1
+            if i != last:  # (the first match of each note is enough)
+                found.append((i, sure))
+                last = i
         return found
 
     def _folded_candidates(self, matcher: Matcher) -> Iterable[tuple[int, bool]]:
@@ -348,6 +359,7 @@ class NoteRows:
         last = end.toordinal() if end is not None else None
         dated = first is not None or last is not None
         matches, days, client = matcher.matches, self.days, self.client
+        raw, starts = self.raw, self.starts
         meta: list[str] | None = None
         out: list[Hit] = []
         for i, sure in self._candidates(matcher):
@@ -360,23 +372,21 @@ class NoteRows:
             nid, when, by, kind, shown = meta[i].split("\t")
             if note_type is not None and kind != note_type:
                 continue
-            text = self._text(i)
+            text = raw[starts[i] : starts[i + 1] - 1].decode("utf-8", "surrogatepass")  # _text
             if sure or matches(text):
-                moment = datetime.fromisoformat(when)
-                at = moment if moment.tzinfo is None else local_time(moment, zone)
-                out.append(Hit(client, Note(nid, moment, by, kind, text, shown), at))
+                if len(when) == 19 or (len(when) == 26 and when[19] == "."):
+                    at = when  # a naive time: local already (and no offset is this long)
+                else:
+                    at = local_time(datetime.fromisoformat(when), zone).isoformat()
+                out.append(Hit(client, Note(nid, when, by, kind, text, shown), at))
         return out
-
-
-# Bytes that are word characters (``\\w``) in ASCII text: letters, digits, underscore.
-_WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
 
 def _b64(data: bytes) -> str:
     return binascii.b2a_base64(data, newline=False).decode("ascii")
 
 
-def _crc(client: str, manager: str, days: bytes, starts: bytes, blob: bytes) -> int:
+def _crc(client: str, manager: str, days: bytes, starts: bytes, blob: bytes | memoryview) -> int:
     # (the layout's name first: rows of another layout never pass for these)
     crc = zlib.crc32(f"notes 5\0{client}\0{manager}\0".encode("utf-8", "surrogatepass"))
     return zlib.crc32(blob, zlib.crc32(starts, zlib.crc32(days, crc)))

@@ -7,7 +7,6 @@ from json import dumps
 from json.encoder import encode_basestring
 from typing import TYPE_CHECKING
 
-from casectl.figures import format_time
 from casectl.figures.search import JSON_KEYS, Hit, Matcher, spans
 from casectl.present.output import json_visible, visible
 from casectl.present.text import json_list
@@ -41,8 +40,8 @@ def write_text(out: Output, hits: Sequence[Hit], matcher: Matcher) -> None:
 
 
 def _heading(h: Hit) -> str:
-    e = h.entry
-    return "  ".join(visible(x) for x in (format_time(e.date), h.client, e.type, e.by, e.id))
+    client, nid, shown, by, kind, _ = h.values()
+    return "  ".join(visible(x) for x in (shown, client, kind, by, nid))
 
 
 def _body_lines(text: str) -> list[str]:

@@ -23,15 +23,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from casectl.checks import check_client
-from casectl.core.context import RunContext
+from casectl.core.context import RunContext, past
 from casectl.figures import ClientRecords
 from casectl.figures.search import NoteRows
-from casectl.figures.stats import StatsRows
-from casectl.read.agency import refuse_link
-from casectl.read.asof import checked_as_of, past
+from casectl.read.agency import kept_settings, refuse_link
 from casectl.read.scan import (
     _check_chunk,
     _same_as_of,
@@ -40,10 +37,13 @@ from casectl.read.scan import (
     gc_paused,
     records_of,
 )
-from casectl.store import layout, load, records, restricted
+from casectl.store import layout, records, restricted
 from casectl.store.cache import ReadCache, WithBlob, stamp_folder
 
-_Rows = TypeVar("_Rows", StatsRows, NoteRows)
+if TYPE_CHECKING:  # (a warm read imports neither the checks nor the record models)
+    from casectl.figures.stats import StatsRows
+
+_Rows = TypeVar("_Rows", "StatsRows", NoteRows)
 
 
 @dataclass
@@ -94,6 +94,9 @@ def client_records(
     ``log_filter`` (``search``): given the bytes of a client's log.yaml, False when
     nothing in it can be wanted; such a client is not parsed or checked at all (a
     log.yaml that cannot be read as a regular file always is)."""
+    from casectl.checks import check_client
+    from casectl.read.asof import checked_as_of
+
     ids = _client_ids(ctx, only)
     env = ctx.env
     day = past(ctx)
@@ -107,7 +110,7 @@ def client_records(
                 skipped.locked.append(cid)
             continue
         if log_filter is not None:
-            raw = load.read_regular(base / cid / "log.yaml")
+            raw = layout.read_regular(base / cid / "log.yaml")
             if isinstance(raw, bytes) and not log_filter(raw):
                 continue
         fresh = check_client(records.read_client(ctx.root, cid), env)
@@ -126,6 +129,8 @@ def figures_rows(ctx: RunContext, skipped: Skipped | None = None) -> Iterator[St
     """What ``stats`` counts of every client (``client_records`` through
     ``StatsRows.of``), from the read cache's ``figures`` section where the client's
     files have not changed (see :func:`_cached`)."""
+    from casectl.figures.stats import StatsRows
+
     return _cached(ctx, "figures", lambda value, _: StatsRows.from_json(value), None, skipped, None)
 
 
@@ -143,7 +148,7 @@ def note_rows(
 def _cached(
     ctx: RunContext,
     section: str,
-    decode: Callable[[Any, bytes | None], _Rows | None],
+    decode: Callable[[Any, bytes | memoryview | None], _Rows | None],
     only: Iterable[str] | None,
     skipped: Skipped | None,
     log_filter: Callable[[bytes], bool] | None,
@@ -158,13 +163,15 @@ def _cached(
     (as ``scan`` makes them), are stored when they are of the records as they are.
     Restricted clients (git-crypt) are never stored; locked ones are never read."""
     ids = _client_ids(ctx, only)
-    env = ctx.env
     day = past(ctx)
     base = os.fspath(ctx.root / "clients") + os.sep
     secret = set(restricted.restricted_clients(ctx.root))
     locked = set(restricted.locked_clients(ctx.root, secret.intersection(ids))) if secret else set()
     cache = ReadCache(ctx.root, ctx.config_bytes)
     cache.load()
+    kept = kept_settings(ctx)
+    if kept is not None:  # the next run need not check casectl.yaml again
+        cache.keep_settings(kept)
     names = records.CLIENT_FILES
     with_blob = section == "notes"  # its texts are kept beside the JSON (WithBlob)
     for cid in ids:
@@ -178,7 +185,7 @@ def _cached(
                 skipped.locked.append(cid)
             continue
         value: Any = None
-        blob: bytes | None = None
+        blob: bytes | memoryview | None = None
         if cid not in secret:
             entry = cache.get(cid, stamp)
             if entry is not None and _usable(entry, ctx.today) and _same_as_of(entry, day):
@@ -188,11 +195,11 @@ def _cached(
         rows = None if value is None or value == 0 else decode(value, blob)
         if rows is None and value != 0:  # not in the cache, or damaged there
             if log_filter is not None:
-                raw = load.read_regular(ctx.root / "clients" / cid / "log.yaml")
+                raw = layout.read_regular(ctx.root / "clients" / cid / "log.yaml")
                 if isinstance(raw, bytes) and not log_filter(raw):
                     continue
             with gc_paused(False):  # checks make cyclic garbage (the command pauses it)
-                checked = _check_chunk(ctx.root, [cid], env, True, day, (section,))[0]
+                checked = _check_chunk(ctx.root, [cid], ctx.env, True, day, (section,))[0]
             if checked.current and cid not in secret:
                 cache.put(cid, checked.entry, cache_parts(checked))
             if checked.gone:

@@ -289,16 +289,17 @@ class ReadCache:
             return None
         return item[1]
 
-    def blob(self, name: str, client_id: str, stamp: Stamp | None) -> bytes | None:
+    def blob(self, name: str, client_id: str, stamp: Stamp | None) -> bytes | memoryview | None:
         """The bytes stored beside the client's value in a lazy section (``WithBlob``),
         or None when there are none for this very stamp, or they cannot be trusted
-        (the section's .bin file missing, of another run, or too short)."""
+        (the section's .bin file missing, of another run, or too short). A view of the
+        .bin file's bytes, not a copy (the caller copies what it keeps)."""
         item = self._section_data(name).get(client_id)
         if not isinstance(item, list) or len(item) != 3 or item[0] != stamp:
             return None
-        return self._blob_of(name, item[2])
+        return self._blob_of(name, item[2], view=True)
 
-    def _blob_of(self, name: str, ref: Any) -> bytes | None:
+    def _blob_of(self, name: str, ref: Any, view: bool = False) -> bytes | memoryview | None:
         if isinstance(ref, tuple):  # ("spool", offset, length): put by this run
             assert self._spool is not None
             self._spool.seek(ref[1])
@@ -311,7 +312,9 @@ class ReadCache:
         data = self._bins.get(name)
         if data is None:
             data = self._bins[name] = self._read_bin(name)
-        return data[at : at + size] if at + size <= len(data) else None
+        if at + size > len(data):
+            return None
+        return memoryview(data)[at : at + size] if view else data[at : at + size]
 
     def _read_bin(self, name: str) -> bytes:
         token = self._tokens.get(name)
@@ -432,7 +435,7 @@ class ReadCache:
                     continue
                 item[2] = [at, len(data)]
                 at += len(data)
-                yield data
+                yield bytes(data)  # (bytes already: no copy)
             for cid in lost:
                 del section[cid]
 

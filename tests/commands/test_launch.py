@@ -143,3 +143,19 @@ def test_the_fast_path_answers_as_the_command_line_does(agency: Path, args: list
 def _same(text: str) -> str:
     """Without iCalendar's DTSTAMP (the moment the calendar was written)."""
     return "".join(line for line in text.splitlines(True) if not line.startswith("DTSTAMP:"))
+
+
+def test_a_warm_search_imports_neither_pydantic_nor_the_yaml_loader(agency: Path) -> None:
+    """Issue 15: a warm `search` reads rows of the read cache; the agency's zone comes
+    from casectl.yaml's checked reading kept there, so no record model is built."""
+    cli("-C", agency, "search", "visit")  # fills the read cache's notes section
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORTS, "-C", str(agency), "search", "visit", "--format", "json"],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin"},
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert '"text": "First visit.\\n"' in done.stdout, done.stdout
+    assert "heavy imports: []" in done.stderr

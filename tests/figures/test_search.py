@@ -3,6 +3,7 @@ words) or a guarded regex; filters; order; json rows; highlight spans."""
 
 from __future__ import annotations
 
+import io
 import re
 import time
 from datetime import date
@@ -13,6 +14,9 @@ from hypothesis import strategies as st
 
 from casectl.figures import ClientRecords, FiguresError
 from casectl.figures.search import MAX_PATTERN, compile_pattern, search, spans
+from casectl.present.output import Output
+from casectl.present.search import write_json
+from casectl.present.text import json_list
 from tests.builders import AGENCY, client, note, records
 
 
@@ -157,3 +161,22 @@ def test_letters_beyond_ascii_that_match_ascii_ones_are_found() -> None:
     assert compile_pattern("istanbul").matches("\u0130stanbul")
     assert compile_pattern("is").matches("\u0131s")
     assert compile_pattern("sos").matches("\u017fos")
+
+
+@given(
+    st.lists(
+        st.text(alphabet=st.sampled_from('ab "\\\n\t\x00\x1f\x7f\x85\u202eé😀%s'), max_size=12),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_the_json_rows_are_what_the_json_encoder_writes(texts: list[str]) -> None:
+    """write_json's template: a text holding DEL, a quote, a backslash, control or
+    bidi characters or a %-format comes out as ``json_list`` of the rows writes it."""
+    log = [
+        note(f"n{i}", f"2026-03-0{i + 1} 09:00", "visit", "rent " + t) for i, t in enumerate(texts)
+    ]
+    hits = search([records(client("rc-a"), *log)], AGENCY, compile_pattern("rent"))
+    out = io.StringIO()
+    write_json(Output(out=out, pager=False), hits, compile_pattern("rent"))
+    assert out.getvalue() == json_list([h.to_json() for h in hits])
