@@ -217,6 +217,18 @@ IMPORTS = (
 )
 
 
+def run_probing_imports(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``casectl -C root ARGS`` through the launcher in a true process whose stderr ends
+    with whether typer, pydantic and yaml were imported (``IMPORTS``)."""
+    return subprocess.run(
+        [sys.executable, "-c", IMPORTS, "-C", str(root), *args],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin"},
+        timeout=120,
+    )
+
+
 # -------------------------------- planted problems (checks)
 
 CID = "rc-0001"

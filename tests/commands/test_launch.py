@@ -4,13 +4,17 @@ importing it."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.builders import IMPORTS, REPO_ROOT, cli, cli_subprocess, client_files, make_agency
+from tests.builders import (
+    cli,
+    cli_subprocess,
+    client_files,
+    make_agency,
+    run_probing_imports,
+)
 
 
 @pytest.mark.parametrize(
@@ -25,13 +29,7 @@ def test_warm_due_and_list_do_not_import_the_command_line_stack(
     agency: Path, args: list[str]
 ) -> None:
     cli("-C", agency, "validate")
-    done = subprocess.run(
-        [sys.executable, "-c", IMPORTS, "-C", str(agency), *args],
-        capture_output=True,
-        text=True,
-        env={"PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin"},
-        timeout=120,
-    )
+    done = run_probing_imports(agency, *args)
     assert done.returncode == 0, done.stderr
     assert "typer imported: False" in done.stderr
     # nothing changed: casectl.yaml's checked settings come from the read cache, so
@@ -49,13 +47,7 @@ def test_warm_due_and_list_do_not_import_the_command_line_stack(
 def test_a_plain_validate_does_not_import_the_command_line_stack(
     agency: Path, args: list[str]
 ) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", IMPORTS, "-C", str(agency), *args],
-        capture_output=True,
-        text=True,
-        env={"PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin"},
-        timeout=120,
-    )
+    done = run_probing_imports(agency, *args)
     assert done.returncode == 0, done.stderr
     assert "typer imported: False" in done.stderr
 
@@ -149,13 +141,7 @@ def test_a_warm_search_imports_neither_pydantic_nor_the_yaml_loader(agency: Path
     """Issue 15: a warm `search` reads rows of the read cache; the agency's zone comes
     from casectl.yaml's checked reading kept there, so no record model is built."""
     cli("-C", agency, "search", "visit")  # fills the read cache's notes section
-    done = subprocess.run(
-        [sys.executable, "-c", IMPORTS, "-C", str(agency), "search", "visit", "--format", "json"],
-        capture_output=True,
-        text=True,
-        env={"PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin"},
-        timeout=120,
-    )
+    done = run_probing_imports(agency, "search", "visit", "--format", "json")
     assert done.returncode == 0, done.stderr
     assert '"text": "First visit.\\n"' in done.stdout, done.stdout
     assert "heavy imports: []" in done.stderr

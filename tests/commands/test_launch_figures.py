@@ -3,13 +3,11 @@ the same output, stderr and exit code as the typer command line, without importi
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.builders import IMPORTS, REPO_ROOT, cli, cli_subprocess
+from tests.builders import cli, cli_subprocess, run_probing_imports
 
 
 @pytest.mark.parametrize(
@@ -24,13 +22,7 @@ def test_warm_stats_and_search_do_not_import_the_command_line_stack(
     agency: Path, args: list[str]
 ) -> None:
     cli("-C", agency, "validate")
-    done = subprocess.run(
-        [sys.executable, "-c", IMPORTS, "-C", str(agency), *args],
-        capture_output=True,
-        text=True,
-        env={"PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin"},
-        timeout=120,
-    )
+    done = run_probing_imports(agency, *args)
     assert done.returncode == 0, done.stderr
     assert "typer imported: False" in done.stderr
 
