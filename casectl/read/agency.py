@@ -185,6 +185,17 @@ def kept_settings(ctx: RunContext) -> dict[str, Any] | None:
     }
 
 
+def loaded_cache(ctx: RunContext) -> ReadCache:
+    """The agency's read cache, loaded; casectl.yaml's reading goes in with it when this
+    run has just checked the file (``kept_settings``), so the next run need not."""
+    cache = ReadCache(ctx.root, ctx.config_bytes)
+    cache.load()
+    kept = kept_settings(ctx)
+    if kept is not None:
+        cache.keep_settings(kept)
+    return cache
+
+
 def read_client(ctx: RunContext, client_id: str) -> CheckedClient:
     """One client's full records (and problems), read fresh from disk, checked on the
     real today (``ctx.today``), as they stood at the end of ``ctx.as_of`` (``read.asof``);

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from casectl.core.context import RunContext, past
 from casectl.figures import ClientRecords
 from casectl.figures.search import NoteRows
-from casectl.read.agency import kept_settings, refuse_link
+from casectl.read.agency import loaded_cache, refuse_link
 from casectl.read.scan import (
     _check_chunk,
     _same_as_of,
@@ -38,7 +38,7 @@ from casectl.read.scan import (
     records_of,
 )
 from casectl.store import layout, records, restricted
-from casectl.store.cache import ReadCache, WithBlob, stamp_folder
+from casectl.store.cache import WithBlob, stamp_folder
 
 if TYPE_CHECKING:  # (a warm read imports neither the checks nor the record models)
     from casectl.figures.stats import StatsRows
@@ -167,11 +167,7 @@ def _cached(
     base = os.fspath(ctx.root / "clients") + os.sep
     secret = set(restricted.restricted_clients(ctx.root))
     locked = set(restricted.locked_clients(ctx.root, secret.intersection(ids))) if secret else set()
-    cache = ReadCache(ctx.root, ctx.config_bytes)
-    cache.load()
-    kept = kept_settings(ctx)
-    if kept is not None:  # the next run need not check casectl.yaml again
-        cache.keep_settings(kept)
+    cache = loaded_cache(ctx)
     names = records.CLIENT_FILES
     with_blob = section == "notes"  # its texts are kept beside the JSON (WithBlob)
     for cid in ids:

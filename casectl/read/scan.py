@@ -46,7 +46,7 @@ from casectl.core.schedule import (
     items_from_schedule,
     retention_period,
 )
-from casectl.read.agency import kept_settings, refuse_link
+from casectl.read.agency import loaded_cache, refuse_link
 from casectl.store import layout, records
 from casectl.store.cache import ReadCache, WithBlob, stamp_folder
 from casectl.store.restricted import locked_clients, restricted_clients
@@ -402,12 +402,7 @@ def scan(
         state.layout_problems.append(
             Problem("clients", 1, 1, "error", "CM605", "clients must be a folder")
         )
-    cache = ReadCache(root, ctx.config_bytes)
-    if use_cache:
-        cache.load()
-        kept = kept_settings(ctx)
-        if kept is not None:  # the next run need not check casectl.yaml again
-            cache.keep_settings(kept)
+    cache = loaded_cache(ctx) if use_cache else ReadCache(root, ctx.config_bytes)
     as_json = not derive  # the facts and due dates are only written to the cache
     derive = derive or use_cache
     day = past(ctx) if derive else None
