@@ -215,7 +215,7 @@ class Rule:
     dates: Callable[[ClientFacts, Cadences], list[DueDate]]
 
 
-# Every kind, in the contract's table order (ties in sorting follow it). A new kind
+# Every kind, in the contract's table order. A new kind
 # is one function above and one line here (its data: a field of ClientFacts).
 RULES: dict[Kind, Rule] = {
     "plan_review": Rule(OPEN, _plan_review),  # on hold: the plan is still reviewed
@@ -238,7 +238,10 @@ RULES: dict[Kind, Rule] = {
 }
 # "record": a client whose files have errors, whatever its status (``record_item``).
 KINDS: tuple[Kind, ...] = (*RULES, "record")
-_ORDER = {kind: i for i, kind in enumerate(KINDS)}
+# The order of kinds among items due the same day for the same client: by name, as the
+# contract sorts `due --format json` ("by date, client, kind, then what").
+KIND_ORDER: dict[str, int] = {kind: i for i, kind in enumerate(sorted(KINDS))}
+_ORDER = KIND_ORDER
 _KIND_SET = frozenset(KINDS)
 _UNITS = frozenset({"days", "weeks", "months", "years"})
 
@@ -463,6 +466,6 @@ def add(day: date, duration: dates.Duration) -> date:
 
 
 def sort_items(items: list[DueItem]) -> list[DueItem]:
-    """By due date, then client id, then kind (contract table order), then what."""
+    """By due date, then client id, then kind (its name), then what."""
     order = _ORDER
     return sorted(items, key=lambda i: (i.due, i.client, order[i.kind], i.what))

@@ -829,7 +829,7 @@ def _item(i: schedule.DueItem) -> Context:
     }
 
 
-_KIND_ORDER = {kind: i for i, kind in enumerate(schedule.KINDS)}
+_KIND_ORDER = schedule.KIND_ORDER
 
 
 def caseload_client(

@@ -20,10 +20,12 @@ from casectl.commands import due
 from casectl.present.output import Output
 from tests.builders import (
     AS_OF,
+    CLIENT,
     EXAMPLE,
     REPO_ROOT,
     cli,
     cli_subprocess,
+    make_agency,
     monitored_agency,
 )
 
@@ -445,3 +447,37 @@ def test_docs_show_the_real_example_output() -> None:
     r = cli("-C", EXAMPLE, "digest", "--as-of", EXAMPLE_DATE, "--manager", "mkim")
     assert r.stdout.startswith("Riverside Community Services: due as of 2026-12-01\n")
     assert f"```\n{r.stdout}```" in docs
+
+
+def test_items_due_the_same_day_are_sorted_by_kind_name(tmp_path: Path) -> None:
+    # One client whose plan review, assessment, contact, goal and action all fall on
+    # 2026-01-19 (opened 2026-01-05, every cadence 14 days): the contract sorts the json
+    # "by date, client, kind, then what", so the kinds come by name, cold and warm.
+    client = (
+        CLIENT.format(id="ann")
+        + "cadence:\n"
+        + "".join(f"  {key}: 14 days\n" for key in ("plan_review", "initial_assessment", "contact"))
+    )
+    plan = """\
+goals:
+  - id: G1
+    goal: Keep the flat
+    target: 2026-01-19
+    status: active
+    actions:
+      - {action: Pay the rent, due: 2026-01-19}
+      - {action: Call the landlord, due: 2026-01-19}
+"""
+    files = {"client.yaml": client, "assessment.yaml": "assessments: []\n", "plan.yaml": plan}
+    root = make_agency(tmp_path / "agency", {"ann": {**files, "log.yaml": "[]\n"}})
+    for _ in ("cold", "warm"):  # (no `record` item: the files are valid)
+        rows = due_json(root, "--as-of", "2026-01-20")
+        assert [(r["kind"], r["what"]) for r in rows] == [
+            ("action", "G1: Call the landlord"),
+            ("action", "G1: Pay the rent"),
+            ("assessment", "initial assessment"),
+            ("contact", "contact"),
+            ("goal", "G1: Keep the flat"),
+            ("plan_review", "plan review"),
+        ]
+        assert rows == sorted(rows, key=lambda r: (r["due"], r["client"], r["kind"], r["what"]))

