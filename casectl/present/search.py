@@ -7,7 +7,7 @@ from json import dumps
 from json.encoder import encode_basestring
 from typing import TYPE_CHECKING
 
-from casectl.figures.search import JSON_KEYS, Hit, Matcher, spans
+from casectl.figures.search import JSON_KEYS, Hit, Matcher, Note, spans
 from casectl.present.output import json_visible, visible
 from casectl.present.text import json_list
 
@@ -24,7 +24,15 @@ def write_json(out: Output, hits: Sequence[Hit], matcher: Matcher) -> None:
         out.write(json_list([]))
         return
     row = "  {" + ", ".join(f"{dumps(key)}: %s" for key in JSON_KEYS) + "}"
-    rows = [row % tuple(map(encode_basestring, h.values())) for h in hits]
+    # (a note whose other values need no escape: only its text is encoded)
+    plain = "  {" + ", ".join(f'{dumps(key)}: "%s"' for key in JSON_KEYS[:-1]) + ', "text": %s}'
+    enc = encode_basestring
+    rows = [
+        plain % (h.client, e.id, e.shown, e.by, e.type, enc(e.text))
+        if type(e := h.entry) is Note and e.plain
+        else row % tuple(map(enc, h.values()))
+        for h in hits
+    ]
     out.write(json_visible("[\n" + ",\n".join(rows) + "\n]\n"))
 
 

@@ -23,11 +23,20 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, date
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from casectl.core.context import RunContext, past
-from casectl.figures import ClientRecords
-from casectl.figures.search import NoteRows
+from casectl.figures import ClientRecords, Period
+from casectl.figures.search import (
+    Hit,
+    Matcher,
+    NoteIndex,
+    NoteRows,
+    search,
+    sort_key,
+)
 from casectl.read.agency import loaded_cache, refuse_link
 from casectl.read.scan import (
     _check_chunk,
@@ -38,7 +47,7 @@ from casectl.read.scan import (
     records_of,
 )
 from casectl.store import layout, records, restricted
-from casectl.store.cache import WithBlob, stamp_folder
+from casectl.store.cache import ReadCache, WithBlob, stamp_folder
 
 if TYPE_CHECKING:  # (a warm read imports neither the checks nor the record models)
     from casectl.figures.stats import StatsRows
@@ -145,6 +154,72 @@ def note_rows(
     return _cached(ctx, "notes", NoteRows.from_json, only, skipped, log_filter)
 
 
+def note_hits(
+    ctx: RunContext,
+    matcher: Matcher,
+    *,
+    only: Iterable[str] | None = None,
+    skipped: Skipped | None = None,
+    client: str | None = None,
+    manager: str | None = None,
+    note_type: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> list[Hit]:
+    """``search`` over every client (``figures.search.search`` over :func:`note_rows`,
+    same filters), the cached clients searched at once in the notes' index
+    (``figures.search.NoteIndex``, for words of ASCII) and any other client read as
+    :func:`note_rows` reads it, the hits merged in order. The index is written anew
+    when this run saved the notes, or found it missing or not of the notes file."""
+    if start is not None and end is not None:
+        Period(start, end)  # refuses --from after --to (before anything is read)
+    zone = ctx.zone or UTC  # (zone_of: the settings' zone, UTC when they name none)
+    cache = loaded_cache(ctx)
+    index = NoteIndex.load(cache) if matcher.probe is not None else None
+    scanned: list[tuple[int, str, Hit]] | None = None
+    if index is not None:  # (before the clients' stamps: a bad notes file drops the index)
+        wanted = bytearray(len(index.clients))
+        keep = None if only is None else set(only)
+        for k, (cid, boss) in enumerate(zip(index.clients, index.managers, strict=True)):
+            wanted[k] = (keep is None or cid in keep) and (manager is None or boss == manager)
+        scanned = index.scan(cache, matcher, wanted, note_type, start, end, zone)
+        if scanned is None:
+            index = None
+    served = bytearray(len(index.clients) if index is not None else 0)
+
+    def take(cid: str, stamp: str | None) -> bool:
+        """Whether the index answers for the client (its stamp there is this one)."""
+        assert index is not None
+        k = index.position.get(cid)
+        if k is None or index.stamps[k] != stamp:
+            return False
+        if index.skipped[k] and skipped is not None:
+            skipped.ids.append(cid)
+        served[k] = 1
+        return True
+
+    rows = _cached(
+        ctx,
+        "notes",
+        NoteRows.from_json,
+        only,
+        skipped,
+        matcher.may_match_file,
+        take if index is not None else None,
+        cache,
+    )
+    found = search(rows, zone, matcher, client=client, manager=manager, note_type=note_type,
+                   start=start, end=end)  # fmt: skip
+    if index is not None and scanned:
+        keyed = index.hits(scanned, served)
+        keyed += [(sort_key(hit), hit) for hit in found]  # (clients read as before)
+        keyed.sort(key=itemgetter(0))  # (stable: ties are notes of one client, in order)
+        found = [hit for _, hit in keyed]
+    if "notes" in cache.saved_blobs or (index is None and matcher.probe is not None):
+        NoteIndex.write(cache)
+    return found
+
+
 def _cached(
     ctx: RunContext,
     section: str,
@@ -152,6 +227,8 @@ def _cached(
     only: Iterable[str] | None,
     skipped: Skipped | None,
     log_filter: Callable[[bytes], bool] | None,
+    take: Callable[[str, str | None], bool] | None = None,
+    cache: ReadCache | None = None,
 ) -> Iterator[_Rows]:
     """Each client's JSON in ``section`` (store.cache.LAZY_SECTIONS), in id order, as
     of ``ctx.as_of``: what ``client_records`` would give, made into rows.
@@ -167,7 +244,8 @@ def _cached(
     base = os.fspath(ctx.root / "clients") + os.sep
     secret = set(restricted.restricted_clients(ctx.root))
     locked = set(restricted.locked_clients(ctx.root, secret.intersection(ids))) if secret else set()
-    cache = loaded_cache(ctx)
+    if cache is None:
+        cache = loaded_cache(ctx)
     names = records.CLIENT_FILES
     with_blob = section == "notes"  # its texts are kept beside the JSON (WithBlob)
     for cid in ids:
@@ -185,6 +263,8 @@ def _cached(
         if cid not in secret:
             entry = cache.get(cid, stamp)
             if entry is not None and _usable(entry, ctx.today) and _same_as_of(entry, day):
+                if take is not None and take(cid, stamp):
+                    continue  # (``note_hits``: its notes are searched in the index)
                 value = cache.section(section, cid, stamp)
                 if value is not None and value != 0 and with_blob:
                     blob = cache.blob(section, cid, stamp)
