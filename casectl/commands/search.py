@@ -54,7 +54,7 @@ def run(
     only = check_clients(ctx.root, [client]) if client is not None else None
     skipped = Skipped()
     with figures_errors():
-        hits = note_hits(
+        hits, rows = note_hits(
             ctx,
             matcher,
             only=only,
@@ -64,8 +64,9 @@ def run(
             note_type=note_type,
             start=first,
             end=last,
+            as_json=formats.search_rows(fmt),
         )
     for line in skipped.lines():
         out.warn(line)
-    formats.SEARCH.write(fmt, out, formats.SearchView(hits, matcher))
+    formats.SEARCH.write(fmt, out, formats.SearchView(hits, matcher, rows))
     return 0

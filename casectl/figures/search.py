@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from io import FileIO
 from itertools import accumulate, pairwise
+from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any, Protocol
 
 from casectl.figures import (
@@ -145,6 +146,22 @@ class Hit:
 
 
 JSON_KEYS = ("client", "id", "date", "by", "type", "text")
+# A hit's row in ``search --format json`` (``present.search.write_json``): the object
+# as ``json_list`` writes it, every value a JSON string; _PLAIN_ROW, for a note whose
+# values but the text need no escape (``Note.plain``), written as they are.
+_JSON_ROW = "  {" + ", ".join(f"{json.dumps(key)}: %s" for key in JSON_KEYS) + "}"
+_PLAIN_ROW = "  {" + ", ".join(f'{json.dumps(key)}: "%s"' for key in JSON_KEYS[:-1]) + ", "
+_PLAIN_ROW += f"{json.dumps(JSON_KEYS[-1])}: %s}}"
+# (the same, for a text whose only character to escape is LF: written with \\n)
+_SIMPLE_ROW = _PLAIN_ROW.replace(": %s}", ': "%s"}')
+
+
+def json_row(hit: Hit) -> str:
+    """The hit's row in ``search --format json`` (before ``json_visible``)."""
+    e = hit.entry
+    if type(e) is Note and e.plain:
+        return _PLAIN_ROW % (hit.client, e.id, e.shown, e.by, e.type, encode_basestring(e.text))
+    return _JSON_ROW % tuple(map(encode_basestring, hit.values()))
 
 
 def compile_pattern(pattern: str, *, regex: bool = False) -> Matcher:
@@ -383,7 +400,7 @@ class NoteRows:
 
 # ------------------------------------------------------------ one index of every note
 
-INDEX_MAGIC = b"casectl notes index 2\n"
+INDEX_MAGIC = b"casectl notes index 3\n"
 _CHUNK = 1 << 20  # bytes of the notes file read (and lowered) at a time, at least
 # each note's client, where its text starts and ends (the NUL after it) and where its
 # metadata line starts and ends in the notes file, its agency day
@@ -394,7 +411,9 @@ _NEWLINE = re.compile(b"\n")
 # what a JSON string escapes (in a client's metadata, but TAB and LF: between values)
 _UNPLAIN = re.compile('[\x00-\x1f"\\\\]')
 _UNPLAIN_BYTES = re.compile(b'[\x00-\x08\x0b-\x1f"\\\\]')
-_SKIPPED, _PLAIN = 1, 2  # a client's flags in the index
+# what a JSON string escapes in a client's texts, but LF (and NUL: after each text)
+_UNSIMPLE = re.compile(b'[\x01-\x09\x0b-\x1f"\\\\]')
+_SKIPPED, _PLAIN, _SIMPLE = 1, 2, 4  # a client's flags in the index
 
 
 class _Store(Protocol):
@@ -442,6 +461,7 @@ class NoteIndex:
     client_start: array[int]
     client_first: array[int]
     plain: list[bool]  # the client's id and notes' metadata need no escape in JSON
+    simple: bytes  # ... and its texts none but LF's
     position: dict[str, int]
 
     @classmethod
@@ -481,7 +501,10 @@ class NoteIndex:
                 clients.append([cid, stamp, "", _SKIPPED])
             else:  # (the json of a hit writes a plain client's values as they are)
                 plain = _UNPLAIN.search(cid) is None and _UNPLAIN_BYTES.search(rows.meta) is None
-                clients.append([cid, stamp, rows.manager, _PLAIN if plain else 0])
+                simple = plain and _UNSIMPLE.search(rows.raw) is None
+                simple = simple and rows.raw.count(b"\0") == len(rows.days)
+                flags = (_PLAIN if plain else 0) | (_SIMPLE if simple else 0)
+                clients.append([cid, stamp, rows.manager, flags])
             n = 0 if rows is None else len(rows.days)
             client_start.append(at if n else 0)
             if rows is None or not n:
@@ -547,6 +570,7 @@ class NoteIndex:
                 return None
             skipped = bytes(f & _SKIPPED for f in flags)
             plain = [bool(f & _PLAIN) for f in flags]
+            simple = bytes(f & _SIMPLE for f in flags)
         except (ValueError, KeyError, TypeError, IndexError):
             return None
         m = len(clients)
@@ -562,8 +586,8 @@ class NoteIndex:
             arrays.append(a)
             at += 4 * count
         note_client, text_start, text_end, meta_start, meta_end, days, starts, firsts = arrays
-        if n and (max(note_client) >= m or max(text_end) >= size or min(text_start) < 1):
-            return None
+        if n and (note_client[-1] >= m or text_end[-1] >= size or text_start[0] < 1):
+            return None  # (the notes are in the file's order, their clients in runs)
         return cls(
             token,
             size,
@@ -582,6 +606,7 @@ class NoteIndex:
             starts,
             firsts,
             plain,
+            simple,
             {cid: k for k, cid in enumerate(clients)},
         )
 
@@ -594,10 +619,12 @@ class NoteIndex:
         start: date | None = None,
         end: date | None = None,
         zone: tzinfo = UTC,
-    ) -> list[tuple[int, str, Hit]] | None:
+        as_json: bool = False,
+    ) -> list[tuple[int, str, Hit | str]] | None:
         """The notes of the clients marked in ``wanted`` (by position) that pass the
         filters and match, in the file's order, each with its client's position and
-        its sort key (:func:`sort_key`): what
+        its sort key (:func:`sort_key`), as a :class:`Hit` or (``as_json``) its
+        :func:`json_row`: what
         :meth:`NoteRows.hits` finds in each client's rows (``matcher`` has a probe:
         words of ASCII). None when the notes file is not the one the index was made
         from.
@@ -613,7 +640,10 @@ class NoteIndex:
         if fh is None:
             return None
         with fh:
-            return self._scan(fh, matcher, wanted, note_type, start, end, zone)
+            try:
+                return self._scan(fh, matcher, wanted, note_type, start, end, zone, as_json)
+            except (IndexError, OSError):  # (an index not of this file: never served)
+                return None
 
     def _scan(
         self,
@@ -624,7 +654,8 @@ class NoteIndex:
         start: date | None,
         end: date | None,
         zone: tzinfo,
-    ) -> list[tuple[int, str, Hit]] | None:
+        as_json: bool,
+    ) -> list[tuple[int, str, Hit | str]] | None:
         assert matcher.probe is not None
         finditer = matcher.probe.finditer
         first = start.toordinal() if start is not None else None
@@ -635,11 +666,13 @@ class NoteIndex:
         ascii_, days, owner = self.ascii, self.days, self.note_client
         text_start, text_end = self.text_start, self.text_end
         meta_start, meta_end = self.meta_start, self.meta_end
+        starts = text_start.tolist()  # (bisect is faster on a list)
         bounds = sorted(x for x in self.client_start if x)
         firsts = sorted(x for x in self.client_first if x)
         n = len(days)
         clients, plain = self.clients, self.plain
-        out: list[tuple[int, str, Hit]] = []
+        simple = self.simple
+        out: list[tuple[int, str, Hit | str]] = []
         crc = 0
         pos = 0
         lo = 0  # the first note at or after pos
@@ -650,7 +683,7 @@ class NoteIndex:
             if fh.readinto(buf) != len(buf):
                 return None
             crc = zlib.crc32(buf, crc)
-            hi = bisect_left(text_start, stop, lo)
+            hi = bisect_left(starts, stop, lo)
             low = buf.lower()
             for p in firsts[bisect_right(firsts, pos) : bisect_right(firsts, stop)]:
                 low[p - 1 - pos] = 0
@@ -658,7 +691,7 @@ class NoteIndex:
             seen = -1
             for m in finditer(low):
                 at = m.start() + pos
-                i = bisect_right(text_start, at, lo, hi) - 1
+                i = bisect_right(starts, at, lo, hi) - 1
                 if i != seen and i >= lo and at < text_end[i]:
                     seen = i
                     if ascii_[i]:
@@ -669,6 +702,7 @@ class NoteIndex:
                     candidates.append(i)
                     i = ascii_.find(0, i + 1, hi)
                 candidates.sort()
+            whole = buf.decode("ascii") if candidates and buf.isascii() else None
             for i in candidates:
                 k = owner[i]
                 if not wanted[k]:
@@ -677,28 +711,42 @@ class NoteIndex:
                     (first is not None and days[i] < first) or (last is not None and days[i] > last)
                 ):
                     continue
-                meta = buf[meta_start[i] - pos : meta_end[i] - pos].decode("utf-8", "surrogatepass")
+                a, b = meta_start[i] - pos, meta_end[i] - pos
+                if whole is not None:  # (an ASCII piece: a byte is a character)
+                    meta = whole[a:b]
+                else:
+                    meta = buf[a:b].decode("utf-8", "surrogatepass")
                 nid, when, by, kind, shown = meta.split("\t")
                 if note_type is not None and kind != note_type:
                     continue
-                text = buf[text_start[i] - pos : text_end[i] - pos].decode("utf-8", "surrogatepass")
+                a, b = text_start[i] - pos, text_end[i] - pos
+                text = (
+                    whole[a:b] if whole is not None else buf[a:b].decode("utf-8", "surrogatepass")
+                )
                 if (sure and ascii_[i]) or matches(text):
                     if len(when) == 19 or (len(when) == 26 and when[19] == "."):
                         local = when  # (as _at says)
                     else:
                         local = _at(when, zone)
                     cid = clients[k]
-                    hit = Hit(cid, Note(nid, when, by, kind, text, shown, plain[k]), local)
-                    out.append((k, f"{local}\0{cid}\0{nid}", hit))  # (sort_key)
+                    key = f"{local}\0{cid}\0{nid}"  # (sort_key)
+                    if as_json and simple[k]:
+                        text = text.replace("\n", "\\n")
+                        out.append((k, key, _SIMPLE_ROW % (cid, nid, shown, by, kind, text)))
+                    else:
+                        hit = Hit(cid, Note(nid, when, by, kind, text, shown, plain[k]), local)
+                        out.append((k, key, json_row(hit) if as_json else hit))
             pos, lo = stop, hi
         if fh.read(1) or crc != self.crc or lo != n:
             return None
         return out
 
     @staticmethod
-    def hits(scanned: list[tuple[int, str, Hit]], served: bytearray) -> list[tuple[str, Hit]]:
-        """The hits :meth:`scan` found whose clients are marked in ``served``, with
-        their sort keys."""
+    def hits(
+        scanned: list[tuple[int, str, Hit | str]], served: bytearray
+    ) -> list[tuple[str, Hit | str]]:
+        """What :meth:`scan` found of the clients marked in ``served``, with the sort
+        keys."""
         return [(key, hit) for k, key, hit in scanned if served[k]]
 
 

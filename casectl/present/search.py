@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from json import dumps
-from json.encoder import encode_basestring
 from typing import TYPE_CHECKING
 
-from casectl.figures.search import JSON_KEYS, Hit, Matcher, Note, spans
-from casectl.present.output import json_visible, visible
+from casectl.figures.search import Hit, Matcher, json_row, spans
+from casectl.present.output import visible
 from casectl.present.text import json_list
 
 if TYPE_CHECKING:
@@ -17,23 +15,18 @@ if TYPE_CHECKING:
 INDENT = "    "
 
 
-def write_json(out: Output, hits: Sequence[Hit], matcher: Matcher) -> None:
+def write_json(
+    out: Output, hits: Sequence[Hit], matcher: Matcher, rows: Sequence[str] | None = None
+) -> None:
     """The text ``json_list([h.to_json() for h in hits])`` writes, made faster: every
-    value is a string, so each row is a template filled with JSON strings."""
-    if not hits:
+    value is a string, so each row is a template filled with JSON strings
+    (``figures.search.json_row``; ``rows``: those of the hits, made already)."""
+    if rows is None:
+        rows = [json_row(h) for h in hits]
+    if not rows:
         out.write(json_list([]))
         return
-    row = "  {" + ", ".join(f"{dumps(key)}: %s" for key in JSON_KEYS) + "}"
-    # (a note whose other values need no escape: only its text is encoded)
-    plain = "  {" + ", ".join(f'{dumps(key)}: "%s"' for key in JSON_KEYS[:-1]) + ', "text": %s}'
-    enc = encode_basestring
-    rows = [
-        plain % (h.client, e.id, e.shown, e.by, e.type, enc(e.text))
-        if type(e := h.entry) is Note and e.plain
-        else row % tuple(map(enc, h.values()))
-        for h in hits
-    ]
-    out.write(json_visible("[\n" + ",\n".join(rows) + "\n]\n"))
+    out.write_json_rows(rows)
 
 
 def write_text(out: Output, hits: Sequence[Hit], matcher: Matcher) -> None:

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from casectl.core.context import RunContext, past
 from casectl.figures import ClientRecords, Period
@@ -34,6 +34,7 @@ from casectl.figures.search import (
     Matcher,
     NoteIndex,
     NoteRows,
+    json_row,
     search,
     sort_key,
 )
@@ -165,24 +166,28 @@ def note_hits(
     note_type: str | None = None,
     start: date | None = None,
     end: date | None = None,
-) -> list[Hit]:
+    as_json: bool = False,
+) -> tuple[list[Hit], list[str] | None]:
     """``search`` over every client (``figures.search.search`` over :func:`note_rows`,
     same filters), the cached clients searched at once in the notes' index
     (``figures.search.NoteIndex``, for words of ASCII) and any other client read as
     :func:`note_rows` reads it, the hits merged in order. The index is written anew
-    when this run saved the notes, or found it missing or not of the notes file."""
+    when this run saved the notes, or found it missing or not of the notes file.
+
+    The hits, or (``as_json``, when the index answered) [] and their rows in
+    ``search --format json`` (``figures.search.json_row``), made without hits."""
     if start is not None and end is not None:
         Period(start, end)  # refuses --from after --to (before anything is read)
     zone = ctx.zone or UTC  # (zone_of: the settings' zone, UTC when they name none)
     cache = loaded_cache(ctx)
     index = NoteIndex.load(cache) if matcher.probe is not None else None
-    scanned: list[tuple[int, str, Hit]] | None = None
+    scanned: list[tuple[int, str, Hit | str]] | None = None
     if index is not None:  # (before the clients' stamps: a bad notes file drops the index)
         wanted = bytearray(len(index.clients))
         keep = None if only is None else set(only)
         for k, (cid, boss) in enumerate(zip(index.clients, index.managers, strict=True)):
             wanted[k] = (keep is None or cid in keep) and (manager is None or boss == manager)
-        scanned = index.scan(cache, matcher, wanted, note_type, start, end, zone)
+        scanned = index.scan(cache, matcher, wanted, note_type, start, end, zone, as_json)
         if scanned is None:
             index = None
     served = bytearray(len(index.clients) if index is not None else 0)
@@ -198,7 +203,7 @@ def note_hits(
         served[k] = 1
         return True
 
-    rows = _cached(
+    stale = _cached(
         ctx,
         "notes",
         NoteRows.from_json,
@@ -208,16 +213,22 @@ def note_hits(
         take if index is not None else None,
         cache,
     )
-    found = search(rows, zone, matcher, client=client, manager=manager, note_type=note_type,
+    found = search(stale, zone, matcher, client=client, manager=manager, note_type=note_type,
                    start=start, end=end)  # fmt: skip
+    rows: list[str] | None = None
     if index is not None and scanned:
         keyed = index.hits(scanned, served)
-        keyed += [(sort_key(hit), hit) for hit in found]  # (clients read as before)
+        more = [json_row(hit) if as_json else hit for hit in found]  # (clients read as before)
+        keyed += zip(map(sort_key, found), more, strict=True)
         keyed.sort(key=itemgetter(0))  # (stable: ties are notes of one client, in order)
-        found = [hit for _, hit in keyed]
+        if as_json:
+            rows = cast(list[str], [row for _, row in keyed])
+            found = []
+        else:
+            found = cast(list[Hit], [hit for _, hit in keyed])
     if "notes" in cache.saved_blobs or (index is None and matcher.probe is not None):
         NoteIndex.write(cache)
-    return found
+    return found, rows
 
 
 def _cached(
