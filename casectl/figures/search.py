@@ -620,11 +620,11 @@ class NoteIndex:
         end: date | None = None,
         zone: tzinfo = UTC,
         as_json: bool = False,
-    ) -> list[tuple[int, str, Hit | str]] | None:
+    ) -> list[tuple[str, Hit | str, int]] | None:
         """The notes of the clients marked in ``wanted`` (by position) that pass the
-        filters and match, in the file's order, each with its client's position and
-        its sort key (:func:`sort_key`), as a :class:`Hit` or (``as_json``) its
-        :func:`json_row`: what
+        filters and match, in the file's order, each as its sort key
+        (:func:`sort_key`), the :class:`Hit` or (``as_json``) its :func:`json_row`, and
+        its client's position: what
         :meth:`NoteRows.hits` finds in each client's rows (``matcher`` has a probe:
         words of ASCII). None when the notes file is not the one the index was made
         from.
@@ -655,7 +655,7 @@ class NoteIndex:
         end: date | None,
         zone: tzinfo,
         as_json: bool,
-    ) -> list[tuple[int, str, Hit | str]] | None:
+    ) -> list[tuple[str, Hit | str, int]] | None:
         assert matcher.probe is not None
         finditer = matcher.probe.finditer
         first = start.toordinal() if start is not None else None
@@ -666,13 +666,12 @@ class NoteIndex:
         ascii_, days, owner = self.ascii, self.days, self.note_client
         text_start, text_end = self.text_start, self.text_end
         meta_start, meta_end = self.meta_start, self.meta_end
-        starts = text_start.tolist()  # (bisect is faster on a list)
         bounds = sorted(x for x in self.client_start if x)
         firsts = sorted(x for x in self.client_first if x)
         n = len(days)
         clients, plain = self.clients, self.plain
         simple = self.simple
-        out: list[tuple[int, str, Hit | str]] = []
+        out: list[tuple[str, Hit | str, int]] = []
         crc = 0
         pos = 0
         lo = 0  # the first note at or after pos
@@ -683,7 +682,7 @@ class NoteIndex:
             if fh.readinto(buf) != len(buf):
                 return None
             crc = zlib.crc32(buf, crc)
-            hi = bisect_left(starts, stop, lo)
+            hi = bisect_left(text_start, stop, lo)
             low = buf.lower()
             for p in firsts[bisect_right(firsts, pos) : bisect_right(firsts, stop)]:
                 low[p - 1 - pos] = 0
@@ -691,7 +690,7 @@ class NoteIndex:
             seen = -1
             for m in finditer(low):
                 at = m.start() + pos
-                i = bisect_right(starts, at, lo, hi) - 1
+                i = bisect_right(text_start, at, lo, hi) - 1
                 if i != seen and i >= lo and at < text_end[i]:
                     seen = i
                     if ascii_[i]:
@@ -732,10 +731,10 @@ class NoteIndex:
                     key = f"{local}\0{cid}\0{nid}"  # (sort_key)
                     if as_json and simple[k]:
                         text = text.replace("\n", "\\n")
-                        out.append((k, key, _SIMPLE_ROW % (cid, nid, shown, by, kind, text)))
+                        out.append((key, _SIMPLE_ROW % (cid, nid, shown, by, kind, text), k))
                     else:
                         hit = Hit(cid, Note(nid, when, by, kind, text, shown, plain[k]), local)
-                        out.append((k, key, json_row(hit) if as_json else hit))
+                        out.append((key, json_row(hit) if as_json else hit, k))
             pos, lo = stop, hi
         if fh.read(1) or crc != self.crc or lo != n:
             return None
@@ -743,11 +742,10 @@ class NoteIndex:
 
     @staticmethod
     def hits(
-        scanned: list[tuple[int, str, Hit | str]], served: bytearray
-    ) -> list[tuple[str, Hit | str]]:
-        """What :meth:`scan` found of the clients marked in ``served``, with the sort
-        keys."""
-        return [(key, hit) for k, key, hit in scanned if served[k]]
+        scanned: list[tuple[str, Hit | str, int]], served: bytearray
+    ) -> list[tuple[str, Hit | str, int]]:
+        """What :meth:`scan` found of the clients marked in ``served``."""
+        return [found for found in scanned if served[found[2]]]
 
 
 def _at(when: str, zone: tzinfo) -> str:

@@ -181,12 +181,13 @@ def note_hits(
     zone = ctx.zone or UTC  # (zone_of: the settings' zone, UTC when they name none)
     cache = loaded_cache(ctx)
     index = NoteIndex.load(cache) if matcher.probe is not None else None
-    scanned: list[tuple[int, str, Hit | str]] | None = None
+    scanned: list[tuple[str, Hit | str, int]] | None = None
     if index is not None:  # (before the clients' stamps: a bad notes file drops the index)
-        wanted = bytearray(len(index.clients))
-        keep = None if only is None else set(only)
-        for k, (cid, boss) in enumerate(zip(index.clients, index.managers, strict=True)):
-            wanted[k] = (keep is None or cid in keep) and (manager is None or boss == manager)
+        wanted = bytearray(b"\1") * len(index.clients)
+        if only is not None or manager is not None:
+            keep = None if only is None else set(only)
+            for k, (cid, boss) in enumerate(zip(index.clients, index.managers, strict=True)):
+                wanted[k] = (keep is None or cid in keep) and (manager is None or boss == manager)
         scanned = index.scan(cache, matcher, wanted, note_type, start, end, zone, as_json)
         if scanned is None:
             index = None
@@ -217,15 +218,16 @@ def note_hits(
                    start=start, end=end)  # fmt: skip
     rows: list[str] | None = None
     if index is not None and scanned:
-        keyed = index.hits(scanned, served)
-        more = [json_row(hit) if as_json else hit for hit in found]  # (clients read as before)
-        keyed += zip(map(sort_key, found), more, strict=True)
+        keyed = scanned if served.count(0) == 0 else index.hits(scanned, served)
+        if found:  # (clients read as before)
+            more = [json_row(hit) if as_json else hit for hit in found]
+            keyed += zip(map(sort_key, found), more, [-1] * len(found), strict=True)
         keyed.sort(key=itemgetter(0))  # (stable: ties are notes of one client, in order)
         if as_json:
-            rows = cast(list[str], [row for _, row in keyed])
+            rows = cast(list[str], [item for _, item, _ in keyed])
             found = []
         else:
-            found = cast(list[Hit], [hit for _, hit in keyed])
+            found = cast(list[Hit], [item for _, item, _ in keyed])
     if "notes" in cache.saved_blobs or (index is None and matcher.probe is not None):
         NoteIndex.write(cache)
     return found, rows

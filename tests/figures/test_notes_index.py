@@ -81,7 +81,7 @@ def _indexed(
     assert scanned is not None
     keyed = NoteIndex.hits(scanned, bytearray(b"\1" * len(index.clients)))
     keyed.sort(key=itemgetter(0))
-    return [hit for _, hit in keyed]
+    return [hit for _, hit, _ in keyed]
 
 
 @settings(
