@@ -24,17 +24,19 @@ from __future__ import annotations
 import binascii
 import importlib
 import json
+import os
 import re
 import unicodedata
 import zlib
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from io import FileIO
 from itertools import accumulate, pairwise
 from json.encoder import encode_basestring
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Protocol
 
 from casectl.figures import (
@@ -407,12 +409,13 @@ _CHUNK = 1 << 20  # bytes of the notes file read (and lowered) at a time, at lea
 _NOTE_ARRAYS = "IIIIIi"
 # each client's first byte in the notes file and its first text's (0: no notes)
 _CLIENT_ARRAYS = "II"
-_NEWLINE = re.compile(b"\n")
 # what a JSON string escapes (in a client's metadata, but TAB and LF: between values)
 _UNPLAIN = re.compile('[\x00-\x1f"\\\\]')
-_UNPLAIN_BYTES = re.compile(b'[\x00-\x08\x0b-\x1f"\\\\]')
-# what a JSON string escapes in a client's texts, but LF (and NUL: after each text)
-_UNSIMPLE = re.compile(b'[\x01-\x09\x0b-\x1f"\\\\]')
+# the bytes of a client's metadata and texts that JSON needs no escape for (but TAB and
+# LF between the metadata's values; LF in a text is escaped by replace; a NUL ends
+# each text, so a client whose texts have no other has as many as notes)
+_PLAIN_META = bytes(b for b in range(256) if b > 0x1F and b not in b'"\\') + b"\t\n"
+_SIMPLE_TEXT = bytes(b for b in range(256) if b > 0x1F and b not in b'"\\') + b"\n"
 _SKIPPED, _PLAIN, _SIMPLE = 1, 2, 4  # a client's flags in the index
 
 
@@ -422,7 +425,7 @@ class _Store(Protocol):
     key: str
 
     def blob_items(self, name: str) -> Iterator[tuple[str, Any, Any, Any]]: ...
-    def blob_file(self, name: str) -> tuple[str, bytes] | None: ...
+    def blob_token(self, name: str) -> str | None: ...
     def open_blob_file(self, name: str, token: str) -> FileIO | None: ...
     def read_derived(self, name: str) -> bytes | None: ...
     def write_derived(self, name: str, pieces: Iterable[bytes]) -> None: ...
@@ -466,83 +469,105 @@ class NoteIndex:
 
     @classmethod
     def write(cls, cache: _Store) -> None:
-        """Write the index of the notes the cache holds now (after it was saved)."""
-        found = cache.blob_file("notes")
-        if found is None:
+        """Write the index of the notes the cache holds now (after it was saved): each
+        client's bytes read from the notes file by offset and checked as
+        :meth:`NoteRows.from_json` checks them (a client whose rows do not pass is left
+        out: it is read as before)."""
+        token = cache.blob_token("notes")
+        fh = None if token is None else cache.open_blob_file("notes", token)
+        if token is None or fh is None:
             return
-        token, data = found
-        if len(data) >= 1 << 32:
-            return  # (offsets are 32 bits)
-        view = memoryview(data)
-        items: list[tuple[int, str, str, NoteRows | None]] = []
+        with fh:
+            try:
+                made = cls._made(cache, fh)
+            except OSError:
+                return
+        if made is not None:
+            cache.write_derived("notes", made(token))
+
+    @classmethod
+    def _made(cls, cache: _Store, fh: FileIO) -> Callable[[str], list[bytes]] | None:
+        size = os.fstat(fh.fileno()).st_size
+        if size >= 1 << 32:
+            return None  # (offsets are 32 bits)
+        crc = 0
+        while chunk := fh.read(_CHUNK):
+            crc = zlib.crc32(chunk, crc)
+        refs = []
         for cid, stamp, value, ref in cache.blob_items("notes"):
             if not isinstance(stamp, str):
                 continue
             if type(value) is int and value == 0:
-                items.append((-1, cid, stamp, None))
-                continue
-            if ref is None or len(ref) != 2 or not all(type(x) is int and x >= 0 for x in ref):
-                continue
-            at, size = ref
-            if at + size > len(data):
-                continue
-            rows = NoteRows.from_json(value, view[at : at + size])
-            if rows is not None and rows.client == cid:
-                items.append((at, cid, stamp, rows))
-        items.sort(key=lambda item: item[0])  # (in the file's order: offsets ascending)
+                refs.append((-1, 0, cid, stamp, value))
+            elif (
+                ref is not None
+                and len(ref) == 2
+                and all(type(x) is int and x >= 0 for x in ref)
+                and ref[0] + ref[1] <= size
+            ):
+                refs.append((ref[0], ref[1], cid, stamp, value))
+        refs.sort(key=itemgetter(0))  # (in the file's order: offsets ascending)
         clients: list[list[Any]] = []
         notes = [array(code) for code in _NOTE_ARRAYS]
         note_client, text_start, text_end, meta_start, meta_end, days = notes
         client_start, client_first = per_client = [array(code) for code in _CLIENT_ARRAYS]
         ascii_ = bytearray()
-        for at, cid, stamp, rows in items:
-            k = len(clients)
-            if rows is None:
+        for at, length, cid, stamp, value in refs:
+            if at < 0:
                 clients.append([cid, stamp, "", _SKIPPED])
-            else:  # (the json of a hit writes a plain client's values as they are)
-                plain = _UNPLAIN.search(cid) is None and _UNPLAIN_BYTES.search(rows.meta) is None
-                simple = plain and _UNSIMPLE.search(rows.raw) is None
-                simple = simple and rows.raw.count(b"\0") == len(rows.days)
-                flags = (_PLAIN if plain else 0) | (_SIMPLE if simple else 0)
-                clients.append([cid, stamp, rows.manager, flags])
-            n = 0 if rows is None else len(rows.days)
-            client_start.append(at if n else 0)
-            if rows is None or not n:
+                client_start.append(0)
                 client_first.append(0)
                 continue
-            base = at + len(rows.meta)
+            blob = os.pread(fh.fileno(), length, at)
+            rows = NoteRows.from_json(value, blob) if len(blob) == length else None
+            if rows is None or rows.client != cid:
+                continue
+            k = len(clients)
+            meta, raw, n = rows.meta, rows.raw, len(rows.days)
+            # (the json of a hit writes a plain client's values as they are)
+            plain = _UNPLAIN.search(cid) is None and not meta.translate(None, _PLAIN_META)
+            simple = plain and len(raw.translate(None, _SIMPLE_TEXT)) == n  # (n NULs: ends)
+            flags = (_PLAIN if plain else 0) | (_SIMPLE if simple else 0)
+            clients.append([cid, stamp, rows.manager, flags])
+            client_start.append(at if n else 0)
+            if not n:
+                client_first.append(0)
+                continue
+            base = at + len(meta)
             client_first.append(base)
             starts = rows.starts
             note_client.extend([k] * n)
-            text_start.extend([base + x for x in starts[:-1]])
-            text_end.extend([base + x - 1 for x in starts[1:]])
-            ends = [at + m.start() for m in _NEWLINE.finditer(rows.meta)]
-            meta_start.append(at)
-            meta_start.extend([x + 1 for x in ends])
-            meta_end.extend(ends)
-            meta_end.append(base)
+            text_start.extend(map(base.__add__, starts[:-1]))
+            text_end.extend(map((base - 1).__add__, starts[1:]))
+            # (each metadata line's start, and one past the last line's end)
+            lines = accumulate(map((1).__add__, map(len, meta.split(b"\n"))), initial=at)
+            meta_start.extend(lines)
+            meta_end.extend(map((-1).__add__, meta_start[-n:]))
+            meta_start.pop()
             days.extend(rows.days)
-            raw = rows.raw
             if raw.isascii():
                 ascii_ += b"\1" * n
             else:
                 ascii_ += bytes(raw[a : b - 1].isascii() for a, b in pairwise(starts))
-        head = {
-            "key": cache.key,
-            "bin": token,
-            "size": len(data),
-            "crc": zlib.crc32(data),
-            "clients": clients,
-            "notes": len(days),
-        }
-        body = [INDEX_MAGIC, json.dumps(head, separators=(",", ":")).encode() + b"\n"]
-        body += [a.tobytes() for a in (*notes, *per_client)]
-        body.append(bytes(ascii_))
-        crc = 0
-        for piece in body:
-            crc = zlib.crc32(piece, crc)
-        body.append(crc.to_bytes(4, "little"))
-        cache.write_derived("notes", body)
+
+        def made(token: str) -> list[bytes]:
+            head = {
+                "key": cache.key,
+                "bin": token,
+                "size": size,
+                "crc": crc,
+                "clients": clients,
+                "notes": len(days),
+            }
+            body = [INDEX_MAGIC, json.dumps(head, separators=(",", ":")).encode() + b"\n"]
+            body += [a.tobytes() for a in (*notes, *per_client)]
+            body.append(bytes(ascii_))
+            check = 0
+            for piece in body:
+                check = zlib.crc32(piece, check)
+            return [*body, check.to_bytes(4, "little")]
+
+        return made
 
     @classmethod
     def load(cls, cache: _Store) -> NoteIndex | None:

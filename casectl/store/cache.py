@@ -312,17 +312,10 @@ class ReadCache:
             ref = item[2] if len(item) == 3 and type(item[2]) is list else None
             yield cid, item[0], item[1], ref
 
-    def blob_file(self, name: str) -> tuple[str, bytes] | None:
-        """The token and the whole bytes of a lazy section's .bin file, as its JSON
-        names them (None: no usable file)."""
+    def blob_token(self, name: str) -> str | None:
+        """The token of a lazy section's .bin file as its JSON names it (None: none)."""
         self._section_data(name)
-        token = self._tokens.get(name)
-        if token is None:
-            return None
-        data = self._bins.get(name)
-        if data is None:
-            data = self._bins[name] = self._read_bin(name)
-        return (token, data) if data else None
+        return self._tokens.get(name)
 
     def open_blob_file(self, name: str, token: str) -> io.FileIO | None:
         """A lazy section's .bin file, open at its start, when it is the one ``token``
