@@ -402,14 +402,14 @@ class NoteRows:
 
 # ------------------------------------------------------------ one index of every note
 
-INDEX_MAGIC = b"casectl notes index 3\n"
+INDEX_MAGIC = b"casectl notes index 1\n"
 _CHUNK = 1 << 20  # bytes of the notes file read (and lowered) at a time, at least
 # each note's client, where its text starts and ends (the NUL after it) and where its
 # metadata line starts and ends in the notes file, its agency day
 _NOTE_ARRAYS = "IIIIIi"
 # each client's first byte in the notes file and its first text's (0: no notes)
 _CLIENT_ARRAYS = "II"
-# what a JSON string escapes (in a client's metadata, but TAB and LF: between values)
+# what a JSON string escapes (a client's id without any is written as it is)
 _UNPLAIN = re.compile('[\x00-\x1f"\\\\]')
 # the bytes of a client's metadata and texts that JSON needs no escape for (but TAB and
 # LF between the metadata's values; LF in a text is escaped by replace; a NUL ends
@@ -438,7 +438,8 @@ class NoteIndex:
     pass, with arrays kept beside it (``read-cache.notes.idx``): for each note (in the
     file's order) its client, where its text and its metadata line are in the file,
     its agency day and whether its text is ASCII; for each client its id, stamp,
-    manager, whether its client.yaml has errors, and where its bytes start.
+    manager, flags (its client.yaml has errors; its id and metadata need no escape in
+    JSON; its texts none but LF's), and where its bytes and its first text start.
 
     Written by :meth:`write` from the rows the cache holds (each checked as
     :meth:`NoteRows.from_json` checks it, so the index says what the rows say); used
