@@ -1,6 +1,6 @@
 """``casectl search PATTERN``: the notes whose text matches, over every client (contract
 5.4). Matching and filters are ``figures.search``; the records come from
-``read.figures.note_rows`` (``client_records`` in columns, from the read cache where
+``read.figures.note_hits`` (``client_records`` in columns, from the read cache where
 files did not change; as of ``--as-of`` when given; with ``--client``, only that client).
 
 Text: one heading line per note (``date time  client  type  by  id``), then its text
@@ -11,7 +11,6 @@ nothing is not an error (exit 0: ``[]``, or nothing on stdout).
 
 from __future__ import annotations
 
-from datetime import UTC
 from pathlib import Path
 
 from casectl.commands._common import (
@@ -23,10 +22,10 @@ from casectl.commands._common import (
 )
 from casectl.core.values import NOTE_TYPES
 from casectl.errors import CasectlError
-from casectl.figures.search import compile_pattern, search
+from casectl.figures.search import compile_pattern
 from casectl.present import formats
 from casectl.present.output import Output
-from casectl.read.figures import Skipped, note_rows
+from casectl.read.figures import Skipped, note_hits
 from casectl.read.scan import warm_read
 
 
@@ -55,17 +54,19 @@ def run(
     only = check_clients(ctx.root, [client]) if client is not None else None
     skipped = Skipped()
     with figures_errors():
-        hits = search(
-            note_rows(ctx, only=only, skipped=skipped, log_filter=matcher.may_match_file),
-            ctx.zone or UTC,  # (zone_of: the settings' zone, UTC when they name none)
+        hits, rows = note_hits(
+            ctx,
             matcher,
+            only=only,
+            skipped=skipped,
             client=client,
             manager=manager,
             note_type=note_type,
             start=first,
             end=last,
+            as_json=formats.search_rows(fmt),
         )
     for line in skipped.lines():
         out.warn(line)
-    formats.SEARCH.write(fmt, out, formats.SearchView(hits, matcher))
+    formats.SEARCH.write(fmt, out, formats.SearchView(hits, matcher, rows))
     return 0

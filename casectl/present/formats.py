@@ -158,6 +158,13 @@ class SearchView(NamedTuple):
 
     hits: Sequence[Hit]
     matcher: Matcher
+    rows: Sequence[str] | None = None  # json: the hits' rows, when made already
+
+
+def search_rows(fmt: str) -> bool:
+    """Whether ``search`` in ``fmt`` is written from the json rows of its hits
+    (``SearchView.rows``, made by ``read.figures.note_hits`` without hits)."""
+    return fmt == "json"
 
 
 # present.search needs the figures' stack (records, pydantic): imported when used.
@@ -170,7 +177,7 @@ def _search_text(out: Output, v: SearchView) -> None:
 def _search_json(out: Output, v: SearchView) -> None:
     from casectl.present import search
 
-    search.write_json(out, v.hits, v.matcher)
+    search.write_json(out, v.hits, v.matcher, v.rows)
 
 
 SEARCH: Formats[SearchView] = Formats("search", {"text": _search_text, "json": _search_json})

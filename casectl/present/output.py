@@ -20,7 +20,7 @@ import os
 import re
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -154,6 +154,20 @@ class Output:
     def write(self, text: str) -> None:
         """Plain text to stdout; any control character left in it is shown as an escape."""
         self.stdout.write(visible(text, multiline=True))
+        self.stdout.flush()
+
+    def write_json_rows(self, rows: Sequence[str]) -> None:
+        """A JSON list whose items are ``rows`` (JSON texts without a raw line break),
+        one a line, written a batch at a time (the document is never held whole).
+        Each batch is passed through :func:`json_visible`, which leaves no control
+        character in it (the encoder escaped the others), so :meth:`write`'s check
+        could only give it back unchanged."""
+        write = self.stdout.write
+        head = "[\n"
+        for at in range(0, len(rows), 4096):
+            write(json_visible(head + ",\n".join(rows[at : at + 4096])))
+            head = ",\n"
+        write("\n]\n" if rows else "[]\n")
         self.stdout.flush()
 
     def line(self, text: str = "") -> None:

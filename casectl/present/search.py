@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from json import dumps
-from json.encoder import encode_basestring
 from typing import TYPE_CHECKING
 
-from casectl.figures.search import JSON_KEYS, Hit, Matcher, spans
-from casectl.present.output import json_visible, visible
+from casectl.figures.search import Hit, Matcher, json_row, spans
+from casectl.present.output import visible
 from casectl.present.text import json_list
 
 if TYPE_CHECKING:
@@ -17,15 +15,18 @@ if TYPE_CHECKING:
 INDENT = "    "
 
 
-def write_json(out: Output, hits: Sequence[Hit], matcher: Matcher) -> None:
+def write_json(
+    out: Output, hits: Sequence[Hit], matcher: Matcher, rows: Sequence[str] | None = None
+) -> None:
     """The text ``json_list([h.to_json() for h in hits])`` writes, made faster: every
-    value is a string, so each row is a template filled with JSON strings."""
-    if not hits:
+    value is a string, so each row is a template filled with JSON strings
+    (``figures.search.json_row``; ``rows``: those of the hits, made already)."""
+    if rows is None:
+        rows = [json_row(h) for h in hits]
+    if not rows:
         out.write(json_list([]))
         return
-    row = "  {" + ", ".join(f"{dumps(key)}: %s" for key in JSON_KEYS) + "}"
-    rows = [row % tuple(map(encode_basestring, h.values())) for h in hits]
-    out.write(json_visible("[\n" + ",\n".join(rows) + "\n]\n"))
+    out.write_json_rows(rows)
 
 
 def write_text(out: Output, hits: Sequence[Hit], matcher: Matcher) -> None:

@@ -23,11 +23,21 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from datetime import UTC, date
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from casectl.core.context import RunContext, past
-from casectl.figures import ClientRecords
-from casectl.figures.search import NoteRows
+from casectl.figures import ClientRecords, Period
+from casectl.figures.search import (
+    Hit,
+    Matcher,
+    NoteIndex,
+    NoteRows,
+    json_row,
+    search,
+    sort_key,
+)
 from casectl.read.agency import loaded_cache, refuse_link
 from casectl.read.scan import (
     _check_chunk,
@@ -38,7 +48,7 @@ from casectl.read.scan import (
     records_of,
 )
 from casectl.store import layout, records, restricted
-from casectl.store.cache import WithBlob, stamp_folder
+from casectl.store.cache import ReadCache, WithBlob, stamp_folder
 
 if TYPE_CHECKING:  # (a warm read imports neither the checks nor the record models)
     from casectl.figures.stats import StatsRows
@@ -145,6 +155,84 @@ def note_rows(
     return _cached(ctx, "notes", NoteRows.from_json, only, skipped, log_filter)
 
 
+def note_hits(
+    ctx: RunContext,
+    matcher: Matcher,
+    *,
+    only: Iterable[str] | None = None,
+    skipped: Skipped | None = None,
+    client: str | None = None,
+    manager: str | None = None,
+    note_type: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    as_json: bool = False,
+) -> tuple[list[Hit], list[str] | None]:
+    """``search`` over every client (``figures.search.search`` over :func:`note_rows`,
+    same filters), the cached clients searched at once in the notes' index
+    (``figures.search.NoteIndex``, for words of ASCII) and any other client read as
+    :func:`note_rows` reads it, the hits merged in order. The index is written anew
+    when this run saved the notes, or found it missing or not of the notes file.
+
+    The hits, or (``as_json``, when the index answered) [] and their rows in
+    ``search --format json`` (``figures.search.json_row``), made without hits."""
+    if start is not None and end is not None:
+        Period(start, end)  # refuses --from after --to (before anything is read)
+    zone = ctx.zone or UTC  # (zone_of: the settings' zone, UTC when they name none)
+    cache = loaded_cache(ctx)
+    index = NoteIndex.load(cache) if matcher.probe is not None else None
+    scanned: list[tuple[str, Hit | str, int]] | None = None
+    if index is not None:  # (before the clients' stamps: a bad notes file drops the index)
+        wanted = bytearray(b"\1") * len(index.clients)
+        if only is not None or manager is not None:
+            keep = None if only is None else set(only)
+            for k, (cid, boss) in enumerate(zip(index.clients, index.managers, strict=True)):
+                wanted[k] = (keep is None or cid in keep) and (manager is None or boss == manager)
+        scanned = index.scan(cache, matcher, wanted, note_type, start, end, zone, as_json)
+        if scanned is None:
+            index = None
+    served = bytearray(len(index.clients) if index is not None else 0)
+
+    def take(cid: str, stamp: str | None) -> bool:
+        """Whether the index answers for the client (its stamp there is this one)."""
+        assert index is not None
+        k = index.position.get(cid)
+        if k is None or index.stamps[k] != stamp:
+            return False
+        if index.skipped[k] and skipped is not None:
+            skipped.ids.append(cid)
+        served[k] = 1
+        return True
+
+    stale = _cached(
+        ctx,
+        "notes",
+        NoteRows.from_json,
+        only,
+        skipped,
+        matcher.may_match_file,
+        take if index is not None else None,
+        cache,
+    )
+    found = search(stale, zone, matcher, client=client, manager=manager, note_type=note_type,
+                   start=start, end=end)  # fmt: skip
+    rows: list[str] | None = None
+    if index is not None and scanned:
+        keyed = scanned if served.count(0) == 0 else index.hits(scanned, served)
+        if found:  # (clients read as before)
+            more = [json_row(hit) if as_json else hit for hit in found]
+            keyed += zip(map(sort_key, found), more, [-1] * len(found), strict=True)
+        keyed.sort(key=itemgetter(0))  # (stable: ties are notes of one client, in order)
+        if as_json:
+            rows = cast(list[str], [item for _, item, _ in keyed])
+            found = []
+        else:
+            found = cast(list[Hit], [item for _, item, _ in keyed])
+    if "notes" in cache.saved_blobs or (index is None and matcher.probe is not None):
+        NoteIndex.write(cache)
+    return found, rows
+
+
 def _cached(
     ctx: RunContext,
     section: str,
@@ -152,6 +240,8 @@ def _cached(
     only: Iterable[str] | None,
     skipped: Skipped | None,
     log_filter: Callable[[bytes], bool] | None,
+    take: Callable[[str, str | None], bool] | None = None,
+    cache: ReadCache | None = None,
 ) -> Iterator[_Rows]:
     """Each client's JSON in ``section`` (store.cache.LAZY_SECTIONS), in id order, as
     of ``ctx.as_of``: what ``client_records`` would give, made into rows.
@@ -167,7 +257,8 @@ def _cached(
     base = os.fspath(ctx.root / "clients") + os.sep
     secret = set(restricted.restricted_clients(ctx.root))
     locked = set(restricted.locked_clients(ctx.root, secret.intersection(ids))) if secret else set()
-    cache = loaded_cache(ctx)
+    if cache is None:
+        cache = loaded_cache(ctx)
     names = records.CLIENT_FILES
     with_blob = section == "notes"  # its texts are kept beside the JSON (WithBlob)
     for cid in ids:
@@ -185,6 +276,8 @@ def _cached(
         if cid not in secret:
             entry = cache.get(cid, stamp)
             if entry is not None and _usable(entry, ctx.today) and _same_as_of(entry, day):
+                if take is not None and take(cid, stamp):
+                    continue  # (``note_hits``: its notes are searched in the index)
                 value = cache.section(section, cid, stamp)
                 if value is not None and value != 0 and with_blob:
                     blob = cache.blob(section, cid, stamp)

@@ -22,7 +22,7 @@ import secrets
 import stat
 import struct
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -199,6 +199,7 @@ class ReadCache:
         self._bins: dict[str, bytes] = {}  # section -> its .bin file (b"": none usable)
         self._spool: BinaryIO | None = None  # this run's new blobs, until saved
         self._dirty: set[str] = set()  # lazy sections to write
+        self.saved_blobs: set[str] = set()  # lazy sections whose .bin this run wrote
         self._settings: dict[str, Any] | None = None  # to write (keep_settings)
         self.changed = False
         self.refused = folder_problem(self.folder)
@@ -298,6 +299,70 @@ class ReadCache:
         if not isinstance(item, list) or len(item) != 3 or item[0] != stamp:
             return None
         return self._blob_of(name, item[2], view=True)
+
+    def blob_items(self, name: str) -> Iterator[tuple[str, Any, Any, Any]]:
+        """Each client's item of a lazy section as it stands (after :meth:`save`: as
+        written): its id, stamp, JSON value and the [offset, length] of its bytes in
+        the .bin file (None when it has none there)."""
+        for cid, item in self._section_data(name).items():
+            if isinstance(item, _Encoded):
+                item = item.value()
+            if not isinstance(item, list) or len(item) not in (2, 3):
+                continue
+            ref = item[2] if len(item) == 3 and type(item[2]) is list else None
+            yield cid, item[0], item[1], ref
+
+    def blob_token(self, name: str) -> str | None:
+        """The token of a lazy section's .bin file as its JSON names it (None: none)."""
+        self._section_data(name)
+        return self._tokens.get(name)
+
+    def open_blob_file(self, name: str, token: str) -> io.FileIO | None:
+        """A lazy section's .bin file, open at its start, when it is the one ``token``
+        names (a file derived from it, like the notes' index, says which): read in
+        pieces, without the section's JSON. None otherwise."""
+        if not self.usable:
+            return None
+        try:
+            folder = self._open_folder()
+            try:
+                name = self._bin_name(name)
+                fd = os.open(name, os.O_RDONLY | _NOFOLLOW | _NONBLOCK | _CLOEXEC, dir_fd=folder)
+            finally:
+                os.close(folder)
+            fh = io.FileIO(fd, "rb")
+        except OSError:
+            return None
+        try:
+            if stat.S_ISREG(os.fstat(fd).st_mode) and fh.read(_HEADER) == (
+                BLOB_MAGIC + token.encode()
+            ):
+                fh.seek(0)
+                return fh
+        except OSError:
+            pass
+        fh.close()
+        return None
+
+    def derived_name(self, name: str) -> str:
+        """The file name of what is derived from a lazy section's .bin file (removed
+        whenever that file is written anew)."""
+        return FILE_NAME.replace(".json", f".{name}.idx")
+
+    def read_derived(self, name: str) -> bytes | None:
+        """The bytes of :meth:`derived_name` (None: none there, or not usable)."""
+        return self._read_bytes(self.derived_name(name))
+
+    def write_derived(self, name: str, pieces: Iterable[bytes]) -> None:
+        """Write :meth:`derived_name` atomically, owner-only; failure only costs time."""
+        if not self.usable:
+            return
+        with contextlib.suppress(OSError):
+            folder = writes.open_private_folder(self.folder)
+            try:
+                writes.write_private_at(folder, self.derived_name(name), pieces)
+            finally:
+                os.close(folder)
 
     def _blob_of(self, name: str, ref: Any, view: bool = False) -> bytes | memoryview | None:
         if isinstance(ref, tuple):  # ("spool", offset, length): put by this run
@@ -439,9 +504,12 @@ class ReadCache:
             for cid in lost:
                 del section[cid]
 
+        with contextlib.suppress(FileNotFoundError):  # derived from the old file
+            os.unlink(self.derived_name(name), dir_fd=folder)
         writes.write_private_at(folder, self._bin_name(name), pieces())
         self._tokens[name] = token
         self._bins.pop(name, None)
+        self.saved_blobs.add(name)
 
     def _pieces(self, section: str | None) -> Iterator[bytes]:
         """The JSON of the index (None) or a section, in pieces: items stored by this
