@@ -41,10 +41,14 @@ from casectl.core.problems import Problem
 from casectl.core.schedule import (
     ClientSchedule,
     DueItem,
+    add,
     client_schedule,
+    item_manager,
     items_from_json,
     items_from_schedule,
+    record_item,
     retention_period,
+    sort_items,
 )
 from casectl.read.agency import loaded_cache, refuse_link
 from casectl.store import layout, records
@@ -379,11 +383,14 @@ def scan(
     use_cache: bool = True,
     progress: Progress | None = None,
     derive: bool = True,
+    index_wanted: bool = False,
 ) -> AgencyState:
     """Every client's problems, facts and due dates (``only``: just these folders).
 
     ``derive=False`` (validate): the command needs problems only, so the facts and
     due dates of a client checked now are computed only to be cached (``use_cache``).
+    ``index_wanted``: the cache's due index is written even if no client changed
+    (``due_of`` found it missing or unusable).
     """
     root = ctx.root
     state = AgencyState(ctx)
@@ -403,6 +410,7 @@ def scan(
             Problem("clients", 1, 1, "error", "CM605", "clients must be a folder")
         )
     cache = loaded_cache(ctx) if use_cache else ReadCache(root, ctx.config_bytes)
+    cache.index_wanted = index_wanted
     as_json = not derive  # the facts and due dates are only written to the cache
     derive = derive or use_cache
     day = past(ctx) if derive else None
@@ -459,6 +467,128 @@ def scan(
             cache.prune(set(all_ids) - restricted)
         cache.save()
     return state
+
+
+class DueFound(NamedTuple):
+    """``due_of``'s answer: every client's manager (for ``--manager``'s check), the due
+    items sorted as ``due`` prints them, the locked restricted clients; ``indexed``:
+    the clients whose items came from the cache's due index (the others were scanned)."""
+
+    managers: list[str | None]
+    items: list[DueItem]
+    locked: list[str]
+    indexed: int
+
+
+def due_of(
+    ctx: RunContext,
+    only: Iterable[str] | None,
+    as_of: date,
+    within: dates.Duration | None = None,
+) -> DueFound:
+    """The due items of every client (``only``: these folders) as of ``as_of``, sorted
+    (``schedule.sort_items``): what ``scan(ctx, only).due_items`` gives, sorted. A warm
+    run takes them from the cache's due index (``store.cache.DueIndex``) for each client
+    whose stamp is the index's, in one pass over rows already in order; the other
+    clients (changed, unusable today, not in the index) are scanned and their items
+    merged in. Without a usable index, or where it does not apply (``--as-of`` in the
+    past, restricted clients, a client gone since, settings checked in this run), it is
+    ``scan`` as before, and the cache's save then writes the index."""
+    found = _due_from_index(ctx, only, as_of, within)
+    if isinstance(found, DueFound):
+        return found
+    state = scan(ctx, only=only, index_wanted=found)
+    managers, items = state.due_items(as_of, within)
+    return DueFound(managers, sort_items(items), state.locked, 0)
+
+
+def _due_from_index(
+    ctx: RunContext,
+    only: Iterable[str] | None,
+    as_of: date,
+    within: dates.Duration | None,
+) -> DueFound | bool:
+    """``due_of`` from the due index; else whether the index is to be written (none
+    there, or not usable) rather than not applying to this run."""
+    if past(ctx) is not None or not callable(ctx.settings):
+        return False  # an as-of view, or casectl.yaml's reading is still to be kept
+    root = ctx.root
+    clients_dir = root / "clients"
+    if clients_dir.is_symlink() or restricted_clients(root):
+        return False
+    index = ReadCache(root, ctx.config_bytes).due_index()
+    if index is None:
+        return True
+    all_ids = layout.client_ids(root)
+    wanted = all_ids if only is None else sorted(set(only) & set(all_ids))
+    clients = index.clients
+    try:
+        position = {c[0]: n for n, c in enumerate(clients)}
+        if len(position) != len(clients) or not position.keys() <= set(all_ids):
+            return False  # a client gone since: scan prunes it, the index is written anew
+        today = ctx.today.isoformat()
+        base = os.fspath(clients_dir) + os.sep
+        names = records.CLIENT_FILES
+        last = [-1] * len(clients)  # each client's horizon (ordinal); -1: not from the index
+        horizons: dict[tuple[int, str], int] = {}
+        managers: list[str | None] = []
+        records_of_errors: list[DueItem] = []
+        stale: list[str] = []
+        for cid in wanted:
+            at = position.get(cid)
+            if at is None:
+                stale.append(cid)
+                continue
+            _, stamp, future, count, unit, name, manager, errors = clients[at]
+            if stamp_folder(base + cid, names) != stamp or not (future is None or future == today):
+                stale.append(cid)
+                continue
+            window = (count, unit) if within is None else (within.count, within.unit)
+            horizon = horizons.get(window)
+            if horizon is None:
+                horizon = horizons[window] = add(as_of, dates.Duration(*window)).toordinal()
+            last[at] = horizon
+            managers.append(manager)
+            if errors:
+                records_of_errors.append(record_item(cid, name, manager, as_of))
+        rows = index.rows(max(horizons.values(), default=0))
+        day_of = date.fromordinal
+        days: dict[int, date] = {}
+        ordinal = as_of.toordinal()
+        items: list[DueItem] = []
+        for due, at, kind, what, ref in rows:
+            if due > last[at]:
+                continue
+            day = days.get(due)
+            if day is None:
+                day = days[due] = day_of(due)
+            cid, name, manager = clients[at][0], clients[at][5], clients[at][6]
+            if kind == "approval":
+                manager = item_manager(kind, ref, manager)
+            items.append(
+                DueItem(
+                    cid,
+                    name,
+                    manager,
+                    kind,
+                    what,
+                    day,
+                    "overdue" if due < ordinal else "due_soon",
+                    ordinal - due,
+                    ref,
+                )
+            )
+    except (TypeError, ValueError, IndexError, KeyError, OverflowError):
+        return True  # not what the cache writes: scan as before, and write it anew
+    extra = records_of_errors
+    if stale:
+        state = scan(ctx, only=stale)
+        more_managers, more = state.due_items(as_of, within)
+        managers += more_managers
+        extra += more
+    if extra:
+        items = sort_items(items + extra)
+    return DueFound(managers, items, [], len(wanted) - len(stale))
 
 
 def cache_parts(checked: _Checked) -> dict[str, Any]:

@@ -13,6 +13,7 @@ JSON, not pickle: a cache file must never be able to run code.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import hashlib
 import io
@@ -29,10 +30,14 @@ from typing import Any, BinaryIO
 
 from casectl import __version__
 from casectl.core import facts, schedule
+from casectl.core.problems import Problem
 from casectl.store import writes
 
-CACHE_FORMAT = 12
+CACHE_FORMAT = 13
 FILE_NAME = "read-cache.json"
+# Every client's due dates in one list, in ``due``'s order (``DueIndex``), rewritten
+# whenever the index is: a warm ``due`` reads it instead of the index and sections.
+DUE_NAME = "read-cache.due.idx"
 # casectl.yaml's checked reading (its problems, fallbacks, zone and manager keys),
 # under the same key: a warm read does not check the file again (read.agency).
 SETTINGS_NAME = "read-cache.settings.json"
@@ -176,6 +181,61 @@ def folder_problem(folder: Path) -> str | None:
     return None
 
 
+_DUE_CHUNK = 1000  # rows per piece of the due index's body (``DueIndex.rows``)
+
+
+class DueIndex:
+    """``read-cache.due.idx`` as read back (``ReadCache.due_index``): each client's
+    stamp, whether its entry is usable on another day (``future``: the day it was
+    checked when a date it was checked against was then in the future, else None),
+    due-soon window, name, manager and errors; then every due date of every client,
+    sorted as ``due`` prints them (day, client, kind's order, what; a client's ties in
+    its schedule's order), as rows ``[day ordinal, client's position, kind, what,
+    ref]``, of which only the pieces up to a day are decoded (``rows``).
+
+    The file is its digest, a line of JSON (the key, the clients, each piece's last
+    day and end in the body) and the body: a file that does not match its digest or the
+    cache's key is never read back. A client's rows are used only while its stamp is
+    the one here (``read.scan.due_of``): a stale client is read the usual way."""
+
+    __slots__ = ("_body", "_days", "_ends", "clients")
+
+    def __init__(self, clients: list[list[Any]], cuts: list[list[int]], body: bytes) -> None:
+        # [id, stamp, future, window count, window unit, name, manager, errors]
+        self.clients = clients
+        self._days = [day for day, _ in cuts]  # each piece's last day
+        self._ends = [end for _, end in cuts]
+        self._body = body
+
+    def rows(self, last: int) -> list[list[Any]]:
+        """The rows due on or before the day ordinal ``last``, in order (and some after
+        it: the body is cut in pieces of about ``_DUE_CHUNK`` rows, a day in one)."""
+        if not self._ends:
+            return []
+        at = min(bisect.bisect_left(self._days, last), len(self._ends) - 1)
+        found: list[list[Any]] = json.loads(self._body[: self._ends[at]] + b"]")
+        return found
+
+
+def _future(entry: dict[str, Any]) -> tuple[bool, str | None]:
+    """(usable at all, ``DueIndex``'s ``future``) of an index entry: as ``read.scan``'s
+    ``_usable`` decides, the day of ``checked`` matters only when ``latest`` was after it."""
+    checked, latest = entry.get("checked"), entry.get("latest")
+    if latest is None:
+        return True, None
+    if not isinstance(checked, str) or not isinstance(latest, str):
+        return False, None
+    return True, (None if latest <= checked else checked)
+
+
+def _problems_ok(entry: dict[str, Any]) -> bool:
+    try:
+        [Problem(*p) for p in entry["problems"]]
+    except (KeyError, TypeError, ValueError):
+        return False
+    return True
+
+
 class ReadCache:
     """Per-client entries in an index file, with bulky parts in section files.
 
@@ -201,6 +261,7 @@ class ReadCache:
         self._dirty: set[str] = set()  # lazy sections to write
         self._settings: dict[str, Any] | None = None  # to write (keep_settings)
         self.changed = False
+        self.index_wanted = False  # write the due index even if no client changed
         self.refused = folder_problem(self.folder)
         self.usable = self.refused is None
 
@@ -257,6 +318,85 @@ class ReadCache:
         """Store casectl.yaml's checked reading (written by ``save``; the sections are
         rewritten only when a client changed)."""
         self._settings = settings
+
+    def due_index(self) -> DueIndex | None:
+        """``read-cache.due.idx`` (``DueIndex``), or None: none there, damaged (its
+        digest), or of another casectl or casectl.yaml (the key)."""
+        raw = self._read_bytes(DUE_NAME)
+        if raw is None:
+            return None
+        first = raw.find(b"\n")
+        second = raw.find(b"\n", first + 1)
+        if first < 0 or second < 0:
+            return None
+        rest = memoryview(raw)[first + 1 :]
+        if hashlib.blake2b(rest, digest_size=16).hexdigest().encode() != raw[:first]:
+            return None
+        try:
+            head = json.loads(raw[first + 1 : second])
+            if head["key"] != self.key:
+                return None
+            clients, cuts = head["clients"], head["cuts"]
+            if not isinstance(clients, list) or not isinstance(cuts, list):
+                return None
+            return DueIndex(clients, cuts, raw[second + 1 :])
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def _due_pieces(self) -> bytes:
+        """``read-cache.due.idx`` (``DueIndex``) from the index and the schedule
+        section: every client whose entry and schedule are intact, the others left out
+        (their rows are read from the section, or they are checked again). A schedule
+        put by this run is this casectl's own ``to_json``: only those read from the
+        section file are checked row by row."""
+        section = self._section_data("schedule")
+        order = schedule.ORDER
+        clients: list[list[Any]] = []
+        rows: list[list[Any]] = []  # [day, client's position, kind, what, ref]
+        keys: list[tuple[int, int, int, str]] = []  # (day, position, kind's order, what)
+        for cid in sorted(self.entries):
+            entry = self.entries[cid]
+            item = section.get(cid)
+            fresh = isinstance(item, _Encoded)
+            if isinstance(item, _Encoded):
+                item = item.value()
+            stamp = entry.get("stamp") if isinstance(entry, dict) else None
+            if (
+                type(stamp) is not str
+                or not isinstance(item, list)
+                or len(item) not in (2, 3)
+                or item[0] != stamp
+                or not _problems_ok(entry)
+            ):
+                continue
+            usable, future = _future(entry)
+            found = schedule.schedule_rows(item[1], checked=fresh) if usable else None
+            if found is None:
+                continue
+            at = len(clients)
+            window = [found.soon_count, found.soon_unit]
+            clients.append([cid, stamp, future, *window, found.name, found.manager, found.errors])
+            for kind, what, ref, due in found.rows:
+                rows.append([due, at, kind, what, ref])
+                keys.append((due, at, order[kind], what))
+        # due's order (the positions follow the ids); stable: a client's ties keep their
+        # schedule's order
+        ranked = sorted(range(len(rows)), key=keys.__getitem__)
+        texts: list[str] = []
+        cuts: list[list[int]] = []
+        end = start = 0
+        while start < len(ranked):
+            stop = min(start + _DUE_CHUNK, len(ranked))
+            while stop < len(ranked) and keys[ranked[stop]][0] == keys[ranked[stop - 1]][0]:
+                stop += 1  # a day's rows in one piece
+            text = json.dumps([rows[n] for n in ranked[start:stop]])[1:-1]
+            end += len(text) + 1  # "[" or ",", then the piece (ASCII: bytes = characters)
+            texts.append(text)
+            cuts.append([keys[ranked[stop - 1]][0], end])
+            start = stop
+        head = json.dumps({"key": self.key, "clients": clients, "cuts": cuts})
+        rest = (head + "\n[" + ",".join(texts) + "]").encode()
+        return hashlib.blake2b(rest, digest_size=16).hexdigest().encode() + b"\n" + rest
 
     def _section_data(self, name: str) -> dict[str, Any]:
         data = self._sections[name]
@@ -382,7 +522,8 @@ class ReadCache:
 
     def save(self) -> None:
         """Write atomically with owner-only permissions; failure only costs time."""
-        if not (self.changed or self._settings is not None) or not self.usable:
+        wanted = self.changed or self.index_wanted or self._settings is not None
+        if not wanted or not self.usable:
             return
         with contextlib.suppress(OSError):
             self._save()
@@ -399,6 +540,8 @@ class ReadCache:
                 data = json.dumps(payload, separators=(",", ":")).encode()
                 writes.write_private_at(folder, SETTINGS_NAME, data)
             if not self.changed:
+                if self.index_wanted:
+                    writes.write_private_at(folder, DUE_NAME, self._due_pieces())
                 return
             self._load_all_sections()
             # Sections first, index last: a crash in between leaves section entries whose
@@ -408,6 +551,7 @@ class ReadCache:
                     self._save_bin(folder, name)
                 writes.write_private_at(folder, self._section_path(name).name, self._pieces(name))
             writes.write_private_at(folder, FILE_NAME, self._pieces(None))
+            writes.write_private_at(folder, DUE_NAME, self._due_pieces())
         finally:
             os.close(folder)
 
