@@ -31,6 +31,7 @@ from casectl.core import dates
 from casectl.core.context import Env, RunContext, past
 from casectl.core.facts import (
     DETAIL_FIELDS,
+    STANDING,
     SUMMARY_FIELDS,
     CaseloadFacts,
     ClientFacts,
@@ -41,6 +42,7 @@ from casectl.core.problems import Problem
 from casectl.core.schedule import (
     ClientSchedule,
     DueItem,
+    ItemStatus,
     add,
     client_schedule,
     item_manager,
@@ -63,7 +65,6 @@ if TYPE_CHECKING:
 # Checking clients (records, pydantic, the as-of views, the worker pool) is imported by
 # the runs that check one: a warm read checks none and never loads that stack.
 
-STANDING = "standing"  # the key of ``Standing`` in a client's summary section
 PARALLEL_THRESHOLD = 200  # fewer clients to check than this: no worker processes
 CHUNK = 100  # clients per task of a worker
 
@@ -510,39 +511,23 @@ def _due_from_index(
 ) -> DueFound | bool:
     """``due_of`` from the due index; else whether the index is to be written (none
     there, or not usable) rather than not applying to this run."""
-    if past(ctx) is not None or not callable(ctx.settings):
-        return False  # an as-of view, or casectl.yaml's reading is still to be kept
-    root = ctx.root
-    clients_dir = root / "clients"
-    if clients_dir.is_symlink() or restricted_clients(root):
+    if not _index_applies(ctx):
         return False
-    index = ReadCache(root, ctx.config_bytes).due_index()
+    index = ReadCache(ctx.root, ctx.config_bytes).due_index()
     if index is None:
         return True
-    all_ids = layout.client_ids(root)
-    wanted = all_ids if only is None else sorted(set(only) & set(all_ids))
     clients = index.clients
     try:
-        position = {c[0]: n for n, c in enumerate(clients)}
-        if len(position) != len(clients) or not position.keys() <= set(all_ids):
+        split = _fresh(ctx, clients, only)
+        if split is None:
             return False  # a client gone since: scan prunes it, the index is written anew
-        today = ctx.today.isoformat()
-        base = os.fspath(clients_dir) + os.sep
-        names = records.CLIENT_FILES
+        fresh, stale = split
         last = [-1] * len(clients)  # each client's horizon (ordinal); -1: not from the index
         horizons: dict[tuple[int, str], int] = {}
         managers: list[str | None] = []
-        records_of_errors: list[DueItem] = []
-        stale: list[str] = []
-        for cid in wanted:
-            at = position.get(cid)
-            if at is None:
-                stale.append(cid)
-                continue
-            _, stamp, future, count, unit, name, manager, errors = clients[at]
-            if stamp_folder(base + cid, names) != stamp or not (future is None or future == today):
-                stale.append(cid)
-                continue
+        extra: list[DueItem] = []  # the record items, and the items of the stale clients
+        for at in fresh:
+            cid, _, _, count, unit, name, manager, errors = clients[at]
             window = (count, unit) if within is None else (within.count, within.unit)
             horizon = horizons.get(window)
             if horizon is None:
@@ -550,7 +535,7 @@ def _due_from_index(
             last[at] = horizon
             managers.append(manager)
             if errors:
-                records_of_errors.append(record_item(cid, name, manager, as_of))
+                extra.append(record_item(cid, name, manager, as_of))
         rows = index.rows(max(horizons.values(), default=0))
         day_of = date.fromordinal
         days: dict[int, date] = {}
@@ -562,25 +547,14 @@ def _due_from_index(
             day = days.get(due)
             if day is None:
                 day = days[due] = day_of(due)
-            cid, name, manager = clients[at][0], clients[at][5], clients[at][6]
-            if kind == "approval":
-                manager = item_manager(kind, ref, manager)
+            client = clients[at]
+            manager = client[6] if kind != "approval" else item_manager(kind, ref, client[6])
+            status: ItemStatus = "overdue" if due < ordinal else "due_soon"
             items.append(
-                DueItem(
-                    cid,
-                    name,
-                    manager,
-                    kind,
-                    what,
-                    day,
-                    "overdue" if due < ordinal else "due_soon",
-                    ordinal - due,
-                    ref,
-                )
+                DueItem(client[0], client[5], manager, kind, what, day, status, ordinal - due, ref)
             )
     except (TypeError, ValueError, IndexError, KeyError, OverflowError):
         return True  # not what the cache writes: scan as before, and write it anew
-    extra = records_of_errors
     if stale:
         state = scan(ctx, only=stale)
         more_managers, more = state.due_items(as_of, within)
@@ -588,7 +562,93 @@ def _due_from_index(
         extra += more
     if extra:
         items = sort_items(items + extra)
-    return DueFound(managers, items, [], len(wanted) - len(stale))
+    return DueFound(managers, items, [], len(fresh))
+
+
+class ListingsFound(NamedTuple):
+    """``listings_of``'s answer: every client as ``list`` shows it, in id order, the
+    locked restricted clients; ``indexed``: the clients from the cache's list index."""
+
+    listed: list[Listed]
+    locked: list[str]
+    indexed: int
+
+
+def listings_of(ctx: RunContext) -> ListingsFound:
+    """What ``scan(ctx).listings()`` gives, from the cache's list index for each client
+    whose stamp is the index's (``due_of``'s rules: the others are scanned and merged
+    in; without a usable index or where it does not apply, ``scan`` for all)."""
+    found = _listings_from_index(ctx)
+    if isinstance(found, ListingsFound):
+        return found
+    state = scan(ctx, index_wanted=found)
+    return ListingsFound(state.listings(), state.locked, 0)
+
+
+def _listings_from_index(ctx: RunContext) -> ListingsFound | bool:
+    if not _index_applies(ctx):
+        return False
+    clients = ReadCache(ctx.root, ctx.config_bytes).list_index()
+    if clients is None:
+        return True
+    try:
+        split = _fresh(ctx, clients, None)
+        if split is None:
+            return False
+        fresh, stale = split
+        from_row = Listed.from_row
+        listed = [from_row(clients[at][3:]) for at in fresh]
+    except (TypeError, ValueError, IndexError, KeyError):
+        return True
+    if stale:
+        listed = sorted(listed + scan(ctx, only=stale).listings(), key=_listed_id)
+    return ListingsFound(listed, [], len(fresh))
+
+
+def _listed_id(listed: Listed) -> str:
+    return listed.id
+
+
+def _index_applies(ctx: RunContext) -> bool:
+    """Whether the flat indexes of the read cache can answer this run: not an as-of
+    view (``--as-of`` in the past), casectl.yaml's reading from the cache (else the
+    full scan keeps it), no restricted clients (never cached), clients/ not a link."""
+    root = ctx.root
+    return (
+        past(ctx) is None
+        and callable(ctx.settings)
+        and not (root / "clients").is_symlink()
+        and not restricted_clients(root)
+    )
+
+
+def _fresh(
+    ctx: RunContext, clients: list[list[Any]], only: Iterable[str] | None
+) -> tuple[list[int], list[str]] | None:
+    """Of the clients wanted (``only``, else all), the positions in a flat index
+    (``clients``: ``[id, stamp, future, ...]``) of those whose folder's stamp is the
+    index's and whose entry is usable today (``_usable``), in id order, and the ids of
+    the others; None when the index has a client that is gone."""
+    all_ids = layout.client_ids(ctx.root)
+    wanted = all_ids if only is None else sorted(set(only) & set(all_ids))
+    position = {c[0]: n for n, c in enumerate(clients)}
+    if len(position) != len(clients) or not position.keys() <= set(all_ids):
+        return None
+    today = ctx.today.isoformat()
+    base = os.fspath(ctx.root / "clients") + os.sep
+    names = records.CLIENT_FILES
+    fresh: list[int] = []
+    stale: list[str] = []
+    for cid in wanted:
+        at = position.get(cid)
+        if at is not None:
+            client = clients[at]
+            future = client[2]
+            if stamp_folder(base + cid, names) == client[1] and (future is None or future == today):
+                fresh.append(at)
+                continue
+        stale.append(cid)
+    return fresh, stale
 
 
 def cache_parts(checked: _Checked) -> dict[str, Any]:

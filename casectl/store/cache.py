@@ -38,6 +38,8 @@ FILE_NAME = "read-cache.json"
 # Every client's due dates in one list, in ``due``'s order (``DueIndex``), rewritten
 # whenever the index is: a warm ``due`` reads it instead of the index and sections.
 DUE_NAME = "read-cache.due.idx"
+# Every client's row of ``list`` (``facts.Listed``), with its stamp: the same for ``list``.
+LIST_NAME = "read-cache.list.idx"
 # casectl.yaml's checked reading (its problems, fallbacks, zone and manager keys),
 # under the same key: a warm read does not check the file again (read.agency).
 SETTINGS_NAME = "read-cache.settings.json"
@@ -228,6 +230,12 @@ def _future(entry: dict[str, Any]) -> tuple[bool, str | None]:
     return True, (None if latest <= checked else checked)
 
 
+def _with_digest(head: dict[str, Any], body: bytes) -> bytes:
+    """A flat index's bytes: the digest of the rest, the head's JSON line, the body."""
+    rest = json.dumps(head).encode() + b"\n" + body
+    return hashlib.blake2b(rest, digest_size=16).hexdigest().encode() + b"\n" + rest
+
+
 def _problems_ok(entry: dict[str, Any]) -> bool:
     try:
         [Problem(*p) for p in entry["problems"]]
@@ -319,10 +327,11 @@ class ReadCache:
         rewritten only when a client changed)."""
         self._settings = settings
 
-    def due_index(self) -> DueIndex | None:
-        """``read-cache.due.idx`` (``DueIndex``), or None: none there, damaged (its
-        digest), or of another casectl or casectl.yaml (the key)."""
-        raw = self._read_bytes(DUE_NAME)
+    def _digested(self, name: str) -> tuple[dict[str, Any], bytes] | None:
+        """The first line (JSON, with ``clients``) and the rest of a flat index
+        (``DUE_NAME``, ``LIST_NAME``), or None: none there, damaged (not its digest), or
+        of another casectl or casectl.yaml (the key)."""
+        raw = self._read_bytes(name)
         if raw is None:
             return None
         first = raw.find(b"\n")
@@ -334,26 +343,37 @@ class ReadCache:
             return None
         try:
             head = json.loads(raw[first + 1 : second])
-            if head["key"] != self.key:
-                return None
-            clients, cuts = head["clients"], head["cuts"]
-            if not isinstance(clients, list) or not isinstance(cuts, list):
-                return None
-            return DueIndex(clients, cuts, raw[second + 1 :])
-        except (KeyError, TypeError, ValueError):
+        except ValueError:
+            return None
+        if (
+            not isinstance(head, dict)
+            or head.get("key") != self.key
+            or not isinstance(head.get("clients"), list)
+        ):
+            return None
+        return head, raw[second + 1 :]
+
+    def due_index(self) -> DueIndex | None:
+        """``read-cache.due.idx`` (``DueIndex``), or None (``_digested``)."""
+        found = self._digested(DUE_NAME)
+        if found is None or not isinstance(cuts := found[0].get("cuts"), list):
+            return None
+        try:
+            return DueIndex(found[0]["clients"], cuts, found[1])
+        except (TypeError, ValueError):
             return None
 
-    def _due_pieces(self) -> bytes:
-        """``read-cache.due.idx`` (``DueIndex``) from the index and the schedule
-        section: every client whose entry and schedule are intact, the others left out
-        (their rows are read from the section, or they are checked again). A schedule
-        put by this run is this casectl's own ``to_json``: only those read from the
-        section file are checked row by row."""
-        section = self._section_data("schedule")
-        order = schedule.ORDER
-        clients: list[list[Any]] = []
-        rows: list[list[Any]] = []  # [day, client's position, kind, what, ref]
-        keys: list[tuple[int, int, int, str]] = []  # (day, position, kind's order, what)
+    def list_index(self) -> list[list[Any]] | None:
+        """``read-cache.list.idx``: each client's ``[id, stamp, future, *row]`` (``future``
+        as in ``DueIndex``; ``row``: ``facts.Listed.to_row``), or None (``_digested``)."""
+        found = self._digested(LIST_NAME)
+        return None if found is None else found[0]["clients"]
+
+    def _in_use(self, name: str) -> Iterator[tuple[str, str, str | None, Any, bool]]:
+        """(id, stamp, future, value, put by this run) of each client, in id order, whose
+        index entry is intact and usable on some day and whose value in section
+        ``name`` has the entry's stamp: what the flat indexes are made of."""
+        section = self._section_data(name)
         for cid in sorted(self.entries):
             entry = self.entries[cid]
             item = section.get(cid)
@@ -370,7 +390,33 @@ class ReadCache:
             ):
                 continue
             usable, future = _future(entry)
-            found = schedule.schedule_rows(item[1], checked=fresh) if usable else None
+            if usable:
+                yield cid, stamp, future, item[1], fresh
+
+    def _list_pieces(self) -> bytes:
+        """``read-cache.list.idx`` (``list_index``) from the index and the facts'
+        summary section: every client whose summary is intact."""
+        clients: list[list[Any]] = []
+        for cid, stamp, future, summary, _ in self._in_use("facts"):
+            if not isinstance(summary, dict):
+                continue
+            listed = facts.Listed.from_summary(summary, summary.get(facts.STANDING))
+            if listed is not None:
+                clients.append([cid, stamp, future, *listed.to_row()])
+        return _with_digest({"key": self.key, "clients": clients}, b"")
+
+    def _due_pieces(self) -> bytes:
+        """``read-cache.due.idx`` (``DueIndex``) from the index and the schedule
+        section: every client whose entry and schedule are intact, the others left out
+        (their rows are read from the section, or they are checked again). A schedule
+        put by this run is this casectl's own ``to_json``: only those read from the
+        section file are checked row by row."""
+        order = schedule.ORDER
+        clients: list[list[Any]] = []
+        rows: list[list[Any]] = []  # [day, client's position, kind, what, ref]
+        keys: list[tuple[int, int, int, str]] = []  # (day, position, kind's order, what)
+        for cid, stamp, future, data, fresh in self._in_use("schedule"):
+            found = schedule.schedule_rows(data, checked=fresh)
             if found is None:
                 continue
             at = len(clients)
@@ -394,9 +440,8 @@ class ReadCache:
             texts.append(text)
             cuts.append([keys[ranked[stop - 1]][0], end])
             start = stop
-        head = json.dumps({"key": self.key, "clients": clients, "cuts": cuts})
-        rest = (head + "\n[" + ",".join(texts) + "]").encode()
-        return hashlib.blake2b(rest, digest_size=16).hexdigest().encode() + b"\n" + rest
+        body = ("[" + ",".join(texts) + "]").encode()
+        return _with_digest({"key": self.key, "clients": clients, "cuts": cuts}, body)
 
     def _section_data(self, name: str) -> dict[str, Any]:
         data = self._sections[name]
@@ -541,7 +586,7 @@ class ReadCache:
                 writes.write_private_at(folder, SETTINGS_NAME, data)
             if not self.changed:
                 if self.index_wanted:
-                    writes.write_private_at(folder, DUE_NAME, self._due_pieces())
+                    self._save_indexes(folder)
                 return
             self._load_all_sections()
             # Sections first, index last: a crash in between leaves section entries whose
@@ -551,9 +596,15 @@ class ReadCache:
                     self._save_bin(folder, name)
                 writes.write_private_at(folder, self._section_path(name).name, self._pieces(name))
             writes.write_private_at(folder, FILE_NAME, self._pieces(None))
-            writes.write_private_at(folder, DUE_NAME, self._due_pieces())
+            self._save_indexes(folder)
         finally:
             os.close(folder)
+
+    def _save_indexes(self, folder: int) -> None:
+        """The flat indexes, after the index: each is checked against the stamps of the
+        folders when read, never against the index."""
+        writes.write_private_at(folder, DUE_NAME, self._due_pieces())
+        writes.write_private_at(folder, LIST_NAME, self._list_pieces())
 
     def _save_bin(self, folder: int, name: str) -> None:
         """The section's .bin file anew, streamed: each entry's bytes from the old file

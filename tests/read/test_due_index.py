@@ -1,7 +1,8 @@
-"""The read cache's due index (``read-cache.due.idx``, ``store.cache.DueIndex``): a warm
-``due`` takes every unchanged client's items from it, and its answer is always the one
-the records give (a cold run), whatever happened to the index: a client changed since,
-damage, an index of another run or of another day, every option of ``due``."""
+"""The read cache's flat indexes: a warm ``due`` takes every unchanged client's items
+from the due index (``read-cache.due.idx``, ``store.cache.DueIndex``), a warm ``list``
+its rows from the list index (``read-cache.list.idx``), and the answer is always the
+one the records give (a cold run), whatever happened to the index: a client changed
+since, damage, an index of another run or of another day, every option."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 
 from casectl.read.agency import open_agency
-from casectl.read.scan import DueFound, due_of
+from casectl.read.scan import DueFound, ListingsFound, due_of, listings_of
 from casectl.store import cache
 from tests.builders import cli, due_index_agency, rewrite_due_index
 
@@ -181,6 +182,73 @@ def test_rows_beyond_the_horizon_are_left_in_the_file(
 def test_validate_and_due_write_the_same_index(agency: Path) -> None:
     assert cli("-C", agency, "validate").exit_code == 1  # eve's plan
     by_validate = (agency / INDEX).read_bytes()
-    shutil.rmtree(agency / ".casectl")
+    shutil.rmtree(agency / ".casectl", ignore_errors=True)
     _due(agency)
     assert (agency / INDEX).read_bytes() == by_validate
+
+
+# ------------------------------------------------------------------ the list index
+
+LIST_INDEX = Path(".casectl") / "read-cache.list.idx"
+
+
+def _list(root: Path, *args: str) -> str:
+    done = cli("-C", root, "list", *args)
+    assert done.exit_code == 0, done.stderr
+    return done.stdout
+
+
+def _listed(root: Path) -> ListingsFound:
+    return listings_of(open_agency(root))
+
+
+LIST_RUNS: list[tuple[str, ...]] = [
+    (),
+    ("--format", "json"),
+    ("--status", "active", "--manager", "jdoe"),
+    ("--as-of", "2026-06-01", "--format", "json"),
+]
+
+
+@pytest.mark.parametrize("args", LIST_RUNS, ids=lambda args: " ".join(args) or "plain")
+def test_a_warm_list_takes_every_client_from_its_index(agency: Path, args: tuple[str, ...]) -> None:
+    shutil.rmtree(agency / ".casectl", ignore_errors=True)
+    cold = _list(agency, *args)
+    _list(agency)  # (an as-of view is never cached: today's run fills the cache)
+    assert (agency / LIST_INDEX).is_file()
+    assert _listed(agency).indexed == CLIENTS
+    assert _list(agency, *args) == cold
+    assert "(records have errors)" in _list(agency)  # eve: listed from the index too
+
+
+def test_a_listed_client_changed_since_is_read_again(agency: Path) -> None:
+    _list(agency)
+    client = agency / "clients" / "cal" / "client.yaml"
+    client.write_text(client.read_text().replace("Cal Test", "Cal Changed"))
+    found = _listed(agency)
+    assert found.indexed == CLIENTS - 1
+    assert [f.id for f in found.listed] == sorted(f.id for f in found.listed)
+    assert "Cal Changed" in [f.name for f in found.listed]
+    assert _listed(agency).indexed == CLIENTS  # written anew by the run before
+    expected = _list(agency, "--format", "json")
+    shutil.rmtree(agency / ".casectl", ignore_errors=True)
+    assert _list(agency, "--format", "json") == expected
+
+
+def test_a_damaged_or_foreign_list_index_is_not_read(agency: Path, tmp_path: Path) -> None:
+    shutil.rmtree(agency / ".casectl", ignore_errors=True)
+    expected = _list(agency, "--format", "json")
+    path = agency / LIST_INDEX
+    data = path.read_bytes()
+    for broken in (data.replace(b"Ana Test", b"Ana Tost"), data[:-9], b"x\n{}\n"):
+        path.write_bytes(broken)
+        assert _listed(agency).indexed == 0
+        assert path.read_bytes() == data  # written anew
+        path.write_bytes(broken)
+        assert _list(agency, "--format", "json") == expected
+    other = due_index_agency(tmp_path / "other")
+    _list(other)
+    shutil.copy(other / LIST_INDEX, path)  # the same clients, other folders
+    assert _listed(agency).indexed == 0
+    shutil.copy(other / LIST_INDEX, path)
+    assert _list(agency, "--format", "json") == expected
