@@ -1205,12 +1205,13 @@ managers:
 def due_index_agency(root: Path) -> Path:
     """The four clients of ``monitored_agency``, two more with the same files (ties of
     day, kind and what between clients), one whose plan has errors (a ``record``
-    item), and plan approvals waiting for two supervisors (items of theirs, whoever
+    item), one whose client.yaml has another id than its folder (``zed``), and plan
+    approvals waiting for two supervisors (items of theirs, whoever
     the client's manager): every kind of row the due index holds."""
     ana = {"client.yaml": ANA_CLIENT, "plan.yaml": ANA_PLAN, "log.yaml": ANA_LOG}
     clients: dict[str, Mapping[str, str | None]] = {
         "ana": client_files("ana", **ana),
-        "ana2": client_files("ana2", **{**ana, "client.yaml": ANA_CLIENT.replace("ana", "ana2")}),
+        "ana2": client_files("ana2", **{**ana, "client.yaml": ANA_CLIENT.replace("id: ana", "id: ana2")}),
         "ben": {
             "client.yaml": BEN_CLIENT,
             "assessment.yaml": "assessments: []\n",
@@ -1221,6 +1222,9 @@ def due_index_agency(root: Path) -> Path:
         "dee": client_files("dee", **{"client.yaml": DEE_CLIENT}),
         "eve": client_files("eve", **{"plan.yaml": "goals: {not: a list}\n"}),
         "rc-0001": client_files("rc-0001"),
+        # a client.yaml whose id is not its folder's: its items are under its id ("aab",
+        # first in due's order), its place in list's under its folder ("zed", last)
+        "zed": client_files("aab", **{"client.yaml": CLIENT.format(id="aab")}),
     }
     make_agency(root, clients, DUE_INDEX_YAML)
     for cid in ("ana", "rc-0001"):

@@ -329,6 +329,8 @@ def check_kinds(kinds: Sequence[str]) -> None:
 
 def check_clients(root: Path, clients: Sequence[str]) -> list[str]:
     """The --client ids, each a well-formed id with a folder under clients/."""
+    if not clients:
+        return []  # (clients/ is listed by the scan: not twice)
     existing = set(layout.client_ids(root))
     for cid in clients:
         layout.check_client_id(cid)

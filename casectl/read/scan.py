@@ -17,6 +17,7 @@ not, their files are ciphertext, which is neither read nor checked: such a clien
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import functools
 import gc
@@ -40,6 +41,7 @@ from casectl.core.facts import (
 )
 from casectl.core.problems import Problem
 from casectl.core.schedule import (
+    KINDS,
     ClientSchedule,
     DueItem,
     ItemStatus,
@@ -51,6 +53,7 @@ from casectl.core.schedule import (
     record_item,
     retention_period,
     sort_items,
+    sort_key,
 )
 from casectl.read.agency import loaded_cache, refuse_link
 from casectl.store import layout, records
@@ -187,13 +190,17 @@ class AgencyState:
 
     def listings(self) -> list[Listed]:
         """Every client as ``list`` shows it (``Listed``: summary values and standing)."""
+        return [found for _, found in self.listings_by_folder()]
+
+    def listings_by_folder(self) -> list[tuple[str, Listed]]:
+        """``listings``, each with its client's folder name."""
         out = []
         for c in self.clients:
             found = c.listing()
             if found is None:  # the cache's copy was damaged: check the client again
                 found = _recheck(self.ctx, c.id).listing()
             if found is not None:
-                out.append(found)
+                out.append((c.id, found))
         return out
 
     def caseload(self) -> list[CaseloadRow]:
@@ -525,9 +532,9 @@ def _due_from_index(
         last = [-1] * len(clients)  # each client's horizon (ordinal); -1: not from the index
         horizons: dict[tuple[int, str], int] = {}
         managers: list[str | None] = []
-        extra: list[DueItem] = []  # the record items, and the items of the stale clients
+        errors_items: list[DueItem] = []  # the record items of the clients with errors
         for at in fresh:
-            cid, _, _, count, unit, name, manager, errors = clients[at]
+            _, _, _, count, unit, cid, name, manager, errors = clients[at]
             window = (count, unit) if within is None else (within.count, within.unit)
             horizon = horizons.get(window)
             if horizon is None:
@@ -535,33 +542,36 @@ def _due_from_index(
             last[at] = horizon
             managers.append(manager)
             if errors:
-                extra.append(record_item(cid, name, manager, as_of))
+                errors_items.append(record_item(cid, name, manager, as_of))
         rows = index.rows(max(horizons.values(), default=0))
         day_of = date.fromordinal
         days: dict[int, date] = {}
         ordinal = as_of.toordinal()
         items: list[DueItem] = []
-        for due, at, kind, what, ref in rows:
+        kinds = KINDS
+        for due, at, place, what, ref in rows:
             if due > last[at]:
                 continue
             day = days.get(due)
             if day is None:
                 day = days[due] = day_of(due)
-            client = clients[at]
-            manager = client[6] if kind != "approval" else item_manager(kind, ref, client[6])
+            _, _, _, _, _, cid, name, manager, _ = clients[at]
+            kind = kinds[place]
+            if ref is None:
+                ref = f"{cid}/{kind}"
+            if kind == "approval":
+                manager = item_manager(kind, ref, manager)
             status: ItemStatus = "overdue" if due < ordinal else "due_soon"
-            items.append(
-                DueItem(client[0], client[5], manager, kind, what, day, status, ordinal - due, ref)
-            )
+            items.append(DueItem(cid, name, manager, kind, what, day, status, ordinal - due, ref))
     except (TypeError, ValueError, IndexError, KeyError, OverflowError):
         return True  # not what the cache writes: scan as before, and write it anew
+    for item in errors_items:  # (few: each in its place, after any equal one)
+        bisect.insort_right(items, item, key=sort_key)
     if stale:
         state = scan(ctx, only=stale)
         more_managers, more = state.due_items(as_of, within)
         managers += more_managers
-        extra += more
-    if extra:
-        items = sort_items(items + extra)
+        items = sort_items(items + more)
     return DueFound(managers, items, [], len(fresh))
 
 
@@ -600,13 +610,15 @@ def _listings_from_index(ctx: RunContext) -> ListingsFound | bool:
         listed = [from_row(clients[at][3:]) for at in fresh]
     except (TypeError, ValueError, IndexError, KeyError):
         return True
-    if stale:
-        listed = sorted(listed + scan(ctx, only=stale).listings(), key=_listed_id)
+    if stale:  # in the folders' order, as scan lists them
+        by_folder = [(clients[at][0], found) for at, found in zip(fresh, listed, strict=True)]
+        by_folder += scan(ctx, only=stale).listings_by_folder()
+        listed = [found for _, found in sorted(by_folder, key=_folder)]
     return ListingsFound(listed, [], len(fresh))
 
 
-def _listed_id(listed: Listed) -> str:
-    return listed.id
+def _folder(pair: tuple[str, Listed]) -> str:
+    return pair[0]
 
 
 def _index_applies(ctx: RunContext) -> bool:

@@ -188,12 +188,14 @@ _DUE_CHUNK = 1000  # rows per piece of the due index's body (``DueIndex.rows``)
 
 class DueIndex:
     """``read-cache.due.idx`` as read back (``ReadCache.due_index``): each client's
-    stamp, whether its entry is usable on another day (``future``: the day it was
-    checked when a date it was checked against was then in the future, else None),
-    due-soon window, name, manager and errors; then every due date of every client,
+    folder, stamp, whether its entry is usable on another day (``future``: the day it
+    was checked when a date it was checked against was then in the future, else None),
+    due-soon window (count, unit), id, name, manager and errors, as its schedule has
+    them; then every due date of every client,
     sorted as ``due`` prints them (day, client, kind's order, what; a client's ties in
-    its schedule's order), as rows ``[day ordinal, client's position, kind, what,
-    ref]``, of which only the pieces up to a day are decoded (``rows``).
+    its schedule's order), as rows ``[day ordinal, client's position, kind's place in
+    ``schedule.KINDS``, what, ref]`` (ref null when it is ``<id>/<kind>``), of which
+    only the pieces up to a day are decoded (``rows``).
 
     The file is its digest, a line of JSON (the key, the clients, each piece's last
     day and end in the body) and the body: a file that does not match its digest or the
@@ -203,7 +205,7 @@ class DueIndex:
     __slots__ = ("_body", "_days", "_ends", "clients")
 
     def __init__(self, clients: list[list[Any]], cuts: list[list[int]], body: bytes) -> None:
-        # [id, stamp, future, window count, window unit, name, manager, errors]
+        # [folder, stamp, future, window count, window unit, id, name, manager, errors]
         self.clients = clients
         self._days = [day for day, _ in cuts]  # each piece's last day
         self._ends = [end for _, end in cuts]
@@ -413,20 +415,23 @@ class ReadCache:
         section file are checked row by row."""
         order = schedule.ORDER
         clients: list[list[Any]] = []
-        rows: list[list[Any]] = []  # [day, client's position, kind, what, ref]
-        keys: list[tuple[int, int, int, str]] = []  # (day, position, kind's order, what)
+        rows: list[list[Any]] = []  # [day, client's position, kind's order, what, ref]
+        keys: list[tuple[int, str, int, str]] = []  # (day, id, kind's order, what)
         for cid, stamp, future, data, fresh in self._in_use("schedule"):
             found = schedule.schedule_rows(data, checked=fresh)
             if found is None:
                 continue
             at = len(clients)
+            who = found.client  # the items' client: client.yaml's id, as the folder's or not
             window = [found.soon_count, found.soon_unit]
-            clients.append([cid, stamp, future, *window, found.name, found.manager, found.errors])
+            clients.append([cid, stamp, future, *window, who, found.name, found.manager])
+            clients[-1].append(found.errors)
             for kind, what, ref, due in found.rows:
-                rows.append([due, at, kind, what, ref])
-                keys.append((due, at, order[kind], what))
-        # due's order (the positions follow the ids); stable: a client's ties keep their
-        # schedule's order
+                place = order[kind]
+                rows.append([due, at, place, what, None if ref == f"{who}/{kind}" else ref])
+                keys.append((due, who, place, what))
+        # due's order (``schedule.sort_items``), stable as it is: ties keep the folders'
+        # order, a client's its schedule's
         ranked = sorted(range(len(rows)), key=keys.__getitem__)
         texts: list[str] = []
         cuts: list[list[int]] = []

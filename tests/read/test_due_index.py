@@ -20,7 +20,7 @@ from casectl.store import cache
 from tests.builders import cli, due_index_agency, rewrite_due_index
 
 INDEX = Path(".casectl") / "read-cache.due.idx"
-CLIENTS = 7
+CLIENTS = 8
 
 # as-of days: today (none), ahead (the index's case), in the past (an as-of view)
 RUNS: list[tuple[str, ...]] = [
@@ -71,6 +71,8 @@ def test_a_warm_due_takes_every_client_from_the_index(agency: Path) -> None:
     # the index holds what the JSON shows: approvals, ties, the record item
     for expected in ('"kind": "approval"', '"manager": "dana"', '"kind": "record"', '"ana2"'):
         assert expected in cold
+    shown = [i["client"] for i in json.loads(cold)]
+    assert "aab" in shown and "zed" not in shown  # zed's client.yaml: its id, not its folder
 
 
 @pytest.mark.parametrize("args", RUNS, ids=lambda args: " ".join(args) or "today")
@@ -227,11 +229,13 @@ def test_a_listed_client_changed_since_is_read_again(agency: Path) -> None:
     client.write_text(client.read_text().replace("Cal Test", "Cal Changed"))
     found = _listed(agency)
     assert found.indexed == CLIENTS - 1
-    assert [f.id for f in found.listed] == sorted(f.id for f in found.listed)
     assert "Cal Changed" in [f.name for f in found.listed]
     assert _listed(agency).indexed == CLIENTS  # written anew by the run before
     expected = _list(agency, "--format", "json")
     shutil.rmtree(agency / ".casectl", ignore_errors=True)
+    cold = _listed(agency)
+    assert cold.indexed == 0
+    assert found.listed == cold.listed  # merged in the folders' order (zed's "aab" last)
     assert _list(agency, "--format", "json") == expected
 
 
