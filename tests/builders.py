@@ -1209,9 +1209,10 @@ def due_index_agency(root: Path) -> Path:
     approvals waiting for two supervisors (items of theirs, whoever
     the client's manager): every kind of row the due index holds."""
     ana = {"client.yaml": ANA_CLIENT, "plan.yaml": ANA_PLAN, "log.yaml": ANA_LOG}
+    ana2 = {**ana, "client.yaml": ANA_CLIENT.replace("id: ana", "id: ana2")}
     clients: dict[str, Mapping[str, str | None]] = {
         "ana": client_files("ana", **ana),
-        "ana2": client_files("ana2", **{**ana, "client.yaml": ANA_CLIENT.replace("id: ana", "id: ana2")}),
+        "ana2": client_files("ana2", **ana2),
         "ben": {
             "client.yaml": BEN_CLIENT,
             "assessment.yaml": "assessments: []\n",
