@@ -397,8 +397,8 @@ def scan(
 
     ``derive=False`` (validate): the command needs problems only, so the facts and
     due dates of a client checked now are computed only to be cached (``use_cache``).
-    ``index_wanted``: the cache's due index is written even if no client changed
-    (``due_of`` found it missing or unusable).
+    ``index_wanted``: the cache's flat indexes (due, list) are written even if no
+    client changed (``due_of`` or ``listings_of`` found one missing or unusable).
     """
     root = ctx.root
     state = AgencyState(ctx)
@@ -576,8 +576,9 @@ def _due_from_index(
 
 
 class ListingsFound(NamedTuple):
-    """``listings_of``'s answer: every client as ``list`` shows it, in id order, the
-    locked restricted clients; ``indexed``: the clients from the cache's list index."""
+    """``listings_of``'s answer: every client as ``list`` shows it, in the order of their
+    folders, the locked restricted clients; ``indexed``: the clients from the cache's
+    list index (the others were scanned)."""
 
     listed: list[Listed]
     locked: list[str]
@@ -638,9 +639,9 @@ def _fresh(
     ctx: RunContext, clients: list[list[Any]], only: Iterable[str] | None
 ) -> tuple[list[int], list[str]] | None:
     """Of the clients wanted (``only``, else all), the positions in a flat index
-    (``clients``: ``[id, stamp, future, ...]``) of those whose folder's stamp is the
-    index's and whose entry is usable today (``_usable``), in id order, and the ids of
-    the others; None when the index has a client that is gone."""
+    (``clients``: ``[folder, stamp, future, ...]``) of those whose folder's stamp is the
+    index's and whose entry is usable today (``_usable``), in the folders' order, and
+    the folders of the others; None when the index has a client that is gone."""
     all_ids = layout.client_ids(ctx.root)
     wanted = all_ids if only is None else sorted(set(only) & set(all_ids))
     position = {c[0]: n for n, c in enumerate(clients)}

@@ -271,7 +271,7 @@ class ReadCache:
         self._dirty: set[str] = set()  # lazy sections to write
         self._settings: dict[str, Any] | None = None  # to write (keep_settings)
         self.changed = False
-        self.index_wanted = False  # write the due index even if no client changed
+        self.index_wanted = False  # write the flat indexes even if no client changed
         self.refused = folder_problem(self.folder)
         self.usable = self.refused is None
 
@@ -366,7 +366,7 @@ class ReadCache:
             return None
 
     def list_index(self) -> list[list[Any]] | None:
-        """``read-cache.list.idx``: each client's ``[id, stamp, future, *row]`` (``future``
+        """``read-cache.list.idx``: each client's ``[folder, stamp, future, *row]`` (``future``
         as in ``DueIndex``; ``row``: ``facts.Listed.to_row``), or None (``_digested``)."""
         found = self._digested(LIST_NAME)
         return None if found is None else found[0]["clients"]
