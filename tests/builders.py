@@ -1185,3 +1185,65 @@ def retention_agency(root: Path, agency_yaml: str = RETENTION_YAML) -> Path:
         },
         agency_yaml=agency_yaml,
     )
+
+
+# -------------------------------- the due index (read cache, ``read-cache.due.idx``)
+
+DUE_INDEX_YAML = """\
+format: 2
+agency: Test Agency
+timezone: America/Chicago
+approvals: [plan, closure]
+managers:
+  jdoe: {name: Jane Doe, email: jane.doe@example.org}
+  mkim: Min Kim
+  dana: {name: Dana Ruiz, email: dana@example.org, role: supervisor}
+  sam: {name: Sam Roe, email: sam@example.org, role: supervisor}
+"""
+
+
+def due_index_agency(root: Path) -> Path:
+    """The four clients of ``monitored_agency``, two more with the same files (ties of
+    day, kind and what between clients), one whose plan has errors (a ``record``
+    item), one whose client.yaml has another id than its folder (``zed``), and plan
+    approvals waiting for two supervisors (items of theirs, whoever
+    the client's manager): every kind of row the due index holds."""
+    ana = {"client.yaml": ANA_CLIENT, "plan.yaml": ANA_PLAN, "log.yaml": ANA_LOG}
+    ana2 = {**ana, "client.yaml": ANA_CLIENT.replace("id: ana", "id: ana2")}
+    clients: dict[str, Mapping[str, str | None]] = {
+        "ana": client_files("ana", **ana),
+        "ana2": client_files("ana2", **ana2),
+        "ben": {
+            "client.yaml": BEN_CLIENT,
+            "assessment.yaml": "assessments: []\n",
+            "plan.yaml": "goals: []\n",
+            "log.yaml": "[]\n",
+        },
+        "cal": client_files("cal", **{"client.yaml": CAL_CLIENT, "log.yaml": CAL_LOG}),
+        "dee": client_files("dee", **{"client.yaml": DEE_CLIENT}),
+        "eve": client_files("eve", **{"plan.yaml": "goals: {not: a list}\n"}),
+        "rc-0001": client_files("rc-0001"),
+        # a client.yaml whose id is not its folder's: its items are under its id ("aab",
+        # first in due's order), its place in list's under its folder ("zed", last)
+        "zed": client_files("aab", **{"client.yaml": CLIENT.format(id="aab")}),
+    }
+    make_agency(root, clients, DUE_INDEX_YAML)
+    for cid in ("ana", "rc-0001"):
+        done = cli("-C", root, "submit", cid, "plan")
+        assert done.exit_code == 0, done.stderr
+    return root
+
+
+def rewrite_due_index(root: Path, change: Any) -> None:
+    """Rewrite the agency's due index through ``change(head, rows)`` (the decoded first
+    line and body, changed in place), with a digest that matches: an index as a
+    casectl run could have written it (another run's, or of another day)."""
+    import hashlib
+
+    path = root / ".casectl" / "read-cache.due.idx"
+    _, head_line, body = path.read_bytes().split(b"\n", 2)
+    head, rows = json.loads(head_line), json.loads(body)
+    change(head, rows)
+    head["cuts"] = [[max((r[0] for r in rows), default=0), len(json.dumps(rows)) - 1]]
+    rest = (json.dumps(head) + "\n" + json.dumps(rows)).encode()
+    path.write_bytes(hashlib.blake2b(rest, digest_size=16).hexdigest().encode() + b"\n" + rest)

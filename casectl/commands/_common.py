@@ -18,7 +18,7 @@ from casectl.core.values import CLIENT_ID_RE, MAX_YEAR, MIN_YEAR, too_long
 from casectl.errors import CasectlError, UnknownClientError
 from casectl.present.problems import problem_line
 from casectl.read.agency import open_agency
-from casectl.read.scan import gc_paused, scan
+from casectl.read.scan import due_of, gc_paused, scan
 from casectl.store import layout, restricted, writes
 
 if TYPE_CHECKING:
@@ -279,19 +279,17 @@ def gather_due(
     ctx = agency_context(directory, as_of, out=out)
     check_manager_option(ctx, manager)
     wanted = check_clients(ctx.root, clients)
-    state = scan(ctx, only=wanted or None)
-    managers, items = state.due_items(ctx.as_of, window)
+    managers, items, locked, _ = due_of(ctx, wanted or None, ctx.as_of, window)
     if not wanted:  # with --client, the clients read are not all the managers' clients
         check_manager_option(ctx, manager, managers)
     if manager is not None:  # an approval item is the supervisor's, whoever the manager
         items = [i for i in items if i.manager == manager]
     if kinds:
         items = [i for i in items if i.kind in kinds]
-    items = schedule.sort_items(items)
     if redact:  # reads the client.yaml of each client with items: collect as usual
         with gc_paused(False):
             items = redact_due(ctx.root, items)
-    return Gathered(ctx, items, window, state.locked)
+    return Gathered(ctx, items, window, locked)
 
 
 def redact_due(root: Path, items: Sequence[DueItem]) -> list[DueItem]:
@@ -331,6 +329,8 @@ def check_kinds(kinds: Sequence[str]) -> None:
 
 def check_clients(root: Path, clients: Sequence[str]) -> list[str]:
     """The --client ids, each a well-formed id with a folder under clients/."""
+    if not clients:
+        return []  # (clients/ is listed by the scan: not twice)
     existing = set(layout.client_ids(root))
     for cid in clients:
         layout.check_client_id(cid)

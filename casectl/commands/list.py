@@ -12,7 +12,7 @@ from casectl.core.values import STATUSES
 from casectl.errors import CasectlError
 from casectl.present import formats
 from casectl.present.output import Output
-from casectl.read.scan import scan, warm_read
+from casectl.read.scan import listings_of, warm_read
 
 
 @warm_read
@@ -32,8 +32,8 @@ def run(
     ctx = agency_context(directory, as_of, out=out)
     check_manager_option(ctx, manager)
     # the summary and its Standing (stage, open flags, tasks and referrals): no detail
-    state = scan(ctx)
-    listings = state.listings()
+    found = listings_of(ctx)
+    listings = found.listed
     check_manager_option(ctx, manager, (f.manager for f in listings))
     rows: list[dict[str, Any]] = []
     for f in listings:
@@ -62,7 +62,7 @@ def run(
             }
         )
     formats.LIST.write(fmt, out, formats.ListView(rows))
-    say_locked(out, state.locked, on_stdout=formats.LIST.for_people(fmt))
+    say_locked(out, found.locked, on_stdout=formats.LIST.for_people(fmt))
     return 0
 
 

@@ -218,6 +218,9 @@ class ClientFacts:
             return None
 
 
+STANDING = "standing"  # the key of ``Standing`` in a client's summary (the read cache)
+
+
 class Standing(NamedTuple):
     """What ``list`` shows of a client beyond the facts' summary, derived from the whole
     facts (goals, sign-offs, flags, tasks, referrals). The cache keeps it with the
@@ -447,6 +450,28 @@ class Listed(NamedTuple):
             facts.note_count,
             facts.errors,
             Standing.of(facts),
+        )
+
+    def to_row(self) -> list[Any]:
+        """Its values as a JSON list (``from_row``): the read cache's list index."""
+        return [*self[:9], *self.standing.to_json()]
+
+    @classmethod
+    def from_row(cls, row: list[Any]) -> Listed:
+        """Inverse of :meth:`to_row` (a row the cache wrote: not checked again)."""
+        cid, name, status, manager, program, opened, last, notes, errors, *standing = row
+        stage, flags, tasks, referrals = standing
+        return cls(
+            cid,
+            name,
+            status,
+            manager,
+            program,
+            opened,
+            last,
+            notes,
+            errors,
+            Standing(stage, tuple(flags), tasks, referrals),
         )
 
     @classmethod

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from casectl.core import dates
 from casectl.core.facts import ClientFacts
@@ -240,8 +240,7 @@ RULES: dict[Kind, Rule] = {
 KINDS: tuple[Kind, ...] = (*RULES, "record")
 # The order of kinds among items due the same day for the same client: by name, as the
 # contract sorts `due --format json` ("by date, client, kind, then what").
-KIND_ORDER: dict[str, int] = {kind: i for i, kind in enumerate(sorted(KINDS))}
-_ORDER = KIND_ORDER
+ORDER: dict[str, int] = {kind: i for i, kind in enumerate(sorted(KINDS))}
 _KIND_SET = frozenset(KINDS)
 _UNITS = frozenset({"days", "weeks", "months", "years"})
 
@@ -364,17 +363,25 @@ def items_from_schedule(
     return _items(plan.client, plan.name, plan.manager, found, plan.errors, as_of)
 
 
-def items_from_json(
-    data: Any, as_of: date, within: dates.Duration | None = None
-) -> tuple[str | None, list[DueItem]] | None:
-    """The client's manager and what ``items_from_schedule`` gives for the schedule
-    ``ClientSchedule.from_json(data)``, without building it: the cached rows (due days
-    as ordinals) are filtered by the horizon before any ``date`` is made (``due`` at
-    10,000 clients). None when ``data`` is not what ``to_json`` wrote (every row is
-    checked, within the horizon or not)."""
+class ScheduleRows(NamedTuple):
+    """A cached schedule (``ClientSchedule.to_json``) checked whole, its due days left as
+    ordinals: what ``items_from_json`` and the read cache's due index are made from."""
+
+    client: str
+    name: str | None
+    manager: str | None
+    soon_count: int  # the due-soon window
+    soon_unit: str
+    errors: bool
+    rows: list[tuple[Kind, str, str, int]]  # (kind, what, ref, due ordinal)
+
+
+def schedule_rows(data: Any, checked: bool = False) -> ScheduleRows | None:
+    """``data`` checked to be what ``ClientSchedule.to_json`` writes (every row, however
+    far away); None when it is not (a damaged or foreign cache entry). ``checked``:
+    ``data`` is this very run's ``to_json`` (its rows are taken as they are)."""
     try:
         count, unit = data["due_soon"]
-        rows = data["dates"]
         client, name, manager = data["client"], data["name"], data["manager"]
         errors = data["errors"]
         if (
@@ -386,11 +393,12 @@ def items_from_json(
             or not (manager is None or type(manager) is str)
         ):
             return None
-        window = within if within is not None else dates.Duration(count, unit)
-        last = add(as_of, window).toordinal()
-        day, kinds = date.fromordinal, _KIND_SET
-        found: list[DueDate] = []
-        for kind, what, ref, due in rows:
+        if checked:
+            rows = [(kind, what, ref, due) for kind, what, ref, due in data["dates"]]
+            return ScheduleRows(client, name, manager, count, unit, errors, rows)
+        kinds = _KIND_SET
+        rows = []
+        for kind, what, ref, due in data["dates"]:
             if (
                 kind not in kinds
                 or type(due) is not int
@@ -399,11 +407,31 @@ def items_from_json(
                 or type(ref) is not str
             ):
                 return None
-            if due <= last:
-                found.append((kind, what, ref, day(due)))
-    except (KeyError, TypeError, ValueError, OverflowError):
+            rows.append((kind, what, ref, due))
+    except (KeyError, TypeError, ValueError):
         return None
-    return manager, _items(client, name, manager, found, errors, as_of)
+    return ScheduleRows(client, name, manager, count, unit, errors, rows)
+
+
+def items_from_json(
+    data: Any, as_of: date, within: dates.Duration | None = None
+) -> tuple[str | None, list[DueItem]] | None:
+    """The client's manager and what ``items_from_schedule`` gives for the schedule
+    ``ClientSchedule.from_json(data)``, without building it: the cached rows (due days
+    as ordinals) are filtered by the horizon before any ``date`` is made. None when
+    ``data`` is not what ``to_json`` wrote (``schedule_rows``: every row is checked,
+    within the horizon or not)."""
+    found = schedule_rows(data)
+    if found is None:
+        return None
+    try:
+        window = within if within is not None else dates.Duration(found.soon_count, found.soon_unit)
+        last = add(as_of, window).toordinal()
+    except (ValueError, OverflowError):
+        return None
+    day = date.fromordinal
+    rows = [(k, w, r, day(d)) for k, w, r, d in found.rows if d <= last]
+    return found.manager, _items(found.client, found.name, found.manager, rows, found.errors, as_of)
 
 
 _MAX_ORDINAL = date.max.toordinal()
@@ -467,5 +495,9 @@ def add(day: date, duration: dates.Duration) -> date:
 
 def sort_items(items: list[DueItem]) -> list[DueItem]:
     """By due date, then client id, then kind (its name), then what."""
-    order = _ORDER
-    return sorted(items, key=lambda i: (i.due, i.client, order[i.kind], i.what))
+    return sorted(items, key=sort_key)
+
+
+def sort_key(item: DueItem) -> tuple[date, str, int, str]:
+    """Where ``sort_items`` puts an item."""
+    return item.due, item.client, ORDER[item.kind], item.what

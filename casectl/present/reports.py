@@ -829,7 +829,7 @@ def _item(i: schedule.DueItem) -> Context:
     }
 
 
-_KIND_ORDER = schedule.KIND_ORDER
+_KIND_ORDER = schedule.ORDER
 
 
 def caseload_client(

@@ -17,6 +17,7 @@ not, their files are ciphertext, which is neither read nor checked: such a clien
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import functools
 import gc
@@ -31,6 +32,7 @@ from casectl.core import dates
 from casectl.core.context import Env, RunContext, past
 from casectl.core.facts import (
     DETAIL_FIELDS,
+    STANDING,
     SUMMARY_FIELDS,
     CaseloadFacts,
     ClientFacts,
@@ -39,12 +41,19 @@ from casectl.core.facts import (
 )
 from casectl.core.problems import Problem
 from casectl.core.schedule import (
+    KINDS,
     ClientSchedule,
     DueItem,
+    ItemStatus,
+    add,
     client_schedule,
+    item_manager,
     items_from_json,
     items_from_schedule,
+    record_item,
     retention_period,
+    sort_items,
+    sort_key,
 )
 from casectl.read.agency import loaded_cache, refuse_link
 from casectl.store import layout, records
@@ -59,7 +68,6 @@ if TYPE_CHECKING:
 # Checking clients (records, pydantic, the as-of views, the worker pool) is imported by
 # the runs that check one: a warm read checks none and never loads that stack.
 
-STANDING = "standing"  # the key of ``Standing`` in a client's summary section
 PARALLEL_THRESHOLD = 200  # fewer clients to check than this: no worker processes
 CHUNK = 100  # clients per task of a worker
 
@@ -182,13 +190,17 @@ class AgencyState:
 
     def listings(self) -> list[Listed]:
         """Every client as ``list`` shows it (``Listed``: summary values and standing)."""
+        return [found for _, found in self.listings_by_folder()]
+
+    def listings_by_folder(self) -> list[tuple[str, Listed]]:
+        """``listings``, each with its client's folder name."""
         out = []
         for c in self.clients:
             found = c.listing()
             if found is None:  # the cache's copy was damaged: check the client again
                 found = _recheck(self.ctx, c.id).listing()
             if found is not None:
-                out.append(found)
+                out.append((c.id, found))
         return out
 
     def caseload(self) -> list[CaseloadRow]:
@@ -379,11 +391,14 @@ def scan(
     use_cache: bool = True,
     progress: Progress | None = None,
     derive: bool = True,
+    index_wanted: bool = False,
 ) -> AgencyState:
     """Every client's problems, facts and due dates (``only``: just these folders).
 
     ``derive=False`` (validate): the command needs problems only, so the facts and
     due dates of a client checked now are computed only to be cached (``use_cache``).
+    ``index_wanted``: the cache's flat indexes (due, list) are written even if no
+    client changed (``due_of`` or ``listings_of`` found one missing or unusable).
     """
     root = ctx.root
     state = AgencyState(ctx)
@@ -403,6 +418,7 @@ def scan(
             Problem("clients", 1, 1, "error", "CM605", "clients must be a folder")
         )
     cache = loaded_cache(ctx) if use_cache else ReadCache(root, ctx.config_bytes)
+    cache.index_wanted = index_wanted
     as_json = not derive  # the facts and due dates are only written to the cache
     derive = derive or use_cache
     day = past(ctx) if derive else None
@@ -459,6 +475,193 @@ def scan(
             cache.prune(set(all_ids) - restricted)
         cache.save()
     return state
+
+
+class DueFound(NamedTuple):
+    """``due_of``'s answer: every client's manager (for ``--manager``'s check), the due
+    items sorted as ``due`` prints them, the locked restricted clients; ``indexed``:
+    the clients whose items came from the cache's due index (the others were scanned)."""
+
+    managers: list[str | None]
+    items: list[DueItem]
+    locked: list[str]
+    indexed: int
+
+
+def due_of(
+    ctx: RunContext,
+    only: Iterable[str] | None,
+    as_of: date,
+    within: dates.Duration | None = None,
+) -> DueFound:
+    """The due items of every client (``only``: these folders) as of ``as_of``, sorted
+    (``schedule.sort_items``): what ``scan(ctx, only).due_items`` gives, sorted. A warm
+    run takes them from the cache's due index (``store.cache.DueIndex``) for each client
+    whose stamp is the index's, in one pass over rows already in order; the other
+    clients (changed, unusable today, not in the index) are scanned and their items
+    merged in. Without a usable index, or where it does not apply (``--as-of`` in the
+    past, restricted clients, a client gone since, settings checked in this run), it is
+    ``scan`` as before, and the cache's save then writes the index."""
+    found = _due_from_index(ctx, only, as_of, within)
+    if isinstance(found, DueFound):
+        return found
+    state = scan(ctx, only=only, index_wanted=found)
+    managers, items = state.due_items(as_of, within)
+    return DueFound(managers, sort_items(items), state.locked, 0)
+
+
+def _due_from_index(
+    ctx: RunContext,
+    only: Iterable[str] | None,
+    as_of: date,
+    within: dates.Duration | None,
+) -> DueFound | bool:
+    """``due_of`` from the due index; else whether the index is to be written (none
+    there, or not usable) rather than not applying to this run."""
+    if not _index_applies(ctx):
+        return False
+    index = ReadCache(ctx.root, ctx.config_bytes).due_index()
+    if index is None:
+        return True
+    clients = index.clients
+    try:
+        split = _fresh(ctx, clients, only)
+        if split is None:
+            return False  # a client gone since: scan prunes it, the index is written anew
+        fresh, stale = split
+        last = [-1] * len(clients)  # each client's horizon (ordinal); -1: not from the index
+        horizons: dict[tuple[int, str], int] = {}
+        managers: list[str | None] = []
+        errors_items: list[DueItem] = []  # the record items of the clients with errors
+        for at in fresh:
+            _, _, _, count, unit, cid, name, manager, errors = clients[at]
+            window = (count, unit) if within is None else (within.count, within.unit)
+            horizon = horizons.get(window)
+            if horizon is None:
+                horizon = horizons[window] = add(as_of, dates.Duration(*window)).toordinal()
+            last[at] = horizon
+            managers.append(manager)
+            if errors:
+                errors_items.append(record_item(cid, name, manager, as_of))
+        rows = index.rows(max(horizons.values(), default=0))
+        day_of = date.fromordinal
+        days: dict[int, date] = {}
+        ordinal = as_of.toordinal()
+        items: list[DueItem] = []
+        kinds = KINDS
+        for due, at, place, what, ref in rows:
+            if due > last[at]:
+                continue
+            day = days.get(due)
+            if day is None:
+                day = days[due] = day_of(due)
+            _, _, _, _, _, cid, name, manager, _ = clients[at]
+            kind = kinds[place]
+            if ref is None:
+                ref = f"{cid}/{kind}"
+            if kind == "approval":
+                manager = item_manager(kind, ref, manager)
+            status: ItemStatus = "overdue" if due < ordinal else "due_soon"
+            items.append(DueItem(cid, name, manager, kind, what, day, status, ordinal - due, ref))
+    except (TypeError, ValueError, IndexError, KeyError, OverflowError):
+        return True  # not what the cache writes: scan as before, and write it anew
+    for item in errors_items:  # (few: each in its place, after any equal one)
+        bisect.insort_right(items, item, key=sort_key)
+    if stale:
+        state = scan(ctx, only=stale)
+        more_managers, more = state.due_items(as_of, within)
+        managers += more_managers
+        items = sort_items(items + more)
+    return DueFound(managers, items, [], len(fresh))
+
+
+class ListingsFound(NamedTuple):
+    """``listings_of``'s answer: every client as ``list`` shows it, in the order of their
+    folders, the locked restricted clients; ``indexed``: the clients from the cache's
+    list index (the others were scanned)."""
+
+    listed: list[Listed]
+    locked: list[str]
+    indexed: int
+
+
+def listings_of(ctx: RunContext) -> ListingsFound:
+    """What ``scan(ctx).listings()`` gives, from the cache's list index for each client
+    whose stamp is the index's (``due_of``'s rules: the others are scanned and merged
+    in; without a usable index or where it does not apply, ``scan`` for all)."""
+    found = _listings_from_index(ctx)
+    if isinstance(found, ListingsFound):
+        return found
+    state = scan(ctx, index_wanted=found)
+    return ListingsFound(state.listings(), state.locked, 0)
+
+
+def _listings_from_index(ctx: RunContext) -> ListingsFound | bool:
+    if not _index_applies(ctx):
+        return False
+    clients = ReadCache(ctx.root, ctx.config_bytes).list_index()
+    if clients is None:
+        return True
+    try:
+        split = _fresh(ctx, clients, None)
+        if split is None:
+            return False
+        fresh, stale = split
+        from_row = Listed.from_row
+        listed = [from_row(clients[at][3:]) for at in fresh]
+    except (TypeError, ValueError, IndexError, KeyError):
+        return True
+    if stale:  # in the folders' order, as scan lists them
+        by_folder = [(clients[at][0], found) for at, found in zip(fresh, listed, strict=True)]
+        by_folder += scan(ctx, only=stale).listings_by_folder()
+        listed = [found for _, found in sorted(by_folder, key=_folder)]
+    return ListingsFound(listed, [], len(fresh))
+
+
+def _folder(pair: tuple[str, Listed]) -> str:
+    return pair[0]
+
+
+def _index_applies(ctx: RunContext) -> bool:
+    """Whether the flat indexes of the read cache can answer this run: not an as-of
+    view (``--as-of`` in the past), casectl.yaml's reading from the cache (else the
+    full scan keeps it), no restricted clients (never cached), clients/ not a link."""
+    root = ctx.root
+    return (
+        past(ctx) is None
+        and callable(ctx.settings)
+        and not (root / "clients").is_symlink()
+        and not restricted_clients(root)
+    )
+
+
+def _fresh(
+    ctx: RunContext, clients: list[list[Any]], only: Iterable[str] | None
+) -> tuple[list[int], list[str]] | None:
+    """Of the clients wanted (``only``, else all), the positions in a flat index
+    (``clients``: ``[folder, stamp, future, ...]``) of those whose folder's stamp is the
+    index's and whose entry is usable today (``_usable``), in the folders' order, and
+    the folders of the others; None when the index has a client that is gone."""
+    all_ids = layout.client_ids(ctx.root)
+    wanted = all_ids if only is None else sorted(set(only) & set(all_ids))
+    position = {c[0]: n for n, c in enumerate(clients)}
+    if len(position) != len(clients) or not position.keys() <= set(all_ids):
+        return None
+    today = ctx.today.isoformat()
+    base = os.fspath(ctx.root / "clients") + os.sep
+    names = records.CLIENT_FILES
+    fresh: list[int] = []
+    stale: list[str] = []
+    for cid in wanted:
+        at = position.get(cid)
+        if at is not None:
+            client = clients[at]
+            future = client[2]
+            if stamp_folder(base + cid, names) == client[1] and (future is None or future == today):
+                fresh.append(at)
+                continue
+        stale.append(cid)
+    return fresh, stale
 
 
 def cache_parts(checked: _Checked) -> dict[str, Any]:

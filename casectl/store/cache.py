@@ -13,7 +13,9 @@ JSON, not pickle: a cache file must never be able to run code.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
+import gc
 import hashlib
 import io
 import json
@@ -29,10 +31,16 @@ from typing import Any, BinaryIO
 
 from casectl import __version__
 from casectl.core import facts, schedule
+from casectl.core.problems import Problem
 from casectl.store import writes
 
-CACHE_FORMAT = 12
+CACHE_FORMAT = 13
 FILE_NAME = "read-cache.json"
+# Every client's due dates in one list, in ``due``'s order (``DueIndex``), rewritten
+# whenever the index is: a warm ``due`` reads it instead of the index and sections.
+DUE_NAME = "read-cache.due.idx"
+# Every client's row of ``list`` (``facts.Listed``), with its stamp: the same for ``list``.
+LIST_NAME = "read-cache.list.idx"
 # casectl.yaml's checked reading (its problems, fallbacks, zone and manager keys),
 # under the same key: a warm read does not check the file again (read.agency).
 SETTINGS_NAME = "read-cache.settings.json"
@@ -108,6 +116,8 @@ def config_key(config_bytes: bytes) -> str:
     h = hashlib.sha256()
     h.update(f"casectl {__version__} cache {CACHE_FORMAT}\n{facts.SHAPE}\n".encode())
     h.update(f"{','.join(schedule.KINDS)}\n".encode())
+    # (the due index keeps each row's kind as its place in sorting)
+    h.update(f"{','.join(sorted(schedule.ORDER, key=schedule.ORDER.__getitem__))}\n".encode())
     h.update(config_bytes)
     return h.hexdigest()
 
@@ -176,6 +186,69 @@ def folder_problem(folder: Path) -> str | None:
     return None
 
 
+_DUE_CHUNK = 1000  # rows per piece of the due index's body (``DueIndex.rows``)
+
+
+class DueIndex:
+    """``read-cache.due.idx`` as read back (``ReadCache.due_index``): each client's
+    folder, stamp, whether its entry is usable on another day (``future``: the day it
+    was checked when a date it was checked against was then in the future, else None),
+    due-soon window (count, unit), id, name, manager and errors, as its schedule has
+    them; then every due date of every client,
+    sorted as ``due`` prints them (day, client, kind's order, what; a client's ties in
+    its schedule's order), as rows ``[day ordinal, client's position, kind's place in
+    ``schedule.KINDS``, what, ref]`` (ref null when it is ``<id>/<kind>``), of which
+    only the pieces up to a day are decoded (``rows``).
+
+    The file is its digest, a line of JSON (the key, the clients, each piece's last
+    day and end in the body) and the body: a file that does not match its digest or the
+    cache's key is never read back. A client's rows are used only while its stamp is
+    the one here (``read.scan.due_of``): a stale client is read the usual way."""
+
+    __slots__ = ("_body", "_days", "_ends", "clients")
+
+    def __init__(self, clients: list[list[Any]], cuts: list[list[int]], body: bytes) -> None:
+        # [folder, stamp, future, window count, window unit, id, name, manager, errors]
+        self.clients = clients
+        self._days = [day for day, _ in cuts]  # each piece's last day
+        self._ends = [end for _, end in cuts]
+        self._body = body
+
+    def rows(self, last: int) -> list[list[Any]]:
+        """The rows due on or before the day ordinal ``last``, in order (and some after
+        it: the body is cut in pieces of about ``_DUE_CHUNK`` rows, a day in one)."""
+        if not self._ends:
+            return []
+        at = min(bisect.bisect_left(self._days, last), len(self._ends) - 1)
+        found: list[list[Any]] = json.loads(self._body[: self._ends[at]] + b"]")
+        return found
+
+
+def _future(entry: dict[str, Any]) -> tuple[bool, str | None]:
+    """(usable at all, ``DueIndex``'s ``future``) of an index entry: as ``read.scan``'s
+    ``_usable`` decides, the day of ``checked`` matters only when ``latest`` was after it."""
+    checked, latest = entry.get("checked"), entry.get("latest")
+    if latest is None:
+        return True, None
+    if not isinstance(checked, str) or not isinstance(latest, str):
+        return False, None
+    return True, (None if latest <= checked else checked)
+
+
+def _with_digest(head: dict[str, Any], body: bytes) -> bytes:
+    """A flat index's bytes: the digest of the rest, the head's JSON line, the body."""
+    rest = json.dumps(head).encode() + b"\n" + body
+    return hashlib.blake2b(rest, digest_size=16).hexdigest().encode() + b"\n" + rest
+
+
+def _problems_ok(entry: dict[str, Any]) -> bool:
+    try:
+        [Problem(*p) for p in entry["problems"]]
+    except (KeyError, TypeError, ValueError):
+        return False
+    return True
+
+
 class ReadCache:
     """Per-client entries in an index file, with bulky parts in section files.
 
@@ -202,6 +275,7 @@ class ReadCache:
         self.saved_blobs: set[str] = set()  # lazy sections whose .bin this run wrote
         self._settings: dict[str, Any] | None = None  # to write (keep_settings)
         self.changed = False
+        self.index_wanted = False  # write the flat indexes even if no client changed
         self.refused = folder_problem(self.folder)
         self.usable = self.refused is None
 
@@ -258,6 +332,125 @@ class ReadCache:
         """Store casectl.yaml's checked reading (written by ``save``; the sections are
         rewritten only when a client changed)."""
         self._settings = settings
+
+    def _digested(self, name: str) -> tuple[dict[str, Any], bytes] | None:
+        """The first line (JSON, with ``clients``) and the rest of a flat index
+        (``DUE_NAME``, ``LIST_NAME``), or None: none there, damaged (not its digest), or
+        of another casectl or casectl.yaml (the key)."""
+        raw = self._read_bytes(name)
+        if raw is None:
+            return None
+        first = raw.find(b"\n")
+        second = raw.find(b"\n", first + 1)
+        if first < 0 or second < 0:
+            return None
+        rest = memoryview(raw)[first + 1 :]
+        if hashlib.blake2b(rest, digest_size=16).hexdigest().encode() != raw[:first]:
+            return None
+        try:
+            head = json.loads(raw[first + 1 : second])
+        except ValueError:
+            return None
+        if (
+            not isinstance(head, dict)
+            or head.get("key") != self.key
+            or not isinstance(head.get("clients"), list)
+        ):
+            return None
+        return head, raw[second + 1 :]
+
+    def due_index(self) -> DueIndex | None:
+        """``read-cache.due.idx`` (``DueIndex``), or None (``_digested``)."""
+        found = self._digested(DUE_NAME)
+        if found is None or not isinstance(cuts := found[0].get("cuts"), list):
+            return None
+        try:
+            return DueIndex(found[0]["clients"], cuts, found[1])
+        except (TypeError, ValueError):
+            return None
+
+    def list_index(self) -> list[list[Any]] | None:
+        """``read-cache.list.idx``: each client's ``[folder, stamp, future, *row]`` (``future``
+        as in ``DueIndex``; ``row``: ``facts.Listed.to_row``), or None (``_digested``)."""
+        found = self._digested(LIST_NAME)
+        return None if found is None else found[0]["clients"]
+
+    def _in_use(self, name: str) -> Iterator[tuple[str, str, str | None, Any, bool]]:
+        """(id, stamp, future, value, put by this run) of each client, in id order, whose
+        index entry is intact and usable on some day and whose value in section
+        ``name`` has the entry's stamp: what the flat indexes are made of."""
+        section = self._section_data(name)
+        for cid in sorted(self.entries):
+            entry = self.entries[cid]
+            item = section.get(cid)
+            fresh = isinstance(item, _Encoded)
+            if isinstance(item, _Encoded):
+                item = item.value()
+            stamp = entry.get("stamp") if isinstance(entry, dict) else None
+            if (
+                type(stamp) is not str
+                or not isinstance(item, list)
+                or len(item) not in (2, 3)
+                or item[0] != stamp
+                or not _problems_ok(entry)
+            ):
+                continue
+            usable, future = _future(entry)
+            if usable:
+                yield cid, stamp, future, item[1], fresh
+
+    def _list_pieces(self) -> bytes:
+        """``read-cache.list.idx`` (``list_index``) from the index and the facts'
+        summary section: every client whose summary is intact."""
+        clients: list[list[Any]] = []
+        for cid, stamp, future, summary, _ in self._in_use("facts"):
+            if not isinstance(summary, dict):
+                continue
+            listed = facts.Listed.from_summary(summary, summary.get(facts.STANDING))
+            if listed is not None:
+                clients.append([cid, stamp, future, *listed.to_row()])
+        return _with_digest({"key": self.key, "clients": clients}, b"")
+
+    def _due_pieces(self) -> bytes:
+        """``read-cache.due.idx`` (``DueIndex``) from the index and the schedule
+        section: every client whose entry and schedule are intact, the others left out
+        (their rows are read from the section, or they are checked again). A schedule
+        put by this run is this casectl's own ``to_json``: only those read from the
+        section file are checked row by row."""
+        order = schedule.ORDER
+        clients: list[list[Any]] = []
+        rows: list[list[Any]] = []  # [day, client's position, kind's order, what, ref]
+        keys: list[tuple[int, str, int, str]] = []  # (day, id, kind's order, what)
+        for cid, stamp, future, data, fresh in self._in_use("schedule"):
+            found = schedule.schedule_rows(data, checked=fresh)
+            if found is None:
+                continue
+            at = len(clients)
+            who = found.client  # the items' client: client.yaml's id, as the folder's or not
+            window = [found.soon_count, found.soon_unit]
+            clients.append([cid, stamp, future, *window, who, found.name, found.manager])
+            clients[-1].append(found.errors)
+            for kind, what, ref, due in found.rows:
+                place = order[kind]
+                rows.append([due, at, place, what, None if ref == f"{who}/{kind}" else ref])
+                keys.append((due, who, place, what))
+        # due's order (``schedule.sort_items``), stable as it is: ties keep the folders'
+        # order, a client's its schedule's
+        ranked = sorted(range(len(rows)), key=keys.__getitem__)
+        texts: list[str] = []
+        cuts: list[list[int]] = []
+        end = start = 0
+        while start < len(ranked):
+            stop = min(start + _DUE_CHUNK, len(ranked))
+            while stop < len(ranked) and keys[ranked[stop]][0] == keys[ranked[stop - 1]][0]:
+                stop += 1  # a day's rows in one piece
+            text = json.dumps([rows[n] for n in ranked[start:stop]])[1:-1]
+            end += len(text) + 1  # "[" or ",", then the piece (ASCII: bytes = characters)
+            texts.append(text)
+            cuts.append([keys[ranked[stop - 1]][0], end])
+            start = stop
+        body = ("[" + ",".join(texts) + "]").encode()
+        return _with_digest({"key": self.key, "clients": clients, "cuts": cuts}, body)
 
     def _section_data(self, name: str) -> dict[str, Any]:
         data = self._sections[name]
@@ -447,7 +640,8 @@ class ReadCache:
 
     def save(self) -> None:
         """Write atomically with owner-only permissions; failure only costs time."""
-        if not (self.changed or self._settings is not None) or not self.usable:
+        wanted = self.changed or self.index_wanted or self._settings is not None
+        if not wanted or not self.usable:
             return
         with contextlib.suppress(OSError):
             self._save()
@@ -464,6 +658,8 @@ class ReadCache:
                 data = json.dumps(payload, separators=(",", ":")).encode()
                 writes.write_private_at(folder, SETTINGS_NAME, data)
             if not self.changed:
+                if self.index_wanted:
+                    self._save_indexes(folder)
                 return
             self._load_all_sections()
             # Sections first, index last: a crash in between leaves section entries whose
@@ -473,8 +669,22 @@ class ReadCache:
                     self._save_bin(folder, name)
                 writes.write_private_at(folder, self._section_path(name).name, self._pieces(name))
             writes.write_private_at(folder, FILE_NAME, self._pieces(None))
+            self._save_indexes(folder)
         finally:
             os.close(folder)
+
+    def _save_indexes(self, folder: int) -> None:
+        """The flat indexes, after the index: each is checked against the stamps of the
+        folders when read, never against the index. Made with the cyclic collector
+        paused (tens of thousands of rows, no cycle: a cold ``validate`` runs with it)."""
+        was = gc.isenabled()
+        gc.disable()
+        try:
+            writes.write_private_at(folder, DUE_NAME, self._due_pieces())
+            writes.write_private_at(folder, LIST_NAME, self._list_pieces())
+        finally:
+            if was:
+                gc.enable()
 
     def _save_bin(self, folder: int, name: str) -> None:
         """The section's .bin file anew, streamed: each entry's bytes from the old file

@@ -112,7 +112,8 @@ def test_list_reads_no_detail_of_the_facts(agency: Path) -> None:
     flags, tasks and referrals are kept there, derived from the whole facts): the detail
     section (goals, actions, contact dates: the bulk) is not decoded at all. A forged
     open referral in the detail section therefore does not show; the same forgery in
-    the summary's derived values does (the section is what `list` reads)."""
+    the summary's derived values does (the section is what `list` reads, through the
+    list index made from it: `read-cache.list.idx`, removed here so it is made anew)."""
     listed = json.loads(cli("-C", agency, "list", "--format", "json").stdout)
     assert [row["referrals_open"] for row in listed] == [0, 0]
     path = agency / ".casectl" / "read-cache.detail.json"
@@ -126,6 +127,7 @@ def test_list_reads_no_detail_of_the_facts(agency: Path) -> None:
     for item in data["clients"].values():
         item[1]["standing"][3] = 5
     path.write_text(json.dumps(data))
+    (agency / ".casectl" / "read-cache.list.idx").unlink()
     forged = json.loads(cli("-C", agency, "list", "--format", "json").stdout)
     assert [row["referrals_open"] for row in forged] == [5, 5]
 
