@@ -240,7 +240,8 @@ RULES: dict[Kind, Rule] = {
 KINDS: tuple[Kind, ...] = (*RULES, "record")
 # The order of kinds among items due the same day for the same client: by name, as the
 # contract sorts `due --format json` ("by date, client, kind, then what").
-ORDER: dict[str, int] = {kind: i for i, kind in enumerate(sorted(KINDS))}
+SORTED_KINDS: tuple[Kind, ...] = tuple(sorted(KINDS))
+ORDER: dict[str, int] = {kind: i for i, kind in enumerate(SORTED_KINDS)}  # SORTED_KINDS[i]
 _KIND_SET = frozenset(KINDS)
 _UNITS = frozenset({"days", "weeks", "months", "years"})
 

@@ -41,7 +41,7 @@ from casectl.core.facts import (
 )
 from casectl.core.problems import Problem
 from casectl.core.schedule import (
-    KINDS,
+    SORTED_KINDS,
     ClientSchedule,
     DueItem,
     ItemStatus,
@@ -548,7 +548,7 @@ def _due_from_index(
         days: dict[int, date] = {}
         ordinal = as_of.toordinal()
         items: list[DueItem] = []
-        kinds = KINDS
+        kinds = SORTED_KINDS  # (the index keeps a kind's place in sorting: ORDER)
         for due, at, place, what, ref in rows:
             if due > last[at]:
                 continue

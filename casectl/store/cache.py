@@ -117,7 +117,7 @@ def config_key(config_bytes: bytes) -> str:
     h.update(f"casectl {__version__} cache {CACHE_FORMAT}\n{facts.SHAPE}\n".encode())
     h.update(f"{','.join(schedule.KINDS)}\n".encode())
     # (the due index keeps each row's kind as its place in sorting)
-    h.update(f"{','.join(sorted(schedule.ORDER, key=schedule.ORDER.__getitem__))}\n".encode())
+    h.update(f"{','.join(schedule.SORTED_KINDS)}\n".encode())
     h.update(config_bytes)
     return h.hexdigest()
 
@@ -197,8 +197,8 @@ class DueIndex:
     them; then every due date of every client,
     sorted as ``due`` prints them (day, client, kind's order, what; a client's ties in
     its schedule's order), as rows ``[day ordinal, client's position, kind's place in
-    ``schedule.KINDS``, what, ref]`` (ref null when it is ``<id>/<kind>``), of which
-    only the pieces up to a day are decoded (``rows``).
+    ``schedule.SORTED_KINDS`` (``schedule.ORDER``), what, ref]`` (ref null when it is
+    ``<id>/<kind>``), of which only the pieces up to a day are decoded (``rows``).
 
     The file is its digest, a line of JSON (the key, the clients, each piece's last
     day and end in the body) and the body: a file that does not match its digest or the
