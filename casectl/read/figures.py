@@ -20,6 +20,7 @@ not change, so a warm run parses no YAML; ``client_records`` stays the pure path
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -93,6 +94,33 @@ def _client_ids(ctx: RunContext, only: Iterable[str] | None) -> list[str]:
     return ids
 
 
+# Clients parsed between two returns of the C heap's freed memory to the system.
+TRIM_EVERY = 64
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or None where the C library has none."""
+    import ctypes
+
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return None
+    return trim
+
+
+def release_freed_memory() -> None:
+    """Give the memory freed on the C heap back to the system. Reading a client frees
+    what it allocated, but glibc keeps freed chunks of its heap (a log read earlier
+    raised its mmap threshold), so a run that parses every client grew by ~14 KB per
+    client: `export notes` peaked at 170 MiB at 10,000 clients instead of staying
+    flat. Costs well under a millisecond per call; nothing where glibc is not."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
 def client_records(
     ctx: RunContext,
     only: Iterable[str] | None = None,
@@ -112,6 +140,7 @@ def client_records(
     day = past(ctx)
     base = ctx.root / "clients"
     locked = set(restricted.locked_clients(ctx.root))
+    parsed = 0
     for cid in ids:
         if not (base / cid).is_dir():
             continue  # a stray file (validate warns, CM605)
@@ -124,6 +153,9 @@ def client_records(
             if isinstance(raw, bytes) and not log_filter(raw):
                 continue
         fresh = check_client(records.read_client(ctx.root, cid), env)
+        parsed += 1
+        if parsed % TRIM_EVERY == 0:
+            release_freed_memory()  # (memory stays flat whatever the agency's size)
         check = checked_as_of(fresh, ctx.agency, day)
         if check is None:
             continue  # opened after the as-of day
@@ -261,6 +293,7 @@ def _cached(
         cache = loaded_cache(ctx)
     names = records.CLIENT_FILES
     with_blob = section == "notes"  # its texts are kept beside the JSON (WithBlob)
+    parsed = 0  # clients read and checked here
     for cid in ids:
         folder = base + cid
         # (a stamp is made of a folder only: without one, a stray file is seen here)
@@ -289,6 +322,9 @@ def _cached(
                     continue
             with gc_paused(False):  # checks make cyclic garbage (the command pauses it)
                 checked = _check_chunk(ctx.root, [cid], ctx.env, True, day, (section,))[0]
+            parsed += 1
+            if parsed % TRIM_EVERY == 0:
+                release_freed_memory()
             if checked.current and cid not in secret:
                 cache.put(cid, checked.entry, cache_parts(checked))
             if checked.gone:
