@@ -41,12 +41,11 @@ from casectl.figures.search import (
 )
 from casectl.read.agency import loaded_cache, refuse_link
 from casectl.read.scan import (
-    _check_chunk,
-    _same_as_of,
-    _usable,
     cache_parts,
+    check_chunk,
     gc_paused,
     records_of,
+    serves,
 )
 from casectl.store import layout, records, restricted
 from casectl.store.cache import ReadCache, WithBlob, stamp_folder
@@ -308,7 +307,7 @@ def _cached(
         blob: bytes | memoryview | None = None
         if cid not in secret:
             entry = cache.get(cid, stamp)
-            if entry is not None and _usable(entry, ctx.today) and _same_as_of(entry, day):
+            if entry is not None and serves(entry, ctx.today, day):
                 if take is not None and take(cid, stamp):
                     continue  # (``note_hits``: its notes are searched in the index)
                 value = cache.section(section, cid, stamp)
@@ -321,7 +320,7 @@ def _cached(
                 if isinstance(raw, bytes) and not log_filter(raw):
                     continue
             with gc_paused(False):  # checks make cyclic garbage (the command pauses it)
-                checked = _check_chunk(ctx.root, [cid], ctx.env, True, day, (section,))[0]
+                checked = check_chunk(ctx.root, [cid], ctx.env, True, day, (section,))[0]
             parsed += 1
             if parsed % TRIM_EVERY == 0:
                 release_freed_memory()

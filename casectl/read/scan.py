@@ -277,7 +277,7 @@ EXTRA: dict[str, Callable[[ClientRecords, Agency], Any]] = {
 }
 
 
-def _check_chunk(
+def check_chunk(
     root: Path,
     folders: list[str],
     env: Env,
@@ -373,6 +373,14 @@ def _same_as_of(entry: dict[str, Any], day: date | None) -> bool:
         return True
     dated = entry.get("dated", False)
     return dated is None or (isinstance(dated, str) and dated <= day.isoformat())
+
+
+def serves(entry: dict[str, Any], today: date, day: date | None) -> bool:
+    """Whether a cache index entry (of the client's current stamp) may answer for the
+    client: usable today (``_usable``) and nothing in it dated after the as-of ``day``
+    (``_same_as_of``; None: today). The one rule of every cached read: ``scan`` inlines
+    it in its loop, the figures' reads (``read.figures``) call it."""
+    return _usable(entry, today) and _same_as_of(entry, day)
 
 
 def _usable(entry: dict[str, Any], today: date) -> bool:
@@ -731,7 +739,7 @@ def _run_checks(
     as_json: bool = False,
 ) -> Iterable[_Checked]:
     """Check ``folders`` (whose ``stamps`` were just taken), in worker processes when
-    there are many (``as_json``: see ``_check_chunk``)."""
+    there are many (``as_json``: see ``check_chunk``)."""
     if not folders:
         return  # a warm read: nothing to check, the settings need not even be built
     from concurrent.futures import ProcessPoolExecutor
@@ -741,13 +749,13 @@ def _run_checks(
     env = ctx.env
     if len(folders) < PARALLEL_THRESHOLD or workers < 2:
         for n, folder in enumerate(folders):
-            yield from _check_chunk(
+            yield from check_chunk(
                 ctx.root, [folder], env, derive, day, stamps=[stamps[n]], as_json=as_json
             )
         return
     # The first client here: what checking builds on first use (the records'
     # validators) is then built once, not once in every worker.
-    yield from _check_chunk(
+    yield from check_chunk(
         ctx.root, folders[:1], env, derive, day, stamps=stamps[:1], as_json=as_json
     )
     spans = range(1, len(folders), CHUNK)
@@ -758,7 +766,7 @@ def _run_checks(
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
             futures = [
                 pool.submit(
-                    _check_chunk,
+                    check_chunk,
                     ctx.root,
                     folders[i : i + CHUNK],
                     env,
@@ -777,5 +785,5 @@ def _run_checks(
 
 def _recheck(ctx: RunContext, cid: str) -> ScannedClient:
     """A client whose cached facts or due dates were damaged, read and checked again."""
-    checked = _check_chunk(ctx.root, [cid], ctx.env, True, past(ctx))[0]
+    checked = check_chunk(ctx.root, [cid], ctx.env, True, past(ctx))[0]
     return ScannedClient(cid, _problems(checked.entry) or [], checked.facts, checked.schedule)
