@@ -57,7 +57,7 @@ from casectl.core.schedule import (
 )
 from casectl.read.agency import loaded_cache, refuse_link
 from casectl.store import layout, records
-from casectl.store.cache import ReadCache, WithBlob, stamp_folder
+from casectl.store.cache import ReadCache, WithBlob, entry_problems, stamp_folder, usable
 from casectl.store.restricted import locked_clients, restricted_clients
 
 if TYPE_CHECKING:
@@ -354,14 +354,6 @@ def records_of(check: CheckedClient) -> ClientRecords | None:
     )
 
 
-def _problems(entry: Any) -> list[Problem] | None:
-    """The problems of a cache index entry; None when the entry is damaged."""
-    try:
-        return [Problem(*p) for p in entry["problems"]]
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
 def _iso(day: date | None) -> str | None:
     return day.isoformat() if day is not None else None
 
@@ -377,20 +369,10 @@ def _same_as_of(entry: dict[str, Any], day: date | None) -> bool:
 
 def serves(entry: dict[str, Any], today: date, day: date | None) -> bool:
     """Whether a cache index entry (of the client's current stamp) may answer for the
-    client: usable today (``_usable``) and nothing in it dated after the as-of ``day``
-    (``_same_as_of``; None: today). The one rule of every cached read: ``scan`` inlines
-    it in its loop, the figures' reads (``read.figures``) call it."""
-    return _usable(entry, today) and _same_as_of(entry, day)
-
-
-def _usable(entry: dict[str, Any], today: date) -> bool:
-    """Future-date checks depend on today; an entry stays valid while no checked date
-    has crossed from the future into the past since it was made."""
-    checked = entry.get("checked")
-    if checked == today.isoformat():
-        return True
-    latest = entry.get("latest")
-    return latest is None or (isinstance(checked, str) and latest <= checked)
+    client: usable today (``store.cache.usable``) and nothing in it dated after the
+    as-of ``day`` (``_same_as_of``; None: today). The one rule of every cached read:
+    ``scan`` inlines it in its loop, the figures' reads (``read.figures``) call it."""
+    return usable(entry, today) and _same_as_of(entry, day)
 
 
 def scan(
@@ -435,7 +417,7 @@ def scan(
     misses: list[str] = []
     miss_stamps: list[str | None] = []
     base = os.fspath(clients_dir) + os.sep  # strings, not Paths: this runs 10,000 times
-    today = ctx.today.isoformat()  # an entry checked today is usable (``_usable``)
+    today = ctx.today.isoformat()  # an entry checked today is usable (``cache.usable``)
     names = records.CLIENT_FILES
     for cid in wanted:
         stamp = stamp_folder(base + cid, names)
@@ -447,10 +429,10 @@ def scan(
         entry = cache.get(cid, stamp) if use_cache and cid not in restricted else None
         if (
             entry is not None
-            and (entry.get("checked") == today or _usable(entry, ctx.today))
+            and (entry.get("checked") == today or usable(entry, ctx.today))
             and (day is None or _same_as_of(entry, day))
         ):
-            problems = _problems(entry)
+            problems = entry_problems(entry)
             if problems is not None:
                 found[cid] = ScannedClient(cid, problems, source=(cache, stamp))
                 files += _files(entry)
@@ -470,7 +452,7 @@ def scan(
             if checked.gone:
                 done += 1
                 continue
-            problems = _problems(checked.entry) or []
+            problems = entry_problems(checked.entry) or []
             found[checked.id] = ScannedClient(checked.id, problems, checked.facts, checked.schedule)
             files += _files(checked.entry)
             done += 1
@@ -648,8 +630,8 @@ def _fresh(
 ) -> tuple[list[int], list[str]] | None:
     """Of the clients wanted (``only``, else all), the positions in a flat index
     (``clients``: ``[folder, stamp, future, ...]``) of those whose folder's stamp is the
-    index's and whose entry is usable today (``_usable``), in the folders' order, and
-    the folders of the others; None when the index has a client that is gone."""
+    index's and whose entry is usable today (``store.cache.usable``), in the folders'
+    order, and the folders of the others; None when the index has a client that is gone."""
     all_ids = layout.client_ids(ctx.root)
     wanted = all_ids if only is None else sorted(set(only) & set(all_ids))
     position = {c[0]: n for n, c in enumerate(clients)}
@@ -786,4 +768,4 @@ def _run_checks(
 def _recheck(ctx: RunContext, cid: str) -> ScannedClient:
     """A client whose cached facts or due dates were damaged, read and checked again."""
     checked = check_chunk(ctx.root, [cid], ctx.env, True, past(ctx))[0]
-    return ScannedClient(cid, _problems(checked.entry) or [], checked.facts, checked.schedule)
+    return ScannedClient(cid, entry_problems(checked.entry) or [], checked.facts, checked.schedule)

@@ -26,6 +26,7 @@ import struct
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -224,9 +225,28 @@ class DueIndex:
         return found
 
 
+def entry_problems(entry: Any) -> list[Problem] | None:
+    """The problems of an index entry; None when the entry is damaged."""
+    try:
+        return [Problem(*p) for p in entry["problems"]]
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def usable(entry: dict[str, Any], today: date) -> bool:
+    """Whether an index entry still holds today. Future-date checks depend on today; an
+    entry stays valid while no checked date has crossed from the future into the past
+    since it was made (``_future`` says the same for another day)."""
+    checked = entry.get("checked")
+    if checked == today.isoformat():
+        return True
+    latest = entry.get("latest")
+    return latest is None or (isinstance(checked, str) and latest <= checked)
+
+
 def _future(entry: dict[str, Any]) -> tuple[bool, str | None]:
-    """(usable at all, ``DueIndex``'s ``future``) of an index entry: as ``read.scan``'s
-    ``_usable`` decides, the day of ``checked`` matters only when ``latest`` was after it."""
+    """(usable at all, ``DueIndex``'s ``future``) of an index entry: as :func:`usable`
+    decides, the day of ``checked`` matters only when ``latest`` was after it."""
     checked, latest = entry.get("checked"), entry.get("latest")
     if latest is None:
         return True, None
@@ -239,14 +259,6 @@ def _with_digest(head: dict[str, Any], body: bytes) -> bytes:
     """A flat index's bytes: the digest of the rest, the head's JSON line, the body."""
     rest = json.dumps(head).encode() + b"\n" + body
     return hashlib.blake2b(rest, digest_size=16).hexdigest().encode() + b"\n" + rest
-
-
-def _problems_ok(entry: dict[str, Any]) -> bool:
-    try:
-        [Problem(*p) for p in entry["problems"]]
-    except (KeyError, TypeError, ValueError):
-        return False
-    return True
 
 
 class ReadCache:
@@ -392,7 +404,7 @@ class ReadCache:
                 or not isinstance(item, list)
                 or len(item) not in (2, 3)
                 or item[0] != stamp
-                or not _problems_ok(entry)
+                or entry_problems(entry) is None
             ):
                 continue
             usable, future = _future(entry)

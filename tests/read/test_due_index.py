@@ -147,7 +147,7 @@ def test_a_client_checked_before_a_date_it_saw_in_the_future_is_checked_again(
     agency: Path,
 ) -> None:
     """An entry is usable on another day only when no date it was checked against was
-    then in the future (``read.scan._usable``): the index keeps that day."""
+    then in the future (``store.cache.usable``): the index keeps that day."""
     expected = _cold(agency, "--as-of", "2027-03-01")
 
     def checked_long_ago(head: dict[str, Any], rows: list[Any]) -> None:
